@@ -1,0 +1,52 @@
+/** Every failure taesd-web reports on purpose is a TaesdError with one of these codes. */
+export type TaesdErrorCode =
+  /** Latent has the wrong rank, batch size, or an empty/oversized dimension. */
+  | 'LATENT_SHAPE'
+  /** Latent channel count does not match the model. */
+  | 'LATENT_CHANNELS'
+  /** Latent holds NaN or +-Infinity. */
+  | 'LATENT_NON_FINITE'
+  /** Weights file is truncated, corrupt, or not a format we read. */
+  | 'WEIGHTS_CORRUPT'
+  /** A .pth pickle asks for something beyond a tensor state dict. */
+  | 'WEIGHTS_UNSAFE'
+  /** A tensor the model needs is absent. */
+  | 'WEIGHTS_MISSING_TENSOR'
+  /** A tensor has the wrong shape for the model. */
+  | 'WEIGHTS_SHAPE'
+  /** The requested model id and the weights disagree, or the weights match no model. */
+  | 'MODEL_MISMATCH'
+  /** Unknown model id. */
+  | 'MODEL_UNKNOWN'
+  /** No WebGPU adapter or device could be obtained. */
+  | 'NO_WEBGPU'
+  /** The GPU device was lost and could not be recovered. */
+  | 'DEVICE_LOST'
+  /** The decoder was used after destroy(). */
+  | 'DESTROYED'
+  /** A path or name would escape its folder, or is otherwise unsafe. */
+  | 'UNSAFE_PATH'
+  /** An option has a value outside its range. */
+  | 'BAD_OPTION'
+  /** Reading or writing a file or URL failed. */
+  | 'IO';
+
+export class TaesdError extends Error {
+  override readonly name = 'TaesdError';
+  constructor(
+    readonly code: TaesdErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Throws a TaesdError; the one way src/ reports a failure it detected. */
+export function fail(code: TaesdErrorCode, message: string, cause?: unknown): never {
+  throw new TaesdError(code, message, cause === undefined ? undefined : { cause });
+}
+
+export function isTaesdError(e: unknown, code?: TaesdErrorCode): e is TaesdError {
+  return e instanceof TaesdError && (code === undefined || e.code === code);
+}
