@@ -1,0 +1,91 @@
+// Direct 3x3 (or 1x1) convolution over activations stored NHWC4: pixel-major, then channel
+// blocks of 4 as one vec4, behind a zero region of ZERO_VEC4S vec4s at the buffer's start.
+//
+// Each invocation computes OB output-channel blocks (4 channels each) x PIX adjacent pixels of
+// one row, so every weight mat4x4 it loads is used PIX times and every input vec4 OB times.
+// Out-of-image taps (zero padding) read the zero region instead of branching, so the inner loop
+// over input blocks is branch-free. Rows are addressed absolutely (row 0 = the image's top) and
+// each buffer says which absolute row it starts at, so a decode can run in row bands.
+//
+// Options (injected consts): K (1|3), UPSAMPLE (read the input through a nearest 2x upsample),
+// NORM_INPUT (GroupNorm + ReLU applied to the input as it is read: taef2's pool branch),
+// RELU, RESIDUAL (add `skip` before the ReLU). Weights are packed by src/gpu/pack.ts:
+// params[((ob * K*K + tap) * CIN_BLOCKS + cb) * 4 + j] = column j of the 4x4 block (input
+// channel 4cb+j -> output channels 4ob..4ob+3); bias at BIAS_AT + ob; with NORM_INPUT,
+// gamma at NORM_AT + cb and beta at NORM_AT + CIN_BLOCKS + cb.
+
+struct Dims {
+  in_w: u32,       // input width (before upsampling)
+  in_row0: i32,    // absolute row of the input buffer's first row
+  out_w: u32,
+  out_h: i32,      // full output height (image bound for zero padding)
+  out_rows: u32,   // rows computed by this dispatch
+  out_row0: i32,   // absolute row of the first computed row
+  dst_row0: i32,   // absolute row of the output buffer's first row
+  skip_row0: i32,  // absolute row of the skip buffer's first row
+}
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> src: array<act4>;
+@group(0) @binding(2) var<storage, read> params: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> skip: array<act4>;
+@group(0) @binding(4) var<storage, read> stats: array<vec2<f32>>;
+@group(0) @binding(5) var<storage, read_write> dst: array<out4>;
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let x0 = gid.x * PIX;
+  if (x0 >= dims.out_w || gid.y >= dims.out_rows) { return; }
+  let y = i32(gid.y) + dims.out_row0;
+  let ob0 = gid.z * OB;
+
+  var acc: array<array<vec4<f32>, PIX>, OB>;
+  for (var o = 0u; o < OB; o++) {
+    let b = params[BIAS_AT + ob0 + o];
+    for (var p = 0u; p < PIX; p++) { acc[o][p] = b; }
+  }
+
+  for (var ky = 0; ky < K; ky++) {
+    let uy = y + ky - K / 2;
+    let row_ok = uy >= 0 && uy < dims.out_h;
+    let sy = select(uy, uy >> 1u, UPSAMPLE) - dims.in_row0;
+    for (var kx = 0; kx < K; kx++) {
+      var at: array<u32, PIX>;
+      for (var p = 0u; p < PIX; p++) {
+        let ux = i32(x0 + p) + kx - K / 2;
+        let ok = row_ok && ux >= 0 && ux < i32(dims.out_w);
+        let sx = select(ux, ux >> 1u, UPSAMPLE);
+        at[p] = select(0u, ZERO_VEC4S + (u32(sy) * dims.in_w + u32(sx)) * CIN_BLOCKS, ok);
+      }
+      let tap = u32(ky * K + kx);
+      for (var cb = 0u; cb < CIN_BLOCKS; cb++) {
+        var v: array<vec4<f32>, PIX>;
+        for (var p = 0u; p < PIX; p++) { v[p] = vec4<f32>(src[at[p] + cb]); }
+        if (NORM_INPUT) {
+          let s = stats[cb / GROUP_BLOCKS];
+          let scale = params[NORM_AT + cb] * s.y;
+          let shift = params[NORM_AT + CIN_BLOCKS + cb] - s.x * scale;
+          for (var p = 0u; p < PIX; p++) { v[p] = max(v[p] * scale + shift, vec4<f32>(0.0)); }
+        }
+        for (var o = 0u; o < OB; o++) {
+          let w = (((ob0 + o) * u32(K * K) + tap) * CIN_BLOCKS + cb) * 4u;
+          let m = mat4x4<f32>(params[w], params[w + 1u], params[w + 2u], params[w + 3u]);
+          for (var p = 0u; p < PIX; p++) { acc[o][p] += m * v[p]; }
+        }
+      }
+    }
+  }
+
+  for (var p = 0u; p < PIX; p++) {
+    let x = x0 + p;
+    if (x >= dims.out_w) { break; }
+    for (var o = 0u; o < OB; o++) {
+      var r = acc[o][p];
+      if (RESIDUAL) {
+        r += vec4<f32>(skip[ZERO_VEC4S + (u32(y - dims.skip_row0) * dims.out_w + x) * COUT_BLOCKS + ob0 + o]);
+      }
+      if (RELU) { r = max(r, vec4<f32>(0.0)); }
+      dst[ZERO_VEC4S + (u32(y - dims.dst_row0) * dims.out_w + x) * COUT_BLOCKS + ob0 + o] = out4(r);
+    }
+  }
+}

@@ -1,0 +1,441 @@
+import { fail, TaesdError } from '../errors.js';
+import { UPSCALE } from '../model/architecture.js';
+import type { DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from '../model/decoder.js';
+import { prepareLatent } from '../model/latent.js';
+import type { ModelSpec } from '../model/registry.js';
+import type { DecoderWeights } from '../model/weights.js';
+import { kernelPipeline, type KernelParams } from './kernels.js';
+import { packConv, type PackedConv } from './pack.js';
+import { bandRows, bands, buildProgram, GN_EPS, type Activation, type ConvStep, type Program, type Rows, type Step } from './program.js';
+
+/** vec4s of zeros at the start of every activation buffer; out-of-image taps read them. */
+const ZERO_VEC4S = 64;
+const UNIFORM_STRIDE = 256;
+const PIX = 4;
+const WG_X = 8;
+const WG_Y = 8;
+const WG_1D = 64;
+const GN_WG = 256;
+
+export type Precision = 'f32' | 'f16';
+
+export interface WebGpuDecoderOptions {
+  /** `'f16'` stores activations as f16 (accumulating in f32) when the device has `shader-f16`; default `'f32'`. */
+  readonly precision?: Precision;
+  readonly latentSpace?: LatentSpace;
+  /**
+   * Largest activation buffer to allocate, in bytes (default: the device's
+   * `maxStorageBufferBindingSize`). Larger images are decoded in row bands below it.
+   */
+  readonly maxBufferBytes?: number;
+}
+
+interface Dispatch {
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly workgroups: readonly [number, number, number];
+}
+
+/** Everything a decode of one latent size needs, made once and reused by later decodes of that size. */
+interface Plan {
+  readonly key: string;
+  readonly width: number;
+  readonly height: number;
+  readonly latentBuffer: GPUBuffer;
+  readonly outputBuffer: GPUBuffer;
+  readonly rgbaBuffer: GPUBuffer;
+  readonly dispatches: readonly Dispatch[];
+  readonly rgbaDispatch: Dispatch;
+  readonly buffers: readonly GPUBuffer[];
+  readonly bandCount: number;
+  staging?: GPUBuffer;
+}
+
+/** One activation as held in one buffer: which absolute rows [row0, row0 + rows) it stores. */
+interface Instance {
+  readonly act: Activation;
+  readonly row0: number;
+  readonly rows: number;
+  readonly width: number;
+  bytes: number;
+  first: number;
+  last: number;
+  slot: number;
+}
+
+export class WebGpuDecoder implements LatentDecoder {
+  readonly backend = 'webgpu' as const;
+  readonly model: ModelSpec;
+  readonly precision: Precision;
+  /** How many row bands the last decode ran in (1 = unbanded). */
+  lastBandCount = 0;
+  private readonly program: Program;
+  private readonly weightBuffers: GPUBuffer[];
+  private readonly packed: PackedConv[];
+  private readonly convLayout: GPUBindGroupLayout;
+  private readonly convPipelineLayout: GPUPipelineLayout;
+  private readonly dummy: GPUBuffer;
+  private readonly maxBytes: number;
+  private readonly latentSpace: LatentSpace;
+  private plans: Plan[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+  private lost: string | null = null;
+  private destroyed = false;
+
+  constructor(
+    readonly device: GPUDevice,
+    weights: DecoderWeights,
+    options: WebGpuDecoderOptions = {},
+  ) {
+    this.model = weights.model;
+    const f16 = options.precision === 'f16';
+    if (f16 && !device.features.has('shader-f16')) fail('BAD_OPTION', "precision 'f16' needs a device with the shader-f16 feature");
+    this.precision = f16 ? 'f16' : 'f32';
+    this.latentSpace = options.latentSpace ?? 'model';
+    this.maxBytes = Math.min(options.maxBufferBytes ?? Infinity, device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    this.program = buildProgram(weights);
+    this.packed = this.program.convs.map((c) => packConv(c.conv, c.norm));
+    this.weightBuffers = this.packed.map((p, i) => this.upload(`taesd weights ${this.program.convs[i]!.conv.key}`, p.data));
+    this.dummy = device.createBuffer({ label: 'taesd unused binding', size: 256, usage: GPUBufferUsage.STORAGE });
+    const storage = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } });
+    this.convLayout = device.createBindGroupLayout({
+      label: 'taesd conv',
+      entries: [storage(0, 'uniform'), storage(1, 'read-only-storage'), storage(2, 'read-only-storage'), storage(3, 'read-only-storage'), storage(4, 'read-only-storage'), storage(5, 'storage')],
+    });
+    this.convPipelineLayout = device.createPipelineLayout({ label: 'taesd conv', bindGroupLayouts: [this.convLayout] });
+    void device.lost.then((info) => { this.lost = info.message || info.reason || 'unknown reason'; });
+  }
+
+  decode(latent: LatentInput, options?: DecodeOptions): Promise<RgbaImage> {
+    return this.run(latent, options, async (plan, encoder) => {
+      this.encodeDispatch(encoder, plan.rgbaDispatch);
+      const bytes = await this.readback(plan, encoder, plan.rgbaBuffer, plan.width * plan.height * 4);
+      return { width: plan.width, height: plan.height, data: new Uint8ClampedArray(bytes) };
+    });
+  }
+
+  decodeRaw(latent: LatentInput, options?: DecodeOptions): Promise<RawImage> {
+    return this.run(latent, options, async (plan, encoder) => {
+      const pixels = plan.width * plan.height;
+      const bytes = await this.readback(plan, encoder, plan.outputBuffer, pixels * 16, ZERO_VEC4S * 16);
+      const rgbx = new Float32Array(bytes);
+      const data = new Float32Array(3 * pixels);
+      for (let i = 0; i < pixels; i++) {
+        data[i] = rgbx[4 * i]!;
+        data[pixels + i] = rgbx[4 * i + 1]!;
+        data[2 * pixels + i] = rgbx[4 * i + 2]!;
+      }
+      return { width: plan.width, height: plan.height, data };
+    });
+  }
+
+  /**
+   * Decodes into a texture on this decoder's device with no CPU readback: an `rgba8unorm` texture
+   * with `STORAGE_BINDING` usage, of the image's size (8x the latent). Returns the image size.
+   */
+  decodeToTexture(latent: LatentInput, texture: GPUTexture, options?: DecodeOptions): Promise<{ width: number; height: number }> {
+    return this.run(latent, options, async (plan, encoder) => {
+      if (texture.width !== plan.width || texture.height !== plan.height || texture.format !== 'rgba8unorm') {
+        fail('BAD_OPTION', `target texture is ${texture.format} ${texture.width}x${texture.height}; need rgba8unorm ${plan.width}x${plan.height}`);
+      }
+      const params = { WG_X, WG_Y, ZERO_VEC4S };
+      const pipeline = kernelPipeline(this.device, 'rgbaTexture', params);
+      const dims = this.upload('taesd texture dims', new Uint32Array([plan.width, plan.height, 0, 0]), GPUBufferUsage.UNIFORM);
+      const bindGroup = this.device.createBindGroup({
+        label: 'taesd texture',
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [{ binding: 0, resource: { buffer: dims } }, { binding: 1, resource: { buffer: plan.outputBuffer } }, { binding: 2, resource: texture.createView() }],
+      });
+      this.encodeDispatch(encoder, { pipeline, bindGroup, workgroups: [Math.ceil(plan.width / WG_X), Math.ceil(plan.height / WG_Y), 1] });
+      await this.submit(encoder);
+      dims.destroy();
+      return { width: plan.width, height: plan.height };
+    });
+  }
+
+  /**
+   * Decodes straight into a WebGPU canvas (configured here for this device, `rgba8unorm`,
+   * storage usage; its size set to the image's): the live-preview path.
+   */
+  async decodeToCanvas(latent: LatentInput, context: GPUCanvasContext, options?: DecodeOptions): Promise<{ width: number; height: number }> {
+    const prepared = prepareLatent(latent, this.model, options?.latentSpace ?? this.latentSpace);
+    const canvas = context.canvas as { width: number; height: number };
+    const width = prepared.width * UPSCALE, height = prepared.height * UPSCALE;
+    if (canvas.width !== width || canvas.height !== height) { canvas.width = width; canvas.height = height; }
+    context.configure({ device: this.device, format: 'rgba8unorm', usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.RENDER_ATTACHMENT, alphaMode: 'opaque' });
+    return this.decodeToTexture(latent, context.getCurrentTexture(), options);
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const plan of this.plans) this.destroyPlan(plan);
+    this.plans = [];
+    for (const b of this.weightBuffers) b.destroy();
+    this.dummy.destroy();
+  }
+
+  /** Runs decodes one at a time: they share a plan's buffers and staging buffer. */
+  private run<T>(latent: LatentInput, options: DecodeOptions | undefined, finish: (plan: Plan, encoder: GPUCommandEncoder) => Promise<T>): Promise<T> {
+    const result = this.queue.then(async () => {
+      if (this.destroyed) fail('DESTROYED', 'decoder was destroyed');
+      if (this.lost !== null) fail('DEVICE_LOST', `WebGPU device lost: ${this.lost}`);
+      const prepared = prepareLatent(latent, this.model, options?.latentSpace ?? this.latentSpace);
+      const plan = this.plan(prepared.height, prepared.width);
+      this.device.queue.writeBuffer(plan.latentBuffer, 0, prepared.data.buffer as ArrayBuffer, prepared.data.byteOffset, prepared.data.byteLength);
+      const encoder = this.device.createCommandEncoder({ label: 'taesd decode' });
+      for (const d of plan.dispatches) this.encodeDispatch(encoder, d);
+      this.lastBandCount = plan.bandCount;
+      return finish(plan, encoder);
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private encodeDispatch(encoder: GPUCommandEncoder, d: Dispatch): void {
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(d.pipeline);
+    pass.setBindGroup(0, d.bindGroup);
+    pass.dispatchWorkgroups(...d.workgroups);
+    pass.end();
+  }
+
+  private async submit(encoder: GPUCommandEncoder, after?: () => Promise<void>): Promise<void> {
+    this.device.pushErrorScope('validation');
+    this.device.pushErrorScope('out-of-memory');
+    this.device.queue.submit([encoder.finish()]);
+    const oom = this.device.popErrorScope();
+    const invalid = this.device.popErrorScope();
+    try {
+      await after?.();
+    } catch (e) {
+      if (this.lost !== null) fail('DEVICE_LOST', `WebGPU device lost during decode: ${this.lost}`, e);
+      throw e;
+    }
+    const [o, v] = await Promise.all([oom, invalid]);
+    if (this.lost !== null) fail('DEVICE_LOST', `WebGPU device lost during decode: ${this.lost}`);
+    if (o) fail('IO', `GPU out of memory: ${o.message}`);
+    if (v) throw new TaesdError('BAD_OPTION', `WebGPU rejected the decode: ${v.message}`);
+  }
+
+  private async readback(plan: Plan, encoder: GPUCommandEncoder, src: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
+    if (!plan.staging || plan.staging.size < bytes) {
+      plan.staging?.destroy();
+      plan.staging = this.device.createBuffer({ label: `taesd readback ${plan.key}`, size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    }
+    const staging = plan.staging;
+    encoder.copyBufferToBuffer(src, offset, staging, 0, bytes);
+    let out!: ArrayBuffer;
+    await this.submit(encoder, async () => {
+      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+      out = staging.getMappedRange(0, bytes).slice(0);
+      staging.unmap();
+    });
+    return out;
+  }
+
+  private upload(label: string, data: Float32Array | Uint32Array, usage: number = GPUBufferUsage.STORAGE): GPUBuffer {
+    const buffer = this.device.createBuffer({ label, size: Math.max(16, Math.ceil(data.byteLength / 4) * 4), usage: usage | GPUBufferUsage.COPY_DST, mappedAtCreation: true });
+    new (data.constructor as Float32ArrayConstructor)(buffer.getMappedRange()).set(data);
+    buffer.unmap();
+    return buffer;
+  }
+
+  private plan(h: number, w: number): Plan {
+    const key = `${h}x${w}`;
+    const found = this.plans.find((p) => p.key === key);
+    if (found) {
+      this.plans = [found, ...this.plans.filter((p) => p !== found)];
+      return found;
+    }
+    const plan = this.makePlan(h, w);
+    this.plans.unshift(plan);
+    // Samplers decode one size over and over; keep the last two sizes' buffers.
+    for (const old of this.plans.splice(2)) this.destroyPlan(old);
+    return plan;
+  }
+
+  private destroyPlan(plan: Plan): void {
+    for (const b of plan.buffers) b.destroy();
+    plan.staging?.destroy();
+  }
+
+  private vec4Bytes(): number {
+    return this.precision === 'f16' ? 8 : 16;
+  }
+
+  /** Activation instances and step order for one band height; null when a buffer would exceed the limit. */
+  private schedule(h: number, w: number, bandHeight: number) {
+    const H = h * UPSCALE;
+    const steps: { step: Step; rows: Rows; band: number }[] = [];
+    const instances = new Map<string, Instance>();
+    const instanceKey = (a: Activation, band: number) => (a.level === 0 ? `0:${a.id}` : `${band}:${a.id}`);
+    const use = (a: Activation, band: number, index: number, rows: Rows | undefined): Instance => {
+      const key = instanceKey(a, band);
+      let inst = instances.get(key);
+      if (!inst) {
+        const r = rows ?? { lo: 0, hi: h << a.level };
+        inst = { act: a, row0: r.lo, rows: r.hi - r.lo, width: w << a.level, bytes: 0, first: index, last: index, slot: -1 };
+        inst.bytes = a.channelBlocks === 0 ? 32 : (ZERO_VEC4S + inst.rows * inst.width * a.channelBlocks) * this.vec4Bytes();
+        instances.set(key, inst);
+      }
+      inst.last = index;
+      return inst;
+    };
+    const level0 = { lo: 0, hi: h };
+    for (const step of this.program.steps) {
+      if (step.dst.level === 0) steps.push({ step, rows: level0, band: -1 });
+    }
+    const bandList = bands(H, bandHeight);
+    bandList.forEach(([r0, r1], band) => {
+      const need = bandRows(this.program, h, r0, r1);
+      for (const step of this.program.steps) {
+        if (step.dst.level > 0) steps.push({ step, rows: need.get(step.dst.id)!, band });
+      }
+    });
+    steps.forEach(({ step, rows, band }, i) => {
+      use(step.dst, band, i, rows);
+      use(step.src, band, i, undefined);
+      if (step.kind === 'conv') {
+        if (step.skip) use(step.skip, band, i, undefined);
+        if (step.stats) use(step.stats, band, i, undefined);
+      }
+    });
+    const outputBytes = (ZERO_VEC4S + H * w * UPSCALE) * 16;
+    const largest = Math.max(outputBytes, ...[...instances.values()].map((i) => i.bytes));
+    return { steps, instances, instanceKey, bandCount: bandList.length, largest, outputBytes };
+  }
+
+  private makePlan(h: number, w: number): Plan {
+    const H = h * UPSCALE, W = w * UPSCALE;
+    let sched = this.schedule(h, w, H);
+    for (let n = 2; sched.largest > this.maxBytes; n++) {
+      const bandHeight = Math.ceil(H / n / UPSCALE) * UPSCALE;
+      if (bandHeight <= UPSCALE || n > H) {
+        fail('LATENT_SHAPE', `latent ${h}x${w} is too large for this device: an ${W}-pixel-wide image needs buffers over ${this.maxBytes} bytes`);
+      }
+      sched = this.schedule(h, w, bandHeight);
+    }
+    const { steps, instances, instanceKey } = sched;
+
+    // Buffer slots by liveness: an instance takes a free slot when first written, frees it after its last read.
+    const slots: { bytes: number; freeAt: number; stats: boolean }[] = [];
+    const ordered = [...instances.values()].sort((a, b) => a.first - b.first);
+    const latentInst = instances.get(instanceKey(this.program.latent, -1))!;
+    for (const inst of ordered) {
+      if (inst === latentInst || inst.act === this.program.output) continue;
+      const stats = inst.act.channelBlocks === 0;
+      let slot = slots.findIndex((s) => s.freeAt < inst.first && s.stats === stats);
+      if (slot < 0) slots.push({ bytes: 0, freeAt: 0, stats }), (slot = slots.length - 1);
+      slots[slot]!.bytes = Math.max(slots[slot]!.bytes, inst.bytes);
+      slots[slot]!.freeAt = inst.last;
+      inst.slot = slot;
+    }
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const slotBuffers = slots.map((s, i) => this.device.createBuffer({ label: `taesd ${h}x${w} activations ${i}`, size: Math.ceil(s.bytes / 16) * 16, usage }));
+    const latentBuffer = this.device.createBuffer({ label: `taesd ${h}x${w} latent`, size: this.program.latent.channelBlocks * 16 * h * w, usage });
+    const outputBuffer = this.device.createBuffer({ label: `taesd ${h}x${w} output`, size: sched.outputBytes, usage });
+    const rgbaBuffer = this.device.createBuffer({ label: `taesd ${h}x${w} rgba`, size: H * W * 4, usage });
+    const inputAct = this.device.createBuffer({ label: `taesd ${h}x${w} input`, size: latentInst.bytes, usage });
+    const bufferOf = (inst: Instance) => (inst === latentInst ? inputAct : inst.act === this.program.output ? outputBuffer : slotBuffers[inst.slot]!);
+    const row0Of = (inst: Instance) => (inst.act === this.program.output ? 0 : inst.row0);
+
+    const count = steps.length + 2;
+    const uniforms = new ArrayBuffer(count * UNIFORM_STRIDE);
+    const uniformBuffer = this.device.createBuffer({ label: `taesd ${h}x${w} dims`, size: uniforms.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const dims = (i: number, values: number[]) => new Int32Array(uniforms, i * UNIFORM_STRIDE, values.length).set(values);
+    const uniform = (i: number, size: number): GPUBufferBinding => ({ buffer: uniformBuffer, offset: i * UNIFORM_STRIDE, size });
+    const act4 = { type: this.precision === 'f16' ? 'vec4<f16>' : 'vec4<f32>' };
+    const dispatches: Dispatch[] = [];
+
+    const latentParams: KernelParams = { WG: WG_1D, CHANNEL_BLOCKS: this.program.latent.channelBlocks, ZERO_VEC4S, act4 };
+    const latentPipeline = kernelPipeline(this.device, 'latentIn', latentParams);
+    dims(0, [w, h, 0, 0]);
+    dispatches.push({
+      pipeline: latentPipeline,
+      bindGroup: this.device.createBindGroup({
+        label: 'taesd latent in',
+        layout: latentPipeline.getBindGroupLayout(0),
+        entries: [{ binding: 0, resource: uniform(0, 16) }, { binding: 1, resource: { buffer: latentBuffer } }, { binding: 2, resource: { buffer: inputAct } }],
+      }),
+      workgroups: [Math.ceil((h * w * this.program.latent.channelBlocks) / WG_1D), 1, 1],
+    });
+
+    steps.forEach(({ step, rows, band }, idx) => {
+      const i = idx + 1;
+      const inst = (a: Activation) => instances.get(instanceKey(a, band))!;
+      const src = inst(step.src), dst = inst(step.dst);
+      if (step.kind === 'stats') {
+        const params: KernelParams = { WG: GN_WG, CHANNEL_BLOCKS: step.src.channelBlocks, GROUP_BLOCKS: step.src.channelBlocks / 4, EPS: GN_EPS, ZERO_VEC4S, act4 };
+        const pipeline = kernelPipeline(this.device, 'groupNormStats', params);
+        dims(i, [src.rows * src.width, 0, 0, 0]);
+        dispatches.push({
+          pipeline,
+          bindGroup: this.device.createBindGroup({
+            label: 'taesd group norm stats',
+            layout: pipeline.getBindGroupLayout(0),
+            entries: [{ binding: 0, resource: uniform(i, 16) }, { binding: 1, resource: { buffer: bufferOf(src) } }, { binding: 2, resource: { buffer: bufferOf(dst) } }],
+          }),
+          workgroups: [4, 1, 1],
+        });
+        return;
+      }
+      const params = this.convParams(step);
+      const pipeline = kernelPipeline(this.device, 'conv', params, this.convPipelineLayout);
+      const skip = step.skip ? inst(step.skip) : null;
+      const stats = step.stats ? inst(step.stats) : null;
+      const outW = w << step.dst.level;
+      dims(i, [src.width, row0Of(src), outW, h << step.dst.level, rows.hi - rows.lo, rows.lo, row0Of(dst), skip ? row0Of(skip) : 0]);
+      dispatches.push({
+        pipeline,
+        bindGroup: this.device.createBindGroup({
+          label: `taesd conv ${step.conv.key}`,
+          layout: this.convLayout,
+          entries: [
+            { binding: 0, resource: uniform(i, 32) },
+            { binding: 1, resource: { buffer: bufferOf(src) } },
+            { binding: 2, resource: { buffer: this.weightBuffers[step.weights]! } },
+            { binding: 3, resource: { buffer: skip ? bufferOf(skip) : this.dummy } },
+            { binding: 4, resource: { buffer: stats ? bufferOf(stats) : this.dummy } },
+            { binding: 5, resource: { buffer: bufferOf(dst) } },
+          ],
+        }),
+        workgroups: [Math.ceil(Math.ceil(outW / PIX) / WG_X), Math.ceil((rows.hi - rows.lo) / WG_Y), (params.COUT_BLOCKS as number) / (params.OB as number)],
+      });
+    });
+
+    const rgbaParams: KernelParams = { WG: WG_1D, ZERO_VEC4S };
+    const rgbaPipeline = kernelPipeline(this.device, 'rgbaOut', rgbaParams);
+    dims(count - 1, [H * W, 0, 0, 0]);
+    const rgbaDispatch: Dispatch = {
+      pipeline: rgbaPipeline,
+      bindGroup: this.device.createBindGroup({
+        label: 'taesd rgba out',
+        layout: rgbaPipeline.getBindGroupLayout(0),
+        entries: [{ binding: 0, resource: uniform(count - 1, 16) }, { binding: 1, resource: { buffer: outputBuffer } }, { binding: 2, resource: { buffer: rgbaBuffer } }],
+      }),
+      workgroups: [Math.ceil((H * W) / WG_1D), 1, 1],
+    };
+    this.device.queue.writeBuffer(uniformBuffer, 0, uniforms);
+    return {
+      key: `${h}x${w}`, width: W, height: H, latentBuffer, outputBuffer, rgbaBuffer, dispatches, rgbaDispatch,
+      buffers: [...slotBuffers, latentBuffer, outputBuffer, rgbaBuffer, inputAct, uniformBuffer],
+      bandCount: sched.bandCount,
+    };
+  }
+
+  /** Kernel parameters of one conv: what changes the WGSL, and so the pipeline cache key. */
+  private convParams(step: ConvStep): KernelParams {
+    const cinBlocks = step.src.channelBlocks, coutBlocks = step.dst.channelBlocks;
+    const packed = this.packed[step.weights]!;
+    const ob = coutBlocks % 2 === 0 ? 2 : 1;
+    const final = step.dst === this.program.output;
+    return {
+      K: step.conv.k, CIN_BLOCKS: cinBlocks, COUT_BLOCKS: coutBlocks, OB: ob, PIX, WG_X, WG_Y,
+      UPSAMPLE: step.upsample, RELU: step.relu, RESIDUAL: step.skip !== null, NORM_INPUT: step.stats !== null,
+      GROUP_BLOCKS: Math.max(1, cinBlocks / 4), BIAS_AT: packed.biasAt, NORM_AT: packed.normAt, ZERO_VEC4S,
+      act4: { type: this.precision === 'f16' ? 'vec4<f16>' : 'vec4<f32>' },
+      out4: { type: final || this.precision === 'f32' ? 'vec4<f32>' : 'vec4<f16>' },
+    };
+  }
+}

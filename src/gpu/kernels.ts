@@ -1,0 +1,49 @@
+import * as shaders from './shaders.generated.js';
+
+/** Values injected into a kernel as WGSL `const`s (numbers, booleans) or `alias`es (type names). */
+export type KernelParams = Readonly<Record<string, number | boolean | { readonly type: string }>>;
+
+export type KernelName = 'conv' | 'groupNormStats' | 'latentIn' | 'rgbaOut' | 'rgbaTexture';
+
+const SOURCES: Record<KernelName, string> = {
+  conv: shaders.convWgsl,
+  groupNormStats: shaders.groupNormStatsWgsl,
+  latentIn: shaders.latentInWgsl,
+  rgbaOut: shaders.rgbaOutWgsl,
+  rgbaTexture: shaders.rgbaTextureWgsl,
+};
+
+/** The generated prelude: `enable f16;` when any alias uses f16, then one line per parameter. */
+export function wgslPrelude(params: KernelParams): string {
+  const lines: string[] = [];
+  for (const [name, value] of Object.entries(params)) {
+    if (typeof value === 'object') lines.push(`alias ${name} = ${value.type};`);
+    else if (typeof value === 'boolean') lines.push(`const ${name} = ${value};`);
+    else if (Number.isInteger(value)) lines.push(`const ${name} = ${value};`);
+    else lines.push(`const ${name} = ${value.toExponential()};`);
+  }
+  const f16 = lines.some((l) => l.startsWith('alias') && l.includes('f16'));
+  return `${f16 ? 'enable f16;\n' : ''}${lines.join('\n')}\n`;
+}
+
+export function kernelSource(name: KernelName, params: KernelParams): string {
+  return `${wgslPrelude(params)}\n${SOURCES[name]}`;
+}
+
+// Pipelines by device, then by kernel + parameters: a lost or destroyed device takes its own along.
+const cache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+/** A compute pipeline for `name` specialised by `params`, built once per device. */
+export function kernelPipeline(device: GPUDevice, name: KernelName, params: KernelParams, layout?: GPUPipelineLayout): GPUComputePipeline {
+  let pipelines = cache.get(device);
+  if (!pipelines) cache.set(device, (pipelines = new Map()));
+  const key = JSON.stringify([name, params, layout?.label ?? 'auto']);
+  let pipeline = pipelines.get(key);
+  if (!pipeline) {
+    const label = `taesd ${name} ${JSON.stringify(params)}`;
+    const module = device.createShaderModule({ label, code: kernelSource(name, params) });
+    pipeline = device.createComputePipeline({ label, layout: layout ?? 'auto', compute: { module, entryPoint: 'main' } });
+    pipelines.set(key, pipeline);
+  }
+  return pipeline;
+}
