@@ -4,20 +4,16 @@ import type { DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, 
 import { prepareLatent } from '../model/latent.js';
 import type { ModelSpec } from '../model/registry.js';
 import type { DecoderWeights } from '../model/weights.js';
-import { kernelPipeline, type KernelParams } from './kernels.js';
+import { convDimsData, convDispatch, convParams, WG_X, WG_Y, ZERO_VEC4S, type ConvDims, type Precision } from './conv.js';
+import { encodeDispatches, kernelDispatch, type Dispatch, type KernelParams } from './kernels.js';
 import { packConv, type PackedConv } from './pack.js';
-import { bandRows, bands, buildProgram, GN_EPS, type Activation, type ConvStep, type Program, type Rows, type Step } from './program.js';
+import { bandRows, bands, buildProgram, GN_EPS, type Activation, type Program, type Rows, type Step } from './program.js';
 
-/** vec4s of zeros at the start of every activation buffer; out-of-image taps read them. */
-const ZERO_VEC4S = 64;
 const UNIFORM_STRIDE = 256;
-const PIX = 4;
-const WG_X = 8;
-const WG_Y = 8;
 const WG_1D = 64;
 const GN_WG = 256;
 
-export type Precision = 'f32' | 'f16';
+export type { Precision };
 
 export interface WebGpuDecoderOptions {
   /** `'f16'` stores activations as f16 (accumulating in f32) when the device has `shader-f16`; default `'f32'`. */
@@ -28,12 +24,6 @@ export interface WebGpuDecoderOptions {
    * `maxStorageBufferBindingSize`). Larger images are decoded in row bands below it.
    */
   readonly maxBufferBytes?: number;
-}
-
-interface Dispatch {
-  readonly pipeline: GPUComputePipeline;
-  readonly bindGroup: GPUBindGroup;
-  readonly workgroups: readonly [number, number, number];
 }
 
 /** Everything a decode of one latent size needs, made once and reused by later decodes of that size. */
@@ -72,9 +62,6 @@ export class WebGpuDecoder implements LatentDecoder {
   private readonly program: Program;
   private readonly weightBuffers: GPUBuffer[];
   private readonly packed: PackedConv[];
-  private readonly convLayout: GPUBindGroupLayout;
-  private readonly convPipelineLayout: GPUPipelineLayout;
-  private readonly dummy: GPUBuffer;
   private readonly maxBytes: number;
   private readonly latentSpace: LatentSpace;
   private plans: Plan[] = [];
@@ -96,19 +83,12 @@ export class WebGpuDecoder implements LatentDecoder {
     this.program = buildProgram(weights);
     this.packed = this.program.convs.map((c) => packConv(c.conv, c.norm));
     this.weightBuffers = this.packed.map((p, i) => this.upload(`taesd weights ${this.program.convs[i]!.conv.key}`, p.data));
-    this.dummy = device.createBuffer({ label: 'taesd unused binding', size: 256, usage: GPUBufferUsage.STORAGE });
-    const storage = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } });
-    this.convLayout = device.createBindGroupLayout({
-      label: 'taesd conv',
-      entries: [storage(0, 'uniform'), storage(1, 'read-only-storage'), storage(2, 'read-only-storage'), storage(3, 'read-only-storage'), storage(4, 'read-only-storage'), storage(5, 'storage')],
-    });
-    this.convPipelineLayout = device.createPipelineLayout({ label: 'taesd conv', bindGroupLayouts: [this.convLayout] });
     void device.lost.then((info) => { this.lost = info.message || info.reason || 'unknown reason'; });
   }
 
   decode(latent: LatentInput, options?: DecodeOptions): Promise<RgbaImage> {
     return this.run(latent, options, async (plan, encoder) => {
-      this.encodeDispatch(encoder, plan.rgbaDispatch);
+      encodeDispatches(encoder, [plan.rgbaDispatch]);
       const bytes = await this.readback(plan, encoder, plan.rgbaBuffer, plan.width * plan.height * 4);
       return { width: plan.width, height: plan.height, data: new Uint8ClampedArray(bytes) };
     });
@@ -139,14 +119,9 @@ export class WebGpuDecoder implements LatentDecoder {
         fail('BAD_OPTION', `target texture is ${texture.format} ${texture.width}x${texture.height}; need rgba8unorm ${plan.width}x${plan.height}`);
       }
       const params = { WG_X, WG_Y, ZERO_VEC4S };
-      const pipeline = kernelPipeline(this.device, 'rgbaTexture', params);
       const dims = this.upload('taesd texture dims', new Uint32Array([plan.width, plan.height, 0, 0]), GPUBufferUsage.UNIFORM);
-      const bindGroup = this.device.createBindGroup({
-        label: 'taesd texture',
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [{ binding: 0, resource: { buffer: dims } }, { binding: 1, resource: { buffer: plan.outputBuffer } }, { binding: 2, resource: texture.createView() }],
-      });
-      this.encodeDispatch(encoder, { pipeline, bindGroup, workgroups: [Math.ceil(plan.width / WG_X), Math.ceil(plan.height / WG_Y), 1] });
+      const workgroups = [Math.ceil(plan.width / WG_X), Math.ceil(plan.height / WG_Y), 1] as const;
+      encodeDispatches(encoder, [kernelDispatch(this.device, 'rgbaTexture', params, [{ buffer: dims }, { buffer: plan.outputBuffer }, texture.createView()], workgroups)]);
       await this.submit(encoder);
       dims.destroy();
       return { width: plan.width, height: plan.height };
@@ -172,7 +147,6 @@ export class WebGpuDecoder implements LatentDecoder {
     for (const plan of this.plans) this.destroyPlan(plan);
     this.plans = [];
     for (const b of this.weightBuffers) b.destroy();
-    this.dummy.destroy();
   }
 
   /** Runs decodes one at a time: they share a plan's buffers and staging buffer. */
@@ -184,20 +158,12 @@ export class WebGpuDecoder implements LatentDecoder {
       const plan = this.plan(prepared.height, prepared.width);
       this.device.queue.writeBuffer(plan.latentBuffer, 0, prepared.data.buffer as ArrayBuffer, prepared.data.byteOffset, prepared.data.byteLength);
       const encoder = this.device.createCommandEncoder({ label: 'taesd decode' });
-      for (const d of plan.dispatches) this.encodeDispatch(encoder, d);
+      encodeDispatches(encoder, plan.dispatches);
       this.lastBandCount = plan.bandCount;
       return finish(plan, encoder);
     });
     this.queue = result.catch(() => undefined);
     return result;
-  }
-
-  private encodeDispatch(encoder: GPUCommandEncoder, d: Dispatch): void {
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(d.pipeline);
-    pass.setBindGroup(0, d.bindGroup);
-    pass.dispatchWorkgroups(...d.workgroups);
-    pass.end();
   }
 
   private async submit(encoder: GPUCommandEncoder, after?: () => Promise<void>): Promise<void> {
@@ -349,17 +315,9 @@ export class WebGpuDecoder implements LatentDecoder {
     const dispatches: Dispatch[] = [];
 
     const latentParams: KernelParams = { WG: WG_1D, CHANNEL_BLOCKS: this.program.latent.channelBlocks, ZERO_VEC4S, act4 };
-    const latentPipeline = kernelPipeline(this.device, 'latentIn', latentParams);
     dims(0, [w, h, 0, 0]);
-    dispatches.push({
-      pipeline: latentPipeline,
-      bindGroup: this.device.createBindGroup({
-        label: 'taesd latent in',
-        layout: latentPipeline.getBindGroupLayout(0),
-        entries: [{ binding: 0, resource: uniform(0, 16) }, { binding: 1, resource: { buffer: latentBuffer } }, { binding: 2, resource: { buffer: inputAct } }],
-      }),
-      workgroups: [Math.ceil((h * w * this.program.latent.channelBlocks) / WG_1D), 1, 1],
-    });
+    const latentWorkgroups = [Math.ceil((h * w * this.program.latent.channelBlocks) / WG_1D), 1, 1] as const;
+    dispatches.push(kernelDispatch(this.device, 'latentIn', latentParams, [uniform(0, 16), { buffer: latentBuffer }, { buffer: inputAct }], latentWorkgroups));
 
     steps.forEach(({ step, rows, band }, idx) => {
       const i = idx + 1;
@@ -367,75 +325,37 @@ export class WebGpuDecoder implements LatentDecoder {
       const src = inst(step.src), dst = inst(step.dst);
       if (step.kind === 'stats') {
         const params: KernelParams = { WG: GN_WG, CHANNEL_BLOCKS: step.src.channelBlocks, GROUP_BLOCKS: step.src.channelBlocks / 4, EPS: GN_EPS, ZERO_VEC4S, act4 };
-        const pipeline = kernelPipeline(this.device, 'groupNormStats', params);
         dims(i, [src.rows * src.width, 0, 0, 0]);
-        dispatches.push({
-          pipeline,
-          bindGroup: this.device.createBindGroup({
-            label: 'taesd group norm stats',
-            layout: pipeline.getBindGroupLayout(0),
-            entries: [{ binding: 0, resource: uniform(i, 16) }, { binding: 1, resource: { buffer: bufferOf(src) } }, { binding: 2, resource: { buffer: bufferOf(dst) } }],
-          }),
-          workgroups: [4, 1, 1],
-        });
+        dispatches.push(kernelDispatch(this.device, 'groupNormStats', params, [uniform(i, 16), { buffer: bufferOf(src) }, { buffer: bufferOf(dst) }], [4, 1, 1]));
         return;
       }
-      const params = this.convParams(step);
-      const pipeline = kernelPipeline(this.device, 'conv', params, this.convPipelineLayout);
+      const packed = this.packed[step.weights]!;
+      const params = convParams({
+        k: step.conv.k, cinBlocks: step.src.channelBlocks, coutBlocks: step.dst.channelBlocks,
+        upsample: step.upsample, relu: step.relu, residual: step.skip !== null, normInput: step.stats !== null,
+        precision: this.precision, outputF32: step.dst === this.program.output,
+      }, packed);
       const skip = step.skip ? inst(step.skip) : null;
       const stats = step.stats ? inst(step.stats) : null;
-      const outW = w << step.dst.level;
-      dims(i, [src.width, row0Of(src), outW, h << step.dst.level, rows.hi - rows.lo, rows.lo, row0Of(dst), skip ? row0Of(skip) : 0]);
-      dispatches.push({
-        pipeline,
-        bindGroup: this.device.createBindGroup({
-          label: `taesd conv ${step.conv.key}`,
-          layout: this.convLayout,
-          entries: [
-            { binding: 0, resource: uniform(i, 32) },
-            { binding: 1, resource: { buffer: bufferOf(src) } },
-            { binding: 2, resource: { buffer: this.weightBuffers[step.weights]! } },
-            { binding: 3, resource: { buffer: skip ? bufferOf(skip) : this.dummy } },
-            { binding: 4, resource: { buffer: stats ? bufferOf(stats) : this.dummy } },
-            { binding: 5, resource: { buffer: bufferOf(dst) } },
-          ],
-        }),
-        workgroups: [Math.ceil(Math.ceil(outW / PIX) / WG_X), Math.ceil((rows.hi - rows.lo) / WG_Y), (params.COUT_BLOCKS as number) / (params.OB as number)],
-      });
+      const d: ConvDims = {
+        inW: src.width, inRow0: row0Of(src), outW: w << step.dst.level, outH: h << step.dst.level,
+        outRow0: rows.lo, outRows: rows.hi - rows.lo, dstRow0: row0Of(dst), skipRow0: skip ? row0Of(skip) : 0,
+      };
+      new Int32Array(uniforms, i * UNIFORM_STRIDE, 8).set(convDimsData(d));
+      dispatches.push(convDispatch(this.device, `taesd conv ${step.conv.key}`, params, d, {
+        dims: uniform(i, 32), src: bufferOf(src), weights: this.weightBuffers[step.weights]!,
+        skip: skip ? bufferOf(skip) : undefined, stats: stats ? bufferOf(stats) : undefined, dst: bufferOf(dst),
+      }));
     });
 
     const rgbaParams: KernelParams = { WG: WG_1D, ZERO_VEC4S };
-    const rgbaPipeline = kernelPipeline(this.device, 'rgbaOut', rgbaParams);
     dims(count - 1, [H * W, 0, 0, 0]);
-    const rgbaDispatch: Dispatch = {
-      pipeline: rgbaPipeline,
-      bindGroup: this.device.createBindGroup({
-        label: 'taesd rgba out',
-        layout: rgbaPipeline.getBindGroupLayout(0),
-        entries: [{ binding: 0, resource: uniform(count - 1, 16) }, { binding: 1, resource: { buffer: outputBuffer } }, { binding: 2, resource: { buffer: rgbaBuffer } }],
-      }),
-      workgroups: [Math.ceil((H * W) / WG_1D), 1, 1],
-    };
+    const rgbaDispatch = kernelDispatch(this.device, 'rgbaOut', rgbaParams, [uniform(count - 1, 16), { buffer: outputBuffer }, { buffer: rgbaBuffer }], [Math.ceil((H * W) / WG_1D), 1, 1]);
     this.device.queue.writeBuffer(uniformBuffer, 0, uniforms);
     return {
       key: `${h}x${w}`, width: W, height: H, latentBuffer, outputBuffer, rgbaBuffer, dispatches, rgbaDispatch,
       buffers: [...slotBuffers, latentBuffer, outputBuffer, rgbaBuffer, inputAct, uniformBuffer],
       bandCount: sched.bandCount,
-    };
-  }
-
-  /** Kernel parameters of one conv: what changes the WGSL, and so the pipeline cache key. */
-  private convParams(step: ConvStep): KernelParams {
-    const cinBlocks = step.src.channelBlocks, coutBlocks = step.dst.channelBlocks;
-    const packed = this.packed[step.weights]!;
-    const ob = coutBlocks % 2 === 0 ? 2 : 1;
-    const final = step.dst === this.program.output;
-    return {
-      K: step.conv.k, CIN_BLOCKS: cinBlocks, COUT_BLOCKS: coutBlocks, OB: ob, PIX, WG_X, WG_Y,
-      UPSAMPLE: step.upsample, RELU: step.relu, RESIDUAL: step.skip !== null, NORM_INPUT: step.stats !== null,
-      GROUP_BLOCKS: Math.max(1, cinBlocks / 4), BIAS_AT: packed.biasAt, NORM_AT: packed.normAt, ZERO_VEC4S,
-      act4: { type: this.precision === 'f16' ? 'vec4<f16>' : 'vec4<f32>' },
-      out4: { type: final || this.precision === 'f32' ? 'vec4<f32>' : 'vec4<f16>' },
     };
   }
 }

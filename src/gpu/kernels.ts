@@ -47,3 +47,26 @@ export function kernelPipeline(device: GPUDevice, name: KernelName, params: Kern
   }
   return pipeline;
 }
+
+export interface Dispatch {
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly workgroups: readonly [number, number, number];
+}
+
+/** A dispatch of a kernel with an automatic layout; `resources[i]` is bound at binding i. */
+export function kernelDispatch(device: GPUDevice, name: KernelName, params: KernelParams, resources: readonly GPUBindingResource[], workgroups: readonly [number, number, number]): Dispatch {
+  const pipeline = kernelPipeline(device, name, params);
+  const entries = resources.map((resource, binding) => ({ binding, resource }));
+  return { pipeline, bindGroup: device.createBindGroup({ label: `taesd ${name}`, layout: pipeline.getBindGroupLayout(0), entries }), workgroups };
+}
+
+export function encodeDispatches(encoder: GPUCommandEncoder, dispatches: readonly Dispatch[]): void {
+  const pass = encoder.beginComputePass();
+  for (const d of dispatches) {
+    pass.setPipeline(d.pipeline);
+    pass.setBindGroup(0, d.bindGroup);
+    pass.dispatchWorkgroups(...d.workgroups);
+  }
+  pass.end();
+}

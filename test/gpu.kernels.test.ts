@@ -1,0 +1,78 @@
+// Each WGSL kernel against the plain CPU reference, on small random inputs with odd sizes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestGpuDevice } from '../src/gpu/device.js';
+import type { ConvWeights } from '../src/model/weights.js';
+import { gpuConv, gpuGroupStats } from './support/gpu.js';
+import { randomArray } from './support/random.js';
+import { add, conv, groupNorm, maxAbsDiff, relu, upsample, type Map3 } from './support/reference.js';
+
+let device: GPUDevice;
+beforeAll(async () => { ({ device } = await requestGpuDevice()); });
+afterAll(() => device?.destroy());
+
+let seed = 100;
+const map = (c: number, h: number, w: number, scale = 1): Map3 => ({ c, h, w, data: randomArray(c * h * w, seed++, scale) });
+const weights = (cin: number, cout: number, k: number, bias: boolean): ConvWeights => ({
+  key: 'test', cin, cout, k,
+  weight: randomArray(cout * cin * k * k, seed++, Math.sqrt(2 / (cin * k * k))),
+  bias: bias ? randomArray(cout, seed++, 0.1) : null,
+});
+
+describe('conv kernel', () => {
+  const cases: [string, number, number, number, number, number, boolean][] = [
+    // name, cin, cout, k, h, w, bias
+    ['3x3 64->64 at 5x7', 64, 64, 3, 5, 7, true],
+    ['3x3 4->64 (taesd input) at 6x9', 4, 64, 3, 6, 9, true],
+    ['3x3 16->64 (taesd3/taef1 input) at 3x11', 16, 64, 3, 3, 11, true],
+    ['3x3 32->64 (taef2 input) at 7x5', 32, 64, 3, 7, 5, true],
+    ['3x3 64->3 (to RGB) at 9x6', 64, 3, 3, 9, 6, true],
+    ['3x3 64->64 no bias at 1x1', 64, 64, 3, 1, 1, false],
+    ['1x1 64->256 at 5x3', 64, 256, 1, 5, 3, false],
+  ];
+  it.each(cases)('%s', async (_name, cin, cout, k, h, w, bias) => {
+    const p = weights(cin, cout, k, bias);
+    const x = map(cin, h, w);
+    expect(maxAbsDiff((await gpuConv(device, p, x)).data, conv(x, p).data)).toBeLessThan(1e-4);
+  });
+
+  it('fuses ReLU and the residual add', async () => {
+    const p = weights(64, 64, 3, true);
+    const x = map(64, 6, 5), skip = map(64, 6, 5);
+    const got = await gpuConv(device, p, x, { relu: true, skip });
+    expect(maxAbsDiff(got.data, relu(add(conv(x, p), skip)).data)).toBeLessThan(1e-4);
+  });
+
+  it('fuses the nearest 2x upsample into its indexing', async () => {
+    const p = weights(64, 64, 3, false);
+    const x = map(64, 3, 5);
+    const got = await gpuConv(device, p, x, { upsample: true });
+    expect([got.h, got.w]).toEqual([6, 10]);
+    expect(maxAbsDiff(got.data, conv(upsample(x), p).data)).toBeLessThan(1e-4);
+  });
+
+  it('applies GroupNorm + ReLU to its input (taef2 pool branch)', async () => {
+    const p = weights(256, 64, 1, false);
+    const x = map(256, 4, 3, 2);
+    const gamma = randomArray(256, seed++, 1), beta = randomArray(256, seed++, 0.5);
+    const stats = await gpuGroupStats(device, x, 4, 1e-5);
+    const skip = map(64, 4, 3);
+    const got = await gpuConv(device, p, x, { norm: { gamma, beta, stats }, skip });
+    expect(maxAbsDiff(got.data, add(conv(relu(groupNorm(x, gamma, beta)), p), skip).data)).toBeLessThan(1e-4);
+  });
+});
+
+describe('group norm statistics kernel', () => {
+  it('matches mean and 1/std per group', async () => {
+    const x = map(256, 7, 5, 3);
+    x.data.forEach((v, i) => (x.data[i] = v + 1.5)); // an offset, so a one-pass variance would lose digits
+    const stats = await gpuGroupStats(device, x, 4, 1e-5);
+    const per = 64 * 35;
+    for (let g = 0; g < 4; g++) {
+      const vals = x.data.subarray(g * per, (g + 1) * per);
+      const mean = vals.reduce((a, b) => a + b, 0) / per;
+      const variance = vals.reduce((a, b) => a + (b - mean) ** 2, 0) / per;
+      expect(stats[2 * g]).toBeCloseTo(mean, 5);
+      expect(stats[2 * g + 1]).toBeCloseTo(1 / Math.sqrt(variance + 1e-5), 4);
+    }
+  });
+});
