@@ -1,0 +1,93 @@
+// The front door for weights: bytes from a path, URL or buffer, parsed by the format they hold.
+import { fail } from '../errors.js';
+import { parsePth } from './pth.js';
+import { parseSafetensors } from './safetensors.js';
+import type { StateDict } from './tensor.js';
+
+/** A file path (Node) or relative URL (browser), a URL, or the file's bytes. */
+export type WeightsSource = string | URL | ArrayBuffer | Uint8Array;
+
+const URL_SCHEME = /^(?:https?|data|blob|file):/i;
+
+const IN_NODE = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+/** `node:` specifiers built at run time, so bundlers never try to pull Node modules into a browser build. */
+const nodeModule = (name: string): string => `node:${name}`;
+
+async function importNode<T>(name: string): Promise<T> {
+  return (await import(/* @vite-ignore */ /* webpackIgnore: true */ nodeModule(name))) as T;
+}
+
+async function readFile(path: string, name: string): Promise<{ bytes: Uint8Array; name: string }> {
+  const fs = await importNode<typeof import('node:fs/promises')>('fs/promises');
+  try {
+    const buf = await fs.readFile(path);
+    return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), name };
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    fail('IO', code === 'ENOENT' ? `weights file not found: ${path}` : `cannot read weights file ${path}: ${(e as Error).message}`, e);
+  }
+}
+
+async function fetchBytes(url: string, name: string): Promise<{ bytes: Uint8Array; name: string }> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    fail('IO', `cannot fetch ${name}: ${(e as Error).message}`, e);
+  }
+  if (!response.ok) fail('IO', `fetching ${name} failed: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+  try {
+    return { bytes: new Uint8Array(await response.arrayBuffer()), name };
+  } catch (e) {
+    fail('IO', `download of ${name} broke off: ${(e as Error).message}`, e);
+  }
+}
+
+/**
+ * Reads the bytes of a weights source. Buffers are used as they are (name `"buffer"`, not
+ * copied); `http:`, `https:`, `data:` and `blob:` URLs are fetched; `file:` URLs and other
+ * strings are read from disk in Node, and fetched as (relative) URLs in a browser. `name` is
+ * the path or URL, for messages and model detection. Throws IO when reading fails.
+ */
+export async function readSource(source: WeightsSource): Promise<{ bytes: Uint8Array; name: string }> {
+  if (source instanceof Uint8Array) return { bytes: source, name: 'buffer' };
+  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name: 'buffer' };
+  if (typeof source === 'string' && !URL_SCHEME.test(source)) {
+    return IN_NODE ? readFile(source, source) : fetchBytes(source, source);
+  }
+  let url: URL;
+  try {
+    url = typeof source === 'string' ? new URL(source) : source;
+  } catch (e) {
+    fail('IO', `not a valid URL: ${String(source).slice(0, 200)}`, e);
+  }
+  const name = url.protocol === 'data:' ? 'data: URL' : url.href;
+  if (url.protocol === 'file:' && IN_NODE) {
+    const { fileURLToPath } = await importNode<typeof import('node:url')>('url');
+    return readFile(fileURLToPath(url), name);
+  }
+  return fetchBytes(url.href, name);
+}
+
+/**
+ * Parses weights by their magic bytes: a zip (`PK\x03\x04`) is a PyTorch checkpoint, anything
+ * else is read as safetensors. `name` (default `"weights"`) names the file in errors.
+ * Throws WEIGHTS_CORRUPT (or WEIGHTS_UNSAFE for a hostile pickle).
+ */
+export function parseWeights(bytes: Uint8Array, name = 'weights'): StateDict {
+  if (bytes.byteLength < 8) fail('WEIGHTS_CORRUPT', `${name}: ${bytes.byteLength} bytes is too short to be a weights file`);
+  const [b0, b1, b2, b3] = bytes;
+  if (b0 === 0x50 && b1 === 0x4b && b2 === 0x03 && b3 === 0x04) return parsePth(bytes, name);
+  // Pickle protocol 2 + torch's legacy magic number: the pre-1.6 format, which has no zip.
+  if (b0 === 0x80 && b1 === 0x02 && b2 === 0x8a && b3 === 0x0a) {
+    fail('WEIGHTS_CORRUPT', `${name}: a legacy (pre-1.6, non-zip) torch.save file; re-save it with a current PyTorch or convert it to safetensors`);
+  }
+  return parseSafetensors(bytes, name).tensors;
+}
+
+/** Reads and parses weights from any source; `name` is the source's path or URL (see readSource). */
+export async function loadStateDict(source: WeightsSource): Promise<{ dict: StateDict; name: string }> {
+  const { bytes, name } = await readSource(source);
+  return { dict: parseWeights(bytes, name), name };
+}

@@ -1,0 +1,189 @@
+// safetensors reader and writer, validating as the format's spec asks:
+// https://github.com/huggingface/safetensors#format
+import { fail } from '../errors.js';
+import { bfloat16ToFloat, halfToFloat } from './half.js';
+import { elementCount, type DType, type StateDict } from './tensor.js';
+
+/** Bytes per element of each dtype we read. */
+export const DTYPE_SIZE: Readonly<Record<DType, number>> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+};
+
+/** Headers past this are refused, as the reference implementation does (real ones are kilobytes). */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+let halfTable: Float32Array | null = null;
+/** All 65536 float16 values, built on first use: a table lookup per element beats the arithmetic. */
+function halves(): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = halfToFloat(h);
+  }
+  return halfTable;
+}
+
+function isDType(s: unknown): s is DType {
+  return typeof s === 'string' && Object.hasOwn(DTYPE_SIZE, s);
+}
+
+/** `bytes` reinterpreted as `size`-byte elements; copied first when its offset is not aligned. */
+function aligned(bytes: Uint8Array, size: number): { buffer: ArrayBufferLike; byteOffset: number } {
+  return bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+}
+
+/**
+ * Converts `count` elements of `dtype` stored in `bytes` to float32 (a new array, never a view
+ * of `bytes`). Integers and booleans convert exactly up to 2^24; int64 beyond 2^53 loses digits.
+ */
+export function toFloat32(dtype: DType, bytes: Uint8Array, count: number, littleEndian = true): Float32Array {
+  if (bytes.byteLength < count * DTYPE_SIZE[dtype]) fail('BAD_OPTION', `toFloat32: ${count} ${dtype} elements need ${count * DTYPE_SIZE[dtype]} bytes, got ${bytes.byteLength}`);
+  if (littleEndian === HOST_LITTLE_ENDIAN) {
+    // Fast paths: the stored order is the host's, so typed arrays read it directly.
+    if (dtype === 'F32') { const a = aligned(bytes, 4); return new Float32Array(a.buffer, a.byteOffset, count).slice(); }
+    if (dtype === 'F64') { const a = aligned(bytes, 8); return Float32Array.from(new Float64Array(a.buffer, a.byteOffset, count)); }
+    if (dtype === 'F16') {
+      const a = aligned(bytes, 2);
+      const bits = new Uint16Array(a.buffer, a.byteOffset, count);
+      const table = halves();
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = table[bits[i]!]!;
+      return out;
+    }
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const read: (i: number) => number = {
+    F64: (i: number) => view.getFloat64(i * 8, littleEndian),
+    F32: (i: number) => view.getFloat32(i * 4, littleEndian),
+    F16: (i: number) => halfToFloat(view.getUint16(i * 2, littleEndian)),
+    BF16: (i: number) => bfloat16ToFloat(view.getUint16(i * 2, littleEndian)),
+    I64: (i: number) => Number(view.getBigInt64(i * 8, littleEndian)),
+    I32: (i: number) => view.getInt32(i * 4, littleEndian),
+    I16: (i: number) => view.getInt16(i * 2, littleEndian),
+    I8: (i: number) => view.getInt8(i),
+    U8: (i: number) => view.getUint8(i),
+    BOOL: (i: number) => (view.getUint8(i) ? 1 : 0),
+  }[dtype];
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = read(i);
+  return out;
+}
+
+interface Entry { key: string; dtype: DType; shape: number[]; begin: number; end: number }
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function readHeader(bytes: Uint8Array, name: string): { entries: Entry[]; metadata: Record<string, string>; dataStart: number } {
+  function corrupt(problem: string): never {
+    fail('WEIGHTS_CORRUPT', `${name}: ${problem}`);
+  }
+  if (bytes.byteLength < 8) corrupt(`truncated: ${bytes.byteLength} bytes is too short for a safetensors file (8-byte header length)`);
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) corrupt(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte cap: not a safetensors file`);
+  const headerLength = Number(n);
+  if (8 + headerLength > bytes.byteLength) corrupt(`truncated: header of ${headerLength} bytes runs past the end of the ${bytes.byteLength}-byte file`);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
+  } catch (e) {
+    corrupt(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) corrupt('header is not a JSON object');
+
+  // Object.fromEntries below, not assignment: a "__proto__" key stays a plain key.
+  const metadata: [string, string][] = [];
+  const entries: Entry[] = [];
+  for (const [key, value] of Object.entries(header as Record<string, unknown>)) {
+    if (key === '__metadata__') {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) corrupt('__metadata__ is not an object');
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        if (typeof v !== 'string') corrupt(`__metadata__ value ${JSON.stringify(k)} is not a string`);
+        metadata.push([k, v]);
+      }
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) corrupt(`tensor ${key}: entry is not an object`);
+    const { dtype, shape, data_offsets: offsets } = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (!isDType(dtype)) corrupt(`tensor ${key}: unsupported dtype ${JSON.stringify(dtype)} (read: ${Object.keys(DTYPE_SIZE).join(', ')})`);
+    if (!Array.isArray(shape) || !shape.every(isCount)) corrupt(`tensor ${key}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
+      corrupt(`tensor ${key}: data_offsets ${JSON.stringify(offsets)} is not [begin, end] with 0 <= begin <= end`);
+    }
+    const [begin, end] = offsets as [number, number];
+    const expected = elementCount(shape) * DTYPE_SIZE[dtype];
+    if (end - begin !== expected) {
+      corrupt(`tensor ${key}: ${dtype} [${shape.join(',')}] needs ${expected} bytes but data_offsets [${begin},${end}] span ${end - begin}`);
+    }
+    entries.push({ key, dtype, shape, begin, end });
+  }
+
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.byteLength - dataStart;
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = 0;
+  for (const e of entries) {
+    if (e.end > dataLength) corrupt(`truncated: tensor ${e.key} ends at byte ${e.end} but file data is ${dataLength} bytes`);
+    if (e.begin < cursor) corrupt(`tensor ${e.key}: data_offsets [${e.begin},${e.end}] overlap the previous tensor, which ends at ${cursor}`);
+    if (e.begin > cursor) corrupt(`tensor ${e.key}: data_offsets [${e.begin},${e.end}] leave a gap after byte ${cursor}`);
+    cursor = e.end;
+  }
+  if (cursor !== dataLength) corrupt(`${dataLength - cursor} bytes after the last tensor (data ends at ${cursor}, file data is ${dataLength} bytes)`);
+  return { entries, metadata: Object.fromEntries(metadata), dataStart };
+}
+
+/**
+ * Reads a safetensors file: every tensor converted to float32 (the stored dtype is kept in
+ * `Tensor.dtype`), and the header's `__metadata__`. `name` (default `"safetensors"`) names the
+ * file in errors. Validates the whole header before converting anything; throws WEIGHTS_CORRUPT.
+ */
+export function parseSafetensors(bytes: Uint8Array, name = 'safetensors'): { tensors: StateDict; metadata: Record<string, string> } {
+  const { entries, metadata, dataStart } = readHeader(bytes, name);
+  const tensors: StateDict = new Map();
+  for (const e of entries) {
+    const data = toFloat32(e.dtype, bytes.subarray(dataStart + e.begin, dataStart + e.end), elementCount(e.shape));
+    tensors.set(e.key, { dtype: e.dtype, shape: e.shape, data });
+  }
+  return { tensors, metadata };
+}
+
+/** A tensor to write: float32 values, or float16/bfloat16 bits. */
+export type EncodableTensor =
+  | { readonly dtype: 'F32'; readonly shape: readonly number[]; readonly data: Float32Array }
+  | { readonly dtype: 'F16' | 'BF16'; readonly shape: readonly number[]; readonly data: Uint16Array };
+
+/**
+ * Writes tensors (in the given key order, packed back to back, little-endian) and optional
+ * string metadata as a safetensors file. The header is space-padded to 8 bytes, as the
+ * reference writer does. Throws BAD_OPTION when data length or type disagrees with dtype and shape.
+ */
+export function encodeSafetensors(tensors: Readonly<Record<string, EncodableTensor>>, metadata?: Readonly<Record<string, string>>): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length) header['__metadata__'] = metadata;
+  let offset = 0;
+  for (const [key, t] of Object.entries(tensors)) {
+    const count = elementCount(t.shape);
+    const typeOk = t.dtype === 'F32' ? t.data instanceof Float32Array : t.data instanceof Uint16Array;
+    if (!typeOk || t.data.length !== count || !t.shape.every(isCount)) {
+      fail('BAD_OPTION', `encodeSafetensors: tensor ${key} is ${t.dtype} [${t.shape.join(',')}] (${count} elements) but data is a ${t.data.constructor.name} of ${t.data.length}`);
+    }
+    const size = count * DTYPE_SIZE[t.dtype];
+    header[key] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + size] };
+    offset += size;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + new TextEncoder().encode(json).byteLength) % 8)) % 8);
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.byteLength + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerBytes.byteLength), true);
+  out.set(headerBytes, 8);
+  let p = 8 + headerBytes.byteLength;
+  for (const t of Object.values(tensors)) {
+    if (t.dtype === 'F32') for (const v of t.data) { view.setFloat32(p, v, true); p += 4; }
+    else for (const v of t.data) { view.setUint16(p, v, true); p += 2; }
+  }
+  return out;
+}
