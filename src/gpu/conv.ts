@@ -51,7 +51,8 @@ export function convParams(spec: ConvSpec, packed: Pick<PackedConv, 'biasAt' | '
 }
 
 export function convWorkgroups(params: KernelParams, dims: ConvDims): [number, number, number] {
-  return [Math.ceil(Math.ceil(dims.outW / PIX) / WG_X), Math.ceil(dims.outRows / WG_Y), (params.COUT_BLOCKS as number) / (params.OB as number)];
+  const n = (name: string) => params[name] as number;
+  return [Math.ceil(Math.ceil(dims.outW / n('PIX')) / n('WG_X')), Math.ceil(dims.outRows / n('WG_Y')), n('COUT_BLOCKS') / n('OB')];
 }
 
 /** The uniform block shaders/conv.wgsl reads, as 8 i32. */

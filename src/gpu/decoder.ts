@@ -175,13 +175,19 @@ export class WebGpuDecoder implements LatentDecoder {
     try {
       await after?.();
     } catch (e) {
-      if (this.lost !== null) fail('DEVICE_LOST', `WebGPU device lost during decode: ${this.lost}`, e);
+      // A lost device fails the map first and resolves `lost` a moment later.
+      if (await this.isLost()) fail('DEVICE_LOST', `WebGPU device lost during decode: ${this.lost}`, e);
       throw e;
     }
     const [o, v] = await Promise.all([oom, invalid]);
     if (this.lost !== null) fail('DEVICE_LOST', `WebGPU device lost during decode: ${this.lost}`);
     if (o) fail('IO', `GPU out of memory: ${o.message}`);
     if (v) throw new TaesdError('BAD_OPTION', `WebGPU rejected the decode: ${v.message}`);
+  }
+
+  private async isLost(): Promise<boolean> {
+    if (this.lost === null) await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 200))]);
+    return this.lost !== null;
   }
 
   private async readback(plan: Plan, encoder: GPUCommandEncoder, src: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {

@@ -1,0 +1,66 @@
+import { basename, extname, join } from 'node:path';
+import { createDecoder, type Decoder } from '../decoder.js';
+import { fail, isTaesdError } from '../errors.js';
+import { encodeImage, type ImageFormat } from '../image/index.js';
+import type { LatentSpace } from '../model/decoder.js';
+import { encodeSafetensors } from '../weights/safetensors.js';
+import { writeFileAtomic } from './files.js';
+import { readLatentFile } from './latentFile.js';
+import { ProgressBar } from './progressBar.js';
+
+export type OutputKind = ImageFormat | 'safetensors';
+
+export function outputKind(path: string): OutputKind {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.png') return 'png';
+  if (ext === '.jpg' || ext === '.jpeg') return 'jpeg';
+  if (ext === '.safetensors') return 'safetensors';
+  fail('BAD_OPTION', `--out ${path}: the extension must be .png, .jpg, .jpeg or .safetensors`);
+}
+
+const EXTENSION: Record<OutputKind, string> = { png: '.png', jpeg: '.jpg', safetensors: '.safetensors' };
+
+export interface DecodeFilesOptions {
+  readonly inputs: readonly string[];
+  /** One output file (one input), or a folder plus a kind for many. */
+  readonly out?: string;
+  readonly outDir?: string;
+  readonly format?: OutputKind;
+  readonly quality?: number;
+  readonly latentSpace?: LatentSpace;
+}
+
+/** Decodes each latent file to its output; returns the failures (the others are written). */
+export async function decodeFiles(decoder: Decoder, o: DecodeFilesOptions): Promise<string[]> {
+  const targets = o.inputs.map((input) => {
+    if (o.out !== undefined) return { input, out: o.out, kind: outputKind(o.out) };
+    const kind = o.format ?? 'png';
+    return { input, out: join(o.outDir!, basename(input, extname(input)) + EXTENSION[kind]), kind };
+  });
+  const bar = targets.length > 1 ? new ProgressBar(targets.length) : null;
+  const failures: string[] = [];
+  for (const [i, t] of targets.entries()) {
+    try {
+      const { latent, space } = await readLatentFile(t.input);
+      const latentSpace = o.latentSpace ?? space ?? undefined;
+      const options = latentSpace ? { latentSpace } : undefined;
+      let bytes: Uint8Array;
+      if (t.kind === 'safetensors') {
+        const raw = await decoder.decodeRaw(latent, options);
+        bytes = encodeSafetensors({ image: { dtype: 'F32', shape: [3, raw.height, raw.width], data: raw.data } }, { decoder: decoder.model.id, backend: decoder.backend });
+      } else {
+        const image = await decoder.decode(latent, options);
+        bytes = await encodeImage(image, { format: t.kind, ...(o.quality !== undefined && { quality: o.quality }) });
+      }
+      await writeFileAtomic(t.out, bytes);
+      bar?.update(i + 1, basename(t.out));
+    } catch (e) {
+      if (!isTaesdError(e)) throw e;
+      failures.push(`${t.input}: [${e.code}] ${e.message}`);
+      bar?.update(i + 1, `failed: ${basename(t.input)}`);
+    }
+  }
+  return failures;
+}
+
+export { createDecoder };

@@ -1,0 +1,116 @@
+import { parseArgs } from 'node:util';
+import { createDecoder, type BackendChoice, type CreateDecoderOptions } from '../decoder.js';
+import { isTaesdError, TaesdError } from '../errors.js';
+import type { LatentSpace } from '../model/decoder.js';
+import { MODEL_IDS } from '../model/registry.js';
+import { decodeFiles, outputKind, type OutputKind } from './decode.js';
+import { defaultWeights } from './files.js';
+import { progressCommand } from './progress.js';
+
+const USAGE = `taesd-web: previews of diffusion latents with TAESD decoders
+
+Usage:
+  taesd-web decode <latent-file...> --model <id> [--weights <file|url>] [--latent-space model|vae]
+                   [--backend auto|webgpu|wasm|linear] [--precision auto|f32|f16]
+                   (--out <file.png|.jpg|.safetensors> | --out-dir <dir> [--format png|jpeg|safetensors]) [--quality N]
+  taesd-web progress <latent-files...> --model <id> [--weights <file>] --job-id <id> [--root <dir>]
+                   [--output-folder progress] [--prefix step] [--format jpeg|png] [--quality N] [--base64]
+                   [--every N] [--start N] [--end N] [--total N] [--backend auto|webgpu|wasm|linear]
+  taesd-web --help
+
+Models: ${MODEL_IDS.join(', ')}. Latent files: .safetensors (tensor "latent"), ComfyUI .latent
+("latent_tensor", read as VAE space unless --latent-space says otherwise), .npy; [C,h,w] or [1,C,h,w].
+Weights default to models/<id>_decoder.pth or .safetensors (npm run fetch-models), then ../shared/models/.
+`;
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  model: { type: 'string' }, weights: { type: 'string' }, 'latent-space': { type: 'string' },
+  backend: { type: 'string' }, precision: { type: 'string' }, out: { type: 'string' }, 'out-dir': { type: 'string' },
+  format: { type: 'string' }, quality: { type: 'string' }, 'job-id': { type: 'string' }, root: { type: 'string' },
+  'output-folder': { type: 'string' }, prefix: { type: 'string' }, base64: { type: 'boolean' }, every: { type: 'string' },
+  start: { type: 'string' }, end: { type: 'string' }, total: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+export type CliValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!allowed.includes(value as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+export function intOption(name: string, value: string | undefined, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${value}"`);
+  return Number(value);
+}
+
+/** Decoder options common to both commands. */
+export function decoderOptions(v: CliValues): CreateDecoderOptions {
+  const backend = oneOf<BackendChoice>('backend', v.backend, ['auto', 'webgpu', 'wasm', 'linear']) ?? 'auto';
+  if (v.model === undefined && v.weights === undefined) throw new UsageError('--model is required (or --weights to detect it from)');
+  const precision = oneOf('precision', v.precision, ['auto', 'f32', 'f16'] as const);
+  const latentSpace = oneOf<LatentSpace>('latent-space', v['latent-space'], ['model', 'vae']);
+  return {
+    backend,
+    ...(v.model !== undefined && { model: v.model }),
+    ...(backend !== 'linear' && { weights: v.weights ?? defaultWeights(v.model!) }),
+    ...(precision !== undefined && { precision }),
+    ...(latentSpace !== undefined && { latentSpace }),
+  };
+}
+
+async function decodeCommand(inputs: string[], v: CliValues): Promise<number> {
+  if (inputs.length === 0) throw new UsageError('decode needs at least one latent file');
+  if ((v.out === undefined) === (v['out-dir'] === undefined)) throw new UsageError('give exactly one of --out <file> or --out-dir <dir>');
+  if (v.out !== undefined && inputs.length > 1) throw new UsageError('several inputs need --out-dir <dir> instead of --out');
+  if (v.out !== undefined) outputKind(v.out);
+  const format = oneOf<OutputKind>('format', v.format === 'jpg' ? 'jpeg' : v.format, ['png', 'jpeg', 'safetensors']);
+  const quality = intOption('quality', v.quality, 1);
+  const latentSpace = oneOf<LatentSpace>('latent-space', v['latent-space'], ['model', 'vae']);
+  const decoder = await createDecoder(decoderOptions(v));
+  process.stderr.write(`taesd-web: ${decoder.model.id} on ${decoder.backend} (${decoder.backendReason})\n`);
+  decoder.onBackendChange((c) => process.stderr.write(`taesd-web: switched to ${c.to}: ${c.reason}\n`));
+  try {
+    const failures = await decodeFiles(decoder, {
+      inputs,
+      ...(v.out !== undefined ? { out: v.out } : { outDir: v['out-dir']! }),
+      ...(format !== undefined && { format }),
+      ...(quality !== undefined && { quality }),
+      ...(latentSpace !== undefined && { latentSpace }),
+    });
+    for (const f of failures) process.stderr.write(`taesd-web: error ${f}\n`);
+    return failures.length ? 1 : 0;
+  } finally {
+    decoder.destroy();
+  }
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 1 failed, 2 usage). */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    const [command, ...rest] = positionals;
+    if (values.help || command === undefined || command === 'help') {
+      process.stdout.write(USAGE);
+      return command === undefined && !values.help ? 2 : 0;
+    }
+    if (command === 'decode') return await decodeCommand(rest, values);
+    if (command === 'progress') return await progressCommand(rest, values);
+    throw new UsageError(`unknown command "${command}" (decode, progress)`);
+  } catch (e) {
+    if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`taesd-web: ${e.message}\nRun taesd-web --help for usage.\n`);
+      return 2;
+    }
+    if (isTaesdError(e)) {
+      process.stderr.write(`taesd-web: error [${e.code}]: ${e.message}\n`);
+      return 1;
+    }
+    throw e instanceof TaesdError ? e : e;
+  }
+}
+
+export { UsageError };

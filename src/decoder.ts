@@ -1,0 +1,240 @@
+import { fail, isTaesdError } from './errors.js';
+import { createLinearDecoder, type LinearUpscale } from './fallback/linear.js';
+import { createWasmDecoder, type WasmDecoderOptions } from './fallback/wasm.js';
+import { WebGpuDecoder, type Precision } from './gpu/decoder.js';
+import { isFallbackAdapter, requestGpuDevice } from './gpu/device.js';
+import { UPSCALE } from './model/architecture.js';
+import type { BackendKind, DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from './model/decoder.js';
+import { getModel, type ModelSpec } from './model/registry.js';
+import { resolveDecoderWeights, type DecoderWeights } from './model/weights.js';
+import { loadStateDict, type WeightsSource } from './weights/load.js';
+import type { StateDict } from './weights/tensor.js';
+
+export type BackendChoice = 'auto' | BackendKind;
+
+export interface CreateDecoderOptions {
+  /** Model id (`taesd`, `taesdxl`, `taesd3`, `taef1`, `taef2`). Optional with weights: detected, and checked when given. */
+  readonly model?: string;
+  /** Weights: URL, file path (Node), bytes, or an already parsed state dict. Not needed for `backend: 'linear'`. */
+  readonly weights?: WeightsSource | StateDict;
+  /**
+   * `'auto'` (default): WebGPU on a real GPU, WASM where WebGPU is missing or CPU-emulated
+   * (lavapipe, SwiftShader), a timed probe where the adapter does not say. `'linear'`: the
+   * latent-to-RGB preview at latent resolution (no weights).
+   */
+  readonly backend?: BackendChoice;
+  /** WebGPU device to use (default: one is requested). */
+  readonly device?: GPUDevice;
+  /** Makes a device (and re-makes one after a device loss); default requests one from the adapter. */
+  readonly requestDevice?: () => Promise<GPUDevice>;
+  /** WebGPU storage precision: `'auto'` (default) takes f16 when the device has `shader-f16`; accumulation is f32 either way. */
+  readonly precision?: Precision | 'auto';
+  /** Space of the latents given to `decode` (default `'model'`, a sampler's x0). */
+  readonly latentSpace?: LatentSpace;
+  /** WebGPU: cap on one buffer in bytes; larger images decode in row bands (default: the device limit). */
+  readonly maxBufferBytes?: number;
+  /** WASM backend options (threads, where its .wasm files are served). */
+  readonly wasm?: WasmDecoderOptions;
+  /** Linear backend: output pixels per latent pixel (default 1). */
+  readonly linearUpscale?: LinearUpscale;
+}
+
+/** Emitted when the decoder moves to another backend or device (device loss), with why. */
+export interface BackendChange {
+  readonly from: BackendKind;
+  readonly to: BackendKind;
+  readonly reason: string;
+}
+
+/** What `auto` found per adapter (by its description), so a page or process probes once. */
+const probeCache = new Map<string, BackendKind>();
+
+async function loadWeights(options: CreateDecoderOptions): Promise<DecoderWeights> {
+  if (options.weights === undefined) fail('BAD_OPTION', 'weights are required for the webgpu and wasm backends (see models/manifest.json)');
+  const { dict, name } = options.weights instanceof Map
+    ? { dict: options.weights, name: 'state dict' }
+    : await loadStateDict(options.weights);
+  return resolveDecoderWeights(dict, { ...(options.model !== undefined && { model: options.model }), sourceName: name });
+}
+
+function adapterKey(adapter: GPUAdapter): string {
+  const i = adapter.info;
+  return `${i.vendor}|${i.architecture}|${i.device}|${i.description}`;
+}
+
+/**
+ * A TAESD decoder on the best backend for this machine, with one interface for all backends.
+ * On WebGPU device loss it re-creates its device once, then continues on WASM; the step in
+ * flight is decoded again, and `onBackendChange` listeners hear of it.
+ */
+export class Decoder implements LatentDecoder {
+  /** Why the current backend was chosen (or changed to). */
+  backendReason: string;
+  private current: LatentDecoder;
+  private listeners = new Set<(change: BackendChange) => void>();
+  private recovered = false;
+
+  private constructor(
+    current: LatentDecoder,
+    reason: string,
+    private readonly weights: DecoderWeights | null,
+    private readonly options: CreateDecoderOptions,
+  ) {
+    this.current = current;
+    this.backendReason = reason;
+  }
+
+  static async create(options: CreateDecoderOptions): Promise<Decoder> {
+    const backend = options.backend ?? 'auto';
+    if (!['auto', 'webgpu', 'wasm', 'linear'].includes(backend)) fail('BAD_OPTION', `backend must be auto, webgpu, wasm or linear, got ${String(backend)}`);
+    if (backend === 'linear') {
+      const model = options.model !== undefined ? getModel(options.model) : options.weights !== undefined ? (await loadWeights(options)).model : fail('BAD_OPTION', 'the linear backend needs a model id (or weights to detect it from)');
+      const linear = createLinearDecoder(model, { upscale: options.linearUpscale ?? 1, latentSpace: options.latentSpace ?? 'model' });
+      return new Decoder(linear, 'requested', null, options);
+    }
+    const weights = await loadWeights(options);
+    if (backend === 'wasm') return new Decoder(await Decoder.wasm(weights, options), 'requested', weights, options);
+    if (backend === 'webgpu') return new Decoder(await Decoder.webgpu(weights, options), 'requested', weights, options);
+
+    let gpu: { device: GPUDevice; adapter: GPUAdapter | null };
+    try {
+      gpu = options.device ? { device: options.device, adapter: null } : await Decoder.gpu(options);
+    } catch (e) {
+      if (!isTaesdError(e, 'NO_WEBGPU')) throw e;
+      return new Decoder(await Decoder.wasm(weights, options), `no WebGPU: ${e.message}`, weights, options);
+    }
+    const adapter = gpu.adapter;
+    if (adapter && isFallbackAdapter(adapter)) {
+      if (!options.device) gpu.device.destroy();
+      return new Decoder(await Decoder.wasm(weights, options), `WebGPU adapter is CPU-emulated (${adapter.info.description || adapter.info.vendor || 'fallback adapter'}); WASM is faster there`, weights, options);
+    }
+    const webgpu = new WebGpuDecoder(gpu.device, weights, Decoder.gpuOptions(gpu.device, options));
+    const known = adapter && adapter.info.vendor !== '' ? adapter.info : null;
+    if (known) return new Decoder(webgpu, `hardware WebGPU adapter (${known.vendor} ${known.architecture})`.trim(), weights, options);
+    // The adapter does not say what it is: time both on a small latent, once per adapter.
+    const key = adapter ? adapterKey(adapter) : 'given device';
+    let pick = probeCache.get(key);
+    let reason = `probe cached for this adapter: ${pick}`;
+    if (!pick) {
+      const wasm = await Decoder.wasm(weights, options);
+      const probe: LatentInput = { data: new Float32Array(weights.model.latentChannels * 16 * 16), shape: [weights.model.latentChannels, 16, 16] };
+      const time = async (d: LatentDecoder) => { await d.decode(probe); const t = performance.now(); await d.decode(probe); return performance.now() - t; };
+      const [tg, tw] = [await time(webgpu), await time(wasm)];
+      pick = tg <= tw ? 'webgpu' : 'wasm';
+      probeCache.set(key, pick);
+      reason = `timed probe (16x16 latent): webgpu ${tg.toFixed(0)} ms, wasm ${tw.toFixed(0)} ms`;
+      if (pick === 'wasm') { webgpu.destroy(); return new Decoder(wasm, reason, weights, options); }
+      wasm.destroy();
+    }
+    if (pick === 'wasm') { webgpu.destroy(); return new Decoder(await Decoder.wasm(weights, options), reason, weights, options); }
+    return new Decoder(webgpu, reason, weights, options);
+  }
+
+  private static async gpu(options: CreateDecoderOptions): Promise<{ device: GPUDevice; adapter: GPUAdapter | null }> {
+    if (options.requestDevice) return { device: await options.requestDevice(), adapter: null };
+    return requestGpuDevice({ f16: options.precision !== 'f32' });
+  }
+
+  private static gpuOptions(device: GPUDevice, options: CreateDecoderOptions) {
+    const f16 = options.precision === 'f16' || (options.precision !== 'f32' && device.features.has('shader-f16'));
+    return {
+      precision: (f16 ? 'f16' : 'f32') as Precision,
+      latentSpace: options.latentSpace ?? 'model',
+      ...(options.maxBufferBytes !== undefined && { maxBufferBytes: options.maxBufferBytes }),
+    };
+  }
+
+  private static async webgpu(weights: DecoderWeights, options: CreateDecoderOptions): Promise<WebGpuDecoder> {
+    const device = options.device ?? (await Decoder.gpu(options)).device;
+    return new WebGpuDecoder(device, weights, Decoder.gpuOptions(device, options));
+  }
+
+  private static wasm(weights: DecoderWeights, options: CreateDecoderOptions): Promise<LatentDecoder> {
+    return createWasmDecoder(weights, { ...options.wasm, latentSpace: options.latentSpace ?? 'model' });
+  }
+
+  get model(): ModelSpec { return this.current.model; }
+  get backend(): BackendKind { return this.current.backend; }
+  /** The WebGPU device in use, or null on another backend. */
+  get device(): GPUDevice | null { return this.current instanceof WebGpuDecoder ? this.current.device : null; }
+
+  /** Listens for backend or device changes; returns a function that stops listening. */
+  onBackendChange(listener: (change: BackendChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  decode(latent: LatentInput, options?: DecodeOptions): Promise<RgbaImage> {
+    return this.withRecovery((d) => d.decode(latent, options));
+  }
+
+  decodeRaw(latent: LatentInput, options?: DecodeOptions): Promise<RawImage> {
+    return this.withRecovery((d) => d.decodeRaw(latent, options));
+  }
+
+  /**
+   * Draws the decoded image into a canvas, resized to the image. On WebGPU it renders through
+   * the canvas's `webgpu` context with no CPU readback; on other backends through `2d`.
+   */
+  async decodeToCanvas(latent: LatentInput, canvas: HTMLCanvasElement | OffscreenCanvas, options?: DecodeOptions): Promise<{ width: number; height: number }> {
+    const d = this.current;
+    if (d instanceof WebGpuDecoder) {
+      const context = canvas.getContext('webgpu') as GPUCanvasContext | null;
+      if (context) return this.withRecovery(() => d.decodeToCanvas(latent, context, options));
+    }
+    const image = await this.decode(latent, options);
+    if (canvas.width !== image.width || canvas.height !== image.height) { canvas.width = image.width; canvas.height = image.height; }
+    const ctx = canvas.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
+    if (!ctx) fail('BAD_OPTION', 'this canvas already has a WebGPU context, which the current backend cannot draw into; use decode() and a fresh canvas');
+    ctx.putImageData(new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
+    return { width: image.width, height: image.height };
+  }
+
+  /** Output size for a latent of h x w (8x; the linear backend: its upscale). */
+  outputSize(h: number, w: number): { width: number; height: number } {
+    const f = this.current.backend === 'linear' ? (this.options.linearUpscale ?? 1) : UPSCALE;
+    return { width: w * f, height: h * f };
+  }
+
+  destroy(): void {
+    this.current.destroy();
+  }
+
+  private async withRecovery<T>(run: (d: LatentDecoder) => Promise<T>): Promise<T> {
+    try {
+      return await run(this.current);
+    } catch (e) {
+      if (!isTaesdError(e, 'DEVICE_LOST') || !this.weights) throw e;
+      await this.recover(e.message);
+      return run(this.current);
+    }
+  }
+
+  private async recover(why: string): Promise<void> {
+    const weights = this.weights!;
+    const lost = this.current;
+    lost.destroy();
+    if (!this.recovered && !this.options.device) {
+      this.recovered = true;
+      try {
+        this.current = await Decoder.webgpu(weights, this.options);
+        this.switched({ from: 'webgpu', to: 'webgpu', reason: `${why}; re-created the WebGPU device` });
+        return;
+      } catch {
+        // fall through to WASM
+      }
+    }
+    this.current = await Decoder.wasm(weights, this.options);
+    this.switched({ from: 'webgpu', to: 'wasm', reason: `${why}; continuing on WASM` });
+  }
+
+  private switched(change: BackendChange): void {
+    this.backendReason = change.reason;
+    for (const l of this.listeners) l(change);
+  }
+}
+
+/** Creates a decoder; see CreateDecoderOptions. */
+export function createDecoder(options: CreateDecoderOptions): Promise<Decoder> {
+  return Decoder.create(options);
+}

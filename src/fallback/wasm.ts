@@ -1,0 +1,186 @@
+// The decoder on onnxruntime-web: its wasm backend everywhere, its webgpu execution provider in
+// browsers (for comparisons). The graph comes from the weights (onnxGraph.ts); no model files.
+import type * as Ort from 'onnxruntime-web';
+import { fail } from '../errors.js';
+import type { DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from '../model/decoder.js';
+import { prepareLatent, type Latent } from '../model/latent.js';
+import type { ModelSpec } from '../model/registry.js';
+import type { DecoderWeights } from '../model/weights.js';
+import { importNodeOnly, isNode } from '../platform.js';
+import { buildDecoderGraph, GRAPH_INPUT, GRAPH_OUTPUT } from './onnxGraph.js';
+import { rawToRgba } from './rgba.js';
+
+export type OrtExecutionProvider = 'wasm' | 'webgpu';
+
+export interface WasmDecoderOptions {
+  /**
+   * Threads of onnxruntime-web's wasm backend, >= 1. Default: the cores, at most 4, in Node and in
+   * cross-origin isolated pages; 1 in other pages (no SharedArrayBuffer there, so no threads).
+   * Takes effect only at the first decoder (first ort session) in a page or process; later
+   * decoders share that runtime, and their `numThreads` says what it runs with.
+   * Cost: a 64x64 taef2 latent takes ~2 s on 2 threads, ~4 s on 1.
+   */
+  readonly numThreads?: number;
+  /**
+   * Where the app serves onnxruntime-web's files (`ort.env.wasm.wasmPaths`), also read only at
+   * the first decoder: a URL prefix ending in `/`, or per-file URLs. Default (Node, or a bundler
+   * that keeps `import.meta.url`): next to onnxruntime-web's own module. Nothing is fetched
+   * from a CDN. With Vite:
+   * ```ts
+   * // vite.config.ts: optimizeDeps: { exclude: ['onnxruntime-web'] }, and for threads the
+   * // headers Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp
+   * import wasm from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+   * const decoder = await createWasmDecoder(weights, { wasmPaths: { wasm } });
+   * ```
+   * (The browser build of onnxruntime-web carries its `.mjs` glue inline; only the `.wasm`, ~28 MB,
+   * is fetched, once, on the first decoder. Or copy `node_modules/onnxruntime-web/dist/*.jsep.*`
+   * to `public/ort/` and pass `wasmPaths: '/ort/'`.)
+   */
+  readonly wasmPaths?: string | { readonly wasm?: string | URL; readonly mjs?: string | URL };
+  /**
+   * `'wasm'` (default) or, in browsers with WebGPU, `'webgpu'`: onnxruntime-web's own WebGPU
+   * kernels on the same graph, for comparison with taesd-web's. Not available in Node (NO_WEBGPU).
+   */
+  readonly executionProvider?: OrtExecutionProvider;
+  /** Default latent space for `decode`/`decodeRaw` (default `'model'`). */
+  readonly latentSpace?: LatentSpace;
+}
+
+/** A `LatentDecoder` on onnxruntime-web. `backend` is `'wasm'` whichever execution provider runs it. */
+export interface WasmDecoder extends LatentDecoder {
+  readonly backend: 'wasm';
+  readonly executionProvider: OrtExecutionProvider;
+  /** Threads the wasm backend runs with in this page or process (fixed by its first decoder). */
+  readonly numThreads: number;
+}
+
+interface Runtime {
+  readonly ort: typeof Ort;
+  readonly numThreads: number;
+}
+
+/** Largest default thread count; past 4 the convs gain little and the page loses its cores. */
+const MAX_DEFAULT_THREADS = 4;
+
+let runtime: Promise<Runtime> | null = null;
+
+async function defaultThreads(): Promise<number> {
+  if (isNode) {
+    const os = await importNodeOnly<typeof import('node:os')>('node:os');
+    return Math.min(MAX_DEFAULT_THREADS, os.availableParallelism());
+  }
+  return globalThis.crossOriginIsolated ? Math.min(MAX_DEFAULT_THREADS, navigator.hardwareConcurrency || 1) : 1;
+}
+
+/** Loads onnxruntime-web and sets its one-time options; later calls get the same runtime. */
+function loadRuntime(options: WasmDecoderOptions): Promise<Runtime> {
+  runtime ??= (async () => {
+    const requested = options.numThreads ?? (await defaultThreads());
+    // Without cross-origin isolation ort would warn and drop to 1 thread; say 1 up front.
+    const numThreads = isNode || globalThis.crossOriginIsolated ? requested : 1;
+    const ort = await import('onnxruntime-web');
+    ort.env.wasm.numThreads = numThreads;
+    if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
+    return { ort, numThreads };
+  })();
+  return runtime;
+}
+
+function checkOptions(options: WasmDecoderOptions): OrtExecutionProvider {
+  const { numThreads, executionProvider = 'wasm' } = options;
+  if (numThreads !== undefined && !(Number.isInteger(numThreads) && numThreads >= 1)) {
+    fail('BAD_OPTION', `numThreads must be an integer >= 1, got ${String(numThreads)}`);
+  }
+  if (executionProvider !== 'wasm' && executionProvider !== 'webgpu') {
+    fail('BAD_OPTION', `executionProvider must be 'wasm' or 'webgpu', got ${String(executionProvider)}`);
+  }
+  if (executionProvider === 'webgpu' && (isNode || typeof navigator === 'undefined' || !('gpu' in navigator))) {
+    fail('NO_WEBGPU', "onnxruntime-web's webgpu execution provider needs a browser with WebGPU (navigator.gpu); use executionProvider 'wasm'");
+  }
+  return executionProvider;
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/**
+ * A decoder for `weights` on onnxruntime-web. Builds the ONNX graph (a few ms) and an ort session
+ * (taef2: ~0.1 s in Node; the first one in a page also loads the runtime). Decodes run one at a
+ * time, in call order. Fails with BAD_OPTION for out-of-range options, NO_WEBGPU for the webgpu
+ * provider outside a WebGPU browser, IO when onnxruntime-web cannot start (e.g. wasm files not
+ * served where `wasmPaths` says).
+ */
+export async function createWasmDecoder(weights: DecoderWeights, options: WasmDecoderOptions = {}): Promise<WasmDecoder> {
+  const executionProvider = checkOptions(options);
+  const { ort, numThreads } = await loadRuntime(options);
+  let session: Ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(buildDecoderGraph(weights), {
+      executionProviders: [executionProvider],
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    });
+  } catch (e) {
+    // ort says "no available backend found" when its .wasm could not be fetched or compiled.
+    const hint = /backend/i.test(message(e)) ? ' (are its .wasm files served where wasmPaths says?)' : '';
+    fail('IO', `onnxruntime-web could not start a ${executionProvider} session for ${weights.model.id}: ${message(e)}${hint}`, e);
+  }
+  return new OrtDecoder(ort, session, weights.model, executionProvider, numThreads, options.latentSpace ?? 'model');
+}
+
+class OrtDecoder implements WasmDecoder {
+  readonly backend = 'wasm';
+  private session: Ort.InferenceSession | null;
+  /** The last queued decode; the next one starts after it settles. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly ort: typeof Ort,
+    session: Ort.InferenceSession,
+    readonly model: ModelSpec,
+    readonly executionProvider: OrtExecutionProvider,
+    readonly numThreads: number,
+    private readonly latentSpace: LatentSpace,
+  ) {
+    this.session = session;
+  }
+
+  async decode(latent: LatentInput, options?: DecodeOptions): Promise<RgbaImage> {
+    return rawToRgba(await this.decodeRaw(latent, options));
+  }
+
+  decodeRaw(input: LatentInput, options?: DecodeOptions): Promise<RawImage> {
+    try {
+      const session = this.live();
+      const latent = prepareLatent(input, this.model, options?.latentSpace ?? this.latentSpace);
+      const result = this.tail.then(() => this.run(session, latent));
+      this.tail = result.catch(() => undefined);
+      return result;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  destroy(): void {
+    const session = this.session;
+    this.session = null;
+    // After the queued decodes: releasing a session mid-run is undefined in ort.
+    if (session) this.tail = this.tail.then(() => session.release()).catch(() => undefined);
+  }
+
+  private live(): Ort.InferenceSession {
+    return this.session ?? fail('DESTROYED', `the ${this.model.id} ${this.executionProvider} decoder was destroyed`);
+  }
+
+  private async run(session: Ort.InferenceSession, latent: Latent): Promise<RawImage> {
+    const { channels, height, width, data } = latent;
+    const input = new this.ort.Tensor('float32', data, [1, channels, height, width]);
+    let output: Ort.Tensor | undefined;
+    try {
+      output = (await session.run({ [GRAPH_INPUT]: input }))[GRAPH_OUTPUT];
+    } catch (e) {
+      fail('IO', `onnxruntime-web failed to decode a ${channels}x${height}x${width} latent with ${this.model.id}: ${message(e)}`, e);
+    }
+    if (!output || !(output.data instanceof Float32Array)) fail('IO', `onnxruntime-web returned no float32 ${GRAPH_OUTPUT}`);
+    return { width: output.dims[3]!, height: output.dims[2]!, data: output.data };
+  }
+}

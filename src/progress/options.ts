@@ -1,0 +1,97 @@
+import { fail } from '../errors.js';
+import { checkFormat, FORMAT_EXTENSION, type ImageFormat } from '../image/encode.js';
+import { checkQuality } from '../image/jpeg.js';
+import { checkLevel } from '../image/png.js';
+import { MAX_IMAGE_SIDE } from '../image/image.js';
+import { checkName } from './names.js';
+
+/** Most steps a job may have. */
+export const MAX_TOTAL_STEPS = 100_000;
+
+/** What a progress job writes and which steps it keeps; the ComfyUI node's options, camel-cased. */
+export interface ProgressOptions {
+  /** Names the job folder `<outputFolder>/<jobId>`; a safe name (see checkName). */
+  readonly jobId: string;
+  /** Steps the run has, 1..100000; `progress_percent` is relative to it. */
+  readonly totalSteps: number;
+  /** Folder under the root holding job folders (default `progress`). */
+  readonly outputFolder?: string;
+  /** Step files are `<prefix>_0000.<ext>` (default `step`). */
+  readonly filenamePrefix?: string;
+  /** `jpeg` (default) or `png`; files end in `.jpeg` / `.png`, as the node names them. */
+  readonly format?: ImageFormat;
+  /** JPEG quality 1..100 (default 85). */
+  readonly quality?: number;
+  /** PNG zlib level 0..9 (default 3). */
+  readonly pngLevel?: number;
+  /** Put the latest image's base64 in every progress.json (default false; ~1.37x the image size each write). */
+  readonly includeBase64?: boolean;
+  /** Save every Nth step from `startStep`, 1..100000 (default 1: every step). */
+  readonly saveEveryN?: number;
+  /** First step to save, >= 0 (default 0). */
+  readonly startStep?: number;
+  /** Last step to save, >= startStep (default: the last step); may exceed totalSteps - 1, as the node's 999 does. */
+  readonly endStep?: number;
+  /** Downscale saved images so the longer side is at most this, 1..16384 (default: full size). */
+  readonly maxSide?: number;
+}
+
+export interface ResolvedProgressOptions {
+  readonly jobId: string;
+  readonly totalSteps: number;
+  readonly outputFolder: string;
+  readonly filenamePrefix: string;
+  readonly format: ImageFormat;
+  readonly quality: number;
+  readonly pngLevel: number;
+  readonly includeBase64: boolean;
+  readonly saveEveryN: number;
+  readonly startStep: number;
+  readonly endStep: number;
+  readonly maxSide: number | null;
+}
+
+function int(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) fail('BAD_OPTION', `${name} must be an integer ${min}..${max}, got ${value}`);
+  return value;
+}
+
+/** Fills defaults and checks every option: names throw UNSAFE_PATH, other values BAD_OPTION. */
+export function resolveOptions(o: ProgressOptions): ResolvedProgressOptions {
+  const totalSteps = int('totalSteps', o.totalSteps, 1, MAX_TOTAL_STEPS);
+  const startStep = int('startStep', o.startStep ?? 0, 0, MAX_TOTAL_STEPS);
+  return {
+    jobId: checkName('jobId', o.jobId),
+    totalSteps,
+    outputFolder: checkName('outputFolder', o.outputFolder ?? 'progress'),
+    filenamePrefix: checkName('filenamePrefix', o.filenamePrefix ?? 'step'),
+    format: checkFormat(o.format ?? 'jpeg'),
+    quality: checkQuality(o.quality ?? 85),
+    pngLevel: checkLevel(o.pngLevel ?? 3),
+    includeBase64: o.includeBase64 ?? false,
+    saveEveryN: int('saveEveryN', o.saveEveryN ?? 1, 1, MAX_TOTAL_STEPS),
+    startStep,
+    endStep: o.endStep === undefined ? Math.max(totalSteps - 1, startStep) : int('endStep', o.endStep, startStep, Number.MAX_SAFE_INTEGER),
+    maxSide: o.maxSide === undefined ? null : int('maxSide', o.maxSide, 1, MAX_IMAGE_SIDE),
+  };
+}
+
+/** The node's filter: `startStep <= step <= endStep` and `(step - startStep) % saveEveryN == 0`. */
+export function shouldSave(step: number, o: ResolvedProgressOptions): boolean {
+  return step >= o.startStep && step <= o.endStep && (step - o.startStep) % o.saveEveryN === 0;
+}
+
+/** `<prefix>_0007.<ext>`: 4-digit zero-padded (more digits past 9999, like Python's `:04d`). */
+export function stepFileName(o: Pick<ResolvedProgressOptions, 'filenamePrefix' | 'format'>, step: number): string {
+  return `${o.filenamePrefix}_${String(step).padStart(4, '0')}.${FORMAT_EXTENSION[o.format]}`;
+}
+
+/** `<prefix>_final.<ext>`. */
+export function finalFileName(o: Pick<ResolvedProgressOptions, 'filenamePrefix' | 'format'>): string {
+  return `${o.filenamePrefix}_final.${FORMAT_EXTENSION[o.format]}`;
+}
+
+/** `latest.<ext>`. */
+export function latestFileName(o: Pick<ResolvedProgressOptions, 'format'>): string {
+  return `latest.${FORMAT_EXTENSION[o.format]}`;
+}

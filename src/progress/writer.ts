@@ -1,0 +1,298 @@
+import { fail } from '../errors.js';
+import { toBase64 } from '../image/base64.js';
+import { downscale } from '../image/downscale.js';
+import { encodeImage, FORMAT_MIME } from '../image/encode.js';
+import { checkImage } from '../image/image.js';
+import type { LatentDecoder, LatentInput, RgbaImage } from '../model/decoder.js';
+import {
+  finalFileName,
+  latestFileName,
+  type ProgressOptions,
+  resolveOptions,
+  type ResolvedProgressOptions,
+  shouldSave,
+  stepFileName,
+} from './options.js';
+import { encodeRecord, progressPercent, type ProgressRecord, type ProgressStatus } from './record.js';
+import type { Artifact, ArtifactKind, ProgressSink } from './sink.js';
+
+/** One sampling step: a latent (decoded through the writer's decoder) or an already-decoded image. */
+export type StepInput = RgbaImage | LatentInput;
+
+export interface ProgressWriterInit extends ProgressOptions {
+  /** Where the files go: FileSink (Node), MemorySink, CallbackSink, ... */
+  readonly sink: ProgressSink;
+  /** Decodes latent steps; needed only when steps arrive as latents. */
+  readonly decoder?: LatentDecoder;
+}
+
+export interface ProgressSummary {
+  readonly jobId: string;
+  readonly savedSteps: readonly number[];
+  readonly skippedSteps: readonly number[];
+  /** `<prefix>_final.<ext>`, or null when no step was ever pushed. */
+  readonly finalImage: string | null;
+  /** The last step received, or null. */
+  readonly lastStep: number | null;
+}
+
+interface Entry {
+  readonly step: number;
+  readonly input: StepInput;
+}
+
+type State = 'new' | 'opening' | 'running' | 'finishing' | 'done' | 'failed';
+
+function isLatent(input: StepInput): input is LatentInput {
+  return 'shape' in input;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Turns a run's steps into a job folder a frontend polls (the ComfyUI "Save Intermediate Steps"
+ * layout): `progress.json`, `latest.<ext>`, `<prefix>_NNNN.<ext>`, `<prefix>_final.<ext>`.
+ *
+ * Use: `await start()`, then `push(step)` per sampling step (returns at once), then
+ * `await finish()`; on a failed run `await abort(error)`.
+ *
+ * Backpressure: one step is saved at a time (decode, encode, write). A step that passes the
+ * filters and arrives while another is in flight waits in a single slot; a newer such step
+ * replaces it, and the replaced one is listed in `skipped_steps` (never decoded). Steps the
+ * filters leave out only advance progress.json and never displace a waiting step. Memory thus
+ * stays at a few steps however fast they arrive; the last step is always decoded (by
+ * `finish`). progress.json is rewritten after each save and whenever steps arrived since the
+ * last write, so it follows every step, coalescing those that arrive during a write.
+ *
+ * Inputs are held by reference until processed: do not modify a pushed latent or image.
+ */
+export class ProgressWriter {
+  readonly options: ResolvedProgressOptions;
+  private readonly sink: ProgressSink;
+  private readonly decoder: LatentDecoder | null;
+  private state: State = 'new';
+  private failure: unknown = undefined;
+  private received = -1;
+  /** The newest step waiting to be saved (passed the filters), if any. */
+  private pending: Entry | null = null;
+  /** A step arrived since progress.json was last written. */
+  private progressDirty = false;
+  private last: Entry | null = null;
+  private lastEncoded: { step: number; bytes: Uint8Array } | null = null;
+  private latestName: string | null = null;
+  private latestStep: number | null = null;
+  private latestBase64: string | null = null;
+  private readonly saved: number[] = [];
+  private readonly skipped: number[] = [];
+  private worker: Promise<void> | null = null;
+  private record: ProgressRecord | null = null;
+
+  /** Checks every option (UNSAFE_PATH for names, BAD_OPTION for the rest) before anything is written. */
+  constructor(init: ProgressWriterInit) {
+    this.options = resolveOptions(init);
+    this.sink = init.sink;
+    this.decoder = init.decoder ?? null;
+  }
+
+  /** The last progress.json written, or null. */
+  get lastRecord(): ProgressRecord | null {
+    return this.record;
+  }
+
+  /** Opens the sink (clearing an earlier run of this job) and writes progress.json with status `starting`. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') fail('BAD_OPTION', `start() called while ${this.state}`);
+    this.state = 'opening';
+    const o = this.options;
+    try {
+      await this.sink.open({ jobId: o.jobId, outputFolder: o.outputFolder, filenamePrefix: o.filenamePrefix, format: o.format });
+      await this.writeProgress('starting');
+    } catch (e) {
+      this.markFailed(e);
+      throw e;
+    }
+    this.state = 'running';
+  }
+
+  /**
+   * Hands over step `step` (default: the previous step + 1, from 0); returns at once.
+   * Steps must increase and lie in 0..totalSteps-1 (BAD_OPTION otherwise). Throws the run's
+   * failure once processing has failed.
+   */
+  push(input: StepInput, step: number = this.received + 1): void {
+    this.assertRunning('push');
+    if (!Number.isInteger(step) || step <= this.received || step >= this.options.totalSteps)
+      fail('BAD_OPTION', `step ${step} must be an integer above ${this.received} and below totalSteps ${this.options.totalSteps}`);
+    if (isLatent(input)) {
+      if (!this.decoder) fail('BAD_OPTION', `step ${step} is a latent but the ProgressWriter has no decoder`);
+    } else checkImage(input, `step ${step}`);
+    this.received = step;
+    const entry = { step, input };
+    this.last = entry;
+    if (shouldSave(step, this.options)) {
+      if (this.pending) this.skipped.push(this.pending.step);
+      this.pending = entry;
+    }
+    this.progressDirty = true;
+    this.kick();
+  }
+
+  /** Resolves when every step pushed so far is written or skipped; rejects with the run's failure. */
+  async flush(): Promise<void> {
+    await this.idle();
+    if (this.state === 'failed') throw this.failure;
+  }
+
+  /**
+   * Processes what is pending, writes `<prefix>_final.<ext>` and `latest.<ext>` from the last
+   * step (decoding it if the filters skipped it), then progress.json with status `completed`,
+   * `current_step` = `total_steps`, 100 %. Rejects with the run's failure if there was one.
+   */
+  async finish(): Promise<ProgressSummary> {
+    this.assertRunning('finish');
+    this.state = 'finishing';
+    await this.idle();
+    if (this.isFailed()) throw this.failure;
+    try {
+      const last = this.last;
+      if (last) {
+        const bytes = this.lastEncoded?.step === last.step ? this.lastEncoded.bytes : await this.encode(last.input);
+        const name = finalFileName(this.options);
+        await this.writeImage(name, 'final', last.step, bytes);
+        await this.writeImage(latestFileName(this.options), 'latest', last.step, bytes);
+        this.setLatest(name, last.step, bytes);
+      }
+      await this.writeProgress('completed');
+    } catch (e) {
+      await this.failWith(e);
+      throw e;
+    }
+    this.state = 'done';
+    return {
+      jobId: this.options.jobId,
+      savedSteps: [...this.saved],
+      skippedSteps: [...this.skipped],
+      finalImage: this.last ? finalFileName(this.options) : null,
+      lastStep: this.last?.step ?? null,
+    };
+  }
+
+  /**
+   * Marks the run failed: waits for the step in flight, then writes progress.json with status
+   * `error` and `error` = the message. Files already written stay. No-op after finish() or a failure.
+   */
+  async abort(error: unknown): Promise<void> {
+    if (this.state === 'done' || this.state === 'failed') return;
+    const opened = this.state !== 'new' && this.state !== 'opening';
+    this.markFailed(error);
+    await this.idle();
+    if (opened) await this.writeError(error);
+  }
+
+  private assertRunning(what: string): void {
+    if (this.state === 'failed') throw this.failure;
+    if (this.state !== 'running') fail('BAD_OPTION', `${what}() called while ${this.state}`);
+  }
+
+  private isFailed(): boolean {
+    return this.state === 'failed';
+  }
+
+  private markFailed(e: unknown): boolean {
+    if (this.state === 'failed') return false;
+    this.state = 'failed';
+    this.failure = e;
+    this.pending = null;
+    this.progressDirty = false;
+    return true;
+  }
+
+  private async failWith(e: unknown): Promise<void> {
+    if (this.markFailed(e)) await this.writeError(e);
+  }
+
+  private async writeError(e: unknown): Promise<void> {
+    try {
+      await this.writeProgress('error', message(e));
+    } catch {
+      // The sink itself is failing; the caller gets `e` from finish()/flush()/push().
+    }
+  }
+
+  private async idle(): Promise<void> {
+    while (this.worker) await this.worker;
+  }
+
+  private kick(): void {
+    if (this.worker) return;
+    this.worker = (async () => {
+      await null;
+      try {
+        while ((this.pending || this.progressDirty) && !this.isFailed()) {
+          const entry = this.pending;
+          this.pending = null;
+          if (entry) await this.save(entry);
+          if (this.isFailed()) return;
+          this.progressDirty = false;
+          await this.writeProgress('generating');
+        }
+      } catch (e) {
+        await this.failWith(e);
+      }
+    })().finally(() => {
+      this.worker = null;
+    });
+  }
+
+  private async encode(input: StepInput): Promise<Uint8Array> {
+    let image = isLatent(input) ? await this.decoder!.decode(input) : input;
+    const o = this.options;
+    if (o.maxSide !== null) image = downscale(image, o.maxSide);
+    return encodeImage(image, { format: o.format, quality: o.quality, level: o.pngLevel });
+  }
+
+  private async save(entry: Entry): Promise<void> {
+    const bytes = await this.encode(entry.input);
+    if (this.isFailed()) return;
+    const name = stepFileName(this.options, entry.step);
+    await this.writeImage(name, 'step', entry.step, bytes);
+    await this.writeImage(latestFileName(this.options), 'latest', entry.step, bytes);
+    this.saved.push(entry.step);
+    this.lastEncoded = { step: entry.step, bytes };
+    this.setLatest(name, entry.step, bytes);
+  }
+
+  private setLatest(name: string, step: number, bytes: Uint8Array): void {
+    this.latestName = name;
+    this.latestStep = step;
+    this.latestBase64 = this.options.includeBase64 ? toBase64(bytes) : null;
+  }
+
+  private writeImage(name: string, kind: ArtifactKind, step: number, bytes: Uint8Array): Promise<void> {
+    return this.sink.write({ name, kind, step, contentType: FORMAT_MIME[this.options.format], bytes });
+  }
+
+  private async writeProgress(status: ProgressStatus, error?: string): Promise<void> {
+    const o = this.options;
+    const current = status === 'completed' ? o.totalSteps : Math.max(0, this.received);
+    const record: ProgressRecord = {
+      job_id: o.jobId,
+      status,
+      current_step: current,
+      total_steps: o.totalSteps,
+      progress_percent: progressPercent(current, o.totalSteps),
+      latest_image: this.latestName,
+      timestamp: Date.now() / 1000,
+      ...(this.latestBase64 !== null ? { image_base64: this.latestBase64 } : {}),
+      ...(error !== undefined ? { error } : {}),
+      latest_step: this.latestStep,
+      saved_steps: [...this.saved],
+      skipped_steps: [...this.skipped],
+    };
+    const artifact: Artifact = { name: 'progress.json', kind: 'progress', step: null, contentType: 'application/json', bytes: encodeRecord(record), record };
+    await this.sink.write(artifact);
+    this.record = record;
+  }
+}
