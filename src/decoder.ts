@@ -2,7 +2,7 @@ import { fail, isTaesdError } from './errors.js';
 import { createLinearDecoder, type LinearUpscale } from './fallback/linear.js';
 import { createWasmDecoder, type WasmDecoderOptions } from './fallback/wasm.js';
 import { WebGpuDecoder, type Precision } from './gpu/decoder.js';
-import { isFallbackAdapter, requestGpuDevice } from './gpu/device.js';
+import { deviceAdapterInfo, isFallbackAdapter, requestGpuDevice } from './gpu/device.js';
 import { UPSCALE } from './model/architecture.js';
 import type { BackendKind, DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from './model/decoder.js';
 import { getModel, type ModelSpec } from './model/registry.js';
@@ -57,8 +57,7 @@ async function loadWeights(options: CreateDecoderOptions): Promise<DecoderWeight
   return resolveDecoderWeights(dict, { ...(options.model !== undefined && { model: options.model }), sourceName: name });
 }
 
-function adapterKey(adapter: GPUAdapter): string {
-  const i = adapter.info;
+function adapterKey(i: GPUAdapterInfo): string {
   return `${i.vendor}|${i.architecture}|${i.device}|${i.description}`;
 }
 
@@ -96,23 +95,22 @@ export class Decoder implements LatentDecoder {
     if (backend === 'wasm') return new Decoder(await Decoder.wasm(weights, options), 'requested', weights, options);
     if (backend === 'webgpu') return new Decoder(await Decoder.webgpu(weights, options), 'requested', weights, options);
 
-    let gpu: { device: GPUDevice; adapter: GPUAdapter | null };
+    let device: GPUDevice;
     try {
-      gpu = options.device ? { device: options.device, adapter: null } : await Decoder.gpu(options);
+      device = options.device ?? (await Decoder.gpu(options));
     } catch (e) {
       if (!isTaesdError(e, 'NO_WEBGPU')) throw e;
       return new Decoder(await Decoder.wasm(weights, options), `no WebGPU: ${e.message}`, weights, options);
     }
-    const adapter = gpu.adapter;
-    if (adapter && isFallbackAdapter(adapter)) {
-      if (!options.device) gpu.device.destroy();
-      return new Decoder(await Decoder.wasm(weights, options), `WebGPU adapter is CPU-emulated (${adapter.info.description || adapter.info.vendor || 'fallback adapter'}); WASM is faster there`, weights, options);
+    const info = deviceAdapterInfo(device);
+    if (info && isFallbackAdapter(info)) {
+      if (!options.device) device.destroy();
+      return new Decoder(await Decoder.wasm(weights, options), `WebGPU adapter is CPU-emulated (${info.description || info.vendor || 'fallback adapter'}); WASM is faster there`, weights, options);
     }
-    const webgpu = new WebGpuDecoder(gpu.device, weights, Decoder.gpuOptions(gpu.device, options));
-    const known = adapter && adapter.info.vendor !== '' ? adapter.info : null;
-    if (known) return new Decoder(webgpu, `hardware WebGPU adapter (${known.vendor} ${known.architecture})`.trim(), weights, options);
+    const webgpu = new WebGpuDecoder(device, weights, Decoder.gpuOptions(device, options));
+    if (info && info.vendor !== '') return new Decoder(webgpu, `hardware WebGPU adapter (${info.vendor} ${info.architecture})`.trim(), weights, options);
     // The adapter does not say what it is: time both on a small latent, once per adapter.
-    const key = adapter ? adapterKey(adapter) : 'given device';
+    const key = info ? adapterKey(info) : 'unknown adapter';
     let pick = probeCache.get(key);
     let reason = `probe cached for this adapter: ${pick}`;
     if (!pick) {
@@ -130,9 +128,9 @@ export class Decoder implements LatentDecoder {
     return new Decoder(webgpu, reason, weights, options);
   }
 
-  private static async gpu(options: CreateDecoderOptions): Promise<{ device: GPUDevice; adapter: GPUAdapter | null }> {
-    if (options.requestDevice) return { device: await options.requestDevice(), adapter: null };
-    return requestGpuDevice({ f16: options.precision !== 'f32' });
+  private static async gpu(options: CreateDecoderOptions): Promise<GPUDevice> {
+    if (options.requestDevice) return options.requestDevice();
+    return (await requestGpuDevice({ f16: options.precision !== 'f32' })).device;
   }
 
   private static gpuOptions(device: GPUDevice, options: CreateDecoderOptions) {
@@ -145,7 +143,7 @@ export class Decoder implements LatentDecoder {
   }
 
   private static async webgpu(weights: DecoderWeights, options: CreateDecoderOptions): Promise<WebGpuDecoder> {
-    const device = options.device ?? (await Decoder.gpu(options)).device;
+    const device = options.device ?? (await Decoder.gpu(options));
     return new WebGpuDecoder(device, weights, Decoder.gpuOptions(device, options));
   }
 

@@ -43,7 +43,7 @@ export function latent2rgb(latent: Latent, model: ModelSpec): RgbaImage {
 }
 
 /** Nearest-neighbour enlargement of a planar `[3,h,w]` image by an integer factor. */
-export function upscaleNearest(image: RawImage, factor: number): RawImage {
+function upscaleNearest(image: RawImage, factor: number): RawImage {
   if (factor === 1) return image;
   const { width: w, height: h, data } = image;
   const W = w * factor, H = h * factor;

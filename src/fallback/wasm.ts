@@ -22,19 +22,18 @@ export interface WasmDecoderOptions {
    */
   readonly numThreads?: number;
   /**
-   * Where the app serves onnxruntime-web's files (`ort.env.wasm.wasmPaths`), also read only at
-   * the first decoder: a URL prefix ending in `/`, or per-file URLs. Default (Node, or a bundler
-   * that keeps `import.meta.url`): next to onnxruntime-web's own module. Nothing is fetched
-   * from a CDN. With Vite:
+   * Where the app serves onnxruntime-web's `.wasm` (`ort.env.wasm.wasmPaths`; read only at the
+   * first decoder): per-file URLs, or a URL prefix ending in `/`. Nothing is fetched from a CDN.
+   * Default: next to onnxruntime-web's module (`import.meta.url`), which is right in Node and in
+   * Vite dev and build. To serve it explicitly with Vite (the browser build of onnxruntime-web
+   * carries its `.mjs` glue inline, so only the ~28 MB `.wasm` is fetched, once per page):
    * ```ts
-   * // vite.config.ts: optimizeDeps: { exclude: ['onnxruntime-web'] }, and for threads the
-   * // headers Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp
-   * import wasm from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+   * import wasm from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url'; // Vite emits it as an asset
    * const decoder = await createWasmDecoder(weights, { wasmPaths: { wasm } });
    * ```
-   * (The browser build of onnxruntime-web carries its `.mjs` glue inline; only the `.wasm`, ~28 MB,
-   * is fetched, once, on the first decoder. Or copy `node_modules/onnxruntime-web/dist/*.jsep.*`
-   * to `public/ort/` and pass `wasmPaths: '/ort/'`.)
+   * or copy that file to `public/ort/` and pass `{ wasm: '/ort/ort-wasm-simd-threaded.jsep.wasm' }`.
+   * Threads need a cross-origin isolated page: `server.headers` (and `preview.headers`) with
+   * `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`.
    */
   readonly wasmPaths?: string | { readonly wasm?: string | URL; readonly mjs?: string | URL };
   /**

@@ -55,8 +55,13 @@ export async function requestGpuDevice(options: GpuDeviceOptions = {}): Promise<
   }
 }
 
+/** What the device's adapter says of itself (`device.adapterInfo`), where the implementation has it. */
+export function deviceAdapterInfo(device: GPUDevice): GPUAdapterInfo | null {
+  return (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? null;
+}
+
 /** True for CPU-emulated adapters (lavapipe, SwiftShader), where WASM is usually faster. */
-export function isFallbackAdapter(adapter: GPUAdapter): boolean {
-  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  return info.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe/i.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`);
+export function isFallbackAdapter(info: GPUAdapterInfo): boolean {
+  const i = info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  return i.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe/i.test(`${i.vendor} ${i.architecture} ${i.device} ${i.description}`);
 }

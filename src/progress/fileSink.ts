@@ -1,8 +1,8 @@
 // Node only: writes a job folder on disk. Not imported by browser code.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, realpath, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, realpath, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep, isAbsolute } from 'node:path';
-import { fail } from '../errors.js';
+import { fail, TaesdError } from '../errors.js';
 import { checkName } from './names.js';
 import type { Artifact, JobInfo, ProgressSink } from './sink.js';
 import { isOwnFileName } from './stepFiles.js';
@@ -25,9 +25,10 @@ function inside(parent: string, child: string): boolean {
  * then renamed over the target, so a reader sees the old file or the new one, whole. On
  * Windows, a rename refused because a reader holds the target open is retried (up to ~2.5 s).
  *
- * Safety: every name is checked (checkName) before anything is created, and after creating the
- * job folder its real path must lie inside the root's real path (a symlinked folder pointing
- * elsewhere is refused with UNSAFE_PATH).
+ * Safety: every name is checked (checkName) before anything is created; the output folder and
+ * the job folder are created one level at a time and must be real folders, not symlinks
+ * (UNSAFE_PATH otherwise, with nothing created through the link); and the job folder's real
+ * path must lie inside the root's. The root itself is the caller's to trust.
  *
  * Fresh job (the policy): `open` deletes, in the job folder, only the names this library writes
  * for that prefix (progress.json first, then latest.*, `<prefix>_NNNN.*`, `<prefix>_final.*`,
@@ -54,8 +55,18 @@ export class FileSink implements ProgressSink {
     const dir = join(this.root, folder, id);
     if (!inside(this.root, dir)) fail('UNSAFE_PATH', `job folder ${dir} is not inside ${this.root}`);
     try {
-      await mkdir(dir, { recursive: true });
+      await mkdir(this.root, { recursive: true });
+      // Create the two levels one at a time, refusing a symlink (or a file) at either, so
+      // nothing is ever created through a link that points outside the root.
+      let at = this.root;
+      for (const segment of [folder, id]) {
+        at = join(at, segment);
+        const st = await lstat(at).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+        if (st === null) await mkdir(at);
+        else if (st.isSymbolicLink() || !st.isDirectory()) fail('UNSAFE_PATH', `${at} is a symlink or not a folder; refusing to write through it`);
+      }
     } catch (e) {
+      if (e instanceof TaesdError) throw e;
       fail('IO', `cannot create job folder ${dir}`, e);
     }
     const [realRoot, realDir] = await Promise.all([realpath(this.root), realpath(dir)]);

@@ -3,6 +3,7 @@ export * from './callbackSink.js';
 export * from './gather.js';
 export * from './memorySink.js';
 export * from './names.js';
+export * from './opfsSink.js';
 export * from './options.js';
 export * from './poll.js';
 export * from './record.js';

@@ -1,0 +1,102 @@
+// The CLI as users call it: the real bin in a subprocess, real files in a temp folder.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodePng } from '../src/image/pngDecode.js';
+import { getModel } from '../src/model/registry.js';
+import { encodeSafetensors, parseSafetensors } from '../src/weights/safetensors.js';
+import { loadGolden, maxLevelDiff, toRgb8 } from './support/golden.js';
+import { randomArray, randomStateDict } from './support/random.js';
+import { maxAbsDiff } from './support/reference.js';
+import { golden, ROOT } from './support/shared.js';
+
+const BIN = join(ROOT, 'bin/taesd-web.js');
+const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: tmp });
+const tmp = mkdtempSync(join(tmpdir(), 'taesd-cli-'));
+const g = loadGolden('taef2_rand_8x8');
+
+function npy(shape: number[], data: Float32Array): Uint8Array {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')},), }`;
+  header = header.padEnd(Math.ceil((header.length + 11) / 64) * 64 - 11) + '\n';
+  const out = new Uint8Array(10 + header.length + data.byteLength);
+  out.set([0x93, ...Buffer.from('NUMPY'), 1, 0, header.length & 255, header.length >> 8]);
+  out.set(Buffer.from(header, 'latin1'), 10);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
+  return out;
+}
+
+describe('taesd-web decode', () => {
+  it('decodes a golden latent to a PNG within one level of the reference', () => {
+    const r = cli('decode', golden('taef2_rand_8x8'), '--model', 'taef2', '--out', 'out.png');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/taef2 on (wasm|webgpu)/);
+    const png = decodePng(readFileSync(join(tmp, 'out.png')));
+    expect([png.width, png.height]).toEqual([64, 64]);
+    expect(maxLevelDiff(png.data, toRgb8(g.image.data, 64 * 64))).toBeLessThanOrEqual(1);
+  });
+
+  it('writes the raw float output as tensor "image" [3,H,W] with --out x.safetensors, from an .npy latent', () => {
+    writeFileSync(join(tmp, 'latent.npy'), npy([1, 32, 8, 8], g.latent.data));
+    const r = cli('decode', 'latent.npy', '--model', 'taef2', '--backend', 'webgpu', '--precision', 'f32', '--out', 'raw.safetensors');
+    expect(r.status, r.stderr).toBe(0);
+    const image = parseSafetensors(readFileSync(join(tmp, 'raw.safetensors'))).tensors.get('image')!;
+    expect(image.shape).toEqual([3, 64, 64]);
+    expect(maxAbsDiff(image.data, g.image.data)).toBeLessThan(2e-3);
+  });
+
+  it('reads ComfyUI .latent files as VAE-space latents: (x - shift) * scale before decoding', () => {
+    const model = getModel('taesd3');
+    const dict = randomStateDict(model, 4);
+    const weights = Object.fromEntries([...dict].map(([k, t]) => [k, { dtype: 'F32' as const, shape: [...t.shape], data: t.data }]));
+    writeFileSync(join(tmp, 'taesd3_random.safetensors'), encodeSafetensors(weights));
+    const raw = randomArray(16 * 3 * 4, 11, 1);
+    const latent_format_version_0 = { dtype: 'F32' as const, shape: [0], data: new Float32Array(0) };
+    writeFileSync(join(tmp, 'x.latent'), encodeSafetensors({ latent_tensor: { dtype: 'F32', shape: [1, 16, 3, 4], data: raw }, latent_format_version_0 }));
+    const mapped = raw.map((v) => (v - model.shiftFactor) * model.scaleFactor);
+    writeFileSync(join(tmp, 'mapped.safetensors'), encodeSafetensors({ latent: { dtype: 'F32', shape: [16, 3, 4], data: mapped } }));
+    const common = ['--model', 'taesd3', '--weights', 'taesd3_random.safetensors', '--backend', 'wasm'];
+    expect(cli('decode', 'x.latent', ...common, '--out', 'a.safetensors').status).toBe(0);
+    expect(cli('decode', 'mapped.safetensors', ...common, '--out', 'b.safetensors').status).toBe(0);
+    const a = parseSafetensors(readFileSync(join(tmp, 'a.safetensors'))).tensors.get('image')!;
+    const b = parseSafetensors(readFileSync(join(tmp, 'b.safetensors'))).tensors.get('image')!;
+    expect(maxAbsDiff(a.data, b.data)).toBeLessThan(1e-5);
+  });
+
+  it('decodes several inputs into --out-dir, reporting each', () => {
+    const r = cli('decode', golden('taef2_rand_8x8'), golden('taef2_rand_5x7'), '--model', 'taef2', '--out-dir', 'many', '--format', 'jpeg');
+    expect(r.status, r.stderr).toBe(0);
+    expect(readdirSync(join(tmp, 'many')).sort()).toEqual(['taef2_rand_5x7.jpg', 'taef2_rand_8x8.jpg']);
+    expect(r.stderr).toMatch(/\[2\/2\]/);
+  });
+
+  it('writes the latent-resolution linear preview with --backend linear', () => {
+    const r = cli('decode', golden('taef2_rand_8x8'), '--model', 'taef2', '--backend', 'linear', '--out', 'linear.png');
+    expect(r.status, r.stderr).toBe(0);
+    expect(decodePng(readFileSync(join(tmp, 'linear.png'))).width).toBe(8);
+  });
+
+  it.each([
+    ['a wrong channel count', ['decode', 'mapped.safetensors', '--model', 'taef2', '--out', 'bad1.png'], 1, /LATENT_CHANNELS.*16 channels/],
+    ['an unknown model', ['decode', golden('taef2_rand_8x8'), '--model', 'sdxl', '--out', 'bad2.png'], 1, /MODEL_UNKNOWN/],
+    ['weights of another model', ['decode', golden('taef2_rand_8x8'), '--model', 'taesd', '--weights', 'taesd3_random.safetensors', '--out', 'bad3.png'], 1, /MODEL_MISMATCH/],
+    ['a missing latent file', ['decode', 'nope.safetensors', '--model', 'taef2', '--out', 'bad4.png'], 1, /IO.*nope\.safetensors/],
+    ['no --out', ['decode', golden('taef2_rand_8x8'), '--model', 'taef2'], 2, /--out/],
+    ['an unknown option', ['decode', golden('taef2_rand_8x8'), '--model', 'taef2', '--out', 'bad5.png', '--colour'], 2, /colour/],
+    ['an unsupported output', ['decode', golden('taef2_rand_8x8'), '--model', 'taef2', '--out', 'bad6.gif'], 1, /\.png, \.jpg/],
+  ])('fails clearly on %s, writing nothing', (_name, args, status, message) => {
+    const before = readdirSync(tmp).sort();
+    const r = cli(...args);
+    expect(r.status).toBe(status);
+    expect(r.stderr).toMatch(message);
+    expect(readdirSync(tmp).sort()).toEqual(before);
+  });
+
+  it('prints usage with --help', () => {
+    const r = cli('--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/taesd-web decode <latent-file\.\.\.> --model <id>/);
+    expect(existsSync(BIN)).toBe(true);
+  });
+});

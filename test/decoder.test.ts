@@ -1,0 +1,77 @@
+// createDecoder: backend choice, one interface for every backend, and recovery from device loss.
+import { describe, expect, it } from 'vitest';
+import { createDecoder, type BackendChange } from '../src/decoder.js';
+import { requestGpuDevice } from '../src/gpu/device.js';
+import { loadGolden, maxLevelDiff, toRgb8 } from './support/golden.js';
+import { maxAbsDiff } from './support/reference.js';
+import { TAEF2_SAFETENSORS } from './support/shared.js';
+
+const g = loadGolden('taef2_rand_5x7');
+const latent = { data: g.latent.data, shape: g.latent.shape };
+
+describe('backend choice', () => {
+  it("'auto' picks WASM on this machine's CPU-emulated WebGPU adapter and says why", async () => {
+    const d = await createDecoder({ weights: TAEF2_SAFETENSORS });
+    expect(d.backend).toBe('wasm');
+    expect(d.backendReason).toMatch(/CPU-emulated/);
+    expect(d.model.id).toBe('taef2');
+    expect(maxAbsDiff((await d.decodeRaw(latent)).data, g.image.data)).toBeLessThan(2e-3);
+    d.destroy();
+  });
+
+  it("'auto' judges a caller's device by its adapter info too", async () => {
+    const { device } = await requestGpuDevice();
+    const d = await createDecoder({ weights: TAEF2_SAFETENSORS, device });
+    expect(d.backend).toBe('wasm');
+    d.destroy();
+    device.destroy();
+  });
+
+  it("'linear' needs no weights and returns the latent-resolution preview", async () => {
+    const d = await createDecoder({ model: 'taef2', backend: 'linear' });
+    const image = await d.decode(latent);
+    expect([d.backend, image.width, image.height]).toEqual(['linear', 7, 5]);
+    d.destroy();
+  });
+
+  it('rejects an unknown backend with BAD_OPTION', async () => {
+    await expect(createDecoder({ weights: TAEF2_SAFETENSORS, backend: 'cuda' as never })).rejects.toMatchObject({ code: 'BAD_OPTION' });
+  });
+});
+
+describe('WebGPU device loss', () => {
+  it('re-creates the device once and decodes the step again', async () => {
+    const d = await createDecoder({ weights: TAEF2_SAFETENSORS, backend: 'webgpu', precision: 'f32' });
+    const before = await d.decodeRaw(latent);
+    const changes: BackendChange[] = [];
+    d.onBackendChange((c) => changes.push(c));
+    d.device!.destroy();
+    const after = await d.decodeRaw(latent);
+    expect(changes).toEqual([expect.objectContaining({ from: 'webgpu', to: 'webgpu' })]);
+    expect(d.backend).toBe('webgpu');
+    expect(after.data).toEqual(before.data);
+    d.destroy();
+  });
+
+  it('continues on WASM when no new device can be had, without losing the step in flight', async () => {
+    let calls = 0;
+    const requestDevice = async () => {
+      if (++calls > 1) throw new Error('no more devices');
+      return (await requestGpuDevice()).device;
+    };
+    const d = await createDecoder({ weights: TAEF2_SAFETENSORS, backend: 'webgpu', precision: 'f32', requestDevice });
+    await d.decode(latent); // pipelines built, so the next decode is in flight when the device goes
+    const changes: BackendChange[] = [];
+    d.onBackendChange((c) => changes.push(c));
+    const inFlight = d.decode(latent);
+    const device = d.device!;
+    await new Promise((r) => setTimeout(r, 50)); // submitted, not finished: a 5x7 decode takes ~0.4 s here
+    device.destroy();
+    const image = await inFlight;
+    expect(changes.map((c) => c.to)).toEqual(['wasm']);
+    expect(d.backend).toBe('wasm');
+    expect(d.backendReason).toMatch(/lost/);
+    expect(maxLevelDiff(image.data, toRgb8(g.image.data, 56 * 40))).toBeLessThanOrEqual(1);
+    d.destroy();
+  });
+});
