@@ -38,8 +38,11 @@ for (const precision of ['f32', 'f16'] as const) for (const shape of shapes.leng
   };
   await run(1);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   await run(repeats);
   const ms = (performance.now() - t0) / repeats;
-  console.log(`conv3x3 ${cin}->${cout} at ${size}x${size} ${precision} (PIX ${params.PIX}, OB ${params.OB}, WG ${params.WG_X}x${params.WG_Y}): ${ms.toFixed(1)} ms, ${(flops / ms / 1e6).toFixed(1)} GFLOP/s`);
+  const cpu = process.cpuUsage(c0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / repeats;
+  console.log(`conv3x3 ${cin}->${cout} at ${size}x${size} ${precision} (PIX ${params.PIX}, OB ${params.OB}, WG ${params.WG_X}x${params.WG_Y}): ${ms.toFixed(1)} ms, ${(flops / ms / 1e6).toFixed(1)} GFLOP/s (${(flops / cpuMs / 1e6).toFixed(1)} GFLOP per CPU-s)`);
 }
 device.destroy();
