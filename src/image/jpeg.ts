@@ -1,6 +1,6 @@
 import { fail } from '../errors.js';
 import type { RgbaImage } from '../model/decoder.js';
-import { checkImage } from './image.js';
+import { checkImage, isOpaque } from './image.js';
 import { canvasDecode, canvasEncode, hasCanvasCodec, nodeWasmModule } from './platform.js';
 
 export interface JpegOptions {
@@ -48,6 +48,12 @@ function loadDecoder(): Promise<MozjpegDecodeModule['default']> {
   return decoder;
 }
 
+function withOpaqueAlpha(image: RgbaImage): RgbaImage {
+  const data = new Uint8ClampedArray(image.data);
+  for (let i = 3; i < data.length; i += 4) data[i] = 255;
+  return { width: image.width, height: image.height, data };
+}
+
 /** Checks a JPEG quality option (integer 1..100). */
 export function checkQuality(quality: number): number {
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) fail('BAD_OPTION', `JPEG quality must be an integer 1..100, got ${quality}`);
@@ -55,7 +61,7 @@ export function checkQuality(quality: number): number {
 }
 
 /**
- * Encodes a baseline JPEG (alpha is dropped). In browsers: `OffscreenCanvas.convertToBlob`.
+ * Encodes a baseline JPEG; alpha is ignored (pixels taken as opaque). In browsers: `OffscreenCanvas.convertToBlob`.
  * In Node and canvas-less places: MozJPEG compiled to wasm (@jsquash/jpeg), baseline with
  * optimised Huffman tables and 4:2:0 chroma (4:4:4 from quality 90), ~60 ms and ~80 KB for a
  * 512x512 photo-like image at 85; the wasm (250 KB) loads on first use.
@@ -66,7 +72,8 @@ export async function encodeJpeg(image: RgbaImage, options: JpegOptions = {}): P
   const which = options.encoder ?? 'auto';
   if (which === 'platform' || (which === 'auto' && hasCanvasCodec())) {
     if (!hasCanvasCodec()) fail('IO', 'JPEG: no OffscreenCanvas here for the platform encoder');
-    return canvasEncode(image, 'image/jpeg', quality / 100);
+    // A canvas would composite translucent pixels over black; MozJPEG ignores alpha. Match it.
+    return canvasEncode(isOpaque(image) ? image : withOpaqueAlpha(image), 'image/jpeg', quality / 100);
   }
   const encode = await loadEncoder();
   const input = { data: image.data, width: image.width, height: image.height, colorSpace: 'srgb' } as ImageData;
