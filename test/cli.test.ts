@@ -100,3 +100,42 @@ describe('taesd-web decode', () => {
     expect(existsSync(BIN)).toBe(true);
   });
 });
+
+describe('taesd-web progress', () => {
+  // A sampler-like run: step i's x0 blends from noise into the golden latent.
+  const steps = 4;
+  const noise = randomArray(32 * 8 * 8, 21, 1);
+  const files = Array.from({ length: steps }, (_, i) => {
+    const t = i / (steps - 1);
+    const data = g.latent.data.map((v, k) => (1 - t) * noise[k]! + t * v);
+    const name = `s${i}.safetensors`;
+    writeFileSync(join(tmp, name), encodeSafetensors({ latent: { dtype: 'F32', shape: [32, 8, 8], data } }));
+    return name;
+  });
+
+  it('writes the job folder for a run of latent files, with filters and base64', () => {
+    const r = cli('progress', ...files, '--model', 'taef2', '--job-id', 'run1', '--root', 'jobs', '--format', 'png', '--every', '2', '--base64');
+    expect(r.status, r.stderr).toBe(0);
+    const dir = join(tmp, 'jobs/progress/run1');
+    expect(readdirSync(dir).sort()).toEqual(['latest.png', 'progress.json', 'step_0000.png', 'step_0002.png', 'step_final.png']);
+    const p = JSON.parse(readFileSync(join(dir, 'progress.json'), 'utf8'));
+    expect(p).toMatchObject({ job_id: 'run1', status: 'completed', current_step: steps, total_steps: steps, progress_percent: 100, latest_image: 'step_final.png' });
+    expect(typeof p.timestamp).toBe('number');
+    // the final image is the last step, decoded: the golden latent itself
+    const final = decodePng(readFileSync(join(dir, 'step_final.png')));
+    expect(maxLevelDiff(final.data, toRgb8(g.image.data, 64 * 64))).toBeLessThanOrEqual(1);
+    expect(Buffer.from(p.image_base64, 'base64')).toEqual(readFileSync(join(dir, 'step_final.png')));
+  });
+
+  it.each([
+    ['a job id that escapes the root', ['--job-id', '../escape'], /UNSAFE_PATH/],
+    ['an output folder given as an absolute path', ['--job-id', 'ok', '--output-folder', '/tmp'], /UNSAFE_PATH/],
+    ['no job id', [], /--job-id/],
+  ])('refuses %s and writes nothing', (_name, extra, message) => {
+    const before = readdirSync(tmp).sort();
+    const r = cli('progress', ...files, '--model', 'taef2', '--root', 'jobs2', ...extra);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+    expect(readdirSync(tmp).sort()).toEqual(before);
+  });
+});
