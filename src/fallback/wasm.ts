@@ -18,7 +18,7 @@ export interface WasmDecoderOptions {
    * cross-origin isolated pages; 1 in other pages (no SharedArrayBuffer there, so no threads).
    * Takes effect only at the first decoder (first ort session) in a page or process; later
    * decoders share that runtime, and their `numThreads` says what it runs with.
-   * Cost: a 64x64 taef2 latent takes ~2 s on 2 threads, ~4 s on 1.
+   * Cost: a 64x64 taef2 latent is 142 GFLOP: ~4 s on one idle core, ~2 s on two (more when busy).
    */
   readonly numThreads?: number;
   /**
@@ -102,7 +102,7 @@ function checkOptions(options: WasmDecoderOptions): OrtExecutionProvider {
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
- * A decoder for `weights` on onnxruntime-web. Builds the ONNX graph (a few ms) and an ort session
+ * A decoder for `weights` on onnxruntime-web. Builds the ONNX graph (~20 ms) and an ort session
  * (taef2: ~0.1 s in Node; the first one in a page also loads the runtime). Decodes run one at a
  * time, in call order. Fails with BAD_OPTION for out-of-range options, NO_WEBGPU for the webgpu
  * provider outside a WebGPU browser, IO when onnxruntime-web cannot start (e.g. wasm files not
@@ -147,16 +147,13 @@ class OrtDecoder implements WasmDecoder {
     return rawToRgba(await this.decodeRaw(latent, options));
   }
 
-  decodeRaw(input: LatentInput, options?: DecodeOptions): Promise<RawImage> {
-    try {
-      const session = this.live();
-      const latent = prepareLatent(input, this.model, options?.latentSpace ?? this.latentSpace);
-      const result = this.tail.then(() => this.run(session, latent));
-      this.tail = result.catch(() => undefined);
-      return result;
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  // Runs synchronously up to the return, so the queue keeps call order.
+  async decodeRaw(input: LatentInput, options?: DecodeOptions): Promise<RawImage> {
+    const session = this.live();
+    const latent = prepareLatent(input, this.model, options?.latentSpace ?? this.latentSpace);
+    const result = this.tail.then(() => this.run(session, latent));
+    this.tail = result.catch(() => undefined);
+    return result;
   }
 
   destroy(): void {
