@@ -89,16 +89,19 @@ describe('banded decode', () => {
 });
 
 describe('GPU resources', () => {
-  it('a second decode of the same size allocates no buffers', async () => {
+  it('a second decode of the same size allocates no buffers (readback and texture paths)', async () => {
     const g = loadGolden('taef2_rand_5x7');
     const decoder = new WebGpuDecoder(device, taef2Weights());
     const latent = { data: g.latent.data, shape: g.latent.shape };
+    const texture = device.createTexture({ size: [56, 40], format: 'rgba8unorm', usage: GPUTextureUsage.STORAGE_BINDING });
     await decoder.decode(latent);
+    await decoder.decodeToTexture(latent, texture);
     const create = device.createBuffer.bind(device);
     let created = 0;
     device.createBuffer = (d) => { created++; return create(d); };
     try {
       await decoder.decode(latent);
+      await decoder.decodeToTexture(latent, texture);
     } finally {
       device.createBuffer = create;
     }

@@ -36,6 +36,8 @@ interface Plan {
   readonly rgbaBuffer: GPUBuffer;
   readonly dispatches: readonly Dispatch[];
   readonly rgbaDispatch: Dispatch;
+  /** The image size for the texture kernel, in the plan's uniform buffer. */
+  readonly textureDims: GPUBufferBinding;
   readonly buffers: readonly GPUBuffer[];
   readonly bandCount: number;
   staging?: GPUBuffer;
@@ -68,6 +70,7 @@ export class WebGpuDecoder implements LatentDecoder {
   private queue: Promise<unknown> = Promise.resolve();
   private lost: string | null = null;
   private destroyed = false;
+  private readonly configured = new WeakSet<GPUCanvasContext>();
 
   constructor(
     readonly device: GPUDevice,
@@ -119,11 +122,10 @@ export class WebGpuDecoder implements LatentDecoder {
         fail('BAD_OPTION', `target texture is ${texture.format} ${texture.width}x${texture.height}; need rgba8unorm ${plan.width}x${plan.height}`);
       }
       const params = { WG_X, WG_Y, ZERO_VEC4S };
-      const dims = this.upload('taesd texture dims', new Uint32Array([plan.width, plan.height, 0, 0]), GPUBufferUsage.UNIFORM);
       const workgroups = [Math.ceil(plan.width / WG_X), Math.ceil(plan.height / WG_Y), 1] as const;
-      encodeDispatches(encoder, [kernelDispatch(this.device, 'rgbaTexture', params, [{ buffer: dims }, { buffer: plan.outputBuffer }, texture.createView()], workgroups)]);
+      // The bind group names this frame's texture, so it is the one object made per call.
+      encodeDispatches(encoder, [kernelDispatch(this.device, 'rgbaTexture', params, [plan.textureDims, { buffer: plan.outputBuffer }, texture.createView()], workgroups)]);
       await this.submit(encoder);
-      dims.destroy();
       return { width: plan.width, height: plan.height };
     });
   }
@@ -137,7 +139,10 @@ export class WebGpuDecoder implements LatentDecoder {
     const canvas = context.canvas as { width: number; height: number };
     const width = prepared.width * UPSCALE, height = prepared.height * UPSCALE;
     if (canvas.width !== width || canvas.height !== height) { canvas.width = width; canvas.height = height; }
-    context.configure({ device: this.device, format: 'rgba8unorm', usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.RENDER_ATTACHMENT, alphaMode: 'opaque' });
+    if (!this.configured.has(context)) {
+      context.configure({ device: this.device, format: 'rgba8unorm', usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.RENDER_ATTACHMENT, alphaMode: 'opaque' });
+      this.configured.add(context);
+    }
     return this.decodeToTexture(latent, context.getCurrentTexture(), options);
   }
 
@@ -206,9 +211,9 @@ export class WebGpuDecoder implements LatentDecoder {
     return out;
   }
 
-  private upload(label: string, data: Float32Array | Uint32Array, usage: number = GPUBufferUsage.STORAGE): GPUBuffer {
-    const buffer = this.device.createBuffer({ label, size: Math.max(16, Math.ceil(data.byteLength / 4) * 4), usage: usage | GPUBufferUsage.COPY_DST, mappedAtCreation: true });
-    new (data.constructor as Float32ArrayConstructor)(buffer.getMappedRange()).set(data);
+  private upload(label: string, data: Float32Array): GPUBuffer {
+    const buffer = this.device.createBuffer({ label, size: Math.max(16, data.byteLength), usage: GPUBufferUsage.STORAGE, mappedAtCreation: true });
+    new Float32Array(buffer.getMappedRange()).set(data);
     buffer.unmap();
     return buffer;
   }
@@ -236,7 +241,7 @@ export class WebGpuDecoder implements LatentDecoder {
     return this.precision === 'f16' ? 8 : 16;
   }
 
-  /** Activation instances and step order for one band height; null when a buffer would exceed the limit. */
+  /** Activation instances and step order for one band height, and the largest buffer that needs. */
   private schedule(h: number, w: number, bandHeight: number) {
     const H = h * UPSCALE;
     const steps: { step: Step; rows: Rows; band: number }[] = [];
@@ -312,7 +317,8 @@ export class WebGpuDecoder implements LatentDecoder {
     const bufferOf = (inst: Instance) => (inst === latentInst ? inputAct : inst.act === this.program.output ? outputBuffer : slotBuffers[inst.slot]!);
     const row0Of = (inst: Instance) => (inst.act === this.program.output ? 0 : inst.row0);
 
-    const count = steps.length + 2;
+    // Uniform slots: the input kernel, each step, the RGBA kernel, the texture kernel.
+    const count = steps.length + 3;
     const uniforms = new ArrayBuffer(count * UNIFORM_STRIDE);
     const uniformBuffer = this.device.createBuffer({ label: `taesd ${h}x${w} dims`, size: uniforms.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     const dims = (i: number, values: number[]) => new Int32Array(uniforms, i * UNIFORM_STRIDE, values.length).set(values);
@@ -355,11 +361,12 @@ export class WebGpuDecoder implements LatentDecoder {
     });
 
     const rgbaParams: KernelParams = { WG: WG_1D, ZERO_VEC4S };
-    dims(count - 1, [H * W, 0, 0, 0]);
-    const rgbaDispatch = kernelDispatch(this.device, 'rgbaOut', rgbaParams, [uniform(count - 1, 16), { buffer: outputBuffer }, { buffer: rgbaBuffer }], [Math.ceil((H * W) / WG_1D), 1, 1]);
+    dims(count - 2, [H * W, 0, 0, 0]);
+    const rgbaDispatch = kernelDispatch(this.device, 'rgbaOut', rgbaParams, [uniform(count - 2, 16), { buffer: outputBuffer }, { buffer: rgbaBuffer }], [Math.ceil((H * W) / WG_1D), 1, 1]);
+    dims(count - 1, [W, H, 0, 0]);
     this.device.queue.writeBuffer(uniformBuffer, 0, uniforms);
     return {
-      key: `${h}x${w}`, width: W, height: H, latentBuffer, outputBuffer, rgbaBuffer, dispatches, rgbaDispatch,
+      key: `${h}x${w}`, width: W, height: H, latentBuffer, outputBuffer, rgbaBuffer, dispatches, rgbaDispatch, textureDims: uniform(count - 1, 16),
       buffers: [...slotBuffers, latentBuffer, outputBuffer, rgbaBuffer, inputAct, uniformBuffer],
       bandCount: sched.bandCount,
     };
