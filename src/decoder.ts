@@ -72,6 +72,7 @@ export class Decoder implements LatentDecoder {
   private current: LatentDecoder;
   private listeners = new Set<(change: BackendChange) => void>();
   private recovered = false;
+  private recovery: Promise<void> | null = null;
 
   private constructor(
     current: LatentDecoder,
@@ -199,11 +200,14 @@ export class Decoder implements LatentDecoder {
   }
 
   private async withRecovery<T>(run: (d: LatentDecoder) => Promise<T>): Promise<T> {
+    const used = this.current;
     try {
-      return await run(this.current);
+      return await run(used);
     } catch (e) {
       if (!isTaesdError(e, 'DEVICE_LOST') || !this.weights) throw e;
-      await this.recover(e.message);
+      // Decodes in flight together share one recovery.
+      if (this.current === used) this.recovery ??= this.recover(e.message).finally(() => { this.recovery = null; });
+      await this.recovery;
       return run(this.current);
     }
   }

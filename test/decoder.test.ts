@@ -53,6 +53,20 @@ describe('WebGPU device loss', () => {
     d.destroy();
   });
 
+  it('shares one recovery between decodes in flight together', async () => {
+    const d = await createDecoder({ weights: TAEF2_SAFETENSORS, backend: 'webgpu', precision: 'f32' });
+    await d.decode(latent);
+    const changes: BackendChange[] = [];
+    d.onBackendChange((c) => changes.push(c));
+    const both = Promise.all([d.decodeRaw(latent), d.decodeRaw(latent)]);
+    d.device!.destroy();
+    const [a, b] = await both;
+    expect(changes).toHaveLength(1);
+    expect(maxAbsDiff(a.data, g.image.data)).toBeLessThan(2e-3);
+    expect(b.data).toEqual(a.data);
+    d.destroy();
+  });
+
   it('continues on WASM when no new device can be had, without losing the step in flight', async () => {
     let calls = 0;
     const requestDevice = async () => {

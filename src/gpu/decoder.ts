@@ -157,8 +157,9 @@ export class WebGpuDecoder implements LatentDecoder {
   /** Runs decodes one at a time: they share a plan's buffers and staging buffer. */
   private run<T>(latent: LatentInput, options: DecodeOptions | undefined, finish: (plan: Plan, encoder: GPUCommandEncoder) => Promise<T>): Promise<T> {
     const result = this.queue.then(async () => {
-      if (this.destroyed) fail('DESTROYED', 'decoder was destroyed');
+      // Lost before destroyed: a decode queued behind a device loss must be told to recover.
       if (this.lost !== null) fail('DEVICE_LOST', `WebGPU device lost: ${this.lost}`);
+      if (this.destroyed) fail('DESTROYED', 'decoder was destroyed');
       const prepared = prepareLatent(latent, this.model, options?.latentSpace ?? this.latentSpace);
       const plan = this.plan(prepared.height, prepared.width);
       this.device.queue.writeBuffer(plan.latentBuffer, 0, prepared.data.buffer as ArrayBuffer, prepared.data.byteOffset, prepared.data.byteLength);
