@@ -11,7 +11,7 @@ console.log('| latent | backend | first decode (ms) | median (ms) | note |\n| --
 for (const latent of latents) {
   for (const config of configs) {
     try {
-      const out = execFileSync(process.execPath, [script, config, latent, latent.includes('astronaut') ? '2' : '5'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = execFileSync(process.execPath, [script, config, latent, latent.includes('astronaut') ? '1' : '5'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
       const r = JSON.parse(out.trim().split('\n').pop()!);
       console.log(`| ${r.latent} | ${config} | ${r.firstMs} | ${r.medianMs} | ${r.note} |`);
     } catch (e) {

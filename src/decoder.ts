@@ -1,6 +1,6 @@
 import { fail, isTaesdError } from './errors.js';
 import { createLinearDecoder, type LinearUpscale } from './fallback/linear.js';
-import { createWasmDecoder, type WasmDecoderOptions } from './fallback/wasm.js';
+import { createWasmDecoder, type WasmDecoder, type WasmDecoderOptions } from './fallback/wasm.js';
 import { WebGpuDecoder, type Precision } from './gpu/decoder.js';
 import { deviceAdapterInfo, isFallbackAdapter, requestGpuDevice } from './gpu/device.js';
 import { UPSCALE } from './model/architecture.js';
@@ -106,7 +106,7 @@ export class Decoder implements LatentDecoder {
     const info = deviceAdapterInfo(device);
     if (info && isFallbackAdapter(info)) {
       if (!options.device) device.destroy();
-      return new Decoder(await Decoder.wasm(weights, options), `WebGPU adapter is CPU-emulated (${info.description || info.vendor || 'fallback adapter'}); WASM is faster there`, weights, options);
+      return new Decoder(await Decoder.wasm(weights, options), `WebGPU adapter is CPU-emulated (${[info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'fallback adapter'}); WASM is faster there`, weights, options);
     }
     const webgpu = new WebGpuDecoder(device, weights, Decoder.gpuOptions(device, options));
     if (info && info.vendor !== '') return new Decoder(webgpu, `hardware WebGPU adapter (${info.vendor} ${info.architecture})`.trim(), weights, options);
@@ -154,6 +154,8 @@ export class Decoder implements LatentDecoder {
 
   get model(): ModelSpec { return this.current.model; }
   get backend(): BackendKind { return this.current.backend; }
+  /** Threads of the WASM backend (fixed per page or process by its first decoder), or null on another backend. */
+  get numThreads(): number | null { return 'numThreads' in this.current ? (this.current as WasmDecoder).numThreads : null; }
   /** The WebGPU device in use, or null on another backend. */
   get device(): GPUDevice | null { return this.current instanceof WebGpuDecoder ? this.current.device : null; }
 

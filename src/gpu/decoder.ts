@@ -114,7 +114,8 @@ export class WebGpuDecoder implements LatentDecoder {
 
   /**
    * Decodes into a texture on this decoder's device with no CPU readback: an `rgba8unorm` texture
-   * with `STORAGE_BINDING` usage, of the image's size (8x the latent). Returns the image size.
+   * with `STORAGE_BINDING` usage, of the image's size (8x the latent). Resolves, with the image
+   * size, once the GPU has finished the frame.
    */
   decodeToTexture(latent: LatentInput, texture: GPUTexture, options?: DecodeOptions): Promise<{ width: number; height: number }> {
     return this.run(latent, options, async (plan, encoder) => {
@@ -125,7 +126,8 @@ export class WebGpuDecoder implements LatentDecoder {
       const workgroups = [Math.ceil(plan.width / WG_X), Math.ceil(plan.height / WG_Y), 1] as const;
       // The bind group names this frame's texture, so it is the one object made per call.
       encodeDispatches(encoder, [kernelDispatch(this.device, 'rgbaTexture', params, [plan.textureDims, { buffer: plan.outputBuffer }, texture.createView()], workgroups)]);
-      await this.submit(encoder);
+      // Resolve when the frame is done, not when it is queued: a sampler loop gets backpressure.
+      await this.submit(encoder, () => this.device.queue.onSubmittedWorkDone());
       return { width: plan.width, height: plan.height };
     });
   }
@@ -172,20 +174,24 @@ export class WebGpuDecoder implements LatentDecoder {
     return result;
   }
 
-  private async submit(encoder: GPUCommandEncoder, after?: () => Promise<void>): Promise<void> {
+  private async submit(encoder: GPUCommandEncoder, after: () => Promise<void>): Promise<void> {
     this.device.pushErrorScope('validation');
     this.device.pushErrorScope('out-of-memory');
     this.device.queue.submit([encoder.finish()]);
     const oom = this.device.popErrorScope();
     const invalid = this.device.popErrorScope();
+    const scopes = Promise.all([oom, invalid]);
+    scopes.catch(() => undefined); // awaited below; a lost device rejects it before then
+    let errors: [GPUError | null, GPUError | null];
     try {
-      await after?.();
+      await after();
+      errors = await scopes;
     } catch (e) {
-      // A lost device fails the map first and resolves `lost` a moment later.
+      // A lost device fails the map (or the error scopes) first and resolves `lost` a moment later.
       if (await this.isLost()) fail('DEVICE_LOST', `WebGPU device lost during decode: ${this.lost}`, e);
-      throw e;
+      fail('IO', `WebGPU decode failed: ${e instanceof Error ? e.message : String(e)}`, e);
     }
-    const [o, v] = await Promise.all([oom, invalid]);
+    const [o, v] = errors;
     if (this.lost !== null) fail('DEVICE_LOST', `WebGPU device lost during decode: ${this.lost}`);
     if (o) fail('IO', `GPU out of memory: ${o.message}`);
     if (v) throw new TaesdError('BAD_OPTION', `WebGPU rejected the decode: ${v.message}`);
