@@ -4,7 +4,7 @@ import type { PackedConv } from './pack.js';
 /** vec4s of zeros at the start of every activation buffer; out-of-image taps read them. */
 export const ZERO_VEC4S = 64;
 /** Adjacent output pixels per invocation. */
-export const PIX = 4;
+export const PIX = 8;
 export const WG_X = 8;
 export const WG_Y = 8;
 
