@@ -47,7 +47,23 @@ export interface BackendChange {
 }
 
 /** What `auto` found per adapter (by its description), so a page or process probes once. */
-const probeCache = new Map<string, BackendKind>();
+const probeCache = new Map<string, { pick: 'webgpu' | 'wasm'; reason: string }>();
+
+/**
+ * Times a second decode of a 16x16 latent on each backend (the first builds pipelines) and
+ * picks the faster; the answer is cached under `adapter` for the life of the page or process.
+ */
+export async function probeBackends(adapter: string, webgpu: LatentDecoder, wasm: LatentDecoder): Promise<{ pick: 'webgpu' | 'wasm'; reason: string }> {
+  const cached = probeCache.get(adapter);
+  if (cached) return { pick: cached.pick, reason: `${cached.reason} (cached for this adapter)` };
+  const c = webgpu.model.latentChannels;
+  const probe: LatentInput = { data: new Float32Array(c * 16 * 16), shape: [c, 16, 16] };
+  const time = async (d: LatentDecoder) => { await d.decode(probe); const t = performance.now(); await d.decode(probe); return performance.now() - t; };
+  const tg = await time(webgpu), tw = await time(wasm);
+  const result = { pick: tg <= tw ? 'webgpu' as const : 'wasm' as const, reason: `timed probe (16x16 latent): webgpu ${tg.toFixed(0)} ms, wasm ${tw.toFixed(0)} ms` };
+  probeCache.set(adapter, result);
+  return result;
+}
 
 async function loadWeights(options: CreateDecoderOptions): Promise<DecoderWeights> {
   if (options.weights === undefined) fail('BAD_OPTION', 'weights are required for the webgpu and wasm backends (see models/manifest.json)');
@@ -111,22 +127,14 @@ export class Decoder implements LatentDecoder {
     const webgpu = new WebGpuDecoder(device, weights, Decoder.gpuOptions(device, options));
     if (info && info.vendor !== '') return new Decoder(webgpu, `hardware WebGPU adapter (${info.vendor} ${info.architecture})`.trim(), weights, options);
     // The adapter does not say what it is: time both on a small latent, once per adapter.
-    const key = info ? adapterKey(info) : 'unknown adapter';
-    let pick = probeCache.get(key);
-    let reason = `probe cached for this adapter: ${pick}`;
-    if (!pick) {
-      const wasm = await Decoder.wasm(weights, options);
-      const probe: LatentInput = { data: new Float32Array(weights.model.latentChannels * 16 * 16), shape: [weights.model.latentChannels, 16, 16] };
-      const time = async (d: LatentDecoder) => { await d.decode(probe); const t = performance.now(); await d.decode(probe); return performance.now() - t; };
-      const [tg, tw] = [await time(webgpu), await time(wasm)];
-      pick = tg <= tw ? 'webgpu' : 'wasm';
-      probeCache.set(key, pick);
-      reason = `timed probe (16x16 latent): webgpu ${tg.toFixed(0)} ms, wasm ${tw.toFixed(0)} ms`;
-      if (pick === 'wasm') { webgpu.destroy(); return new Decoder(wasm, reason, weights, options); }
-      wasm.destroy();
+    const wasm = await Decoder.wasm(weights, options);
+    const { pick, reason } = await probeBackends(info ? adapterKey(info) : 'unknown adapter', webgpu, wasm);
+    if (pick === 'webgpu') wasm.destroy();
+    else {
+      webgpu.destroy();
+      if (!options.device) device.destroy();
     }
-    if (pick === 'wasm') { webgpu.destroy(); return new Decoder(await Decoder.wasm(weights, options), reason, weights, options); }
-    return new Decoder(webgpu, reason, weights, options);
+    return new Decoder(pick === 'wasm' ? wasm : webgpu, reason, weights, options);
   }
 
   private static async gpu(options: CreateDecoderOptions): Promise<GPUDevice> {

@@ -1,6 +1,9 @@
 // createDecoder: backend choice, one interface for every backend, and recovery from device loss.
 import { describe, expect, it } from 'vitest';
-import { createDecoder, type BackendChange } from '../src/decoder.js';
+import { createDecoder, probeBackends, type BackendChange } from '../src/decoder.js';
+import { WebGpuDecoder } from '../src/gpu/decoder.js';
+import { createWasmDecoder } from '../src/fallback/wasm.js';
+import { taef2Weights } from './support/golden.js';
 import { requestGpuDevice } from '../src/gpu/device.js';
 import { loadGolden, maxLevelDiff, toRgb8 } from './support/golden.js';
 import { maxAbsDiff } from './support/reference.js';
@@ -25,6 +28,19 @@ describe('backend choice', () => {
     expect(d.backend).toBe('wasm');
     d.destroy();
     device.destroy();
+  });
+
+  it('times both backends when the adapter does not say what it is, once per adapter', async () => {
+    const { device } = await requestGpuDevice();
+    const webgpu = new WebGpuDecoder(device, taef2Weights());
+    const wasm = await createWasmDecoder(taef2Weights());
+    const first = await probeBackends('test adapter', webgpu, wasm);
+    // lavapipe's WebGPU is several times slower than onnxruntime-web's WASM here
+    expect(first.pick).toBe('wasm');
+    expect(first.reason).toMatch(/timed probe \(16x16 latent\): webgpu \d+ ms, wasm \d+ ms/);
+    const again = await probeBackends('test adapter', webgpu, wasm);
+    expect(again).toEqual({ pick: 'wasm', reason: `${first.reason} (cached for this adapter)` });
+    webgpu.destroy(); wasm.destroy(); device.destroy();
   });
 
   it("'linear' needs no weights and returns the latent-resolution preview", async () => {
