@@ -1,0 +1,23 @@
+// A browser without WebGPU (navigator.gpu hidden before the page loads): 'webgpu' fails with a
+// typed NO_WEBGPU error, and 'auto' decodes on WASM and says why.
+import { loadGolden, maxLevelDiff, toRgb8 } from '../support/golden.js';
+import { expect, maxAbsDiff, test } from './fixtures.js';
+
+test.beforeEach(async ({ page }) => {
+  await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }));
+});
+
+test("without navigator.gpu, 'webgpu' rejects with NO_WEBGPU and 'auto' falls back to WASM", async ({ testPage: page }) => {
+  const code = await page.evaluate(() =>
+    window.taesdTest.decodeGolden('taef2_rand_8x8', { backend: 'webgpu' }).then(() => 'decoded', (e: { code?: string }) => e.code ?? String(e)),
+  );
+  expect(code).toBe('NO_WEBGPU');
+
+  const r = await page.evaluate(() => window.taesdTest.decodeGolden('taef2_rand_8x8', { backend: 'auto' }));
+  console.log(`no WebGPU: auto picked ${r.backend} (${r.reason})`);
+  expect(r.backend).toBe('wasm');
+  expect(r.reason).toMatch(/no WebGPU/);
+  const g = loadGolden('taef2_rand_8x8');
+  expect(maxAbsDiff(r.raw, g.image.data)).toBeLessThan(2e-3);
+  expect(maxLevelDiff(Uint8ClampedArray.from(r.rgba), toRgb8(g.image.data, r.width * r.height))).toBeLessThanOrEqual(1);
+});
