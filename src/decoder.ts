@@ -70,7 +70,9 @@ async function loadWeights(options: CreateDecoderOptions): Promise<DecoderWeight
   const { dict, name } = options.weights instanceof Map
     ? { dict: options.weights, name: 'state dict' }
     : await loadStateDict(options.weights);
-  return resolveDecoderWeights(dict, { ...(options.model !== undefined && { model: options.model }), sourceName: name });
+  const weights = resolveDecoderWeights(dict, { ...(options.model !== undefined && { model: options.model }), sourceName: name });
+  if (options.latentSpace === 'vae' && weights.modelGuessed) fail('BAD_OPTION', `latentSpace 'vae' needs the model family's scale and shift, but ${weights.modelReason}`);
+  return weights;
 }
 
 function adapterKey(i: GPUAdapterInfo): string {
@@ -104,9 +106,10 @@ export class Decoder implements LatentDecoder {
     const backend = options.backend ?? 'auto';
     if (!['auto', 'webgpu', 'wasm', 'linear'].includes(backend)) fail('BAD_OPTION', `backend must be auto, webgpu, wasm or linear, got ${String(backend)}`);
     if (backend === 'linear') {
-      const model = options.model !== undefined ? getModel(options.model) : options.weights !== undefined ? (await loadWeights(options)).model : fail('BAD_OPTION', 'the linear backend needs a model id (or weights to detect it from)');
+      const weights = options.weights !== undefined ? await loadWeights(options) : null;
+      const model = weights?.model ?? (options.model !== undefined ? getModel(options.model) : fail('BAD_OPTION', 'the linear backend needs a model id (or weights to detect it from)'));
       const linear = createLinearDecoder(model, { upscale: options.linearUpscale ?? 1, latentSpace: options.latentSpace ?? 'model' });
-      return new Decoder(linear, 'requested', null, options);
+      return new Decoder(linear, 'requested', weights, options);
     }
     const weights = await loadWeights(options);
     if (backend === 'wasm') return new Decoder(await Decoder.wasm(weights, options), 'requested', weights, options);
@@ -161,6 +164,8 @@ export class Decoder implements LatentDecoder {
   }
 
   get model(): ModelSpec { return this.current.model; }
+  /** How the model was chosen: given, detected from the weights' shapes (and file name), or guessed. */
+  get modelReason(): string { return this.weights?.modelReason ?? 'given'; }
   get backend(): BackendKind { return this.current.backend; }
   /** Threads of the WASM backend (fixed per page or process by its first decoder), or null on another backend. */
   get numThreads(): number | null { return 'numThreads' in this.current ? (this.current as WasmDecoder).numThreads : null; }
@@ -174,11 +179,20 @@ export class Decoder implements LatentDecoder {
   }
 
   decode(latent: LatentInput, options?: DecodeOptions): Promise<RgbaImage> {
-    return this.withRecovery((d) => d.decode(latent, options));
+    return this.withRecovery((d) => d.decode(latent, this.checkSpace(options)));
   }
 
   decodeRaw(latent: LatentInput, options?: DecodeOptions): Promise<RawImage> {
-    return this.withRecovery((d) => d.decodeRaw(latent, options));
+    return this.withRecovery((d) => d.decodeRaw(latent, this.checkSpace(options)));
+  }
+
+  /** VAE-space latents need the model family's scale and shift, which guessed weights cannot give. */
+  private checkSpace(options?: DecodeOptions): DecodeOptions | undefined {
+    const space = options?.latentSpace ?? this.options.latentSpace ?? 'model';
+    if (space === 'vae' && this.weights?.modelGuessed) {
+      fail('BAD_OPTION', `latentSpace 'vae' needs the model family's scale and shift, but ${this.weights.modelReason}`);
+    }
+    return options;
   }
 
   /**
@@ -187,6 +201,7 @@ export class Decoder implements LatentDecoder {
    */
   async decodeToCanvas(latent: LatentInput, canvas: HTMLCanvasElement | OffscreenCanvas, options?: DecodeOptions): Promise<{ width: number; height: number }> {
     const d = this.current;
+    this.checkSpace(options);
     if (d instanceof WebGpuDecoder) {
       const context = canvas.getContext('webgpu') as GPUCanvasContext | null;
       if (context) return this.withRecovery(() => d.decodeToCanvas(latent, context, options));

@@ -1,5 +1,11 @@
 // createDecoder: backend choice, one interface for every backend, and recovery from device loss.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { getModel } from '../src/model/registry.js';
+import { encodeSafetensors } from '../src/weights/safetensors.js';
+import { randomStateDict } from './support/random.js';
 import { createDecoder, probeBackends, type BackendChange } from '../src/decoder.js';
 import { WebGpuDecoder } from '../src/gpu/decoder.js';
 import { createWasmDecoder } from '../src/fallback/wasm.js';
@@ -52,6 +58,30 @@ describe('backend choice', () => {
 
   it('rejects an unknown backend with BAD_OPTION', async () => {
     await expect(createDecoder({ weights: TAEF2_SAFETENSORS, backend: 'cuda' as never })).rejects.toMatchObject({ code: 'BAD_OPTION' });
+  });
+});
+
+describe('model detection', () => {
+  const sd = randomStateDict(getModel('taesd'), 3);
+
+  it('says when shapes alone cannot tell SD from SDXL, and then refuses VAE-space latents', async () => {
+    const d = await createDecoder({ weights: sd, backend: 'linear' });
+    expect(d.modelReason).toMatch(/ambiguous.*taesd or taesdxl/);
+    const vae = { data: new Float32Array(4 * 2 * 2), shape: [4, 2, 2] };
+    await expect(d.decode(vae, { latentSpace: 'vae' })).rejects.toMatchObject({ code: 'BAD_OPTION', message: expect.stringMatching(/scale and shift/) });
+    await expect(createDecoder({ weights: sd, backend: 'linear', latentSpace: 'vae' })).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    expect((await d.decode(vae)).width).toBe(2);
+  });
+
+  it('takes the model from the id, or from a file name that names it', async () => {
+    const given = await createDecoder({ weights: sd, model: 'taesdxl', backend: 'linear' });
+    expect([given.model.id, given.modelReason]).toEqual(['taesdxl', 'given']);
+    const bytes = encodeSafetensors(Object.fromEntries([...sd].map(([k, t]) => [k, { dtype: 'F32' as const, shape: [...t.shape], data: t.data }])));
+    const path = join(mkdtempSync(join(tmpdir(), 'taesd-')), 'taesdxl_decoder.safetensors');
+    writeFileSync(path, bytes);
+    const named = await createDecoder({ weights: path, backend: 'linear' });
+    expect(named.model.id).toBe('taesdxl');
+    expect(named.modelReason).toMatch(/file name/);
   });
 });
 

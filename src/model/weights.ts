@@ -31,6 +31,8 @@ export interface DecoderWeights {
   readonly model: ModelSpec;
   /** How `model` was chosen, for messages and the decoder's `modelReason` field. */
   readonly modelReason: string;
+  /** The weights fit several models (identical decoders) and no id or file name chose one. */
+  readonly modelGuessed: boolean;
   readonly layers: readonly LayerWeights[];
 }
 
@@ -67,7 +69,7 @@ function describe(models: readonly ModelSpec[]): string {
   return models.length ? models.map((m) => m.id).join(' or ') : 'no known model';
 }
 
-function chooseModel(dict: StateDict, options: ResolveOptions): { model: ModelSpec; reason: string } {
+function chooseModel(dict: StateDict, options: ResolveOptions): { model: ModelSpec; reason: string; guessed?: boolean } {
   const candidates = matchingModels(dict);
   const first = dict.get('1.weight');
   const found = first ? `1.weight [${first.shape.join(',')}]${dict.has('3.pool.0.weight') ? ' with pool branch' : ''}` : 'no 1.weight';
@@ -90,6 +92,7 @@ function chooseModel(dict: StateDict, options: ResolveOptions): { model: ModelSp
   if (named) return { model: named, reason: `detected from ${found} and file name` };
   return {
     model: candidates[0]!,
+    guessed: true,
     reason: `ambiguous: ${found} fits ${describe(candidates)} (identical decoders); chose ${candidates[0]!.id}, pass model to choose`,
   };
 }
@@ -134,8 +137,8 @@ function layerWeights(dict: StateDict, layer: Layer): LayerWeights {
 /** Checks a state dict against the decoder architecture and returns its tensors in layer order. */
 export function resolveDecoderWeights(dict: StateDict, options: ResolveOptions = {}): DecoderWeights {
   const upstream = upstreamKeys(dict);
-  const { model, reason } = chooseModel(upstream, options);
-  return { model, modelReason: reason, layers: decoderLayers(model).map((l) => layerWeights(upstream, l)) };
+  const { model, reason, guessed = false } = chooseModel(upstream, options);
+  return { model, modelReason: reason, modelGuessed: guessed, layers: decoderLayers(model).map((l) => layerWeights(upstream, l)) };
 }
 
 export type { ModelId };
