@@ -137,6 +137,6 @@ export default defineConfig({
     outDir: join(ROOT, 'dist/demo'),
     emptyOutDir: true,
     target: 'es2022',
-    rollupOptions: { input: { index: join(ROOT, 'demo/index.html'), test: join(ROOT, 'demo/test.html') } },
+    rollupOptions: { input: { index: join(ROOT, 'demo/index.html'), test: join(ROOT, 'demo/test.html'), bench: join(ROOT, 'demo/bench.html') } },
   },
 });

@@ -8,11 +8,12 @@ struct Dims { w: u32, h: u32, _a: u32, _b: u32 }
 @group(0) @binding(1) var<storage, read> latent: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<act4>;
 
+// One row per gid.y (2-D, so large latents stay under the 65535 workgroups per dimension).
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let plane = dims.w * dims.h;
-  let i = gid.x;
-  if (i >= plane * CHANNEL_BLOCKS) { return; }
+  if (gid.x >= dims.w * CHANNEL_BLOCKS || gid.y >= dims.h) { return; }
+  let i = gid.y * dims.w * CHANNEL_BLOCKS + gid.x;
   let pixel = i / CHANNEL_BLOCKS;
   let cb = i % CHANNEL_BLOCKS;
   let c = cb * 4u;

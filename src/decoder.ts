@@ -71,8 +71,13 @@ async function loadWeights(options: CreateDecoderOptions): Promise<DecoderWeight
     ? { dict: options.weights, name: 'state dict' }
     : await loadStateDict(options.weights);
   const weights = resolveDecoderWeights(dict, { ...(options.model !== undefined && { model: options.model }), sourceName: name });
-  if (options.latentSpace === 'vae' && weights.modelGuessed) fail('BAD_OPTION', `latentSpace 'vae' needs the model family's scale and shift, but ${weights.modelReason}`);
+  checkLatentSpace(weights, options.latentSpace ?? 'model');
   return weights;
+}
+
+/** VAE-space latents need the model family's scale and shift, which guessed weights cannot give. */
+function checkLatentSpace(weights: DecoderWeights | null, space: LatentSpace): void {
+  if (space === 'vae' && weights?.modelGuessed) fail('BAD_OPTION', `latentSpace 'vae' needs the model family's scale and shift, but ${weights.modelReason}`);
 }
 
 function adapterKey(i: GPUAdapterInfo): string {
@@ -90,6 +95,7 @@ export class Decoder implements LatentDecoder {
   private current: LatentDecoder;
   private listeners = new Set<(change: BackendChange) => void>();
   private recovered = false;
+  private destroyed = false;
   private recovery: Promise<void> | null = null;
 
   private constructor(
@@ -186,12 +192,8 @@ export class Decoder implements LatentDecoder {
     return this.withRecovery((d) => d.decodeRaw(latent, this.checkSpace(options)));
   }
 
-  /** VAE-space latents need the model family's scale and shift, which guessed weights cannot give. */
   private checkSpace(options?: DecodeOptions): DecodeOptions | undefined {
-    const space = options?.latentSpace ?? this.options.latentSpace ?? 'model';
-    if (space === 'vae' && this.weights?.modelGuessed) {
-      fail('BAD_OPTION', `latentSpace 'vae' needs the model family's scale and shift, but ${this.weights.modelReason}`);
-    }
+    checkLatentSpace(this.weights, options?.latentSpace ?? this.options.latentSpace ?? 'model');
     return options;
   }
 
@@ -200,18 +202,20 @@ export class Decoder implements LatentDecoder {
    * the canvas's `webgpu` context with no CPU readback; on other backends through `2d`.
    */
   async decodeToCanvas(latent: LatentInput, canvas: HTMLCanvasElement | OffscreenCanvas, options?: DecodeOptions): Promise<{ width: number; height: number }> {
-    const d = this.current;
     this.checkSpace(options);
-    if (d instanceof WebGpuDecoder) {
-      const context = canvas.getContext('webgpu') as GPUCanvasContext | null;
-      if (context) return this.withRecovery(() => d.decodeToCanvas(latent, context, options));
-    }
-    const image = await this.decode(latent, options);
-    if (canvas.width !== image.width || canvas.height !== image.height) { canvas.width = image.width; canvas.height = image.height; }
-    const ctx = canvas.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
-    if (!ctx) fail('BAD_OPTION', 'this canvas already has a WebGPU context, which the current backend cannot draw into; use decode() and a fresh canvas');
-    ctx.putImageData(new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
-    return { width: image.width, height: image.height };
+    return this.withRecovery(async (d) => {
+      if (d instanceof WebGpuDecoder) {
+        const context = canvas.getContext('webgpu') as GPUCanvasContext | null;
+        if (context) return d.decodeToCanvas(latent, context, options);
+      }
+      const image = await d.decode(latent, options);
+      if (canvas.width !== image.width || canvas.height !== image.height) { canvas.width = image.width; canvas.height = image.height; }
+      const ctx = canvas.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
+      // A canvas keeps its first context: after a switch off WebGPU, the app gives a fresh canvas (onBackendChange).
+      if (!ctx) fail('BAD_OPTION', `this canvas has a WebGPU context, which the ${d.backend} backend cannot draw into; use a fresh canvas (see onBackendChange)`);
+      ctx.putImageData(new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
+      return { width: image.width, height: image.height };
+    });
   }
 
   /** Output size for a latent of h x w (8x; the linear backend: its upscale). */
@@ -220,8 +224,16 @@ export class Decoder implements LatentDecoder {
     return { width: w * f, height: h * f };
   }
 
+  /** Frees the backend; a WebGPU device the decoder requested (itself or via `requestDevice`) goes with it. */
   destroy(): void {
-    this.current.destroy();
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.release(this.current);
+  }
+
+  private release(d: LatentDecoder): void {
+    d.destroy();
+    if (d instanceof WebGpuDecoder && !this.options.device) d.device.destroy();
   }
 
   private async withRecovery<T>(run: (d: LatentDecoder) => Promise<T>): Promise<T> {
@@ -229,7 +241,7 @@ export class Decoder implements LatentDecoder {
     try {
       return await run(used);
     } catch (e) {
-      if (!isTaesdError(e, 'DEVICE_LOST') || !this.weights) throw e;
+      if (!isTaesdError(e, 'DEVICE_LOST') || !this.weights || this.destroyed) throw e;
       // Decodes in flight together share one recovery.
       if (this.current === used) this.recovery ??= this.recover(e.message).finally(() => { this.recovery = null; });
       await this.recovery;
@@ -239,20 +251,24 @@ export class Decoder implements LatentDecoder {
 
   private async recover(why: string): Promise<void> {
     const weights = this.weights!;
-    const lost = this.current;
-    lost.destroy();
+    this.release(this.current);
+    let change: BackendChange | undefined;
     if (!this.recovered && !this.options.device) {
       this.recovered = true;
       try {
         this.current = await Decoder.webgpu(weights, this.options);
-        this.switched({ from: 'webgpu', to: 'webgpu', reason: `${why}; re-created the WebGPU device` });
-        return;
-      } catch {
-        // fall through to WASM
+        change = { from: 'webgpu', to: 'webgpu', reason: `${why}; re-created the WebGPU device` };
+      } catch (e) {
+        why = `${why}; no new WebGPU device (${e instanceof Error ? e.message : String(e)})`;
       }
     }
-    this.current = await Decoder.wasm(weights, this.options);
-    this.switched({ from: 'webgpu', to: 'wasm', reason: `${why}; continuing on WASM` });
+    if (!change) {
+      this.current = await Decoder.wasm(weights, this.options);
+      change = { from: 'webgpu', to: 'wasm', reason: `${why}; continuing on WASM` };
+    }
+    // destroy() ran while we were recovering: free what was just made.
+    if (this.destroyed) this.release(this.current);
+    else this.switched(change);
   }
 
   private switched(change: BackendChange): void {

@@ -1,4 +1,5 @@
 import { kernelPipeline, type Dispatch, type KernelParams } from './kernels.js';
+import { GN_GROUPS } from './program.js';
 import type { PackedConv } from './pack.js';
 
 /** vec4s of zeros at the start of every activation buffer; out-of-image taps read them. */
@@ -44,7 +45,7 @@ export function convParams(spec: ConvSpec, packed: Pick<PackedConv, 'biasAt' | '
     K: spec.k, CIN_BLOCKS: spec.cinBlocks, COUT_BLOCKS: spec.coutBlocks,
     OB: spec.coutBlocks % 2 === 0 ? 2 : 1, PIX, WG_X, WG_Y,
     UPSAMPLE: spec.upsample, RELU: spec.relu, RESIDUAL: spec.residual, NORM_INPUT: spec.normInput,
-    GROUP_BLOCKS: Math.max(1, spec.cinBlocks / 4), BIAS_AT: packed.biasAt, NORM_AT: packed.normAt, ZERO_VEC4S,
+    GROUP_BLOCKS: Math.max(1, spec.cinBlocks / GN_GROUPS), BIAS_AT: packed.biasAt, NORM_AT: packed.normAt, ZERO_VEC4S,
     act4: half(spec.precision === 'f16'),
     out4: half(spec.precision === 'f16' && !spec.outputF32),
   };

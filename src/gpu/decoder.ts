@@ -7,9 +7,11 @@ import type { DecoderWeights } from '../model/weights.js';
 import { convDimsData, convDispatch, convParams, WG_X, WG_Y, ZERO_VEC4S, type ConvDims, type Precision } from './conv.js';
 import { encodeDispatches, kernelDispatch, type Dispatch, type KernelParams } from './kernels.js';
 import { packConv, type PackedConv } from './pack.js';
-import { bandRows, bands, buildProgram, GN_EPS, type Activation, type Program, type Rows, type Step } from './program.js';
+import { bandRows, bands, buildProgram, GN_EPS, GN_GROUPS, type Activation, type Program, type Rows, type Step } from './program.js';
 
 const UNIFORM_STRIDE = 256;
+/** Default cap on one buffer: bands keep a 4096x4096 decode to a few buffers of this size. */
+const DEFAULT_MAX_BUFFER_BYTES = 256 << 20;
 const WG_1D = 64;
 const GN_WG = 256;
 
@@ -20,8 +22,8 @@ export interface WebGpuDecoderOptions {
   readonly precision?: Precision;
   readonly latentSpace?: LatentSpace;
   /**
-   * Largest activation buffer to allocate, in bytes (default: the device's
-   * `maxStorageBufferBindingSize`). Larger images are decoded in row bands below it.
+   * Largest buffer to allocate, in bytes (default: 256 MiB or the device's
+   * `maxStorageBufferBindingSize`, whichever is less). Larger images decode in row bands below it.
    */
   readonly maxBufferBytes?: number;
 }
@@ -82,7 +84,9 @@ export class WebGpuDecoder implements LatentDecoder {
     if (f16 && !device.features.has('shader-f16')) fail('BAD_OPTION', "precision 'f16' needs a device with the shader-f16 feature");
     this.precision = f16 ? 'f16' : 'f32';
     this.latentSpace = options.latentSpace ?? 'model';
-    this.maxBytes = Math.min(options.maxBufferBytes ?? Infinity, device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    const cap = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
+    if (!(Number.isFinite(cap) && cap >= 1 << 16)) fail('BAD_OPTION', `maxBufferBytes must be a number >= 64 KiB, got ${String(options.maxBufferBytes)}`);
+    this.maxBytes = Math.min(cap, device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     this.program = buildProgram(weights);
     this.packed = this.program.convs.map((c) => packConv(c.conv, c.norm));
     this.weightBuffers = this.packed.map((p, i) => this.upload(`taesd weights ${this.program.convs[i]!.conv.key}`, p.data));
@@ -118,34 +122,44 @@ export class WebGpuDecoder implements LatentDecoder {
    * size, once the GPU has finished the frame.
    */
   decodeToTexture(latent: LatentInput, texture: GPUTexture, options?: DecodeOptions): Promise<{ width: number; height: number }> {
-    return this.run(latent, options, async (plan, encoder) => {
-      if (texture.width !== plan.width || texture.height !== plan.height || texture.format !== 'rgba8unorm') {
-        fail('BAD_OPTION', `target texture is ${texture.format} ${texture.width}x${texture.height}; need rgba8unorm ${plan.width}x${plan.height}`);
-      }
-      const params = { WG_X, WG_Y, ZERO_VEC4S };
-      const workgroups = [Math.ceil(plan.width / WG_X), Math.ceil(plan.height / WG_Y), 1] as const;
-      // The bind group names this frame's texture, so it is the one object made per call.
-      encodeDispatches(encoder, [kernelDispatch(this.device, 'rgbaTexture', params, [plan.textureDims, { buffer: plan.outputBuffer }, texture.createView()], workgroups)]);
-      // Resolve when the frame is done, not when it is queued: a sampler loop gets backpressure.
-      await this.submit(encoder, () => this.device.queue.onSubmittedWorkDone());
-      return { width: plan.width, height: plan.height };
-    });
+    return this.run(latent, options, (plan, encoder) => this.draw(plan, encoder, () => texture));
   }
 
   /**
    * Decodes straight into a WebGPU canvas (configured here for this device, `rgba8unorm`,
-   * storage usage; its size set to the image's): the live-preview path.
+   * storage usage; its size set to the image's): the live-preview path. The canvas is resized and
+   * its texture taken when this decode's turn comes, so overlapping calls draw in order.
    */
-  async decodeToCanvas(latent: LatentInput, context: GPUCanvasContext, options?: DecodeOptions): Promise<{ width: number; height: number }> {
-    const prepared = prepareLatent(latent, this.model, options?.latentSpace ?? this.latentSpace);
-    const canvas = context.canvas as { width: number; height: number };
-    const width = prepared.width * UPSCALE, height = prepared.height * UPSCALE;
-    if (canvas.width !== width || canvas.height !== height) { canvas.width = width; canvas.height = height; }
-    if (!this.configured.has(context)) {
-      context.configure({ device: this.device, format: 'rgba8unorm', usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.RENDER_ATTACHMENT, alphaMode: 'opaque' });
-      this.configured.add(context);
+  decodeToCanvas(latent: LatentInput, context: GPUCanvasContext, options?: DecodeOptions): Promise<{ width: number; height: number }> {
+    return this.run(latent, options, (plan, encoder) =>
+      this.draw(plan, encoder, () => {
+        const canvas = context.canvas as { width: number; height: number };
+        if (canvas.width !== plan.width || canvas.height !== plan.height) { canvas.width = plan.width; canvas.height = plan.height; }
+        if (!this.configured.has(context)) {
+          context.configure({ device: this.device, format: 'rgba8unorm', usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.RENDER_ATTACHMENT, alphaMode: 'opaque' });
+          this.configured.add(context);
+        }
+        return context.getCurrentTexture();
+      }),
+    );
+  }
+
+  private async draw(plan: Plan, encoder: GPUCommandEncoder, target: () => GPUTexture): Promise<{ width: number; height: number }> {
+    const texture = target();
+    if (texture.width !== plan.width || texture.height !== plan.height || texture.format !== 'rgba8unorm') {
+      fail('BAD_OPTION', `target texture is ${texture.format} ${texture.width}x${texture.height}; need rgba8unorm ${plan.width}x${plan.height}`);
     }
-    return this.decodeToTexture(latent, context.getCurrentTexture(), options);
+    const params = { WG_X, WG_Y, ZERO_VEC4S };
+    const workgroups = [Math.ceil(plan.width / WG_X), Math.ceil(plan.height / WG_Y), 1] as const;
+    // The bind group names this frame's texture, so it is the one object made per call.
+    encodeDispatches(encoder, [kernelDispatch(this.device, 'rgbaTexture', params, [plan.textureDims, { buffer: plan.outputBuffer }, texture.createView()], workgroups)], 'taesd to texture');
+    // Resolve when the frame is done, not when it is queued: a sampler loop gets backpressure.
+    await this.submit(encoder, async () => {
+      await this.device.queue.onSubmittedWorkDone();
+      // On a lost device the work "completes" and the scopes pop clean; `lost` resolves next.
+      if (this.lost === null) await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 0))]);
+    });
+    return { width: plan.width, height: plan.height };
   }
 
   destroy(): void {
@@ -163,7 +177,7 @@ export class WebGpuDecoder implements LatentDecoder {
       if (this.lost !== null) fail('DEVICE_LOST', `WebGPU device lost: ${this.lost}`);
       if (this.destroyed) fail('DESTROYED', 'decoder was destroyed');
       const prepared = prepareLatent(latent, this.model, options?.latentSpace ?? this.latentSpace);
-      const plan = this.plan(prepared.height, prepared.width);
+      const plan = await this.plan(prepared.height, prepared.width);
       this.device.queue.writeBuffer(plan.latentBuffer, 0, prepared.data.buffer as ArrayBuffer, prepared.data.byteOffset, prepared.data.byteLength);
       const encoder = this.device.createCommandEncoder({ label: 'taesd decode' });
       encodeDispatches(encoder, plan.dispatches);
@@ -225,14 +239,28 @@ export class WebGpuDecoder implements LatentDecoder {
     return buffer;
   }
 
-  private plan(h: number, w: number): Plan {
+  private async plan(h: number, w: number): Promise<Plan> {
     const key = `${h}x${w}`;
     const found = this.plans.find((p) => p.key === key);
     if (found) {
       this.plans = [found, ...this.plans.filter((p) => p !== found)];
       return found;
     }
-    const plan = this.makePlan(h, w);
+    // A plan whose buffers could not be made is freed and never cached, so the next call retries.
+    this.device.pushErrorScope('validation');
+    this.device.pushErrorScope('out-of-memory');
+    let plan: Plan, oom: GPUError | null, invalid: GPUError | null;
+    try {
+      plan = this.makePlan(h, w);
+    } finally {
+      oom = await this.device.popErrorScope().catch(() => null);
+      invalid = await this.device.popErrorScope().catch(() => null);
+    }
+    if (oom || invalid) {
+      this.destroyPlan(plan);
+      if (this.lost !== null) fail('DEVICE_LOST', `WebGPU device lost: ${this.lost}`);
+      fail('IO', `could not allocate the GPU buffers for a ${h}x${w} latent: ${(oom ?? invalid)!.message}`);
+    }
     this.plans.unshift(plan);
     // Samplers decode one size over and over; keep the last two sizes' buffers.
     for (const old of this.plans.splice(2)) this.destroyPlan(old);
@@ -292,6 +320,10 @@ export class WebGpuDecoder implements LatentDecoder {
 
   private makePlan(h: number, w: number): Plan {
     const H = h * UPSCALE, W = w * UPSCALE;
+    const outputBytes = (ZERO_VEC4S + H * W) * 16;
+    if (outputBytes > this.maxBytes) {
+      fail('LATENT_SHAPE', `latent ${h}x${w} is too large for this device: its ${W}x${H} float output needs ${outputBytes} bytes, over the ${this.maxBytes}-byte buffer limit`);
+    }
     let sched = this.schedule(h, w, H);
     for (let n = 2; sched.largest > this.maxBytes; n++) {
       const bandHeight = Math.ceil(H / n / UPSCALE) * UPSCALE;
@@ -335,7 +367,7 @@ export class WebGpuDecoder implements LatentDecoder {
 
     const latentParams: KernelParams = { WG: WG_1D, CHANNEL_BLOCKS: this.program.latent.channelBlocks, ZERO_VEC4S, act4 };
     dims(0, [w, h, 0, 0]);
-    const latentWorkgroups = [Math.ceil((h * w * this.program.latent.channelBlocks) / WG_1D), 1, 1] as const;
+    const latentWorkgroups = [Math.ceil((w * this.program.latent.channelBlocks) / WG_1D), h, 1] as const;
     dispatches.push(kernelDispatch(this.device, 'latentIn', latentParams, [uniform(0, 16), { buffer: latentBuffer }, { buffer: inputAct }], latentWorkgroups));
 
     steps.forEach(({ step, rows, band }, idx) => {
@@ -343,9 +375,9 @@ export class WebGpuDecoder implements LatentDecoder {
       const inst = (a: Activation) => instances.get(instanceKey(a, band))!;
       const src = inst(step.src), dst = inst(step.dst);
       if (step.kind === 'stats') {
-        const params: KernelParams = { WG: GN_WG, CHANNEL_BLOCKS: step.src.channelBlocks, GROUP_BLOCKS: step.src.channelBlocks / 4, EPS: GN_EPS, ZERO_VEC4S, act4 };
+        const params: KernelParams = { WG: GN_WG, CHANNEL_BLOCKS: step.src.channelBlocks, GROUP_BLOCKS: step.src.channelBlocks / GN_GROUPS, EPS: GN_EPS, ZERO_VEC4S, act4 };
         dims(i, [src.rows * src.width, 0, 0, 0]);
-        dispatches.push(kernelDispatch(this.device, 'groupNormStats', params, [uniform(i, 16), { buffer: bufferOf(src) }, { buffer: bufferOf(dst) }], [4, 1, 1]));
+        dispatches.push(kernelDispatch(this.device, 'groupNormStats', params, [uniform(i, 16), { buffer: bufferOf(src) }, { buffer: bufferOf(dst) }], [GN_GROUPS, 1, 1]));
         return;
       }
       const packed = this.packed[step.weights]!;
@@ -367,9 +399,10 @@ export class WebGpuDecoder implements LatentDecoder {
       }));
     });
 
-    const rgbaParams: KernelParams = { WG: WG_1D, ZERO_VEC4S };
-    dims(count - 2, [H * W, 0, 0, 0]);
-    const rgbaDispatch = kernelDispatch(this.device, 'rgbaOut', rgbaParams, [uniform(count - 2, 16), { buffer: outputBuffer }, { buffer: rgbaBuffer }], [Math.ceil((H * W) / WG_1D), 1, 1]);
+    const rgbaParams: KernelParams = { WG_X, WG_Y, ZERO_VEC4S };
+    const imageWorkgroups = [Math.ceil(W / WG_X), Math.ceil(H / WG_Y), 1] as const;
+    dims(count - 2, [W, H, 0, 0]);
+    const rgbaDispatch = kernelDispatch(this.device, 'rgbaOut', rgbaParams, [uniform(count - 2, 16), { buffer: outputBuffer }, { buffer: rgbaBuffer }], imageWorkgroups);
     dims(count - 1, [W, H, 0, 0]);
     this.device.queue.writeBuffer(uniformBuffer, 0, uniforms);
     return {

@@ -61,8 +61,8 @@ export function kernelDispatch(device: GPUDevice, name: KernelName, params: Kern
   return { pipeline, bindGroup: device.createBindGroup({ label: `taesd ${name}`, layout: pipeline.getBindGroupLayout(0), entries }), workgroups };
 }
 
-export function encodeDispatches(encoder: GPUCommandEncoder, dispatches: readonly Dispatch[]): void {
-  const pass = encoder.beginComputePass();
+export function encodeDispatches(encoder: GPUCommandEncoder, dispatches: readonly Dispatch[], label = 'taesd decode'): void {
+  const pass = encoder.beginComputePass({ label });
   for (const d of dispatches) {
     pass.setPipeline(d.pipeline);
     pass.setBindGroup(0, d.bindGroup);

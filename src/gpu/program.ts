@@ -1,4 +1,4 @@
-import { POOL_EPS } from '../model/architecture.js';
+import { POOL_EPS, POOL_GROUPS } from '../model/architecture.js';
 import type { ConvWeights, DecoderWeights } from '../model/weights.js';
 import { blocks } from './pack.js';
 
@@ -41,6 +41,7 @@ export interface Program {
 }
 
 export const GN_EPS = POOL_EPS;
+export const GN_GROUPS = POOL_GROUPS;
 
 export function buildProgram(weights: DecoderWeights): Program {
   let next = 0;
@@ -75,12 +76,6 @@ export function buildProgram(weights: DecoderWeights): Program {
 
 /** Half-open row range [lo, hi) in absolute rows of an activation's level. */
 export interface Rows { lo: number; hi: number }
-
-/** A step as run: which rows it computes and which rows each buffer it touches starts at. */
-export interface PlannedStep {
-  readonly step: Step;
-  readonly rows: Rows;
-}
 
 /**
  * Rows each banded step must compute so that output rows [r0, r1) come out exactly as in an
