@@ -237,6 +237,7 @@ export class Decoder implements LatentDecoder {
   }
 
   private async withRecovery<T>(run: (d: LatentDecoder) => Promise<T>): Promise<T> {
+    if (this.destroyed) fail('DESTROYED', 'decoder was destroyed');
     const used = this.current;
     try {
       return await run(used);

@@ -99,6 +99,14 @@ describe('WebGPU device loss', () => {
     d.destroy();
   });
 
+  it('destroys the device it requested when destroyed', async () => {
+    const d = await createDecoder({ weights: TAEF2_SAFETENSORS, backend: 'webgpu' });
+    const device = d.device!;
+    d.destroy();
+    expect((await device.lost).reason).toBe('destroyed');
+    await expect(d.decode(latent)).rejects.toMatchObject({ code: 'DESTROYED' });
+  });
+
   it('shares one recovery between decodes in flight together', async () => {
     const d = await createDecoder({ weights: TAEF2_SAFETENSORS, backend: 'webgpu', precision: 'f32' });
     await d.decode(latent);

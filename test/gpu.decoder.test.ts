@@ -144,6 +144,17 @@ describe('bad input', () => {
     d.destroy();
   });
 
+  it('rejects a maxBufferBytes that is not a sane size', () => {
+    expect(() => new WebGpuDecoder(device, taef2Weights(), { maxBufferBytes: Number.NaN })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
+    expect(() => new WebGpuDecoder(device, taef2Weights(), { maxBufferBytes: 100 })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
+  });
+
+  it('fails at once, naming the output buffer, when the image itself exceeds the buffer limit', async () => {
+    const d = new WebGpuDecoder(device, taef2Weights(), { maxBufferBytes: 1 << 16 });
+    await expect(d.decode({ data: new Float32Array(32 * 8 * 8), shape: [32, 8, 8] })).rejects.toMatchObject({ code: 'LATENT_SHAPE', message: expect.stringMatching(/64x64 float output/) });
+    d.destroy();
+  });
+
   it('rejects use after destroy', async () => {
     const d = decoder();
     d.destroy();
