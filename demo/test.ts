@@ -69,7 +69,7 @@ export interface TestApi {
   /** Threads of onnxruntime-web's wasm backend in this page (fixed by the page's first ort session). */
   wasmThreads(): Promise<number>;
   /** decodeToCanvas vs decode() for a golden latent, on the given backend, into a <canvas> or an OffscreenCanvas. */
-  canvasMatchesDecode(name: string, backend: BackendChoice, target?: 'element' | 'offscreen'): Promise<CanvasCheck>;
+  canvasMatchesDecode(name: string, backend: BackendChoice, target?: 'element' | 'offscreen', withDevice?: boolean): Promise<CanvasCheck>;
 }
 
 declare global {
@@ -154,9 +154,11 @@ function readPixels(source: CanvasImageSource & { width: number; height: number 
  *   canvas once its frame has been presented (it reads back blank), so the pixels are copied in
  *   the task that submits the frame: right after each queue.submit on the decoder's device.
  */
-async function canvasMatchesDecode(name: string, backend: BackendChoice, target: 'element' | 'offscreen' = 'element'): Promise<CanvasCheck> {
+async function canvasMatchesDecode(name: string, backend: BackendChoice, target: 'element' | 'offscreen' = 'element', withDevice = false): Promise<CanvasCheck> {
   const [weights, golden] = await Promise.all([loadWeights(TAEF2_WEIGHTS_URL), loadLatentFile(goldenUrl(name))]);
-  const decoder = await createDecoder({ weights, backend, precision: 'f32', wasm: { wasmPaths: ORT_WASM_PATHS } });
+  // withDevice: hand the decoder a WebGPU device (the linear backend then draws canvases with its WGSL kernel).
+  const device = withDevice ? await (await navigator.gpu.requestAdapter())!.requestDevice() : undefined;
+  const decoder = await createDecoder({ weights, backend, precision: 'f32', wasm: { wasmPaths: ORT_WASM_PATHS }, ...(device && { device }) });
   const element = target === 'element' ? document.body.appendChild(document.createElement('canvas')) : null;
   const canvas = element ?? new OffscreenCanvas(1, 1);
   try {
@@ -185,6 +187,7 @@ async function canvasMatchesDecode(name: string, backend: BackendChoice, target:
   } finally {
     element?.remove();
     decoder.destroy();
+    device?.destroy();
   }
 }
 

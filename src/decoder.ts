@@ -2,9 +2,12 @@ import { fail, isTaesdError } from './errors.js';
 import { createLinearDecoder, type LinearUpscale } from './fallback/linear.js';
 import { createWasmDecoder, type WasmDecoder, type WasmDecoderOptions } from './fallback/wasm.js';
 import { WebGpuDecoder, type Precision } from './gpu/decoder.js';
+import { canvasTexture } from './gpu/canvas.js';
 import { deviceAdapterInfo, isFallbackAdapter, requestGpuDevice } from './gpu/device.js';
+import { LinearPreview } from './gpu/linearPreview.js';
 import { UPSCALE } from './model/architecture.js';
 import type { BackendKind, DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from './model/decoder.js';
+import { prepareLatent } from './model/latent.js';
 import { getModel, type ModelSpec } from './model/registry.js';
 import { resolveDecoderWeights, type DecoderWeights } from './model/weights.js';
 import { loadStateDict, type WeightsSource } from './weights/load.js';
@@ -23,7 +26,7 @@ export interface CreateDecoderOptions {
    * latent-to-RGB preview at latent resolution (no weights).
    */
   readonly backend?: BackendChoice;
-  /** WebGPU device to use (default: one is requested). */
+  /** WebGPU device to use (default: one is requested). With `backend: 'linear'`, canvases are drawn on it by a WGSL kernel. */
   readonly device?: GPUDevice;
   /** Makes a device (and re-makes one after a device loss); default requests one from the adapter. */
   readonly requestDevice?: () => Promise<GPUDevice>;
@@ -103,6 +106,7 @@ export class Decoder implements LatentDecoder {
     reason: string,
     private readonly weights: DecoderWeights | null,
     private readonly options: CreateDecoderOptions,
+    private readonly linearPreview: LinearPreview | null = null,
   ) {
     this.current = current;
     this.backendReason = reason;
@@ -114,8 +118,10 @@ export class Decoder implements LatentDecoder {
     if (backend === 'linear') {
       const weights = options.weights !== undefined ? await loadWeights(options) : null;
       const model = weights?.model ?? (options.model !== undefined ? getModel(options.model) : fail('BAD_OPTION', 'the linear backend needs a model id (or weights to detect it from)'));
-      const linear = createLinearDecoder(model, { upscale: options.linearUpscale ?? 1, latentSpace: options.latentSpace ?? 'model' });
-      return new Decoder(linear, 'requested', weights, options);
+      const upscale = options.linearUpscale ?? 1;
+      const linear = createLinearDecoder(model, { upscale, latentSpace: options.latentSpace ?? 'model' });
+      const preview = options.device ? new LinearPreview(options.device, model, upscale) : null;
+      return new Decoder(linear, 'requested', weights, options, preview);
     }
     const weights = await loadWeights(options);
     if (backend === 'wasm') return new Decoder(await Decoder.wasm(weights, options), 'requested', weights, options);
@@ -203,6 +209,15 @@ export class Decoder implements LatentDecoder {
    */
   async decodeToCanvas(latent: LatentInput, canvas: HTMLCanvasElement | OffscreenCanvas, options?: DecodeOptions): Promise<{ width: number; height: number }> {
     this.checkSpace(options);
+    const preview = this.linearPreview;
+    const gpuContext = preview ? (canvas.getContext('webgpu') as GPUCanvasContext | null) : null;
+    if (preview && gpuContext) {
+      const latentSpace = options?.latentSpace ?? this.options.latentSpace ?? 'model';
+      const prepared = prepareLatent(latent, this.model, latentSpace);
+      const u = preview.upscale;
+      await preview.drawToTexture(prepared, canvasTexture(gpuContext, preview.device, prepared.width * u, prepared.height * u));
+      return { width: prepared.width * u, height: prepared.height * u };
+    }
     return this.withRecovery(async (d) => {
       if (d instanceof WebGpuDecoder) {
         const context = canvas.getContext('webgpu') as GPUCanvasContext | null;
@@ -233,6 +248,7 @@ export class Decoder implements LatentDecoder {
 
   private release(d: LatentDecoder): void {
     d.destroy();
+    this.linearPreview?.destroy();
     if (d instanceof WebGpuDecoder && !this.options.device) d.device.destroy();
   }
 

@@ -60,19 +60,6 @@ function upscaleNearest(image: RawImage, factor: number): RawImage {
 
 export type LinearUpscale = 1 | 2 | 4 | 8;
 
-/**
- * The `params` uniform of shaders/latent_rgb.wgsl for a width x height latent: u32 width, height,
- * upscale, pad; vec4f bias; then `model.latentChannels` vec4f factor rows (rgb, 0). 32 + 16 C bytes.
- */
-export function latentRgbParams(model: ModelSpec, width: number, height: number, upscale: LinearUpscale = 1): ArrayBuffer {
-  const buffer = new ArrayBuffer(32 + 16 * model.latentChannels);
-  new Uint32Array(buffer, 0, 3).set([width, height, upscale]);
-  const floats = new Float32Array(buffer, 16);
-  floats.set(model.latentRgbBias);
-  model.latentRgbFactors.forEach((row, c) => floats.set(row, 4 * (c + 1)));
-  return buffer;
-}
-
 export interface LinearDecoderOptions {
   /**
    * Output pixels per latent pixel along each axis: 1 (default, latent resolution), 2, 4 or 8

@@ -4,6 +4,7 @@ import type { DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, 
 import { prepareLatent } from '../model/latent.js';
 import type { ModelSpec } from '../model/registry.js';
 import type { DecoderWeights } from '../model/weights.js';
+import { canvasTexture } from './canvas.js';
 import { convDimsData, convDispatch, convParams, WG_X, WG_Y, ZERO_VEC4S, type ConvDims, type Precision } from './conv.js';
 import { encodeDispatches, kernelDispatch, type Dispatch, type KernelParams } from './kernels.js';
 import { packConv, type PackedConv } from './pack.js';
@@ -72,7 +73,6 @@ export class WebGpuDecoder implements LatentDecoder {
   private queue: Promise<unknown> = Promise.resolve();
   private lost: string | null = null;
   private destroyed = false;
-  private readonly configured = new WeakSet<GPUCanvasContext>();
 
   constructor(
     readonly device: GPUDevice,
@@ -131,17 +131,7 @@ export class WebGpuDecoder implements LatentDecoder {
    * its texture taken when this decode's turn comes, so overlapping calls draw in order.
    */
   decodeToCanvas(latent: LatentInput, context: GPUCanvasContext, options?: DecodeOptions): Promise<{ width: number; height: number }> {
-    return this.run(latent, options, (plan, encoder) =>
-      this.draw(plan, encoder, () => {
-        const canvas = context.canvas as { width: number; height: number };
-        if (canvas.width !== plan.width || canvas.height !== plan.height) { canvas.width = plan.width; canvas.height = plan.height; }
-        if (!this.configured.has(context)) {
-          context.configure({ device: this.device, format: 'rgba8unorm', usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.RENDER_ATTACHMENT, alphaMode: 'opaque' });
-          this.configured.add(context);
-        }
-        return context.getCurrentTexture();
-      }),
-    );
+    return this.run(latent, options, (plan, encoder) => this.draw(plan, encoder, () => canvasTexture(context, this.device, plan.width, plan.height)));
   }
 
   private async draw(plan: Plan, encoder: GPUCommandEncoder, target: () => GPUTexture): Promise<{ width: number; height: number }> {

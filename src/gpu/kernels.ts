@@ -3,12 +3,13 @@ import * as shaders from './shaders.generated.js';
 /** Values injected into a kernel as WGSL `const`s (numbers, booleans) or `alias`es (type names). */
 export type KernelParams = Readonly<Record<string, number | boolean | { readonly type: string }>>;
 
-export type KernelName = 'conv' | 'groupNormStats' | 'latentIn' | 'rgbaOut' | 'rgbaTexture';
+export type KernelName = 'conv' | 'groupNormStats' | 'latentIn' | 'latentRgb' | 'rgbaOut' | 'rgbaTexture';
 
 const SOURCES: Record<KernelName, string> = {
   conv: shaders.convWgsl,
   groupNormStats: shaders.groupNormStatsWgsl,
   latentIn: shaders.latentInWgsl,
+  latentRgb: shaders.latentRgbWgsl,
   rgbaOut: shaders.rgbaOutWgsl,
   rgbaTexture: shaders.rgbaTextureWgsl,
 };

@@ -22,3 +22,11 @@ test('decodeToCanvas on the linear backend (2D context) draws the same pixels as
   expect([r.width, r.height]).toEqual([8, 8]);
   expect(r.differing).toBe(0);
 });
+
+test('decodeToCanvas on the linear backend with a device draws through the WGSL kernel, within a level of decode()', async ({ testPage: page }) => {
+  const r = await page.evaluate((name) => window.taesdTest.canvasMatchesDecode(name, 'linear', 'offscreen', true), NAME);
+  console.log(`linear on WebGPU canvas: ${r.width}x${r.height}, ${r.differing} differing bytes, max diff ${r.maxDiff}`);
+  expect(r.backend).toBe('linear');
+  expect(r.canvasSize).toEqual([8, 8]);
+  expect(r.maxDiff).toBeLessThanOrEqual(1);
+});
