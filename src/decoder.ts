@@ -7,7 +7,7 @@ import { deviceAdapterInfo, isFallbackAdapter, requestGpuDevice } from './gpu/de
 import { LinearPreview } from './gpu/linearPreview.js';
 import { UPSCALE } from './model/architecture.js';
 import type { BackendKind, DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from './model/decoder.js';
-import { prepareLatent } from './model/latent.js';
+import { prepareLatent, type Latent } from './model/latent.js';
 import { getModel, type ModelSpec } from './model/registry.js';
 import { resolveDecoderWeights, type DecoderWeights } from './model/weights.js';
 import { loadStateDict, type WeightsSource } from './weights/load.js';
@@ -198,6 +198,15 @@ export class Decoder implements LatentDecoder {
     return this.withRecovery((d) => d.decodeRaw(latent, this.checkSpace(options)));
   }
 
+  /**
+   * Checks a latent and maps it into TAESD's input space as `decode` would, without decoding:
+   * for callers that validate a whole run before writing anything.
+   */
+  prepareLatent(latent: LatentInput, options?: DecodeOptions): Latent {
+    this.checkSpace(options);
+    return prepareLatent(latent, this.model, options?.latentSpace ?? this.options.latentSpace ?? 'model');
+  }
+
   private checkSpace(options?: DecodeOptions): DecodeOptions | undefined {
     checkLatentSpace(this.weights, options?.latentSpace ?? this.options.latentSpace ?? 'model');
     return options;
@@ -212,8 +221,7 @@ export class Decoder implements LatentDecoder {
     const preview = this.linearPreview;
     const gpuContext = preview ? (canvas.getContext('webgpu') as GPUCanvasContext | null) : null;
     if (preview && gpuContext) {
-      const latentSpace = options?.latentSpace ?? this.options.latentSpace ?? 'model';
-      const prepared = prepareLatent(latent, this.model, latentSpace);
+      const prepared = this.prepareLatent(latent, options);
       const u = preview.upscale;
       await preview.drawToTexture(prepared, canvasTexture(gpuContext, preview.device, prepared.width * u, prepared.height * u));
       return { width: prepared.width * u, height: prepared.height * u };

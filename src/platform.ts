@@ -3,7 +3,7 @@
  * bundle `node:fs` or Dawn's native addon. Only call it where `isNode` is true.
  */
 export function importNodeOnly<T>(name: string): Promise<T> {
-  return import(/* @vite-ignore */ name) as Promise<T>;
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ name) as Promise<T>;
 }
 
 export const isNode: boolean =

@@ -1,6 +1,6 @@
 // The CLI as users call it: the real bin in a subprocess, real files in a temp folder.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -127,6 +127,17 @@ describe('taesd-web progress', () => {
     expect(Buffer.from(p.image_base64, 'base64')).toEqual(readFileSync(join(dir, 'step_final.png')));
   });
 
+  it('refuses VAE-space steps when the model is only guessed from shapes (SD vs SDXL), writing nothing', () => {
+    const dict = randomStateDict(getModel('taesd'), 8);
+    writeFileSync(join(tmp, 'unnamed_weights.safetensors'), encodeSafetensors(Object.fromEntries([...dict].map(([k, t]) => [k, { dtype: 'F32' as const, shape: [...t.shape], data: t.data }]))));
+    writeFileSync(join(tmp, 'sd_step.safetensors'), encodeSafetensors({ latent: { dtype: 'F32', shape: [4, 3, 3], data: randomArray(36, 2, 1) } }));
+    const before = readdirSync(tmp).sort();
+    const r = cli('progress', 'sd_step.safetensors', '--weights', 'unnamed_weights.safetensors', '--latent-space', 'vae', '--backend', 'linear', '--job-id', 'guess', '--root', 'jobs3');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/BAD_OPTION.*scale and shift/);
+    expect(readdirSync(tmp).sort()).toEqual(before);
+  });
+
   it.each([
     ['a job id that escapes the root', ['--job-id', '../escape'], /UNSAFE_PATH/],
     ['an output folder given as an absolute path', ['--job-id', 'ok', '--output-folder', '/tmp'], /UNSAFE_PATH/],
@@ -137,5 +148,47 @@ describe('taesd-web progress', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(message);
     expect(readdirSync(tmp).sort()).toEqual(before);
+  });
+});
+
+describe('a taesd latent in VAE space, with random weights', () => {
+  const model = getModel('taesd');
+  const dict = randomStateDict(model, 5);
+  const weights = Object.fromEntries([...dict].map(([k, t]) => [k, { dtype: 'F32' as const, shape: [...t.shape], data: t.data }]));
+  writeFileSync(join(tmp, 'taesd_random.safetensors'), encodeSafetensors(weights));
+  // Raw SD VAE latents have a standard deviation of about 1 / scaleFactor.
+  const raw = randomArray(4 * 6 * 5, 31, 1 / model.scaleFactor);
+  writeFileSync(join(tmp, 'vae.safetensors'), encodeSafetensors({ latent: { dtype: 'F32', shape: [1, 4, 6, 5], data: raw } }));
+  const common = ['--model', 'taesd', '--weights', 'taesd_random.safetensors', '--backend', 'wasm', '--latent-space', 'vae'];
+
+  it('decode and progress map --latent-space vae once: the same pixels, and the raw output agrees', () => {
+    const png = cli('decode', 'vae.safetensors', ...common, '--out', 'vae.png');
+    expect(png.status, png.stderr).toBe(0);
+    const rawOut = cli('decode', 'vae.safetensors', ...common, '--out', 'vae_raw.safetensors');
+    expect(rawOut.status, rawOut.stderr).toBe(0);
+    const progress = cli('progress', 'vae.safetensors', ...common, '--job-id', 'vae', '--root', 'jobs3', '--format', 'png');
+    expect(progress.status, progress.stderr).toBe(0);
+    const decoded = decodePng(readFileSync(join(tmp, 'vae.png')));
+    const final = decodePng(readFileSync(join(tmp, 'jobs3/progress/vae/step_final.png')));
+    expect([final.width, final.height]).toEqual([40, 48]);
+    expect(Buffer.from(final.data).equals(Buffer.from(decoded.data))).toBe(true);
+    const image = parseSafetensors(readFileSync(join(tmp, 'vae_raw.safetensors'))).tensors.get('image')!;
+    expect(maxLevelDiff(decoded.data, toRgb8(image.data, 40 * 48))).toBeLessThanOrEqual(1);
+  });
+
+  it('--backend linear takes --weights without --model, detecting the model from them', () => {
+    const r = cli('decode', 'vae.safetensors', '--backend', 'linear', '--weights', 'taesd_random.safetensors', '--out', 'linear_w.png');
+    expect(r.status, r.stderr).toBe(0);
+    expect(decodePng(readFileSync(join(tmp, 'linear_w.png'))).width).toBe(5);
+  });
+
+  it('--out-dir refuses two inputs that would write one file, before writing anything', () => {
+    for (const d of ['a', 'b']) mkdirSync(join(tmp, d), { recursive: true });
+    writeFileSync(join(tmp, 'a/x.npy'), npy([4, 6, 5], raw));
+    writeFileSync(join(tmp, 'b/x.safetensors'), readFileSync(join(tmp, 'vae.safetensors')));
+    const r = cli('decode', 'a/x.npy', 'b/x.safetensors', ...common, '--out-dir', 'dup');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/BAD_OPTION.*a\/x\.npy and b\/x\.safetensors would both be written to dup\/x\.png/);
+    expect(existsSync(join(tmp, 'dup'))).toBe(false);
   });
 });

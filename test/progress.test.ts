@@ -8,6 +8,7 @@ import { CallbackSink } from '../src/progress/callbackSink.js';
 import { FileSink } from '../src/progress/fileSink.js';
 import { gather } from '../src/progress/gather.js';
 import { MemorySink } from '../src/progress/memorySink.js';
+import { checkName } from '../src/progress/names.js';
 import type { ProgressRecord } from '../src/progress/record.js';
 import { readJobSteps } from '../src/progress/readJob.js';
 import { runProgressJob } from '../src/progress/run.js';
@@ -154,7 +155,9 @@ describe('filters: startStep <= step <= endStep, (step - startStep) % saveEveryN
 });
 
 describe('safe paths', () => {
-  const bad = ['', '.', '..', '../x', 'x/..', '/abs', 'a/b', 'a\\b', 'C:', 'C:\\x', 'a\0b', 'x'.repeat(129), '.hidden', '-rf', 'a b', 'é', 'a\nb'];
+  const bad = ['', '.', '..', '../x', 'x/..', '/abs', 'a/b', 'a\\b', 'C:', 'C:\\x', 'a\0b', 'x'.repeat(129), '.hidden', '-rf', 'a b', 'é', 'a\nb',
+    // Windows device names (any case, any extension) and a trailing dot, which Windows drops
+    'CON', 'prn', 'Aux', 'nul', 'nul.txt', 'NUL.tar.gz', 'com1', 'COM9', 'lpt1', 'Lpt9.png', 'x.', 'step..'];
   test.each(bad.map((v) => [JSON.stringify(v), v]))('%s is rejected as jobId, outputFolder and filenamePrefix before anything is written', async (_, value) => {
     const base = await mkdtemp(join(tmpdir(), 'taesd-unsafe-'));
     for (const key of ['jobId', 'outputFolder', 'filenamePrefix'] as const) {
@@ -171,6 +174,10 @@ describe('safe paths', () => {
     }
     expect(await readdir(base)).toEqual([]);
     await rm(base, { recursive: true });
+  });
+
+  test('names that merely start like Windows device names are fine', () => {
+    for (const name of ['console', 'nullable', 'com10', 'lpt', 'auxiliary.png', 'con_0000.png', 'my.nul', 'x.y']) expect(checkName('jobId', name)).toBe(name);
   });
 
   test('a symlinked output folder pointing outside the root is refused', async () => {

@@ -394,6 +394,61 @@ describe('pth reader', () => {
   it.each(damaged)('%s -> WEIGHTS_CORRUPT', (_, file, message) => {
     expect(thrown(() => parseWeights(file(), 'taef2_decoder.pth'), 'WEIGHTS_CORRUPT').message).toMatch(message);
   });
+
+  /**
+   * A zip whose central directory lists `names`, every entry pointing at one deflated run of
+   * `size` zero bytes (the overlapping-entries zip bomb), each claiming `claimed` bytes.
+   */
+  function zipBomb(names: string[], size: number, claimed = size): Uint8Array {
+    const one = zipSync({ x: [new Uint8Array(size), { level: 9 }] });
+    const view = new DataView(one.buffer);
+    const eocd = one.length - 22;
+    const dirAt = view.getUint32(eocd + 16, true);
+    const entry = one.subarray(dirAt, eocd);
+    const tail = entry.subarray(46 + view.getUint16(dirAt + 28, true)); // extra field and comment
+    const dir = names.map((n) => {
+      const name = enc.encode(n);
+      const out = new Uint8Array(46 + name.length + tail.length);
+      out.set(entry.subarray(0, 46));
+      out.set(name, 46);
+      out.set(tail, 46 + name.length);
+      const v = new DataView(out.buffer);
+      v.setUint16(28, name.length, true);
+      v.setUint32(24, claimed, true); // uncompressed size
+      return out;
+    });
+    const dirBytes = Uint8Array.from(dir.flatMap((d) => [...d]));
+    const end = one.slice(eocd);
+    const e = new DataView(end.buffer);
+    e.setUint16(8, names.length, true);
+    e.setUint16(10, names.length, true);
+    e.setUint32(12, dirBytes.length, true);
+    const out = new Uint8Array(dirAt + dirBytes.length + end.length);
+    out.set(one.subarray(0, dirAt));
+    out.set(dirBytes, dirAt);
+    out.set(end, dirAt + dirBytes.length);
+    return out;
+  }
+
+  it('the zip-bomb helper is sound: its entries inflate to the zeros they claim', () => {
+    const files = unzipSync(zipBomb(['archive/data/0', 'archive/data/1'], 1000));
+    expect(Object.keys(files)).toEqual(['archive/data/0', 'archive/data/1']);
+    expect(files['archive/data/1']).toEqual(new Uint8Array(1000));
+  });
+
+  const huge = (key: string): PickledTensor => ({ key, storage: '0', numel: 1, offset: 0, shape: [2 ** 14, 2 ** 13], stride: [0, 0] });
+  const hostileSizes: [string, () => Uint8Array, RegExp][] = [
+    ['stride-0 views that together pass the element cap, each under it', () => checkpoint(stateDictPickle(['a', 'b', 'c'].map(huge)), { 0: floats([1]) }), /tensor b \[16384,8192\] brings the file to over 268435456 elements/],
+    ['an empty tensor whose other dimensions overflow (NaN elements), then stride-0 views', () => {
+      const empty: PickledTensor = { key: 'nan', storage: '0', numel: 1, offset: 0, shape: [...Array<number>(40).fill(2 ** 30), 0], stride: Array<number>(41).fill(0) };
+      return checkpoint(stateDictPickle([empty, huge('a'), huge('b'), huge('c')]), { 0: floats([1]) });
+    }, /tensor nan \[1073741824,.*,0\] brings the file to over 268435456 elements/],
+    ['300 overlapping zip entries of 4 MiB each (1.2 GiB from a few KB)', () => zipBomb(Array.from({ length: 300 }, (_, i) => `archive/data/${i}`), 4 << 20), /zip entries claim over 1073741824 bytes in all \(at archive\/data\/256\)/],
+    ['a zip entry claiming 512 MiB', () => zipBomb(['archive/data/0'], 1000, 2 ** 29), /zip entry archive\/data\/0 claims 536870912 bytes, over the 268435456-byte limit/],
+  ];
+  it.each(hostileSizes)('%s -> WEIGHTS_CORRUPT before allocating it', (_, file, message) => {
+    expect(thrown(() => parseWeights(file(), 'bomb.pth'), 'WEIGHTS_CORRUPT').message).toMatch(message);
+  });
 });
 
 describe('resolveDecoderWeights on damaged dicts', () => {

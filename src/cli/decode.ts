@@ -1,5 +1,5 @@
-import { basename, extname, join } from 'node:path';
-import { createDecoder, type Decoder } from '../decoder.js';
+import { basename, extname, join, resolve } from 'node:path';
+import type { Decoder } from '../decoder.js';
 import { fail, isTaesdError } from '../errors.js';
 import { encodeImage, type ImageFormat } from '../image/index.js';
 import type { LatentSpace } from '../model/decoder.js';
@@ -30,13 +30,24 @@ export interface DecodeFilesOptions {
   readonly latentSpace?: LatentSpace;
 }
 
-/** Decodes each latent file to its output; returns the failures (the others are written). */
+/**
+ * Decodes each latent file to its output; returns the failures (the others are written).
+ * Throws BAD_OPTION, before decoding anything, when two inputs would write the same output.
+ */
 export async function decodeFiles(decoder: Decoder, o: DecodeFilesOptions): Promise<string[]> {
   const targets = o.inputs.map((input) => {
     if (o.out !== undefined) return { input, out: o.out, kind: outputKind(o.out) };
     const kind = o.format ?? 'png';
     return { input, out: join(o.outDir!, basename(input, extname(input)) + EXTENSION[kind]), kind };
   });
+  // Case-folded because macOS and Windows file systems would make X.png and x.png one file.
+  const seen = new Map<string, string>();
+  for (const t of targets) {
+    const key = resolve(t.out).toLowerCase();
+    const other = seen.get(key);
+    if (other !== undefined) fail('BAD_OPTION', `${other} and ${t.input} would both be written to ${t.out}; decode them into different --out-dir folders`);
+    seen.set(key, t.input);
+  }
   const bar = targets.length > 1 ? new ProgressBar(targets.length) : null;
   const failures: string[] = [];
   for (const [i, t] of targets.entries()) {
@@ -62,5 +73,3 @@ export async function decodeFiles(decoder: Decoder, o: DecodeFilesOptions): Prom
   }
   return failures;
 }
-
-export { createDecoder };

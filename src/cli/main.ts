@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createDecoder, type BackendChoice, type CreateDecoderOptions } from '../decoder.js';
-import { isTaesdError, TaesdError } from '../errors.js';
+import { isTaesdError } from '../errors.js';
 import type { LatentSpace } from '../model/decoder.js';
 import { MODEL_IDS } from '../model/registry.js';
 import { decodeFiles, outputKind, type OutputKind } from './decode.js';
@@ -15,7 +15,8 @@ Usage:
                    (--out <file.png|.jpg|.safetensors> | --out-dir <dir> [--format png|jpeg|safetensors]) [--quality N]
   taesd-web progress <latent-files...> --model <id> [--weights <file>] --job-id <id> [--root <dir>]
                    [--output-folder progress] [--prefix step] [--format jpeg|png] [--quality N] [--base64]
-                   [--every N] [--start N] [--end N] [--total N] [--backend auto|webgpu|wasm|linear]
+                   [--every N] [--start N] [--end N] [--total N] [--latent-space model|vae]
+                   [--backend auto|webgpu|wasm|linear]
   taesd-web --help
 
 Models: ${MODEL_IDS.join(', ')}. Latent files: .safetensors (tensor "latent"), ComfyUI .latent
@@ -56,7 +57,7 @@ export function decoderOptions(v: CliValues): CreateDecoderOptions {
   return {
     backend,
     ...(v.model !== undefined && { model: v.model }),
-    ...(backend !== 'linear' && { weights: v.weights ?? defaultWeights(v.model!) }),
+    ...((v.weights !== undefined || backend !== 'linear') && { weights: v.weights ?? defaultWeights(v.model!) }),
     ...(precision !== undefined && { precision }),
     ...(latentSpace !== undefined && { latentSpace }),
   };
@@ -109,7 +110,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`taesd-web: error [${e.code}]: ${e.message}\n`);
       return 1;
     }
-    throw e instanceof TaesdError ? e : e;
+    throw e;
   }
 }
 

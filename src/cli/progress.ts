@@ -1,5 +1,4 @@
 import { createDecoder } from '../decoder.js';
-import { prepareLatent } from '../model/latent.js';
 import { checkFormat } from '../image/index.js';
 import { FileSink } from '../progress/fileSink.js';
 import { runProgressJob } from '../progress/run.js';
@@ -21,14 +20,14 @@ export async function progressCommand(inputs: string[], v: CliValues): Promise<n
   const end = intOption('end', v.end);
   const quality = intOption('quality', v.quality, 1);
   const format = v.format === undefined ? undefined : checkFormat(v.format === 'jpg' ? 'jpeg' : v.format);
-  const decoder = await createDecoder(decoderOptions(v));
+  const options = decoderOptions(v);
+  // Each step is mapped into model space below, so the writer's decodes must not map it again.
+  const decoder = await createDecoder({ ...options, latentSpace: 'model' });
   try {
     const steps = [];
     for (const file of inputs) {
       const { latent, space } = await readLatentFile(file);
-      const latentSpace = decoderOptions(v).latentSpace ?? space ?? 'model';
-      // vae-space files are mapped here, so the writer's decoder takes every step as model space.
-      const prepared = prepareLatent(latent, decoder.model, latentSpace);
+      const prepared = decoder.prepareLatent(latent, { latentSpace: options.latentSpace ?? space ?? 'model' });
       steps.push({ data: prepared.data, shape: [prepared.channels, prepared.height, prepared.width] });
     }
     process.stderr.write(`taesd-web: ${decoder.model.id} on ${decoder.backend} (${decoder.backendReason})\n`);

@@ -2,6 +2,7 @@
 // there is one, and how a wasm codec's binary is found when there is no fetchable URL.
 import { fail } from '../errors.js';
 import type { RgbaImage } from '../model/decoder.js';
+import { importNodeOnly, isNode } from '../platform.js';
 
 /** True where `OffscreenCanvas` can encode (browsers, their workers); false in Node. */
 export function hasCanvasCodec(): boolean {
@@ -40,22 +41,15 @@ export async function canvasDecode(bytes: Uint8Array, type: string): Promise<Rgb
   return { width, height, data };
 }
 
-interface NodeProcess {
-  readonly versions?: { readonly node?: string };
-}
-
 /**
  * In Node: the compiled wasm file that `specifier` (a package path) names, read from disk,
  * since Node's fetch cannot load the file: URL emscripten glue asks for. Elsewhere: null (the
  * glue fetches the file itself, next to its script, as bundlers expect).
  */
 export async function nodeWasmModule(specifier: string): Promise<WebAssembly.Module | null> {
-  const proc = (globalThis as { process?: NodeProcess }).process;
-  if (!proc?.versions?.node) return null;
-  // Names in variables keep browser bundlers from trying to bundle Node built-ins.
-  const fsName = 'node:fs/promises', moduleName = 'node:module';
-  const { readFile } = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs/promises');
-  const { createRequire } = (await import(/* @vite-ignore */ moduleName)) as typeof import('node:module');
+  if (!isNode) return null;
+  const { readFile } = await importNodeOnly<typeof import('node:fs/promises')>('node:fs/promises');
+  const { createRequire } = await importNodeOnly<typeof import('node:module')>('node:module');
   try {
     return await WebAssembly.compile(await readFile(createRequire(import.meta.url).resolve(specifier)));
   } catch (e) {

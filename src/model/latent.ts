@@ -1,5 +1,5 @@
 import { fail } from '../errors.js';
-import { halfToFloat } from '../weights/half.js';
+import { halvesToFloats } from '../weights/half.js';
 import type { LatentInput, LatentSpace } from './decoder.js';
 import type { ModelSpec } from './registry.js';
 
@@ -47,13 +47,6 @@ export function packFlux2(data: Float32Array, H: number, W: number): Float32Arra
   return out;
 }
 
-function toFloat32(data: Float32Array | Uint16Array): Float32Array {
-  if (data instanceof Float32Array) return data;
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = halfToFloat(data[i]!);
-  return out;
-}
-
 /**
  * Checks a sampler's latent against the model and returns it in TAESD's input space.
  * Non-finite values are rejected (LATENT_NON_FINITE): a NaN step means the run is broken, and
@@ -71,7 +64,7 @@ export function prepareLatent(input: LatentInput, model: ModelSpec, space: Laten
   if (input.data.length !== c * h * w) {
     fail('LATENT_SHAPE', `latent data has ${input.data.length} values, shape [${input.shape.join(',')}] needs ${c * h * w}`);
   }
-  let data = toFloat32(input.data);
+  let data = input.data instanceof Float32Array ? input.data : halvesToFloats(input.data);
   if (c === model.packedChannels) {
     data = unpackFlux2(data, h, w);
     c = model.latentChannels; h *= 2; w *= 2;

@@ -1,5 +1,5 @@
 // Browsers only (no Node import): a job folder in the Origin Private File System.
-import { fail } from '../errors.js';
+import { fail, isTaesdError } from '../errors.js';
 import { checkName } from './names.js';
 import type { Artifact, JobInfo, ProgressSink } from './sink.js';
 import { isOwnFileName, parseStepFileName, type StepFile } from './stepFiles.js';
@@ -53,14 +53,16 @@ export class OpfsSink implements ProgressSink {
     const dir = this.dir;
     if (!dir) fail('BAD_OPTION', 'OpfsSink.write before open');
     const name = checkName('file name', artifact.name);
-    const handle = await dir.getFileHandle(name, { create: true });
-    if (typeof handle.createWritable !== 'function') fail('IO', 'OPFS: this browser has no createWritable() for atomic writes');
-    const stream = await handle.createWritable();
+    let stream: FileSystemWritableFileStream | undefined;
     try {
+      const handle = await dir.getFileHandle(name, { create: true });
+      if (typeof handle.createWritable !== 'function') fail('IO', 'OPFS: this browser has no createWritable() for atomic writes');
+      stream = await handle.createWritable();
       await stream.write(artifact.bytes as Uint8Array<ArrayBuffer>);
       await stream.close();
     } catch (e) {
-      await stream.abort().catch(() => undefined);
+      if (isTaesdError(e)) throw e;
+      await stream?.abort().catch(() => undefined);
       fail('IO', `OPFS: cannot write ${name}`, e);
     }
   }

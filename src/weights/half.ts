@@ -43,6 +43,7 @@ export function bfloat16ToFloat(b: number): number {
   return f32[0]!;
 }
 
+/** IEEE 754 binary16 bits -> float32, element by element. */
 export function halvesToFloats(bits: Uint16Array): Float32Array {
   const out = new Float32Array(bits.length);
   for (let i = 0; i < bits.length; i++) out[i] = halfToFloat(bits[i]!);

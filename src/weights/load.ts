@@ -1,5 +1,6 @@
 // The front door for weights: bytes from a path, URL or buffer, parsed by the format they hold.
 import { fail } from '../errors.js';
+import { importNodeOnly, isNode } from '../platform.js';
 import { parsePth } from './pth.js';
 import { parseSafetensors } from './safetensors.js';
 import type { StateDict } from './tensor.js';
@@ -9,17 +10,8 @@ export type WeightsSource = string | URL | ArrayBuffer | Uint8Array;
 
 const URL_SCHEME = /^(?:https?|data|blob|file):/i;
 
-const IN_NODE = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-
-/** `node:` specifiers built at run time, so bundlers never try to pull Node modules into a browser build. */
-const nodeModule = (name: string): string => `node:${name}`;
-
-async function importNode<T>(name: string): Promise<T> {
-  return (await import(/* @vite-ignore */ /* webpackIgnore: true */ nodeModule(name))) as T;
-}
-
 async function readFile(path: string, name: string): Promise<{ bytes: Uint8Array; name: string }> {
-  const fs = await importNode<typeof import('node:fs/promises')>('fs/promises');
+  const fs = await importNodeOnly<typeof import('node:fs/promises')>('node:fs/promises');
   try {
     const buf = await fs.readFile(path);
     return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), name };
@@ -54,7 +46,7 @@ export async function readSource(source: WeightsSource): Promise<{ bytes: Uint8A
   if (source instanceof Uint8Array) return { bytes: source, name: 'buffer' };
   if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name: 'buffer' };
   if (typeof source === 'string' && !URL_SCHEME.test(source)) {
-    return IN_NODE ? readFile(source, source) : fetchBytes(source, source);
+    return isNode ? readFile(source, source) : fetchBytes(source, source);
   }
   let url: URL;
   try {
@@ -63,8 +55,8 @@ export async function readSource(source: WeightsSource): Promise<{ bytes: Uint8A
     fail('IO', `not a valid URL: ${String(source).slice(0, 200)}`, e);
   }
   const name = url.protocol === 'data:' ? 'data: URL' : url.href;
-  if (url.protocol === 'file:' && IN_NODE) {
-    const { fileURLToPath } = await importNode<typeof import('node:url')>('url');
+  if (url.protocol === 'file:' && isNode) {
+    const { fileURLToPath } = await importNodeOnly<typeof import('node:url')>('node:url');
     return readFile(fileURLToPath(url), name);
   }
   return fetchBytes(url.href, name);

@@ -3,7 +3,7 @@
 // `<archive>/data/<key>`. The pickle is read by a small interpreter that knows only what a tensor
 // state dict needs: it never imports or calls anything, and refuses every other global.
 import { unzipSync } from 'fflate';
-import { fail } from '../errors.js';
+import { fail, isTaesdError } from '../errors.js';
 import { DTYPE_SIZE, toFloat32 } from './safetensors.js';
 import { elementCount, type DType, type StateDict } from './tensor.js';
 
@@ -40,11 +40,17 @@ const CONSTRUCTORS: Readonly<Record<number, string>> = {
   0x69: 'INST', 0x6f: 'OBJ', 0x81: 'NEWOBJ', 0x92: 'NEWOBJ_EX', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4',
 };
 
-/** Largest tensor materialized (1 GiB of float32); TAESD's largest has 36,864 elements. */
-const MAX_TENSOR_ELEMENTS = 2 ** 28;
+/** Most float32 elements materialized per file, storages and tensors together (1 GiB); TAESD's have ~2.7M. */
+const MAX_ELEMENTS = 2 ** 28;
 
 /** Largest archive entry inflated; TAESD's storages are under 150 KB. */
-const MAX_ENTRY_BYTES = 2 ** 31;
+const MAX_ENTRY_BYTES = 2 ** 28;
+
+/** Most bytes inflated from one archive, all entries together; TAESD's checkpoints are under 10 MB. */
+const MAX_ARCHIVE_BYTES = 2 ** 30;
+
+/** The entries a state dict needs: the pickle, its byte order and the storages. */
+const KEPT_ENTRY = /(?:^|\/)(?:data\.pkl|byteorder|data\/[^/]+)$/;
 
 function isCount(v: Value): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -211,8 +217,6 @@ function unpickle(bytes: Uint8Array, name: string): Value {
         || !shape.every(isCount) || !stride.every(isCount) || shape.length !== stride.length) {
         corrupt(`rebuilds a tensor from ${describe(args)}`);
       }
-      // A stride-0 view can claim far more elements than its storage holds; cap what we allocate.
-      if (elementCount(shape) > MAX_TENSOR_ELEMENTS) corrupt(`has a tensor [${shape.join(',')}] of over ${MAX_TENSOR_ELEMENTS} elements`);
       // The last element the view reads must lie inside its storage.
       const last = shape.some((d) => d === 0) ? -1 : shape.reduce((s: number, d, i) => s + (d - 1) * stride[i]!, offset);
       if (last >= storage.numel) corrupt(`has a tensor [${shape.join(',')}] at offset ${offset} stride [${stride.join(',')}] past the end of storage ${storage.key} (${storage.numel} elements)`);
@@ -267,19 +271,25 @@ export function parsePth(bytes: Uint8Array, name = 'pth'): StateDict {
     fail('WEIGHTS_CORRUPT', `${name}: ${problem}`);
   }
   let files: Record<string, Uint8Array>;
-  let oversized = '';
+  let total = 0;
   try {
-    // Only the entries a state dict needs are inflated, and none that claims an absurd size.
-    files = unzipSync(bytes, {
+    // Keeping nothing, this pass reads only the central directory: sizes are capped before any inflating.
+    unzipSync(bytes, {
       filter: (f) => {
-        if (f.originalSize > MAX_ENTRY_BYTES) oversized ||= `${f.name} claims ${f.originalSize} bytes`;
-        return !oversized && /(?:^|\/)(?:data\.pkl|byteorder|data\/[^/]+)$/.test(f.name);
+        if (!KEPT_ENTRY.test(f.name)) return false;
+        // A stored entry copies `size` bytes, a deflated one inflates into `originalSize`.
+        const size = Math.max(f.size, f.originalSize);
+        if (size > MAX_ENTRY_BYTES) corrupt(`zip entry ${f.name} claims ${size} bytes, over the ${MAX_ENTRY_BYTES}-byte limit`);
+        total += size;
+        if (total > MAX_ARCHIVE_BYTES) corrupt(`zip entries claim over ${MAX_ARCHIVE_BYTES} bytes in all (at ${f.name})`);
+        return false;
       },
     });
+    files = unzipSync(bytes, { filter: (f) => KEPT_ENTRY.test(f.name) });
   } catch (e) {
+    if (isTaesdError(e)) throw e;
     corrupt(`not a readable zip archive (${(e as Error).message}); truncated or damaged`);
   }
-  if (oversized) corrupt(`zip entry ${oversized}, over the ${MAX_ENTRY_BYTES}-byte limit`);
   const pkl = Object.keys(files).filter((f) => /(?:^|\/)data\.pkl$/.test(f)).sort((a, b) => a.length - b.length)[0];
   if (pkl === undefined) corrupt('zip has no data.pkl: not a PyTorch checkpoint');
   const prefix = pkl.slice(0, -'data.pkl'.length);
@@ -291,6 +301,13 @@ export function parsePth(bytes: Uint8Array, name = 'pth'): StateDict {
   if (!(root instanceof Map)) corrupt(`pickle holds a ${describe(root)}, not a state dict`);
   const storages = new Map<string, Float32Array>();
   const dict: StateDict = new Map();
+  // Stride-0 views let a tiny pickle claim any number of elements, so all allocations share one cap.
+  let elements = 0;
+  const allocate = (count: number, what: string): void => {
+    elements += count;
+    // Negated so NaN (a zero dimension times an overflowed product) fails too.
+    if (!(elements <= MAX_ELEMENTS)) corrupt(`${what} brings the file to over ${MAX_ELEMENTS} elements`);
+  };
   for (const [key, value] of root) {
     if (!(value instanceof TensorRef)) continue;
     if (typeof key !== 'string') corrupt(`state dict has a non-string key ${describe(key)}`);
@@ -301,9 +318,11 @@ export function parsePth(bytes: Uint8Array, name = 'pth'): StateDict {
       if (!raw) corrupt(`missing storage file ${prefix}data/${s.key} for tensor ${key}`);
       const needed = s.numel * DTYPE_SIZE[s.dtype];
       if (raw.byteLength < needed) corrupt(`truncated: storage ${prefix}data/${s.key} for tensor ${key} has ${raw.byteLength} bytes, needs ${needed}`);
+      allocate(s.numel, `storage ${prefix}data/${s.key}`);
       data = toFloat32(s.dtype, raw, s.numel, byteorder === 'little');
       storages.set(s.key, data);
     }
+    allocate(elementCount(value.shape), `tensor ${key} [${value.shape.join(',')}]`);
     dict.set(key, { dtype: s.dtype, shape: value.shape, data: gather(data, value) });
   }
   if (dict.size === 0) corrupt('state dict holds no tensors');
