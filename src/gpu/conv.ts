@@ -51,7 +51,7 @@ export function convParams(spec: ConvSpec, packed: Pick<PackedConv, 'biasAt' | '
   };
 }
 
-export function convWorkgroups(params: KernelParams, dims: ConvDims): [number, number, number] {
+function convWorkgroups(params: KernelParams, dims: ConvDims): [number, number, number] {
   const n = (name: string) => params[name] as number;
   return [Math.ceil(Math.ceil(dims.outW / n('PIX')) / n('WG_X')), Math.ceil(dims.outRows / n('WG_Y')), n('COUT_BLOCKS') / n('OB')];
 }
@@ -65,7 +65,7 @@ interface ConvLayouts { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout; 
 const layouts = new WeakMap<GPUDevice, ConvLayouts>();
 
 /** One bind-group layout for every conv variant, so unused skip/stats slots can take a placeholder. */
-export function convLayouts(device: GPUDevice): ConvLayouts {
+function convLayouts(device: GPUDevice): ConvLayouts {
   let l = layouts.get(device);
   if (!l) {
     const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } });

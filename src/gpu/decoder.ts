@@ -8,7 +8,8 @@ import { canvasTexture } from './canvas.js';
 import { convDimsData, convDispatch, convParams, WG_X, WG_Y, ZERO_VEC4S, type ConvDims, type Precision } from './conv.js';
 import { encodeDispatches, kernelDispatch, type Dispatch, type KernelParams } from './kernels.js';
 import { packConv, type PackedConv } from './pack.js';
-import { bandRows, bands, buildProgram, GN_EPS, GN_GROUPS, type Activation, type Program, type Rows, type Step } from './program.js';
+import { buildProgram, GN_EPS, GN_GROUPS, type Activation, type Program } from './program.js';
+import { scheduleDecode, type Instance } from './schedule.js';
 
 const UNIFORM_STRIDE = 256;
 /** Default cap on one buffer: bands keep a 4096x4096 decode to a few buffers of this size. */
@@ -44,18 +45,6 @@ interface Plan {
   readonly buffers: readonly GPUBuffer[];
   readonly bandCount: number;
   staging?: GPUBuffer;
-}
-
-/** One activation as held in one buffer: which absolute rows [row0, row0 + rows) it stores. */
-interface Instance {
-  readonly act: Activation;
-  readonly row0: number;
-  readonly rows: number;
-  readonly width: number;
-  bytes: number;
-  first: number;
-  last: number;
-  slot: number;
 }
 
 export class WebGpuDecoder implements LatentDecoder {
@@ -147,7 +136,7 @@ export class WebGpuDecoder implements LatentDecoder {
     await this.submit(encoder, async () => {
       await this.device.queue.onSubmittedWorkDone();
       // On a lost device the work "completes" and the scopes pop clean; `lost` resolves next.
-      if (this.lost === null) await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 0))]);
+      await this.isLost(0);
     });
     return { width: plan.width, height: plan.height };
   }
@@ -201,8 +190,9 @@ export class WebGpuDecoder implements LatentDecoder {
     if (v) throw new TaesdError('BAD_OPTION', `WebGPU rejected the decode: ${v.message}`);
   }
 
-  private async isLost(): Promise<boolean> {
-    if (this.lost === null) await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 200))]);
+  /** Whether the device is lost, waiting up to `waitMs` for `device.lost` to resolve. */
+  private async isLost(waitMs = 200): Promise<boolean> {
+    if (this.lost === null) await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, waitMs))]);
     return this.lost !== null;
   }
 
@@ -262,88 +252,17 @@ export class WebGpuDecoder implements LatentDecoder {
     plan.staging?.destroy();
   }
 
-  private vec4Bytes(): number {
-    return this.precision === 'f16' ? 8 : 16;
-  }
-
-  /** Activation instances and step order for one band height, and the largest buffer that needs. */
-  private schedule(h: number, w: number, bandHeight: number) {
-    const H = h * UPSCALE;
-    const steps: { step: Step; rows: Rows; band: number }[] = [];
-    const instances = new Map<string, Instance>();
-    const instanceKey = (a: Activation, band: number) => (a.level === 0 ? `0:${a.id}` : `${band}:${a.id}`);
-    const use = (a: Activation, band: number, index: number, rows: Rows | undefined): Instance => {
-      const key = instanceKey(a, band);
-      let inst = instances.get(key);
-      if (!inst) {
-        const r = rows ?? { lo: 0, hi: h << a.level };
-        inst = { act: a, row0: r.lo, rows: r.hi - r.lo, width: w << a.level, bytes: 0, first: index, last: index, slot: -1 };
-        inst.bytes = a.channelBlocks === 0 ? 32 : (ZERO_VEC4S + inst.rows * inst.width * a.channelBlocks) * this.vec4Bytes();
-        instances.set(key, inst);
-      }
-      inst.last = index;
-      return inst;
-    };
-    const level0 = { lo: 0, hi: h };
-    for (const step of this.program.steps) {
-      if (step.dst.level === 0) steps.push({ step, rows: level0, band: -1 });
-    }
-    const bandList = bands(H, bandHeight);
-    bandList.forEach(([r0, r1], band) => {
-      const need = bandRows(this.program, h, r0, r1);
-      for (const step of this.program.steps) {
-        if (step.dst.level > 0) steps.push({ step, rows: need.get(step.dst.id)!, band });
-      }
-    });
-    steps.forEach(({ step, rows, band }, i) => {
-      use(step.dst, band, i, rows);
-      use(step.src, band, i, undefined);
-      if (step.kind === 'conv') {
-        if (step.skip) use(step.skip, band, i, undefined);
-        if (step.stats) use(step.stats, band, i, undefined);
-      }
-    });
-    const outputBytes = (ZERO_VEC4S + H * w * UPSCALE) * 16;
-    const largest = Math.max(outputBytes, ...[...instances.values()].map((i) => i.bytes));
-    return { steps, instances, instanceKey, bandCount: bandList.length, largest, outputBytes };
-  }
-
   private makePlan(h: number, w: number): Plan {
     const H = h * UPSCALE, W = w * UPSCALE;
-    const outputBytes = (ZERO_VEC4S + H * W) * 16;
-    if (outputBytes > this.maxBytes) {
-      fail('LATENT_SHAPE', `latent ${h}x${w} is too large for this device: its ${W}x${H} float output needs ${outputBytes} bytes, over the ${this.maxBytes}-byte buffer limit`);
-    }
-    let sched = this.schedule(h, w, H);
-    for (let n = 2; sched.largest > this.maxBytes; n++) {
-      const bandHeight = Math.ceil(H / n / UPSCALE) * UPSCALE;
-      if (bandHeight <= UPSCALE || n > H) {
-        fail('LATENT_SHAPE', `latent ${h}x${w} is too large for this device: an ${W}-pixel-wide image needs buffers over ${this.maxBytes} bytes`);
-      }
-      sched = this.schedule(h, w, bandHeight);
-    }
-    const { steps, instances, instanceKey } = sched;
-
-    // Buffer slots by liveness: an instance takes a free slot when first written, frees it after its last read.
-    const slots: { bytes: number; freeAt: number; stats: boolean }[] = [];
-    const ordered = [...instances.values()].sort((a, b) => a.first - b.first);
-    const latentInst = instances.get(instanceKey(this.program.latent, -1))!;
-    for (const inst of ordered) {
-      if (inst === latentInst || inst.act === this.program.output) continue;
-      const stats = inst.act.channelBlocks === 0;
-      let slot = slots.findIndex((s) => s.freeAt < inst.first && s.stats === stats);
-      if (slot < 0) slots.push({ bytes: 0, freeAt: 0, stats }), (slot = slots.length - 1);
-      slots[slot]!.bytes = Math.max(slots[slot]!.bytes, inst.bytes);
-      slots[slot]!.freeAt = inst.last;
-      inst.slot = slot;
-    }
+    const sched = scheduleDecode(this.program, h, w, this.precision === 'f16' ? 8 : 16, this.maxBytes);
+    const { steps } = sched;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const slotBuffers = slots.map((s, i) => this.device.createBuffer({ label: `taesd ${h}x${w} activations ${i}`, size: Math.ceil(s.bytes / 16) * 16, usage }));
+    const slotBuffers = sched.slots.map((bytes, i) => this.device.createBuffer({ label: `taesd ${h}x${w} activations ${i}`, size: Math.ceil(bytes / 16) * 16, usage }));
     const latentBuffer = this.device.createBuffer({ label: `taesd ${h}x${w} latent`, size: this.program.latent.channelBlocks * 16 * h * w, usage });
     const outputBuffer = this.device.createBuffer({ label: `taesd ${h}x${w} output`, size: sched.outputBytes, usage });
     const rgbaBuffer = this.device.createBuffer({ label: `taesd ${h}x${w} rgba`, size: H * W * 4, usage });
-    const inputAct = this.device.createBuffer({ label: `taesd ${h}x${w} input`, size: latentInst.bytes, usage });
-    const bufferOf = (inst: Instance) => (inst === latentInst ? inputAct : inst.act === this.program.output ? outputBuffer : slotBuffers[inst.slot]!);
+    const inputAct = this.device.createBuffer({ label: `taesd ${h}x${w} input`, size: sched.input.bytes, usage });
+    const bufferOf = (inst: Instance) => (inst === sched.input ? inputAct : inst.act === this.program.output ? outputBuffer : slotBuffers[inst.slot]!);
     const row0Of = (inst: Instance) => (inst.act === this.program.output ? 0 : inst.row0);
 
     // Uniform slots: the input kernel, each step, the RGBA kernel, the texture kernel.
@@ -362,7 +281,7 @@ export class WebGpuDecoder implements LatentDecoder {
 
     steps.forEach(({ step, rows, band }, idx) => {
       const i = idx + 1;
-      const inst = (a: Activation) => instances.get(instanceKey(a, band))!;
+      const inst = (a: Activation) => sched.instance(a, band);
       const src = inst(step.src), dst = inst(step.dst);
       if (step.kind === 'stats') {
         const params: KernelParams = { WG: GN_WG, CHANNEL_BLOCKS: step.src.channelBlocks, GROUP_BLOCKS: step.src.channelBlocks / GN_GROUPS, EPS: GN_EPS, ZERO_VEC4S, act4 };

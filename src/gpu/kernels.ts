@@ -27,7 +27,7 @@ export function wgslPrelude(params: KernelParams): string {
   return `${f16 ? 'enable f16;\n' : ''}${lines.join('\n')}\n`;
 }
 
-export function kernelSource(name: KernelName, params: KernelParams): string {
+function kernelSource(name: KernelName, params: KernelParams): string {
   return `${wgslPrelude(params)}\n${SOURCES[name]}`;
 }
 

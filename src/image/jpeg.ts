@@ -13,40 +13,34 @@ export interface JpegOptions {
   readonly encoder?: 'auto' | 'platform' | 'mozjpeg';
 }
 
-/** The shape of @jsquash/jpeg's encode/decode modules; their .d.ts omits `init(module)`, which the JS has. */
+/** The codec functions of @jsquash/jpeg's encode/decode modules (their .d.ts omits `init(module)`, which the JS has). */
 interface MozjpegEncodeModule {
-  init(module: WebAssembly.Module): Promise<void>;
   default(data: ImageData, options?: Readonly<Record<string, number | boolean>>): Promise<ArrayBuffer>;
 }
 interface MozjpegDecodeModule {
-  init(module: WebAssembly.Module): Promise<void>;
   default(data: ArrayBuffer): Promise<{ data: Uint8ClampedArray; width: number; height: number }>;
 }
 
-let encoder: Promise<MozjpegEncodeModule['default']> | undefined;
-let decoder: Promise<MozjpegDecodeModule['default']> | undefined;
-
-function loadEncoder(): Promise<MozjpegEncodeModule['default']> {
-  encoder ??= (async () => {
-    const mod = (await import('@jsquash/jpeg/encode.js')) as unknown as MozjpegEncodeModule;
-    const wasm = await nodeWasmModule('@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm');
-    if (wasm) await mod.init(wasm);
-    return mod.default;
-  })();
-  encoder.catch(() => (encoder = undefined));
-  return encoder;
+/**
+ * Loads a @jsquash codec once (in Node, its wasm is read from disk); a failed load is retried on
+ * the next call. `load` is a thunk so bundlers still see each import's literal path.
+ */
+function lazyCodec<F>(load: () => Promise<unknown>, nodeWasm: string): () => Promise<F> {
+  let codec: Promise<F> | undefined;
+  return () => {
+    codec ??= (async () => {
+      const mod = (await load()) as { init(module: WebAssembly.Module): Promise<void>; default: F };
+      const wasm = await nodeWasmModule(nodeWasm);
+      if (wasm) await mod.init(wasm);
+      return mod.default;
+    })();
+    codec.catch(() => (codec = undefined));
+    return codec;
+  };
 }
 
-function loadDecoder(): Promise<MozjpegDecodeModule['default']> {
-  decoder ??= (async () => {
-    const mod = (await import('@jsquash/jpeg/decode.js')) as unknown as MozjpegDecodeModule;
-    const wasm = await nodeWasmModule('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm');
-    if (wasm) await mod.init(wasm);
-    return mod.default;
-  })();
-  decoder.catch(() => (decoder = undefined));
-  return decoder;
-}
+const loadEncoder = lazyCodec<MozjpegEncodeModule['default']>(() => import('@jsquash/jpeg/encode.js'), '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm');
+const loadDecoder = lazyCodec<MozjpegDecodeModule['default']>(() => import('@jsquash/jpeg/decode.js'), '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm');
 
 function withOpaqueAlpha(image: RgbaImage): RgbaImage {
   const data = new Uint8ClampedArray(image.data);
