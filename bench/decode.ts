@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDecoder } from '../src/decoder.js';
-import { decodeFlops } from '../src/model/architecture.js';
+import { graphFlops, lowerDecoder } from '../src/model/graph.js';
+import { resolveDecoderWeights } from '../src/model/weights.js';
+import { parseWeights } from '../src/weights/load.js';
 import { parseSafetensors } from '../src/weights/safetensors.js';
 import { PACKAGE_ROOT } from '../src/cli/files.js';
 
@@ -31,6 +33,7 @@ for (let i = 0; i < Number(repeats); i++) {
 times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)]!;
 const [, h, w] = latent.shape as [number, number, number];
-const gflops = backend === 'linear' ? '' : `, ${(decodeFlops(decoder.model, h, w) / median / 1e6).toFixed(1)} GFLOP/s`;
+const graph = lowerDecoder(resolveDecoderWeights(parseWeights(readFileSync(join(shared, 'models/taef2_decoder.safetensors')))));
+const gflops = backend === 'linear' ? '' : `, ${(graphFlops(graph, h, w) / median / 1e6).toFixed(1)} GFLOP/s`;
 console.log(JSON.stringify({ config, latent: `${h}x${w}`, firstMs: Math.round(first), medianMs: Math.round(median), note: `${decoder.backendReason}${gflops}` }));
 decoder.destroy();

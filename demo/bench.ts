@@ -1,15 +1,12 @@
 // The browser benchmark page (bench.html): one latent on taesd-web's WGSL kernels, onnxruntime-web's
 // webgpu execution provider and its wasm backend (the same ONNX graph), and the linear preview.
 // Shows a table and puts the results on window.taesdBench for bench/browser.ts.
-import {
-  createDecoder,
-  createWasmDecoder,
-  isFallbackAdapter,
-  resolveDecoderWeights,
-  type LatentDecoder,
-  type RawImage,
-} from 'taesd-web';
-import { decodeFlops } from '../src/model/architecture.js';
+import { createDecoder, type LatentDecoder, type RawImage } from 'taesd-web';
+// Below the public API: onnxruntime-web's own webgpu provider, the adapter check and the FLOP count.
+import { createWasmDecoder } from '../src/fallback/wasm.js';
+import { isFallbackAdapter } from '../src/gpu/device.js';
+import { graphFlops, lowerDecoder } from '../src/model/graph.js';
+import { resolveDecoderWeights } from '../src/model/weights.js';
 import { goldenUrl, loadLatentFile, loadWeights, ORT_WASM_PATHS, TAEF2_WEIGHTS_URL, type Golden } from './assets.js';
 
 export interface BenchRow {
@@ -143,9 +140,10 @@ async function run(): Promise<BenchReport> {
 
   const [weights, golden] = await Promise.all([loadWeights(TAEF2_WEIGHTS_URL), loadLatentFile(goldenUrl(name))]);
   const latent = crop !== null ? centreCrop(golden.latent, crop) : golden.latent;
-  const model = resolveDecoderWeights(weights).model;
+  const resolved = resolveDecoderWeights(weights);
+  const model = resolved.model;
   const [, h, w] = latent.shape as [number, number, number];
-  const flops = decodeFlops(model, h, w);
+  const flops = graphFlops(lowerDecoder(resolved), h, w);
   const status = document.getElementById('status')!;
   const rows: BenchRow[] = [];
   const step = async (label: string, create: () => Promise<LatentDecoder>, note: (d: LatentDecoder) => string, reference: RawImage | null, withFlops = true) => {

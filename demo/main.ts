@@ -94,7 +94,7 @@ async function currentDecoder(): Promise<Decoder> {
 }
 
 function showBackend(d: Decoder): void {
-  ui.chosen.textContent = `${d.backend} (${d.model.id}, ${d.model.family})`;
+  ui.chosen.textContent = `${d.backend} (${d.model.id}, ${d.model.latent.id})`;
   ui.reason.textContent = d.backendReason;
 }
 

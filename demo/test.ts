@@ -1,14 +1,10 @@
 // Helpers for the Playwright specs (test/browser/*.spec.ts), on window.taesdTest. Each returns
 // plain JSON-able data; the specs compare it with the golden files and assert.
-import {
-  createDecoder,
-  createWasmDecoder,
-  isFallbackAdapter,
-  resolveDecoderWeights,
-  type BackendChoice,
-  type BackendKind,
-  type Precision,
-} from 'taesd-web';
+import { createDecoder, type BackendChoice, type BackendKind, type Precision } from 'taesd-web';
+// Below the public API: onnxruntime-web's own webgpu provider and the adapter check, for comparisons.
+import { createWasmDecoder } from '../src/fallback/wasm.js';
+import { isFallbackAdapter } from '../src/gpu/device.js';
+import { resolveDecoderWeights } from '../src/model/weights.js';
 import { loadLatentFile, loadWeights, ORT_WASM_PATHS, TAEF2_WEIGHTS_URL, goldenUrl } from './assets.js';
 
 export interface PageEnv {

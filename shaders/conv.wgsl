@@ -1,5 +1,4 @@
-// Direct 3x3 (or 1x1) convolution over activations stored NHWC4: pixel-major, then channel
-// blocks of 4 as one vec4, behind a zero region of ZERO_VEC4S vec4s at the buffer's start.
+// Direct 3x3 (or 1x1) convolution over activations in the shared layout (layout.wgsl).
 //
 // Each invocation computes OB output-channel blocks (4 channels each) x PIX adjacent pixels of
 // one row, so every weight mat4x4 it loads is used PIX times and every input vec4 OB times.
@@ -9,7 +8,7 @@
 //
 // Options (injected consts): K (1|3), UPSAMPLE (read the input through a nearest 2x upsample),
 // NORM_INPUT (GroupNorm + ReLU applied to the input as it is read: taef2's pool branch),
-// RELU, RESIDUAL (add `skip` before the ReLU). Weights are packed by src/gpu/pack.ts:
+// RELU, RESIDUAL (add `skip` before the ReLU). Weights are packed by directConv (src/gpu/conv.ts):
 // params[((ob * K*K + tap) * CIN_BLOCKS + cb) * 4 + j] = column j of the 4x4 block (input
 // channel 4cb+j -> output channels 4ob..4ob+3); bias at BIAS_AT + ob; with NORM_INPUT,
 // gamma at NORM_AT + cb and beta at NORM_AT + CIN_BLOCKS + cb.
@@ -55,7 +54,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         let ux = i32(x0 + p) + kx - K / 2;
         let ok = row_ok && ux >= 0 && ux < i32(dims.out_w);
         let sx = select(ux, ux >> 1u, UPSAMPLE);
-        at[p] = select(0u, ZERO_VEC4S + (u32(sy) * dims.in_w + u32(sx)) * CIN_BLOCKS, ok);
+        at[p] = select(0u, act_at(u32(sy), u32(sx), dims.in_w, CIN_BLOCKS), ok);
       }
       let tap = u32(ky * K + kx);
       for (var cb = 0u; cb < CIN_BLOCKS; cb++) {
@@ -65,7 +64,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
           let s = stats[cb / GROUP_BLOCKS];
           let scale = params[NORM_AT + cb] * s.y;
           let shift = params[NORM_AT + CIN_BLOCKS + cb] - s.x * scale;
-          for (var p = 0u; p < PIX; p++) { v[p] = max(v[p] * scale + shift, vec4<f32>(0.0)); }
+          // Padding taps (at 0) stay zero: the reference pads after the norm.
+          for (var p = 0u; p < PIX; p++) { v[p] = select(vec4<f32>(0.0), max(v[p] * scale + shift, vec4<f32>(0.0)), at[p] != 0u); }
         }
         for (var o = 0u; o < OB; o++) {
           let w = (((ob0 + o) * u32(K * K) + tap) * CIN_BLOCKS + cb) * 4u;
@@ -82,10 +82,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var o = 0u; o < OB; o++) {
       var r = acc[o][p];
       if (RESIDUAL) {
-        r += vec4<f32>(skip[ZERO_VEC4S + (u32(y - dims.skip_row0) * dims.out_w + x) * COUT_BLOCKS + ob0 + o]);
+        r += vec4<f32>(skip[act_at(u32(y - dims.skip_row0), x, dims.out_w, COUT_BLOCKS) + ob0 + o]);
       }
       if (RELU) { r = max(r, vec4<f32>(0.0)); }
-      dst[ZERO_VEC4S + (u32(y - dims.dst_row0) * dims.out_w + x) * COUT_BLOCKS + ob0 + o] = out4(r);
+      dst[act_at(u32(y - dims.dst_row0), x, dims.out_w, COUT_BLOCKS) + ob0 + o] = out4(r);
     }
   }
 }

@@ -1,7 +1,7 @@
 // GroupNorm statistics for taef2's pool branch: one workgroup per group computes the mean and
 // 1/sqrt(var + EPS) over all pixels of its GROUP_BLOCKS channel blocks, in two passes (mean,
-// then squared deviations) so large images keep f32 precision. Input is NHWC4 with
-// CHANNEL_BLOCKS blocks per pixel behind ZERO_VEC4S zero vec4s; stats[g] = (mean, inv_std).
+// then squared deviations) so large images keep f32 precision. Input in the shared layout with
+// CHANNEL_BLOCKS blocks per pixel; stats[g] = (mean, inv_std).
 
 struct Dims { pixels: u32, _a: u32, _b: u32, _c: u32 }
 
@@ -30,13 +30,13 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wg
   let n = dims.pixels * GROUP_BLOCKS;
   var sum = 0.0;
   for (var i = lid; i < n; i += WG) {
-    let v = vec4<f32>(src[ZERO_VEC4S + (i / GROUP_BLOCKS) * CHANNEL_BLOCKS + g * GROUP_BLOCKS + i % GROUP_BLOCKS]);
+    let v = vec4<f32>(src[act_pixel(i / GROUP_BLOCKS, CHANNEL_BLOCKS) + g * GROUP_BLOCKS + i % GROUP_BLOCKS]);
     sum += v.x + v.y + v.z + v.w;
   }
   let mean = reduce(lid, sum) / f32(n * 4u);
   var sq = 0.0;
   for (var i = lid; i < n; i += WG) {
-    let d = vec4<f32>(src[ZERO_VEC4S + (i / GROUP_BLOCKS) * CHANNEL_BLOCKS + g * GROUP_BLOCKS + i % GROUP_BLOCKS]) - mean;
+    let d = vec4<f32>(src[act_pixel(i / GROUP_BLOCKS, CHANNEL_BLOCKS) + g * GROUP_BLOCKS + i % GROUP_BLOCKS]) - mean;
     sq += dot(d, d);
   }
   let variance = reduce(lid, sq) / f32(n * 4u);

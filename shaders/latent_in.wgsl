@@ -1,6 +1,6 @@
-// Decoder input: a planar float32 latent [C,h,w] -> NHWC4 activations (behind ZERO_VEC4S zero
-// vec4s) with TAESD's input clamp x = tanh(x/3)*3 applied. The argument is clamped first because
-// some tanh implementations overflow to NaN for large inputs.
+// Decoder input: a planar float32 latent [C,h,w] -> activations in the shared layout, with
+// TAESD's input clamp x = tanh(x/3)*3 applied. The argument is clamped first because some tanh
+// implementations overflow to NaN for large inputs.
 
 struct Dims { w: u32, h: u32, _a: u32, _b: u32 }
 
@@ -19,5 +19,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let c = cb * 4u;
   let v = vec4<f32>(latent[c * plane + pixel], latent[(c + 1u) * plane + pixel],
                     latent[(c + 2u) * plane + pixel], latent[(c + 3u) * plane + pixel]);
-  dst[ZERO_VEC4S + i] = act4(tanh(clamp(v / 3.0, vec4<f32>(-10.0), vec4<f32>(10.0))) * 3.0);
+  dst[act_pixel(pixel, CHANNEL_BLOCKS) + cb] = act4(tanh(clamp(v / 3.0, vec4<f32>(-10.0), vec4<f32>(10.0))) * 3.0);
 }

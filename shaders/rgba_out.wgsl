@@ -1,4 +1,4 @@
-// Decoder output (NHWC4, RGB + unused 4th channel, behind ZERO_VEC4S zero vec4s) -> 8-bit RGBA,
+// Decoder output (shared layout, RGB + unused 4th channel) -> 8-bit RGBA,
 // one u32 per pixel: clamp to [0,1], scale by 255, round (pack4x8unorm), alpha 255.
 
 struct Dims { w: u32, h: u32, _a: u32, _b: u32 }
@@ -11,6 +11,6 @@ struct Dims { w: u32, h: u32, _a: u32, _b: u32 }
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (gid.x >= dims.w || gid.y >= dims.h) { return; }
   let p = gid.y * dims.w + gid.x;
-  let v = src[ZERO_VEC4S + p];
+  let v = src[act_pixel(p, 1u)];
   dst[p] = pack4x8unorm(vec4<f32>(clamp(v.xyz, vec3<f32>(0.0), vec3<f32>(1.0)), 1.0));
 }

@@ -1,4 +1,4 @@
-// Decoder output (NHWC4 f32 behind ZERO_VEC4S zero vec4s) -> an rgba8unorm storage texture of
+// Decoder output (shared layout, f32) -> an rgba8unorm storage texture of
 // the same size, e.g. a canvas's current texture: the live-preview path with no CPU readback.
 
 struct Dims { w: u32, h: u32, _a: u32, _b: u32 }
@@ -10,6 +10,6 @@ struct Dims { w: u32, h: u32, _a: u32, _b: u32 }
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (gid.x >= dims.w || gid.y >= dims.h) { return; }
-  let v = src[ZERO_VEC4S + gid.y * dims.w + gid.x];
+  let v = src[act_pixel(gid.y * dims.w + gid.x, 1u)];
   textureStore(dst, vec2<u32>(gid.xy), vec4<f32>(clamp(v.xyz, vec3<f32>(0.0), vec3<f32>(1.0)), 1.0));
 }

@@ -1,6 +1,6 @@
 /** Every failure taesd-web reports on purpose is a TaesdError with one of these codes. */
 export type TaesdErrorCode =
-  /** Latent has the wrong rank, batch size, or an empty/oversized dimension. */
+  /** Latent is malformed: not `{ data, shape }`, data not Float32Array/Uint16Array or not matching the shape, wrong rank or batch, an empty or oversized dimension. */
   | 'LATENT_SHAPE'
   /** Latent channel count does not match the model. */
   | 'LATENT_CHANNELS'
@@ -29,7 +29,11 @@ export type TaesdErrorCode =
   /** An option has a value outside its range. */
   | 'BAD_OPTION'
   /** Reading or writing a file or URL failed. */
-  | 'IO';
+  | 'IO'
+  /** The GPU could not allocate what a decode needs; a smaller image, a lower `maxBufferBytes` or another backend may fit. */
+  | 'GPU_OUT_OF_MEMORY'
+  /** A bug in taesd-web (e.g. WebGPU rejected a kernel it generated); please report it with the message. */
+  | 'INTERNAL';
 
 export class TaesdError extends Error {
   override readonly name = 'TaesdError';

@@ -1,4 +1,4 @@
-// Node entry: everything in the browser entry, plus what needs the file system.
+// taesd-web/node: everything in the browser entry, plus what needs the file system.
 export * from './index.js';
-export * from './progress/fileSink.js';
-export * from './progress/readJob.js';
+export { FileSink, type FileSinkOptions } from './progress/fileSink.js';
+export { readJobSteps, type JobFolder } from './progress/readJob.js';

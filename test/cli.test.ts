@@ -54,7 +54,7 @@ describe('taesd-web decode', () => {
     const raw = randomArray(16 * 3 * 4, 11, 1);
     const latent_format_version_0 = { dtype: 'F32' as const, shape: [0], data: new Float32Array(0) };
     writeFileSync(join(tmp, 'x.latent'), encodeSafetensors({ latent_tensor: { dtype: 'F32', shape: [1, 16, 3, 4], data: raw }, latent_format_version_0 }));
-    const mapped = raw.map((v) => (v - model.shiftFactor) * model.scaleFactor);
+    const mapped = raw.map((v) => (v - model.latent.shiftFactor) * model.latent.scaleFactor);
     writeFileSync(join(tmp, 'mapped.safetensors'), encodeSafetensors({ latent: { dtype: 'F32', shape: [16, 3, 4], data: mapped } }));
     const common = ['--model', 'taesd3', '--weights', 'taesd3_random.safetensors', '--backend', 'wasm'];
     expect(cli('decode', 'x.latent', ...common, '--out', 'a.safetensors').status).toBe(0);
@@ -157,7 +157,7 @@ describe('a taesd latent in VAE space, with random weights', () => {
   const weights = Object.fromEntries([...dict].map(([k, t]) => [k, { dtype: 'F32' as const, shape: [...t.shape], data: t.data }]));
   writeFileSync(join(tmp, 'taesd_random.safetensors'), encodeSafetensors(weights));
   // Raw SD VAE latents have a standard deviation of about 1 / scaleFactor.
-  const raw = randomArray(4 * 6 * 5, 31, 1 / model.scaleFactor);
+  const raw = randomArray(4 * 6 * 5, 31, 1 / model.latent.scaleFactor);
   writeFileSync(join(tmp, 'vae.safetensors'), encodeSafetensors({ latent: { dtype: 'F32', shape: [1, 4, 6, 5], data: raw } }));
   const common = ['--model', 'taesd', '--weights', 'taesd_random.safetensors', '--backend', 'wasm', '--latent-space', 'vae'];
 

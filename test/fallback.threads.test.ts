@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { buildDecoderGraph, GRAPH_INPUT, GRAPH_OUTPUT } from '../src/fallback/onnxGraph.js';
 import { createWasmDecoder } from '../src/fallback/wasm.js';
+import { lowerDecoder } from '../src/model/graph.js';
 import { readGolden, taef2Weights } from './support/fallbackFixtures.js';
 import { maxAbsDiff } from './support/reference.js';
 import { ROOT } from './support/shared.js';
@@ -21,7 +22,7 @@ it('decodes the same on 1 and 2 threads', async () => {
 
   const dir = mkdtempSync(join(tmpdir(), 'taesd-threads-'));
   try {
-    writeFileSync(join(dir, 'model.onnx'), buildDecoderGraph(weights));
+    writeFileSync(join(dir, 'model.onnx'), buildDecoderGraph(lowerDecoder(weights)));
     writeFileSync(join(dir, 'input.f32'), new Uint8Array(latent.data.buffer, latent.data.byteOffset, latent.data.byteLength));
     writeFileSync(join(dir, 'input.json'), JSON.stringify({ input: GRAPH_INPUT, output: GRAPH_OUTPUT, dims: [1, ...latent.shape] }));
     execFileSync(process.execPath, [join(ROOT, 'test/support/ortChild.mjs'), '2', dir], { stdio: 'inherit' });

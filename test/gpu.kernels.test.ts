@@ -1,5 +1,6 @@
 // Each WGSL kernel against the plain CPU reference, on small random inputs with odd sizes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkConv, DEFAULT_CONV } from '../src/gpu/conv.js';
 import { requestGpuDevice } from '../src/gpu/device.js';
 import type { ConvWeights } from '../src/model/weights.js';
 import { gpuConv, gpuGroupStats } from './support/gpu.js';
@@ -28,6 +29,16 @@ describe('conv kernel', () => {
     ['3x3 64->3 (to RGB) at 9x6', 64, 3, 3, 9, 6, true],
     ['3x3 64->64 no bias at 1x1', 64, 64, 3, 1, 1, false],
     ['1x1 64->256 at 5x3', 64, 256, 1, 5, 3, false],
+    // Widths the layer lists can produce, and past them: any multiple of 4 up to 512 and beyond.
+    ['3x3 4->4 at 3x4', 4, 4, 3, 3, 4, true],
+    ['3x3 12->8 at 4x3', 12, 8, 3, 4, 3, true],
+    ['3x3 24->20 at 3x5', 24, 20, 3, 3, 5, true],
+    ['3x3 260->12 at 3x3', 260, 12, 3, 3, 3, true],
+    ['3x3 512->8 at 2x3', 512, 8, 3, 2, 3, false],
+    // taesana's stages
+    ['3x3 256->256 at 3x2', 256, 256, 3, 3, 2, true],
+    ['3x3 256->128 at 2x3', 256, 128, 3, 2, 3, false],
+    ['3x3 128->64 at 3x3', 128, 64, 3, 3, 3, false],
   ];
   it.each(cases)('%s', async (_name, cin, cout, k, h, w, bias) => {
     const p = weights(cin, cout, k, bias);
@@ -56,8 +67,23 @@ describe('conv kernel', () => {
     const gamma = randomArray(256, seed++, 1), beta = randomArray(256, seed++, 0.5);
     const stats = await gpuGroupStats(device, x, 4, 1e-5);
     const skip = map(64, 4, 3);
-    const got = await gpuConv(device, p, x, { norm: { gamma, beta, stats }, skip });
-    expect(maxAbsDiff(got.data, add(conv(relu(groupNorm(x, gamma, beta)), p), skip).data)).toBeLessThan(1e-4);
+    const got = await gpuConv(device, p, x, { norm: { gamma, beta, groups: 4, stats }, skip });
+    expect(maxAbsDiff(got.data, add(conv(relu(groupNorm(x, gamma, beta, 4, 1e-5)), p), skip).data)).toBeLessThan(1e-4);
+  });
+
+  it('applies GroupNorm to inputs whose channel blocks are not a multiple of 4 groups x 4', async () => {
+    const p = weights(24, 8, 3, true);
+    const x = map(24, 3, 4, 2);
+    const gamma = randomArray(24, seed++, 1), beta = randomArray(24, seed++, 0.5);
+    const stats = await gpuGroupStats(device, x, 2, 1e-5);
+    const got = await gpuConv(device, p, x, { norm: { gamma, beta, groups: 2, stats } });
+    expect(maxAbsDiff(got.data, conv(relu(groupNorm(x, gamma, beta, 2, 1e-5)), p).data)).toBeLessThan(1e-4);
+  });
+
+  it('refuses, typed, a plan whose 3x3 input is wider than the zero region', () => {
+    const shape = { k: 3, cinBlocks: 128, coutBlocks: 2, upsample: false, relu: false, residual: false, normGroups: 0, precision: 'f32' as const, outputF32: true, zeroVec4s: 64 };
+    expect(() => checkConv(DEFAULT_CONV, shape, 'too wide')).toThrow(expect.objectContaining({ code: 'INTERNAL', message: expect.stringMatching(/zero region/) }));
+    expect(() => checkConv(DEFAULT_CONV, { ...shape, k: 1 }, 'a 1x1 conv reads no padding')).not.toThrow();
   });
 });
 

@@ -19,7 +19,7 @@ async function drawAndRead(preview: LinearPreview, data: Float32Array, shape: nu
   const latent = prepareLatent({ data, shape }, preview.model);
   const [W, H] = [latent.width * preview.upscale, latent.height * preview.upscale];
   const texture = device.createTexture({ size: [W, H], format: 'rgba8unorm', usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC });
-  await preview.drawToTexture(latent, texture);
+  await preview.drawToTexture(latent, () => texture);
   const stride = Math.ceil((W * 4) / 256) * 256;
   const out = device.createBuffer({ size: stride * H, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
   const encoder = device.createCommandEncoder();
@@ -36,7 +36,7 @@ describe('WGSL linear preview', () => {
     ['taesd', 1], ['taesdxl', 2], ['taesd3', 1], ['taef1', 4], ['taef2', 1], ['taef2', 8],
   ] as [ModelId, LinearUpscale][])('%s, upscale %i, matches latent2rgb within 1 level', async (id, upscale) => {
     const [height, width] = [9, 13];
-    const c = MODELS[id].latentChannels;
+    const c = MODELS[id].latent.channels;
     const data = randomArray(c * height * width, 21, 1.5);
     const gpu = await drawAndRead(new LinearPreview(device, MODELS[id], upscale), data, [c, height, width]);
     const cpu = await createLinearDecoder(MODELS[id], { upscale }).decode({ data, shape: [c, height, width] });

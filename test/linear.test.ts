@@ -34,37 +34,35 @@ const randomLatent = (channels: number, height: number, width: number, seed: num
   ({ channels, height, width, data: randomArray(channels * height * width, seed, 1.5) });
 
 describe('latent2rgb', () => {
-  it.each(MODEL_IDS.map((id) => [MODELS[id].family, id] as const))('%s (%s) matches the factors applied by hand', (family, id) => {
+  const linearIds = MODEL_IDS.filter((id) => MODELS[id].latent.rgbFactors);
+  it.each(linearIds.map((id) => [MODELS[id].latent.id, id] as const))('%s (%s) matches the factors applied by hand', (family, id) => {
     const model = MODELS[id];
     const format = formats[family]!;
-    expect(model.latentRgbFactors.length).toBe(model.latentChannels);
-    const latent = randomLatent(model.latentChannels, 5, 7, 11);
+    const factors = model.latent.rgbFactors!;
+    expect(factors.length).toBe(model.latent.channels);
+    const latent = randomLatent(model.latent.channels, 5, 7, 11);
     const image = latent2rgb(latent, model);
     expect([image.width, image.height]).toEqual([7, 5]);
     // Within 1 level: the registry and the JSON agree to float precision, rounding may not.
     expect(maxAbsDiff(image.data, byHand(latent, format))).toBeLessThanOrEqual(1);
-    expect(maxAbsDiff(model.latentRgbFactors.flat(), format.latent_rgb_factors.flat())).toBe(0);
+    expect(maxAbsDiff(factors.flat(), format.latent_rgb_factors.flat())).toBe(0);
+  });
+
+  it('refuses, typed, a family with no published factors (Sana)', () => {
+    expect(MODELS.taesana.latent.rgbFactors).toBeNull();
+    expect(() => createLinearDecoder(MODELS.taesana)).toThrow(expect.objectContaining({ code: 'BAD_OPTION', message: expect.stringMatching(/no latent-to-RGB factors/) }));
   });
 
   it('gives (factor row + bias + 1) / 2 for a one-hot pixel', () => {
     const model = MODELS.taesdxl;
     const raw = latent2rgbRaw({ channels: 4, height: 1, width: 1, data: Float32Array.of(0, 0, 1, 0) }, model);
-    const expected = model.latentRgbFactors[2]!.map((f, k) => (f + model.latentRgbBias[k]! + 1) / 2);
+    const expected = model.latent.rgbFactors![2]!.map((f, k) => (f + model.latent.rgbBias[k]! + 1) / 2);
     expect(maxAbsDiff(raw.data, expected)).toBeLessThan(1e-7);
   });
 
   it('clamps to [0, 1]', () => {
     const raw = latent2rgbRaw({ channels: 4, height: 1, width: 2, data: Float32Array.of(100, -100, 100, -100, 0, 0, 0, 0) }, MODELS.taesd);
     for (const v of raw.data) expect(v === 0 || v === 1).toBe(true);
-  });
-
-  it('times a 128x128 taef2 latent', () => {
-    const latent = randomLatent(32, 128, 128, 12);
-    latent2rgb(latent, MODELS.taef2);
-    const start = performance.now();
-    const runs = 10;
-    for (let i = 0; i < runs; i++) latent2rgb(latent, MODELS.taef2);
-    console.log(`latent2rgb 32x128x128: ${((performance.now() - start) / runs).toFixed(2)} ms`);
   });
 });
 

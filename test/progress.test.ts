@@ -227,7 +227,7 @@ describe('failures', () => {
     const dir = join(root, 'progress', 'fails');
     const r = await readRecord(dir);
     expect(r).toMatchObject({ job_id: 'fails', status: 'error', current_step: 1, total_steps: 4, progress_percent: 25, latest_image: 'step_0000.jpeg', saved_steps: [0] });
-    expect(r.error).toMatch(/expected 4 channels/);
+    expect(r.error).toMatch(/takes 4/);
     expect((await readdir(dir)).sort()).toEqual(['latest.jpeg', 'progress.json', 'step_0000.jpeg']);
     expect(() => writer.push(syntheticLatent(4, 4, 2))).toThrow(expect.objectContaining({ code: 'LATENT_CHANNELS' }));
     await expect(writer.finish()).rejects.toMatchObject({ code: 'LATENT_CHANNELS' });

@@ -535,7 +535,7 @@ describe('models/manifest.json and scripts/fetch-models.mjs', () => {
     for (const id of MODEL_IDS) {
       const m = manifest.models[id]!;
       expect(m.file).toBe(MODELS[id].weightsFile);
-      expect(m.latentChannels).toBe(MODELS[id].latentChannels);
+      expect(m.latentChannels).toBe(MODELS[id].latent.channels);
       expect(m.url).toBe(`https://github.com/madebyollin/taesd/raw/${manifest.commit}/${m.file}`);
       expect(m.gitBlobId).toMatch(/^[0-9a-f]{40}$/);
       expect(m.license).toBe('MIT');

@@ -1,7 +1,7 @@
 import { basename, extname, join, resolve } from 'node:path';
 import type { Decoder } from '../decoder.js';
 import { fail, isTaesdError } from '../errors.js';
-import { encodeImage, type ImageFormat } from '../image/index.js';
+import { encodeImage, type ImageFormat } from '../image/encode.js';
 import type { LatentSpace } from '../model/decoder.js';
 import { encodeSafetensors } from '../weights/safetensors.js';
 import { writeFileAtomic } from './files.js';

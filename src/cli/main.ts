@@ -1,22 +1,25 @@
 import { parseArgs } from 'node:util';
+import { BACKEND_KINDS } from '../backend/registry.js';
 import { createDecoder, type BackendChoice, type CreateDecoderOptions } from '../decoder.js';
 import { isTaesdError } from '../errors.js';
 import type { LatentSpace } from '../model/decoder.js';
-import { MODEL_IDS } from '../model/registry.js';
+import { MODEL_IDS, type ModelId } from '../model/registry.js';
 import { decodeFiles, outputKind, type OutputKind } from './decode.js';
 import { defaultWeights } from './files.js';
 import { progressCommand } from './progress.js';
+
+const BACKENDS = ['auto', ...BACKEND_KINDS].join('|');
 
 const USAGE = `taesd-web: previews of diffusion latents with TAESD decoders
 
 Usage:
   taesd-web decode <latent-file...> --model <id> [--weights <file|url>] [--latent-space model|vae]
-                   [--backend auto|webgpu|wasm|linear] [--precision auto|f32|f16]
+                   [--backend ${BACKENDS}] [--precision auto|f32|f16]
                    (--out <file.png|.jpg|.safetensors> | --out-dir <dir> [--format png|jpeg|safetensors]) [--quality N]
   taesd-web progress <latent-files...> --model <id> [--weights <file>] --job-id <id> [--root <dir>]
                    [--output-folder progress] [--prefix step] [--format jpeg|png] [--quality N] [--base64]
                    [--every N] [--start N] [--end N] [--total N] [--latent-space model|vae]
-                   [--backend auto|webgpu|wasm|linear]
+                   [--backend ${BACKENDS}]
   taesd-web --help
 
 Models: ${MODEL_IDS.join(', ')}. Latent files: .safetensors (tensor "latent"), ComfyUI .latent
@@ -50,13 +53,13 @@ export function intOption(name: string, value: string | undefined, min = 0): num
 
 /** Decoder options common to both commands. */
 export function decoderOptions(v: CliValues): CreateDecoderOptions {
-  const backend = oneOf<BackendChoice>('backend', v.backend, ['auto', 'webgpu', 'wasm', 'linear']) ?? 'auto';
+  const backend = oneOf<BackendChoice>('backend', v.backend, ['auto', ...BACKEND_KINDS]) ?? 'auto';
   if (v.model === undefined && v.weights === undefined) throw new UsageError('--model is required (or --weights to detect it from)');
   const precision = oneOf('precision', v.precision, ['auto', 'f32', 'f16'] as const);
   const latentSpace = oneOf<LatentSpace>('latent-space', v['latent-space'], ['model', 'vae']);
   return {
     backend,
-    ...(v.model !== undefined && { model: v.model }),
+    ...(v.model !== undefined && { model: v.model as ModelId }),
     ...((v.weights !== undefined || backend !== 'linear') && { weights: v.weights ?? defaultWeights(v.model!) }),
     ...(precision !== undefined && { precision }),
     ...(latentSpace !== undefined && { latentSpace }),

@@ -1,5 +1,5 @@
 import { createDecoder } from '../decoder.js';
-import { checkFormat } from '../image/index.js';
+import { checkFormat } from '../image/encode.js';
 import { FileSink } from '../progress/fileSink.js';
 import { runProgressJob } from '../progress/run.js';
 import { readLatentFile } from './latentFile.js';

@@ -4,7 +4,7 @@
 import { fail } from '../errors.js';
 import type { DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from '../model/decoder.js';
 import { prepareLatent, type Latent } from '../model/latent.js';
-import type { ModelSpec } from '../model/registry.js';
+import { rgbFactors, type ModelSpec } from '../model/registry.js';
 import { rawToRgba } from './rgba.js';
 
 /**
@@ -14,11 +14,13 @@ import { rawToRgba } from './rgba.js';
  */
 export function latent2rgbRaw(latent: Latent, model: ModelSpec): RawImage {
   const { channels, height, width, data } = latent;
-  if (channels !== model.latentChannels) fail('LATENT_CHANNELS', `latent has ${channels} channels; the ${model.family} preview takes ${model.latentChannels}`);
-  const [br, bg, bb] = model.latentRgbBias;
-  const fr = Float64Array.from(model.latentRgbFactors, (f) => f[0]);
-  const fg = Float64Array.from(model.latentRgbFactors, (f) => f[1]);
-  const fb = Float64Array.from(model.latentRgbFactors, (f) => f[2]);
+  const family = model.latent;
+  if (channels !== family.channels) fail('LATENT_CHANNELS', `latent has ${channels} channels; the ${family.id} preview takes ${family.channels}`);
+  const factors = rgbFactors(model);
+  const [br, bg, bb] = family.rgbBias;
+  const fr = Float64Array.from(factors, (f) => f[0]);
+  const fg = Float64Array.from(factors, (f) => f[1]);
+  const fb = Float64Array.from(factors, (f) => f[2]);
   const unit = (v: number) => Math.min(1, Math.max(0, (v + 1) / 2));
   const n = height * width;
   const out = new Float32Array(3 * n);
@@ -81,6 +83,7 @@ export interface LinearDecoder extends LatentDecoder {
 export function createLinearDecoder(model: ModelSpec, options: LinearDecoderOptions = {}): LinearDecoder {
   const { upscale = 1, latentSpace = 'model' } = options;
   if (![1, 2, 4, 8].includes(upscale)) fail('BAD_OPTION', `upscale must be 1, 2, 4 or 8, got ${String(upscale)}`);
+  rgbFactors(model);
   let destroyed = false;
   const decodeRaw = async (input: LatentInput, opts?: DecodeOptions): Promise<RawImage> => {
     if (destroyed) fail('DESTROYED', `the ${model.id} linear decoder was destroyed`);

@@ -1,7 +1,7 @@
-// The decoder as an ONNX model, built from loaded weights, so onnxruntime-web runs every variant
-// with no model files of its own. Field numbers: https://github.com/onnx/onnx/blob/main/onnx/onnx.proto
-import { POOL_EPS, POOL_GROUPS, UPSCALE } from '../model/architecture.js';
-import type { ConvWeights, DecoderWeights, PoolWeights } from '../model/weights.js';
+// The decoder as an ONNX model, built from its lowered op list (model/graph.ts), so onnxruntime
+// runs every variant with no model files of its own. Field numbers: https://github.com/onnx/onnx/blob/main/onnx/onnx.proto
+import type { DecoderGraph, Op } from '../model/graph.js';
+import type { ConvWeights } from '../model/weights.js';
 import { ProtoWriter } from './protobuf.js';
 
 /** Opset 21: the first whose GroupNormalization takes per-channel scale and bias, as `pool.1` holds them (18's are per group). */
@@ -11,7 +11,7 @@ const IR_VERSION = 10;
 
 /** Graph input: `[1, C, h, w]` float32 in TAESD space; h and w are symbolic, one session serves every size. */
 export const GRAPH_INPUT = 'latent';
-/** Graph output: `[1, 3, 8h, 8w]` float32, the raw decoder output. */
+/** Graph output: `[1, 3, upscale * h, upscale * w]` float32, the raw decoder output. */
 export const GRAPH_OUTPUT = 'image';
 
 // onnx.TensorProto.DataType
@@ -49,6 +49,7 @@ function valueInfo(name: string, dims: readonly (number | string)[]): ProtoWrite
 class GraphBuilder {
   readonly graph = new ProtoWriter();
   private count = 0;
+  private readonly constants = new Set<string>();
 
   /** Appends a node and returns its output's name, which also names the node (unique, as ONNX asks). */
   node(op: string, inputs: readonly string[], attributes: Attributes = {}, name = op, output = `${name}:${this.count++}`): string {
@@ -58,6 +59,16 @@ class GraphBuilder {
     for (const [k, v] of Object.entries(attributes)) node.message(5, attribute(k, v));
     this.graph.message(1, node);
     return output;
+  }
+
+  /** A float32 constant (a scalar, or a vector given as an array), made once per name. */
+  scalar(name: string, v: number | readonly number[]): string {
+    if (!this.constants.has(name)) {
+      const data = typeof v === 'number' ? Float32Array.of(v) : Float32Array.from(v);
+      this.initializer(name, typeof v === 'number' ? [] : [data.length], data);
+      this.constants.add(name);
+    }
+    return name;
   }
 
   /** A float32 constant, as little-endian raw bytes (what every JS host's typed arrays hold). */
@@ -76,55 +87,48 @@ class GraphBuilder {
     const r = (p.k - 1) / 2;
     return this.node('Conv', inputs, { kernel_shape: [p.k, p.k], pads: [r, r, r, r] }, p.key);
   }
+}
 
-  relu(x: string): string {
-    return this.node('Relu', [x]);
-  }
-
-  pool(x: string, p: PoolWeights, key: string): string {
-    const gamma = this.initializer(`${key}.pool.1.weight`, [p.gamma.length], p.gamma);
-    const beta = this.initializer(`${key}.pool.1.bias`, [p.beta.length], p.beta);
-    const norm = this.node('GroupNormalization', [this.conv(x, p.expand), gamma, beta], { num_groups: POOL_GROUPS, epsilon: { float: POOL_EPS } }, `${key}.pool.1`);
-    return this.conv(this.relu(norm), p.reduce);
+/** The ONNX node(s) of one op; returns the output's name. */
+function emit(b: GraphBuilder, op: Op, name: (id: number) => string): string {
+  const x = name(op.x.id);
+  switch (op.kind) {
+    case 'clamp': {
+      // x = tanh(x / 3) * 3
+      const third = b.node('Mul', [x, b.scalar('clamp.in', 1 / 3)]);
+      return b.node('Mul', [b.node('Tanh', [third]), b.scalar('clamp.out', 3)]);
+    }
+    case 'conv': return b.conv(x, op.conv);
+    case 'relu': return b.node('Relu', [x]);
+    case 'add': return b.node('Add', [x, name(op.y.id)]);
+    // asymmetric + floor: out[y] = in[floor(y / 2)], PyTorch's nearest.
+    case 'upsample': return b.node('Resize', [x, '', b.scalar('upsample.scales', [1, 1, 2, 2])], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
+    case 'groupNorm': {
+      const gamma = b.initializer(`groupnorm.${op.out.id}.weight`, [op.gamma.length], op.gamma);
+      const beta = b.initializer(`groupnorm.${op.out.id}.bias`, [op.beta.length], op.beta);
+      return b.node('GroupNormalization', [x, gamma, beta], { num_groups: op.groups, epsilon: { float: op.eps } });
+    }
   }
 }
 
 /**
- * Serialises the decoder for `weights` as an ONNX model (opset 21): Mul/Tanh for the input clamp,
- * Conv, Relu, Add, Resize (nearest x2), and for taef2 the 1x1 convs and GroupNormalization.
- * Weights become initializers, so the bytes are about the weights' float32 size (taef2: 5.4 MB);
- * building takes ~20 ms.
+ * Serialises a lowered decoder as an ONNX model (opset 21): Mul/Tanh for the input clamp, Conv,
+ * Relu, Add, Resize (nearest x2) and GroupNormalization, one node per op. Weights become
+ * initializers, so the bytes are about the weights' float32 size (taef2: 5.4 MB); building
+ * takes ~20 ms.
  */
-export function buildDecoderGraph(weights: DecoderWeights): Uint8Array {
+export function buildDecoderGraph(graph: DecoderGraph): Uint8Array {
   const b = new GraphBuilder();
-  const scalar = (name: string, v: number) => b.initializer(name, [], Float32Array.of(v));
-  const upScales = b.initializer('upsample.scales', [4], Float32Array.of(1, 1, 2, 2));
-
-  // x = tanh(x / 3) * 3
-  let x = b.node('Mul', [GRAPH_INPUT, scalar('clamp.in', 1 / 3)]);
-  x = b.node('Mul', [b.node('Tanh', [x]), scalar('clamp.out', 3)]);
-  for (const layer of weights.layers) {
-    if (layer.kind === 'conv') {
-      if (layer.upsample) {
-        // asymmetric + floor: out[y] = in[floor(y / 2)], PyTorch's nearest.
-        x = b.node('Resize', [x, '', upScales], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
-      }
-      x = b.conv(x, layer.conv);
-      if (layer.relu) x = b.relu(x);
-    } else {
-      if (layer.pool) x = b.node('Add', [x, b.pool(x, layer.pool, layer.key)]);
-      const [c0, c2, c4] = layer.convs;
-      const h = b.conv(b.relu(b.conv(b.relu(b.conv(x, c0)), c2)), c4);
-      x = b.relu(b.node('Add', [h, x]));
-    }
-  }
+  const names = new Map<number, string>([[graph.input.id, GRAPH_INPUT]]);
+  const name = (id: number) => names.get(id)!;
+  for (const op of graph.ops) names.set(op.out.id, emit(b, op, name));
   // Names the result; onnxruntime drops the Identity when it optimises the graph.
-  b.node('Identity', [x], {}, GRAPH_OUTPUT, GRAPH_OUTPUT);
+  b.node('Identity', [name(graph.output.id)], {}, GRAPH_OUTPUT, GRAPH_OUTPUT);
 
-  const channels = weights.model.latentChannels;
-  b.graph.string(2, `taesd-web ${weights.model.id} decoder`);
-  b.graph.message(11, valueInfo(GRAPH_INPUT, [1, channels, 'h', 'w']));
-  b.graph.message(12, valueInfo(GRAPH_OUTPUT, [1, 3, `${UPSCALE}h`, `${UPSCALE}w`]));
+  const { model } = graph.weights;
+  b.graph.string(2, `taesd-web ${model.id} decoder`);
+  b.graph.message(11, valueInfo(GRAPH_INPUT, [1, graph.input.channels, 'h', 'w']));
+  b.graph.message(12, valueInfo(GRAPH_OUTPUT, [1, 3, `${graph.upscale}h`, `${graph.upscale}w`]));
   return new ProtoWriter()
     .int(1, IR_VERSION)
     .string(2, 'taesd-web')

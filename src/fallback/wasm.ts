@@ -5,6 +5,7 @@ import { fail } from '../errors.js';
 import type { DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from '../model/decoder.js';
 import { prepareLatent, type Latent } from '../model/latent.js';
 import type { ModelSpec } from '../model/registry.js';
+import { lowerDecoder } from '../model/graph.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { importNodeOnly, isNode } from '../platform.js';
 import { buildDecoderGraph, GRAPH_INPUT, GRAPH_OUTPUT } from './onnxGraph.js';
@@ -113,7 +114,7 @@ export async function createWasmDecoder(weights: DecoderWeights, options: WasmDe
   const { ort, numThreads } = await loadRuntime(options);
   let session: Ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(buildDecoderGraph(weights), {
+    session = await ort.InferenceSession.create(buildDecoderGraph(lowerDecoder(weights)), {
       executionProviders: [executionProvider],
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,

@@ -1,29 +1,27 @@
-import { kernelPipeline, type Dispatch, type KernelParams } from './kernels.js';
-import { GN_GROUPS } from './program.js';
-import type { PackedConv } from './pack.js';
-
-/** vec4s of zeros at the start of every activation buffer; out-of-image taps read them. */
-export const ZERO_VEC4S = 64;
-/** Adjacent output pixels per invocation. */
-export const PIX = 8;
-export const WG_X = 8;
-export const WG_Y = 8;
+// The conv kernel seam: a variant owns its weight packing, its parameters and its dispatch size,
+// so faster kernels and a tuner add variants without touching the decoder. Every variant reads
+// and writes the shared activation layout (shaders/layout.wgsl) and binds the same six buffers.
+import { fail } from '../errors.js';
+import type { ConvWeights } from '../model/weights.js';
+import { kernelPipeline, type Dispatch, type KernelName, type KernelParams } from './kernels.js';
 
 export type Precision = 'f32' | 'f16';
 
 /** What selects a conv pipeline: shape, fused ops and storage types. */
-export interface ConvSpec {
+export interface ConvShape {
   readonly k: number;
   readonly cinBlocks: number;
   readonly coutBlocks: number;
   readonly upsample: boolean;
   readonly relu: boolean;
   readonly residual: boolean;
-  /** Apply GroupNorm (statistics from a stats buffer) + ReLU to the input as it is read. */
-  readonly normInput: boolean;
+  /** Groups of the GroupNorm (+ ReLU) applied to the input as it is read, or 0 for none. */
+  readonly normGroups: number;
   readonly precision: Precision;
   /** Write f32 whatever the precision (the decoder's RGB output). */
   readonly outputF32: boolean;
+  /** The layout's zero region, in vec4s: a 3x3 conv's padding taps read `cinBlocks` of them. */
+  readonly zeroVec4s: number;
 }
 
 /** Rows and widths of one conv dispatch; rows are absolute (0 = the image's top row). */
@@ -38,23 +36,84 @@ export interface ConvDims {
   readonly skipRow0: number;
 }
 
-/** The WGSL parameters of a conv, from which both its source and its dispatch size come. */
-export function convParams(spec: ConvSpec, packed: Pick<PackedConv, 'biasAt' | 'normAt'>): KernelParams {
-  const half = (f16: boolean) => ({ type: f16 ? 'vec4<f16>' : 'vec4<f32>' });
+export interface ConvVariant {
+  /** Names the variant in reports and caches. */
+  readonly id: string;
+  readonly kernel: KernelName;
+  /** Why this variant cannot run `shape`, or null when it can. */
+  refuses(shape: ConvShape): string | null;
+  /** The conv's weights (and GroupNorm affine) in the order the kernel reads them. */
+  pack(conv: ConvWeights, norm: { gamma: Float32Array; beta: Float32Array } | null): Float32Array;
+  params(shape: ConvShape): KernelParams;
+  workgroups(params: KernelParams, dims: ConvDims): [number, number, number];
+}
+
+/** Output channels are padded up to whole blocks (the final conv's 3 -> 4). */
+const blocksOf = (channels: number): number => Math.ceil(channels / 4);
+
+/** Where directConv's packing puts the bias and the GroupNorm affine, in vec4s. */
+function directLayout(k: number, cinBlocks: number, coutBlocks: number): { biasAt: number; normAt: number } {
+  const biasAt = coutBlocks * k * k * cinBlocks * 4;
+  return { biasAt, normAt: biasAt + coutBlocks };
+}
+
+/**
+ * Direct convolution (shaders/conv.wgsl): each invocation computes `pixels` adjacent pixels of a
+ * row times `outBlocks` output blocks. Weights: for each output block, tap and input block, four
+ * vec4 columns (column j = input channel 4cb+j into the block's 4 outputs); then one bias vec4 per
+ * output block; then, for the GroupNorm-on-input variant, gamma and beta.
+ */
+export function directConv(pixels: number, outBlocks: number, wgX = 8, wgY = 8): ConvVariant {
   return {
-    K: spec.k, CIN_BLOCKS: spec.cinBlocks, COUT_BLOCKS: spec.coutBlocks,
-    OB: spec.coutBlocks % 2 === 0 ? 2 : 1, PIX, WG_X, WG_Y,
-    UPSAMPLE: spec.upsample, RELU: spec.relu, RESIDUAL: spec.residual, NORM_INPUT: spec.normInput,
-    GROUP_BLOCKS: Math.max(1, spec.cinBlocks / GN_GROUPS), BIAS_AT: packed.biasAt, NORM_AT: packed.normAt, ZERO_VEC4S,
-    act4: half(spec.precision === 'f16'),
-    out4: half(spec.precision === 'f16' && !spec.outputF32),
+    id: `direct-${pixels}x${outBlocks}`,
+    kernel: 'conv',
+    refuses: (s) => {
+      if (s.k > 1 && s.cinBlocks > s.zeroVec4s) return `a ${s.k}x${s.k} conv over ${s.cinBlocks} channel blocks reads past the ${s.zeroVec4s}-vec4 zero region`;
+      if (s.normGroups && s.cinBlocks % s.normGroups) return `${s.cinBlocks} channel blocks do not split into ${s.normGroups} GroupNorm groups`;
+      return null;
+    },
+    pack: (conv, norm) => {
+      const { cin, cout, k } = conv;
+      const cb = blocksOf(cin), taps = k * k;
+      const { biasAt, normAt } = directLayout(k, cb, blocksOf(cout));
+      const data = new Float32Array((normAt + (norm ? 2 * cb : 0)) * 4);
+      for (let o = 0; o < cout; o++) {
+        for (let i = 0; i < cin; i++) {
+          for (let t = 0; t < taps; t++) {
+            const col = (((o >> 2) * taps + t) * cb + (i >> 2)) * 4 + (i & 3);
+            data[col * 4 + (o & 3)] = conv.weight[(o * cin + i) * taps + t]!;
+          }
+        }
+        if (conv.bias) data[biasAt * 4 + o] = conv.bias[o]!;
+      }
+      if (norm) {
+        data.set(norm.gamma, normAt * 4);
+        data.set(norm.beta, (normAt + cb) * 4);
+      }
+      return data;
+    },
+    params: (s) => {
+      const { biasAt, normAt } = directLayout(s.k, s.cinBlocks, s.coutBlocks);
+      const vec4 = (f16: boolean) => ({ type: f16 ? 'vec4<f16>' : 'vec4<f32>' });
+      return {
+        K: s.k, CIN_BLOCKS: s.cinBlocks, COUT_BLOCKS: s.coutBlocks,
+        OB: s.coutBlocks % outBlocks === 0 ? outBlocks : 1, PIX: pixels, WG_X: wgX, WG_Y: wgY,
+        UPSAMPLE: s.upsample, RELU: s.relu, RESIDUAL: s.residual, NORM_INPUT: s.normGroups > 0,
+        GROUP_BLOCKS: s.normGroups ? s.cinBlocks / s.normGroups : 1, BIAS_AT: biasAt, NORM_AT: s.normGroups ? normAt : 0,
+        ZERO_VEC4S: s.zeroVec4s,
+        act4: vec4(s.precision === 'f16'),
+        out4: vec4(s.precision === 'f16' && !s.outputF32),
+      };
+    },
+    workgroups: (p, d) => {
+      const n = (name: string) => p[name] as number;
+      return [Math.ceil(Math.ceil(d.outW / n('PIX')) / n('WG_X')), Math.ceil(d.outRows / n('WG_Y')), n('COUT_BLOCKS') / n('OB')];
+    },
   };
 }
 
-function convWorkgroups(params: KernelParams, dims: ConvDims): [number, number, number] {
-  const n = (name: string) => params[name] as number;
-  return [Math.ceil(Math.ceil(dims.outW / n('PIX')) / n('WG_X')), Math.ceil(dims.outRows / n('WG_Y')), n('COUT_BLOCKS') / n('OB')];
-}
+/** The variant used when nothing better was measured: 8 pixels x 2 output blocks (best of an A/B on lavapipe). */
+export const DEFAULT_CONV = directConv(8, 2);
 
 /** The uniform block shaders/conv.wgsl reads, as 8 i32. */
 export function convDimsData(d: ConvDims): Int32Array {
@@ -87,17 +146,23 @@ export interface ConvBindings {
   readonly dst: GPUBuffer;
 }
 
+/** Checks that `variant` runs `shape`: a plan that would compute garbage fails before any GPU work. */
+export function checkConv(variant: ConvVariant, shape: ConvShape, label: string): void {
+  const why = variant.refuses(shape);
+  if (why) fail('INTERNAL', `${label}: conv kernel ${variant.id} cannot run this shape: ${why}`);
+}
+
 /** A ready-to-encode conv dispatch; the uniform `dims` must already hold convDimsData(dims). */
-export function convDispatch(device: GPUDevice, label: string, params: KernelParams, dims: ConvDims, b: ConvBindings): Dispatch {
+export async function convDispatch(device: GPUDevice, label: string, variant: ConvVariant, params: KernelParams, dims: ConvDims, b: ConvBindings): Promise<Dispatch> {
   const l = convLayouts(device);
   const buffer = (binding: number, buf: GPUBuffer) => ({ binding, resource: { buffer: buf } });
   return {
-    pipeline: kernelPipeline(device, 'conv', params, l.pipeline),
+    pipeline: await kernelPipeline(device, variant.kernel, params, l.pipeline),
     bindGroup: device.createBindGroup({
       label,
       layout: l.group,
       entries: [{ binding: 0, resource: b.dims }, buffer(1, b.src), buffer(2, b.weights), buffer(3, b.skip ?? l.unused), buffer(4, b.stats ?? l.unused), buffer(5, b.dst)],
     }),
-    workgroups: convWorkgroups(params, dims),
+    workgroups: variant.workgroups(params, dims),
   };
 }

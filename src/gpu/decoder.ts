@@ -1,20 +1,20 @@
-import { fail, TaesdError } from '../errors.js';
-import { UPSCALE } from '../model/architecture.js';
+import { fail } from '../errors.js';
 import type { DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from '../model/decoder.js';
+import { lowerDecoder } from '../model/graph.js';
 import { prepareLatent } from '../model/latent.js';
 import type { ModelSpec } from '../model/registry.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { canvasTexture } from './canvas.js';
-import { convDimsData, convDispatch, convParams, WG_X, WG_Y, ZERO_VEC4S, type ConvDims, type Precision } from './conv.js';
-import { encodeDispatches, kernelDispatch, type Dispatch, type KernelParams } from './kernels.js';
-import { packConv, type PackedConv } from './pack.js';
-import { buildProgram, GN_EPS, GN_GROUPS, type Activation, type Program } from './program.js';
+import { checkConv, convDimsData, convDispatch, DEFAULT_CONV, type ConvDims, type ConvShape, type ConvVariant, type Precision } from './conv.js';
+import { encodeDispatches, kernelDispatch, kernelPipeline, type Dispatch, type KernelParams } from './kernels.js';
+import { buildProgram, type Activation, type ConvStep, type Program } from './program.js';
 import { scheduleDecode, type Instance } from './schedule.js';
 
 const UNIFORM_STRIDE = 256;
 /** Default cap on one buffer: bands keep a 4096x4096 decode to a few buffers of this size. */
 const DEFAULT_MAX_BUFFER_BYTES = 256 << 20;
 const WG_1D = 64;
+const WG_2D = 8;
 const GN_WG = 256;
 
 export type { Precision };
@@ -28,6 +28,8 @@ export interface WebGpuDecoderOptions {
    * `maxStorageBufferBindingSize`, whichever is less). Larger images decode in row bands below it.
    */
   readonly maxBufferBytes?: number;
+  /** Destroy `device` with the decoder (it was made for it); default false: the caller's device is left alone. */
+  readonly ownsDevice?: boolean;
 }
 
 /** Everything a decode of one latent size needs, made once and reused by later decodes of that size. */
@@ -51,17 +53,17 @@ export class WebGpuDecoder implements LatentDecoder {
   readonly backend = 'webgpu' as const;
   readonly model: ModelSpec;
   readonly precision: Precision;
-  /** How many row bands the last decode ran in (1 = unbanded). */
-  lastBandCount = 0;
   private readonly program: Program;
-  private readonly weightBuffers: GPUBuffer[];
-  private readonly packed: PackedConv[];
+  /** Packed weights per conv step and kernel variant, uploaded on first use. */
+  private readonly weightBuffers = new Map<ConvStep, Map<string, GPUBuffer>>();
   private readonly maxBytes: number;
   private readonly latentSpace: LatentSpace;
   private plans: Plan[] = [];
+  private bands = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private lost: string | null = null;
   private destroyed = false;
+  private readonly ownsDevice: boolean;
 
   constructor(
     readonly device: GPUDevice,
@@ -73,13 +75,17 @@ export class WebGpuDecoder implements LatentDecoder {
     if (f16 && !device.features.has('shader-f16')) fail('BAD_OPTION', "precision 'f16' needs a device with the shader-f16 feature");
     this.precision = f16 ? 'f16' : 'f32';
     this.latentSpace = options.latentSpace ?? 'model';
+    this.ownsDevice = options.ownsDevice ?? false;
     const cap = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
     if (!(Number.isFinite(cap) && cap >= 1 << 16)) fail('BAD_OPTION', `maxBufferBytes must be a number >= 64 KiB, got ${String(options.maxBufferBytes)}`);
     this.maxBytes = Math.min(cap, device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-    this.program = buildProgram(weights);
-    this.packed = this.program.convs.map((c) => packConv(c.conv, c.norm));
-    this.weightBuffers = this.packed.map((p, i) => this.upload(`taesd weights ${this.program.convs[i]!.conv.key}`, p.data));
+    this.program = buildProgram(lowerDecoder(weights));
     void device.lost.then((info) => { this.lost = info.message || info.reason || 'unknown reason'; });
+  }
+
+  /** How many row bands the last decode ran in (1 = unbanded; 0 before the first). */
+  get lastBandCount(): number {
+    return this.bands;
   }
 
   decode(latent: LatentInput, options?: DecodeOptions): Promise<RgbaImage> {
@@ -93,7 +99,7 @@ export class WebGpuDecoder implements LatentDecoder {
   decodeRaw(latent: LatentInput, options?: DecodeOptions): Promise<RawImage> {
     return this.run(latent, options, async (plan, encoder) => {
       const pixels = plan.width * plan.height;
-      const bytes = await this.readback(plan, encoder, plan.outputBuffer, pixels * 16, ZERO_VEC4S * 16);
+      const bytes = await this.readback(plan, encoder, plan.outputBuffer, pixels * 16, this.program.zeroVec4s * 16);
       const rgbx = new Float32Array(bytes);
       const data = new Float32Array(3 * pixels);
       for (let i = 0; i < pixels; i++) {
@@ -107,8 +113,8 @@ export class WebGpuDecoder implements LatentDecoder {
 
   /**
    * Decodes into a texture on this decoder's device with no CPU readback: an `rgba8unorm` texture
-   * with `STORAGE_BINDING` usage, of the image's size (8x the latent). Resolves, with the image
-   * size, once the GPU has finished the frame.
+   * with `STORAGE_BINDING` usage, of the image's size. Resolves, with the image size, once the GPU
+   * has finished the frame.
    */
   decodeToTexture(latent: LatentInput, texture: GPUTexture, options?: DecodeOptions): Promise<{ width: number; height: number }> {
     return this.run(latent, options, (plan, encoder) => this.draw(plan, encoder, () => texture));
@@ -124,14 +130,20 @@ export class WebGpuDecoder implements LatentDecoder {
   }
 
   private async draw(plan: Plan, encoder: GPUCommandEncoder, target: () => GPUTexture): Promise<{ width: number; height: number }> {
+    const params = { WG_X: WG_2D, WG_Y: WG_2D, ZERO_VEC4S: this.program.zeroVec4s };
+    const pipeline = await kernelPipeline(this.device, 'rgbaTexture', params);
+    // From here to the submit, nothing awaits: a canvas's current texture expires when the task ends.
     const texture = target();
     if (texture.width !== plan.width || texture.height !== plan.height || texture.format !== 'rgba8unorm') {
       fail('BAD_OPTION', `target texture is ${texture.format} ${texture.width}x${texture.height}; need rgba8unorm ${plan.width}x${plan.height}`);
     }
-    const params = { WG_X, WG_Y, ZERO_VEC4S };
-    const workgroups = [Math.ceil(plan.width / WG_X), Math.ceil(plan.height / WG_Y), 1] as const;
     // The bind group names this frame's texture, so it is the one object made per call.
-    encodeDispatches(encoder, [kernelDispatch(this.device, 'rgbaTexture', params, [plan.textureDims, { buffer: plan.outputBuffer }, texture.createView()], workgroups)], 'taesd to texture');
+    const bindGroup = this.device.createBindGroup({
+      label: 'taesd to texture',
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [plan.textureDims, { buffer: plan.outputBuffer }, texture.createView()].map((resource, binding) => ({ binding, resource })),
+    });
+    encodeDispatches(encoder, [{ pipeline, bindGroup, workgroups: [Math.ceil(plan.width / WG_2D), Math.ceil(plan.height / WG_2D), 1] }], 'taesd to texture');
     // Resolve when the frame is done, not when it is queued: a sampler loop gets backpressure.
     await this.submit(encoder, async () => {
       await this.device.queue.onSubmittedWorkDone();
@@ -146,7 +158,9 @@ export class WebGpuDecoder implements LatentDecoder {
     this.destroyed = true;
     for (const plan of this.plans) this.destroyPlan(plan);
     this.plans = [];
-    for (const b of this.weightBuffers) b.destroy();
+    for (const variants of this.weightBuffers.values()) for (const b of variants.values()) b.destroy();
+    this.weightBuffers.clear();
+    if (this.ownsDevice) this.device.destroy();
   }
 
   /** Runs decodes one at a time: they share a plan's buffers and staging buffer. */
@@ -160,7 +174,7 @@ export class WebGpuDecoder implements LatentDecoder {
       this.device.queue.writeBuffer(plan.latentBuffer, 0, prepared.data.buffer as ArrayBuffer, prepared.data.byteOffset, prepared.data.byteLength);
       const encoder = this.device.createCommandEncoder({ label: 'taesd decode' });
       encodeDispatches(encoder, plan.dispatches);
-      this.lastBandCount = plan.bandCount;
+      this.bands = plan.bandCount;
       return finish(plan, encoder);
     });
     this.queue = result.catch(() => undefined);
@@ -184,10 +198,14 @@ export class WebGpuDecoder implements LatentDecoder {
       if (await this.isLost()) fail('DEVICE_LOST', `WebGPU device lost during decode: ${this.lost}`, e);
       fail('IO', `WebGPU decode failed: ${e instanceof Error ? e.message : String(e)}`, e);
     }
-    const [o, v] = errors;
-    if (this.lost !== null) fail('DEVICE_LOST', `WebGPU device lost during decode: ${this.lost}`);
-    if (o) fail('IO', `GPU out of memory: ${o.message}`);
-    if (v) throw new TaesdError('BAD_OPTION', `WebGPU rejected the decode: ${v.message}`);
+    this.checkScopes(errors, 'the decode');
+  }
+
+  /** Turns popped error scopes into the error a caller can act on: lost device, out of memory, or our bug. */
+  private checkScopes([oom, invalid]: [GPUError | null, GPUError | null], what: string): void {
+    if (this.lost !== null) fail('DEVICE_LOST', `WebGPU device lost during ${what}: ${this.lost}`);
+    if (oom) fail('GPU_OUT_OF_MEMORY', `GPU out of memory in ${what}: ${oom.message}`);
+    if (invalid) fail('INTERNAL', `WebGPU rejected ${what}: ${invalid.message}`);
   }
 
   /** Whether the device is lost, waiting up to `waitMs` for `device.lost` to resolve. */
@@ -212,10 +230,18 @@ export class WebGpuDecoder implements LatentDecoder {
     return out;
   }
 
-  private upload(label: string, data: Float32Array): GPUBuffer {
-    const buffer = this.device.createBuffer({ label, size: Math.max(16, data.byteLength), usage: GPUBufferUsage.STORAGE, mappedAtCreation: true });
-    new Float32Array(buffer.getMappedRange()).set(data);
-    buffer.unmap();
+  /** The weights of `step` as `variant` packs them, uploaded once. */
+  private weightsFor(step: ConvStep, variant: ConvVariant): GPUBuffer {
+    let variants = this.weightBuffers.get(step);
+    if (!variants) this.weightBuffers.set(step, (variants = new Map()));
+    let buffer = variants.get(variant.id);
+    if (!buffer) {
+      const data = variant.pack(step.conv, step.norm);
+      buffer = this.device.createBuffer({ label: `taesd weights ${step.conv.key} ${variant.id}`, size: Math.max(16, data.byteLength), usage: GPUBufferUsage.STORAGE, mappedAtCreation: true });
+      new Float32Array(buffer.getMappedRange()).set(data);
+      buffer.unmap();
+      variants.set(variant.id, buffer);
+    }
     return buffer;
   }
 
@@ -229,18 +255,21 @@ export class WebGpuDecoder implements LatentDecoder {
     // A plan whose buffers could not be made is freed and never cached, so the next call retries.
     this.device.pushErrorScope('validation');
     this.device.pushErrorScope('out-of-memory');
-    let plan: Plan, oom: GPUError | null, invalid: GPUError | null;
+    let made: { plan?: Plan; buffers: GPUBuffer[] } = { buffers: [] };
+    let failure: unknown = null;
     try {
-      plan = this.makePlan(h, w);
-    } finally {
-      oom = await this.device.popErrorScope().catch(() => null);
-      invalid = await this.device.popErrorScope().catch(() => null);
+      made = await this.makePlan(h, w, made.buffers);
+    } catch (e) {
+      failure = e;
     }
-    if (oom || invalid) {
-      this.destroyPlan(plan);
-      if (this.lost !== null) fail('DEVICE_LOST', `WebGPU device lost: ${this.lost}`);
-      fail('IO', `could not allocate the GPU buffers for a ${h}x${w} latent: ${(oom ?? invalid)!.message}`);
+    const oom = await this.device.popErrorScope().catch(() => null);
+    const invalid = await this.device.popErrorScope().catch(() => null);
+    if (failure || oom || invalid || !made.plan) {
+      for (const b of made.buffers) b.destroy();
+      if (failure) throw failure;
+      this.checkScopes([oom, invalid], `allocating the GPU buffers for a ${h}x${w} latent`);
     }
+    const plan = made.plan!;
     this.plans.unshift(plan);
     // Samplers decode one size over and over; keep the last two sizes' buffers.
     for (const old of this.plans.splice(2)) this.destroyPlan(old);
@@ -252,49 +281,60 @@ export class WebGpuDecoder implements LatentDecoder {
     plan.staging?.destroy();
   }
 
-  private makePlan(h: number, w: number): Plan {
-    const H = h * UPSCALE, W = w * UPSCALE;
-    const sched = scheduleDecode(this.program, h, w, this.precision === 'f16' ? 8 : 16, this.maxBytes);
-    const { steps } = sched;
+  /** Buffers, uniforms and dispatches of a decode of an h x w latent; `buffers` collects what it made, for cleanup. */
+  private async makePlan(h: number, w: number, buffers: GPUBuffer[]): Promise<{ plan: Plan; buffers: GPUBuffer[] }> {
+    const { program } = this;
+    const u = program.graph.upscale;
+    const H = h * u, W = w * u;
+    const zero = program.zeroVec4s;
+    const sched = scheduleDecode(program, h, w, this.precision === 'f16' ? 8 : 16, this.maxBytes);
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const slotBuffers = sched.slots.map((bytes, i) => this.device.createBuffer({ label: `taesd ${h}x${w} activations ${i}`, size: Math.ceil(bytes / 16) * 16, usage }));
-    const latentBuffer = this.device.createBuffer({ label: `taesd ${h}x${w} latent`, size: this.program.latent.channelBlocks * 16 * h * w, usage });
-    const outputBuffer = this.device.createBuffer({ label: `taesd ${h}x${w} output`, size: sched.outputBytes, usage });
-    const rgbaBuffer = this.device.createBuffer({ label: `taesd ${h}x${w} rgba`, size: H * W * 4, usage });
-    const inputAct = this.device.createBuffer({ label: `taesd ${h}x${w} input`, size: sched.input.bytes, usage });
-    const bufferOf = (inst: Instance) => (inst === sched.input ? inputAct : inst.act === this.program.output ? outputBuffer : slotBuffers[inst.slot]!);
-    const row0Of = (inst: Instance) => (inst.act === this.program.output ? 0 : inst.row0);
+    const create = (label: string, size: number, use = usage) => {
+      const b = this.device.createBuffer({ label: `taesd ${h}x${w} ${label}`, size: Math.ceil(size / 16) * 16, usage: use });
+      buffers.push(b);
+      return b;
+    };
+    const slotBuffers = sched.slots.map((bytes, i) => create(`activations ${i}`, bytes));
+    const latentBuffer = create('latent', program.graph.input.channels * 4 * h * w);
+    const outputBuffer = create('output', sched.outputBytes);
+    const rgbaBuffer = create('rgba', H * W * 4);
+    const inputAct = create('input', sched.input.bytes);
+    const bufferOf = (inst: Instance) => (inst === sched.input ? inputAct : inst.act === program.output ? outputBuffer : slotBuffers[inst.slot]!);
+    const row0Of = (inst: Instance) => (inst.act === program.output ? 0 : inst.row0);
 
     // Uniform slots: the input kernel, each step, the RGBA kernel, the texture kernel.
-    const count = steps.length + 3;
+    const count = sched.steps.length + 3;
     const uniforms = new ArrayBuffer(count * UNIFORM_STRIDE);
-    const uniformBuffer = this.device.createBuffer({ label: `taesd ${h}x${w} dims`, size: uniforms.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const uniformBuffer = create('dims', uniforms.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     const dims = (i: number, values: number[]) => new Int32Array(uniforms, i * UNIFORM_STRIDE, values.length).set(values);
     const uniform = (i: number, size: number): GPUBufferBinding => ({ buffer: uniformBuffer, offset: i * UNIFORM_STRIDE, size });
     const act4 = { type: this.precision === 'f16' ? 'vec4<f16>' : 'vec4<f32>' };
-    const dispatches: Dispatch[] = [];
+    const pending: Promise<Dispatch>[] = [];
 
-    const latentParams: KernelParams = { WG: WG_1D, CHANNEL_BLOCKS: this.program.latent.channelBlocks, ZERO_VEC4S, act4 };
+    const latentBlocks = program.latent.channelBlocks;
     dims(0, [w, h, 0, 0]);
-    const latentWorkgroups = [Math.ceil((w * this.program.latent.channelBlocks) / WG_1D), h, 1] as const;
-    dispatches.push(kernelDispatch(this.device, 'latentIn', latentParams, [uniform(0, 16), { buffer: latentBuffer }, { buffer: inputAct }], latentWorkgroups));
+    pending.push(kernelDispatch(this.device, 'latentIn', { WG: WG_1D, CHANNEL_BLOCKS: latentBlocks, ZERO_VEC4S: zero, act4 },
+      [uniform(0, 16), { buffer: latentBuffer }, { buffer: inputAct }], [Math.ceil((w * latentBlocks) / WG_1D), h, 1]));
 
-    steps.forEach(({ step, rows, band }, idx) => {
+    sched.steps.forEach(({ step, rows, band }, idx) => {
       const i = idx + 1;
       const inst = (a: Activation) => sched.instance(a, band);
       const src = inst(step.src), dst = inst(step.dst);
       if (step.kind === 'stats') {
-        const params: KernelParams = { WG: GN_WG, CHANNEL_BLOCKS: step.src.channelBlocks, GROUP_BLOCKS: step.src.channelBlocks / GN_GROUPS, EPS: GN_EPS, ZERO_VEC4S, act4 };
+        const params: KernelParams = { WG: GN_WG, CHANNEL_BLOCKS: step.src.channelBlocks, GROUP_BLOCKS: step.src.channelBlocks / step.groups, EPS: step.eps, ZERO_VEC4S: zero, act4 };
         dims(i, [src.rows * src.width, 0, 0, 0]);
-        dispatches.push(kernelDispatch(this.device, 'groupNormStats', params, [uniform(i, 16), { buffer: bufferOf(src) }, { buffer: bufferOf(dst) }], [GN_GROUPS, 1, 1]));
+        pending.push(kernelDispatch(this.device, 'groupNormStats', params, [uniform(i, 16), { buffer: bufferOf(src) }, { buffer: bufferOf(dst) }], [step.groups, 1, 1]));
         return;
       }
-      const packed = this.packed[step.weights]!;
-      const params = convParams({
+      const shape: ConvShape = {
         k: step.conv.k, cinBlocks: step.src.channelBlocks, coutBlocks: step.dst.channelBlocks,
-        upsample: step.upsample, relu: step.relu, residual: step.skip !== null, normInput: step.stats !== null,
-        precision: this.precision, outputF32: step.dst === this.program.output,
-      }, packed);
+        upsample: step.upsample, relu: step.relu, residual: step.skip !== null, normGroups: step.norm?.groups ?? 0,
+        precision: this.precision, outputF32: step.dst === program.output, zeroVec4s: zero,
+      };
+      const variant = DEFAULT_CONV;
+      const label = `taesd conv ${step.conv.key}`;
+      checkConv(variant, shape, label);
+      const weights = this.weightsFor(step, variant);
       const skip = step.skip ? inst(step.skip) : null;
       const stats = step.stats ? inst(step.stats) : null;
       const d: ConvDims = {
@@ -302,22 +342,23 @@ export class WebGpuDecoder implements LatentDecoder {
         outRow0: rows.lo, outRows: rows.hi - rows.lo, dstRow0: row0Of(dst), skipRow0: skip ? row0Of(skip) : 0,
       };
       new Int32Array(uniforms, i * UNIFORM_STRIDE, 8).set(convDimsData(d));
-      dispatches.push(convDispatch(this.device, `taesd conv ${step.conv.key}`, params, d, {
-        dims: uniform(i, 32), src: bufferOf(src), weights: this.weightBuffers[step.weights]!,
+      pending.push(convDispatch(this.device, label, variant, variant.params(shape), d, {
+        dims: uniform(i, 32), src: bufferOf(src), weights,
         skip: skip ? bufferOf(skip) : undefined, stats: stats ? bufferOf(stats) : undefined, dst: bufferOf(dst),
       }));
     });
 
-    const rgbaParams: KernelParams = { WG_X, WG_Y, ZERO_VEC4S };
-    const imageWorkgroups = [Math.ceil(W / WG_X), Math.ceil(H / WG_Y), 1] as const;
+    const imageParams: KernelParams = { WG_X: WG_2D, WG_Y: WG_2D, ZERO_VEC4S: zero };
+    const imageWorkgroups = [Math.ceil(W / WG_2D), Math.ceil(H / WG_2D), 1] as const;
     dims(count - 2, [W, H, 0, 0]);
-    const rgbaDispatch = kernelDispatch(this.device, 'rgbaOut', rgbaParams, [uniform(count - 2, 16), { buffer: outputBuffer }, { buffer: rgbaBuffer }], imageWorkgroups);
+    const rgbaDispatch = kernelDispatch(this.device, 'rgbaOut', imageParams, [uniform(count - 2, 16), { buffer: outputBuffer }, { buffer: rgbaBuffer }], imageWorkgroups);
     dims(count - 1, [W, H, 0, 0]);
     this.device.queue.writeBuffer(uniformBuffer, 0, uniforms);
-    return {
-      key: `${h}x${w}`, width: W, height: H, latentBuffer, outputBuffer, rgbaBuffer, dispatches, rgbaDispatch, textureDims: uniform(count - 1, 16),
-      buffers: [...slotBuffers, latentBuffer, outputBuffer, rgbaBuffer, inputAct, uniformBuffer],
-      bandCount: sched.bandCount,
+    const plan: Plan = {
+      key: `${h}x${w}`, width: W, height: H, latentBuffer, outputBuffer, rgbaBuffer,
+      dispatches: await Promise.all(pending), rgbaDispatch: await rgbaDispatch, textureDims: uniform(count - 1, 16),
+      buffers, bandCount: sched.bandCount,
     };
+    return { plan, buffers };
   }
 }

@@ -1,3 +1,4 @@
+import { fail } from '../errors.js';
 import * as shaders from './shaders.generated.js';
 
 /** Values injected into a kernel as WGSL `const`s (numbers, booleans) or `alias`es (type names). */
@@ -5,13 +6,14 @@ export type KernelParams = Readonly<Record<string, number | boolean | { readonly
 
 export type KernelName = 'conv' | 'groupNormStats' | 'latentIn' | 'latentRgb' | 'rgbaOut' | 'rgbaTexture';
 
+/** Each kernel's source; those touching activations get the shared layout functions first. */
 const SOURCES: Record<KernelName, string> = {
-  conv: shaders.convWgsl,
-  groupNormStats: shaders.groupNormStatsWgsl,
-  latentIn: shaders.latentInWgsl,
+  conv: shaders.layoutWgsl + shaders.convWgsl,
+  groupNormStats: shaders.layoutWgsl + shaders.groupNormStatsWgsl,
+  latentIn: shaders.layoutWgsl + shaders.latentInWgsl,
   latentRgb: shaders.latentRgbWgsl,
-  rgbaOut: shaders.rgbaOutWgsl,
-  rgbaTexture: shaders.rgbaTextureWgsl,
+  rgbaOut: shaders.layoutWgsl + shaders.rgbaOutWgsl,
+  rgbaTexture: shaders.layoutWgsl + shaders.rgbaTextureWgsl,
 };
 
 /** The generated prelude: `enable f16;` when any alias uses f16, then one line per parameter. */
@@ -27,15 +29,18 @@ export function wgslPrelude(params: KernelParams): string {
   return `${f16 ? 'enable f16;\n' : ''}${lines.join('\n')}\n`;
 }
 
-function kernelSource(name: KernelName, params: KernelParams): string {
+export function kernelSource(name: KernelName, params: KernelParams): string {
   return `${wgslPrelude(params)}\n${SOURCES[name]}`;
 }
 
 // Pipelines by device, then by kernel + parameters: a lost or destroyed device takes its own along.
-const cache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+const cache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
 
-/** A compute pipeline for `name` specialised by `params`, built once per device. */
-export function kernelPipeline(device: GPUDevice, name: KernelName, params: KernelParams, layout?: GPUPipelineLayout): GPUComputePipeline {
+/**
+ * A compute pipeline for `name` specialised by `params`, compiled once per device without
+ * blocking (createComputePipelineAsync). A kernel WebGPU refuses is a bug: INTERNAL, with its message.
+ */
+export function kernelPipeline(device: GPUDevice, name: KernelName, params: KernelParams, layout?: GPUPipelineLayout): Promise<GPUComputePipeline> {
   let pipelines = cache.get(device);
   if (!pipelines) cache.set(device, (pipelines = new Map()));
   const key = JSON.stringify([name, params, layout?.label ?? 'auto']);
@@ -43,7 +48,12 @@ export function kernelPipeline(device: GPUDevice, name: KernelName, params: Kern
   if (!pipeline) {
     const label = `taesd ${name} ${JSON.stringify(params)}`;
     const module = device.createShaderModule({ label, code: kernelSource(name, params) });
-    pipeline = device.createComputePipeline({ label, layout: layout ?? 'auto', compute: { module, entryPoint: 'main' } });
+    pipeline = device.createComputePipelineAsync({ label, layout: layout ?? 'auto', compute: { module, entryPoint: 'main' } }).catch(async (e: unknown) => {
+      pipelines.delete(key);
+      const info = await module.getCompilationInfo().catch(() => null);
+      const errors = info?.messages.filter((m) => m.type === 'error').map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ');
+      return fail('INTERNAL', `WebGPU refused kernel ${label}: ${errors || (e instanceof Error ? e.message : String(e))}`, e);
+    });
     pipelines.set(key, pipeline);
   }
   return pipeline;
@@ -56,8 +66,8 @@ export interface Dispatch {
 }
 
 /** A dispatch of a kernel with an automatic layout; `resources[i]` is bound at binding i. */
-export function kernelDispatch(device: GPUDevice, name: KernelName, params: KernelParams, resources: readonly GPUBindingResource[], workgroups: readonly [number, number, number]): Dispatch {
-  const pipeline = kernelPipeline(device, name, params);
+export async function kernelDispatch(device: GPUDevice, name: KernelName, params: KernelParams, resources: readonly GPUBindingResource[], workgroups: readonly [number, number, number]): Promise<Dispatch> {
+  const pipeline = await kernelPipeline(device, name, params);
   const entries = resources.map((resource, binding) => ({ binding, resource }));
   return { pipeline, bindGroup: device.createBindGroup({ label: `taesd ${name}`, layout: pipeline.getBindGroupLayout(0), entries }), workgroups };
 }

@@ -1,8 +1,14 @@
-import { POOL_EPS, POOL_GROUPS } from '../model/architecture.js';
-import type { ConvWeights, DecoderWeights } from '../model/weights.js';
-import { blocks } from './pack.js';
+// The decoder graph fused into GPU steps: a nearest upsample is read through by the conv after
+// it, GroupNorm + ReLU are applied by the conv that reads them, and ReLU and residual adds run in
+// the conv's epilogue. What cannot be fused that way is a bug in the graph, reported as INTERNAL.
+import { fail } from '../errors.js';
+import type { DecoderGraph, Op, Value } from '../model/graph.js';
+import type { ConvWeights } from '../model/weights.js';
 
-/** An activation of the decoder: `channelBlocks` vec4s per pixel at 2^level x the latent size. */
+/** Channels are stored in blocks of 4 (one vec4); 3 output channels take one block. */
+export const blocks = (channels: number): number => Math.ceil(channels / 4);
+
+/** A feature map on the GPU: `channelBlocks` vec4s per pixel at 2^level x the latent size (0 blocks: GroupNorm statistics). */
 export interface Activation {
   readonly id: number;
   readonly channelBlocks: number;
@@ -12,66 +18,121 @@ export interface Activation {
 export interface ConvStep {
   readonly kind: 'conv';
   readonly conv: ConvWeights;
-  /** Index into the decoder's packed-weights list. */
-  readonly weights: number;
   readonly src: Activation;
   readonly dst: Activation;
+  /** Added before the ReLU (a block's residual, taef2's pool branch). */
   readonly skip: Activation | null;
-  /** The GroupNorm statistics to apply to the input (taef2's pool branch), or null. */
+  /** GroupNorm (statistics from `stats`, affine from `norm`) + ReLU applied to the input as it is read. */
   readonly stats: Activation | null;
+  readonly norm: { readonly gamma: Float32Array; readonly beta: Float32Array; readonly groups: number } | null;
   readonly upsample: boolean;
   readonly relu: boolean;
 }
 
+/** Per-group mean and 1/sqrt(var + eps) of `src`, over the whole image. */
 export interface StatsStep {
   readonly kind: 'stats';
   readonly src: Activation;
   readonly dst: Activation;
+  readonly groups: number;
+  readonly eps: number;
 }
 
 export type Step = ConvStep | StatsStep;
 
-/** A decoder as GPU steps: `latent` is filled by the input kernel, `output` holds RGB(+0) at level 3. */
+/** A decoder as GPU steps: `latent` is filled by the input kernel, `output` holds RGB(+0). */
 export interface Program {
+  readonly graph: DecoderGraph;
   readonly latent: Activation;
   readonly steps: readonly Step[];
   readonly output: Activation;
-  /** Every conv's weights, in the order ConvStep.weights indexes them. */
-  readonly convs: readonly { conv: ConvWeights; norm?: { gamma: Float32Array; beta: Float32Array } }[];
+  /**
+   * vec4s of zeros at the start of every activation buffer, as many as the widest 3x3 conv input
+   * has channel blocks: out-of-image taps read them instead of branching.
+   */
+  readonly zeroVec4s: number;
 }
 
-export const GN_EPS = POOL_EPS;
-export const GN_GROUPS = POOL_GROUPS;
+const inputsOf = (op: Op): Value[] => (op.kind === 'add' ? [op.x, op.y] : [op.x]);
 
-export function buildProgram(weights: DecoderWeights): Program {
-  let next = 0;
-  const act = (channels: number, level: number): Activation => ({ id: next++, channelBlocks: blocks(channels), level });
-  const steps: Step[] = [];
-  const convs: Program['convs'][number][] = [];
-  const conv = (c: ConvWeights, src: Activation, o: { relu?: boolean; upsample?: boolean; skip?: Activation; stats?: Activation; norm?: { gamma: Float32Array; beta: Float32Array } } = {}) => {
-    const dst = act(c.cout, src.level + (o.upsample ? 1 : 0));
-    convs.push(o.norm ? { conv: c, norm: o.norm } : { conv: c });
-    steps.push({ kind: 'conv', conv: c, weights: convs.length - 1, src, dst, skip: o.skip ?? null, stats: o.stats ?? null, upsample: !!o.upsample, relu: !!o.relu });
-    return dst;
-  };
-  const latent = act(weights.model.latentChannels, 0);
-  let x = latent;
-  for (const layer of weights.layers) {
-    if (layer.kind === 'conv') {
-      x = conv(layer.conv, x, { relu: layer.relu, upsample: layer.upsample });
-      continue;
-    }
-    if (layer.pool) {
-      const expanded = conv(layer.pool.expand, x);
-      const stats: Activation = { id: next++, channelBlocks: 0, level: x.level };
-      steps.push({ kind: 'stats', src: expanded, dst: stats });
-      x = conv(layer.pool.reduce, expanded, { skip: x, stats, norm: { gamma: layer.pool.gamma, beta: layer.pool.beta } });
-    }
-    const t = conv(layer.convs[0], x, { relu: true });
-    const u = conv(layer.convs[1], t, { relu: true });
-    x = conv(layer.convs[2], u, { relu: true, skip: x });
+export function buildProgram(graph: DecoderGraph): Program {
+  const producer = new Map<number, Op>();
+  const consumers = new Map<number, Op[]>();
+  for (const op of graph.ops) {
+    producer.set(op.out.id, op);
+    for (const v of inputsOf(op)) consumers.set(v.id, [...(consumers.get(v.id) ?? []), op]);
   }
-  return { latent, steps, output: x, convs };
+  const onlyConsumer = (v: Value): Op | undefined => {
+    const c = consumers.get(v.id);
+    return c?.length === 1 ? c[0] : undefined;
+  };
+  const acts = new Map<number, Activation>();
+  let next = 0;
+  const define = (v: Value, channelBlocks = blocks(v.channels)): Activation => {
+    const a = { id: next++, channelBlocks, level: v.level };
+    acts.set(v.id, a);
+    return a;
+  };
+  const actOf = (v: Value, by: string): Activation => acts.get(v.id) ?? fail('INTERNAL', `GPU program: ${by} reads value ${v.id}, which no fused step holds`);
+
+  const steps: Step[] = [];
+  const absorbed = new Set<Op>();
+  let latent: Activation | null = null;
+  for (const op of graph.ops) {
+    if (absorbed.has(op)) continue;
+    switch (op.kind) {
+      case 'clamp':
+        // The input kernel applies the clamp as it converts the latent.
+        if (op.x !== graph.input || latent) fail('INTERNAL', 'GPU program: the clamp must be the first op, on the latent');
+        latent = define(op.out);
+        break;
+      case 'upsample':
+        break; // read through by the conv that consumes it
+      case 'groupNorm': {
+        const stats = define(op.out, 0);
+        steps.push({ kind: 'stats', src: actOf(op.x, 'GroupNorm'), dst: stats, groups: op.groups, eps: op.eps });
+        break;
+      }
+      case 'relu':
+        // A ReLU after a conv is absorbed by that conv; one after a GroupNorm is applied by the conv reading it.
+        if (producer.get(op.x.id)?.kind !== 'groupNorm') fail('INTERNAL', `GPU program: no conv to fuse the ReLU of value ${op.x.id} into`);
+        break;
+      case 'add':
+        fail('INTERNAL', `GPU program: no conv to fuse the add of values ${op.x.id} and ${op.y.id} into`);
+      case 'conv': {
+        let src = op.x, upsample = false;
+        let norm: ConvStep['norm'] = null, stats: Activation | null = null;
+        const before = producer.get(src.id);
+        const gn = before?.kind === 'relu' ? producer.get(before.x.id) : undefined;
+        if (before?.kind === 'upsample') {
+          upsample = true;
+          src = before.x;
+        } else if (gn?.kind === 'groupNorm') {
+          norm = { gamma: gn.gamma, beta: gn.beta, groups: gn.groups };
+          stats = actOf(gn.out, 'a GroupNorm input');
+          src = gn.x;
+        }
+        let out = op.out, skip: Activation | null = null, relu = false;
+        let after = onlyConsumer(out);
+        if (after?.kind === 'add') {
+          skip = actOf(after.x === out ? after.y : after.x, `conv ${op.conv.key}'s residual`);
+          absorbed.add(after);
+          out = after.out;
+          after = onlyConsumer(out);
+        }
+        if (after?.kind === 'relu') {
+          relu = true;
+          absorbed.add(after);
+          out = after.out;
+        }
+        steps.push({ kind: 'conv', conv: op.conv, src: actOf(src, `conv ${op.conv.key}`), dst: define(out), skip, stats, norm, upsample, relu });
+        break;
+      }
+    }
+  }
+  if (!latent) fail('INTERNAL', 'GPU program: the graph has no input clamp');
+  const widest3x3 = steps.reduce((m, s) => (s.kind === 'conv' && s.conv.k > 1 ? Math.max(m, s.src.channelBlocks) : m), 1);
+  return { graph, latent, steps, output: actOf(graph.output, 'the output'), zeroVec4s: widest3x3 };
 }
 
 /** Half-open row range [lo, hi) in absolute rows of an activation's level. */
@@ -107,7 +168,7 @@ export function bandRows(program: Program, latentH: number, r0: number, r1: numb
   return need;
 }
 
-/** Output row bands [r0, r1) of at most `bandHeight` rows (a multiple of 8) covering `height`. */
+/** Output row bands [r0, r1) of at most `bandHeight` rows covering `height`. */
 export function bands(height: number, bandHeight: number): [number, number][] {
   const out: [number, number][] = [];
   for (let r = 0; r < height; r += bandHeight) out.push([r, Math.min(height, r + bandHeight)]);

@@ -1,6 +1,4 @@
 import { fail } from '../errors.js';
-import { UPSCALE } from '../model/architecture.js';
-import { ZERO_VEC4S } from './conv.js';
 import { bandRows, bands, type Activation, type Program, type Rows, type Step } from './program.js';
 
 /** One activation as held in one buffer: absolute rows [row0, row0 + rows) of its level. */
@@ -30,8 +28,9 @@ export interface Schedule {
 }
 
 /** Bytes of the final RGB(+0) f32 output of an h x w latent. */
-export function outputBytes(h: number, w: number): number {
-  return (ZERO_VEC4S + h * w * UPSCALE * UPSCALE) * 16;
+export function outputBytes(program: Program, h: number, w: number): number {
+  const u = program.graph.upscale;
+  return (program.zeroVec4s + h * w * u * u) * 16;
 }
 
 /**
@@ -39,14 +38,17 @@ export function outputBytes(h: number, w: number): number {
  * output-row bands that do (level-0 steps run once, whole). Pure: makes no GPU objects.
  */
 export function scheduleDecode(program: Program, h: number, w: number, vec4Bytes: number, maxBytes: number): Schedule {
-  const H = h * UPSCALE;
-  if (outputBytes(h, w) > maxBytes) {
-    fail('LATENT_SHAPE', `latent ${h}x${w} is too large for this device: its ${w * UPSCALE}x${H} float output needs ${outputBytes(h, w)} bytes, over the ${maxBytes}-byte buffer limit`);
+  const u = program.graph.upscale;
+  const H = h * u;
+  const output = outputBytes(program, h, w);
+  if (output > maxBytes) {
+    fail('LATENT_SHAPE', `latent ${h}x${w} is too large for this device: its ${w * u}x${H} float output needs ${output} bytes, over the ${maxBytes}-byte buffer limit`);
   }
   for (let n = 1; ; n++) {
-    const bandHeight = n === 1 ? H : Math.ceil(H / n / UPSCALE) * UPSCALE;
-    if (n > 1 && (bandHeight <= UPSCALE || n > H)) {
-      fail('LATENT_SHAPE', `latent ${h}x${w} is too large for this device: a ${w * UPSCALE}-pixel-wide image needs buffers over ${maxBytes} bytes`);
+    // Bands start on latent rows, so every level's rows split evenly.
+    const bandHeight = n === 1 ? H : Math.ceil(H / n / u) * u;
+    if (n > 1 && (bandHeight <= u || n > H)) {
+      fail('LATENT_SHAPE', `latent ${h}x${w} is too large for this device: a ${w * u}-pixel-wide image needs buffers over ${maxBytes} bytes`);
     }
     const schedule = bandSchedule(program, h, w, bandHeight, vec4Bytes);
     if (Math.max(...schedule.all.map((i) => i.bytes)) <= maxBytes) return assignSlots(program, schedule);
@@ -55,6 +57,7 @@ export function scheduleDecode(program: Program, h: number, w: number, vec4Bytes
 
 function bandSchedule(program: Program, h: number, w: number, bandHeight: number, vec4Bytes: number) {
   const steps: { step: Step; rows: Rows; band: number }[] = [];
+  const maxGroups = Math.max(1, ...program.steps.map((s) => (s.kind === 'stats' ? s.groups : 0)));
   const instances = new Map<string, Instance>();
   const key = (a: Activation, band: number) => (a.level === 0 ? `0:${a.id}` : `${band}:${a.id}`);
   const use = (a: Activation, band: number, index: number, rows?: Rows) => {
@@ -62,11 +65,12 @@ function bandSchedule(program: Program, h: number, w: number, bandHeight: number
     if (inst) { inst.last = index; return; }
     const r = rows ?? { lo: 0, hi: h << a.level };
     const width = w << a.level;
-    const bytes = a.channelBlocks === 0 ? 32 : (ZERO_VEC4S + (r.hi - r.lo) * width * a.channelBlocks) * vec4Bytes;
+    // GroupNorm statistics: a (mean, inv_std) f32 pair per group.
+    const bytes = a.channelBlocks === 0 ? 8 * maxGroups : (program.zeroVec4s + (r.hi - r.lo) * width * a.channelBlocks) * vec4Bytes;
     instances.set(key(a, band), { act: a, row0: r.lo, rows: r.hi - r.lo, width, bytes, first: index, last: index, slot: -1 });
   };
   for (const step of program.steps) if (step.dst.level === 0) steps.push({ step, rows: { lo: 0, hi: h }, band: -1 });
-  const bandList = bands(h * UPSCALE, bandHeight);
+  const bandList = bands(h * program.graph.upscale, bandHeight);
   bandList.forEach(([r0, r1], band) => {
     const need = bandRows(program, h, r0, r1);
     for (const step of program.steps) if (step.dst.level > 0) steps.push({ step, rows: need.get(step.dst.id)!, band });
@@ -101,7 +105,7 @@ function assignSlots(program: Program, s: ReturnType<typeof bandSchedule>): Sche
     instance: (a, band) => s.instances.get(s.key(a, band))!,
     input,
     slots: slots.map((x) => x.bytes),
-    outputBytes: outputBytes(s.h, s.w),
+    outputBytes: outputBytes(program, s.h, s.w),
     bandCount: s.bandCount,
   };
 }

@@ -28,6 +28,7 @@ export interface RawImage {
   readonly data: Float32Array;
 }
 
+/** The backends (src/backend/registry.ts makes each one). */
 export type BackendKind = 'webgpu' | 'wasm' | 'linear';
 
 export interface DecodeOptions {

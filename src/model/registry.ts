@@ -1,183 +1,50 @@
 import { fail } from '../errors.js';
+import { F32_DECODER, FLUX2_POOL, TAESD_DECODER, decoderLayers, type Architecture, type Layer, type PoolSpec } from './architecture.js';
+import { FAMILIES, type LatentFamily, type Rgb } from './families.js';
 
-export type ModelId = 'taesd' | 'taesdxl' | 'taesd3' | 'taef1' | 'taef2';
+export type ModelId = 'taesd' | 'taesdxl' | 'taesd3' | 'taef1' | 'taef2' | 'taesana';
 
-/** What taesd-web knows about one TAESD decoder variant and its model family's latent space. */
+/** One upstream TAESD decoder: the latent space it reads and the architecture it has. */
 export interface ModelSpec {
   readonly id: ModelId;
   readonly label: string;
-  /** ComfyUI's latent-format name. */
-  readonly family: string;
-  /** Channels the decoder takes (FLUX.2: 32, after unpacking). */
-  readonly latentChannels: number;
-  /** Channels of the sampler's packed latent at half resolution (FLUX.2: 128), else null. */
-  readonly packedChannels: number | null;
-  /** Blocks 3-5 carry the GroupNorm branch (`N.pool.*`): FLUX.2 only. */
-  readonly pooledBlocks: boolean;
-  /** VAE space -> TAESD space: `(x - shiftFactor) * scaleFactor`. */
-  readonly scaleFactor: number;
-  readonly shiftFactor: number;
-  /** Linear preview: `rgb = clamp((latent . factors + bias + 1) / 2, 0, 1)`; one row per latent channel. */
-  readonly latentRgbFactors: readonly (readonly [number, number, number])[];
-  readonly latentRgbBias: readonly [number, number, number];
+  readonly latent: LatentFamily;
+  readonly architecture: Architecture;
+  /** The GroupNorm branch in the first stage's blocks (`N.pool.*`): FLUX.2 only. */
+  readonly pool: PoolSpec | null;
   /** Upstream decoder file name (see models/manifest.json). */
   readonly weightsFile: string;
 }
 
-// Numbers from ComfyUI comfy/latent_formats.py (Comfy-Org/ComfyUI@a125cd84 for SD15/SDXL/SD3/Flux,
-// ComfyUI v0.7.0 for Flux2, identical rows in InvokeAI's step_callback.py); scale 1 / shift 0 = identity.
+const model = (id: ModelId, label: string, latent: LatentFamily, architecture = TAESD_DECODER, pool: PoolSpec | null = null): ModelSpec =>
+  ({ id, label, latent, architecture, pool, weightsFile: `${id}_decoder.pth` });
+
 export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
-  taesd: {
-    id: 'taesd',
-    label: 'Stable Diffusion 1.x/2.x',
-    family: 'SD15',
-    latentChannels: 4,
-    packedChannels: null,
-    pooledBlocks: false,
-    scaleFactor: 0.18215,
-    shiftFactor: 0,
-    latentRgbFactors: [
-      [0.3512, 0.2297, 0.3227],
-      [0.325, 0.4974, 0.235],
-      [-0.2829, 0.1762, 0.2721],
-      [-0.212, -0.2616, -0.7177],
-    ],
-    latentRgbBias: [0, 0, 0],
-    weightsFile: 'taesd_decoder.pth',
-  },
-  taesdxl: {
-    id: 'taesdxl',
-    label: 'SDXL',
-    family: 'SDXL',
-    latentChannels: 4,
-    packedChannels: null,
-    pooledBlocks: false,
-    scaleFactor: 0.13025,
-    shiftFactor: 0,
-    latentRgbFactors: [
-      [0.3651, 0.4232, 0.4341],
-      [-0.2533, -0.0042, 0.1068],
-      [0.1076, 0.1111, -0.0362],
-      [-0.3165, -0.2492, -0.2188],
-    ],
-    latentRgbBias: [0.1084, -0.0175, -0.0011],
-    weightsFile: 'taesdxl_decoder.pth',
-  },
-  taesd3: {
-    id: 'taesd3',
-    label: 'Stable Diffusion 3',
-    family: 'SD3',
-    latentChannels: 16,
-    packedChannels: null,
-    pooledBlocks: false,
-    scaleFactor: 1.5305,
-    shiftFactor: 0.0609,
-    latentRgbFactors: [
-      [-0.0922, -0.0175, 0.0749],
-      [0.0311, 0.0633, 0.0954],
-      [0.1994, 0.0927, 0.0458],
-      [0.0856, 0.0339, 0.0902],
-      [0.0587, 0.0272, -0.0496],
-      [-0.0006, 0.1104, 0.0309],
-      [0.0978, 0.0306, 0.0427],
-      [-0.0042, 0.1038, 0.1358],
-      [-0.0194, 0.002, 0.0669],
-      [-0.0488, 0.013, -0.0268],
-      [0.0922, 0.0988, 0.0951],
-      [-0.0278, 0.0524, -0.0542],
-      [0.0332, 0.0456, 0.0895],
-      [-0.0069, -0.003, -0.081],
-      [-0.0596, -0.0465, -0.0293],
-      [-0.1448, -0.1463, -0.1189],
-    ],
-    latentRgbBias: [0.2394, 0.2135, 0.1925],
-    weightsFile: 'taesd3_decoder.pth',
-  },
-  taef1: {
-    id: 'taef1',
-    label: 'FLUX.1',
-    family: 'Flux',
-    latentChannels: 16,
-    packedChannels: null,
-    pooledBlocks: false,
-    scaleFactor: 0.3611,
-    shiftFactor: 0.1159,
-    latentRgbFactors: [
-      [-0.0346, 0.0244, 0.0681],
-      [0.0034, 0.021, 0.0687],
-      [0.0275, -0.0668, -0.0433],
-      [-0.0174, 0.016, 0.0617],
-      [0.0859, 0.0721, 0.0329],
-      [0.0004, 0.0383, 0.0115],
-      [0.0405, 0.0861, 0.0915],
-      [-0.0236, -0.0185, -0.0259],
-      [-0.0245, 0.025, 0.118],
-      [0.1008, 0.0755, -0.0421],
-      [-0.0515, 0.0201, 0.0011],
-      [0.0428, -0.0012, -0.0036],
-      [0.0817, 0.0765, 0.0749],
-      [-0.1264, -0.0522, -0.1103],
-      [-0.028, -0.0881, -0.0499],
-      [-0.1262, -0.0982, -0.0778],
-    ],
-    latentRgbBias: [-0.0329, -0.0718, -0.0851],
-    weightsFile: 'taef1_decoder.pth',
-  },
-  taef2: {
-    id: 'taef2',
-    label: 'FLUX.2',
-    family: 'Flux2',
-    latentChannels: 32,
-    packedChannels: 128,
-    pooledBlocks: true,
-    scaleFactor: 1,
-    shiftFactor: 0,
-    latentRgbFactors: [
-      [0.0058, 0.0113, 0.0073],
-      [0.0495, 0.0443, 0.0836],
-      [-0.0099, 0.0096, 0.0644],
-      [0.2144, 0.3009, 0.3652],
-      [0.0166, -0.0039, -0.0054],
-      [0.0157, 0.0103, -0.016],
-      [-0.0398, 0.0902, -0.0235],
-      [-0.0052, 0.0095, 0.0109],
-      [-0.3527, -0.2712, -0.1666],
-      [-0.0301, -0.0356, -0.018],
-      [-0.0107, 0.0078, 0.0013],
-      [0.0746, 0.009, -0.0941],
-      [0.0156, 0.0169, 0.007],
-      [-0.0034, -0.004, -0.0114],
-      [0.0032, 0.0181, 0.008],
-      [-0.0939, -0.0008, 0.0186],
-      [0.0018, 0.0043, 0.0104],
-      [0.0284, 0.0056, -0.0127],
-      [-0.0024, -0.0022, -0.003],
-      [0.1207, -0.0026, 0.0065],
-      [0.0128, 0.0101, 0.0142],
-      [0.0137, -0.0072, -0.0007],
-      [0.0095, 0.0092, -0.0059],
-      [0.0, -0.0077, -0.0049],
-      [-0.0465, -0.0204, -0.0312],
-      [0.0095, 0.0012, -0.0066],
-      [0.029, -0.0034, 0.0025],
-      [0.022, 0.0169, -0.0048],
-      [-0.0332, -0.0457, -0.0468],
-      [-0.0085, 0.0389, 0.0609],
-      [-0.0076, 0.0003, -0.0043],
-      [-0.0111, -0.046, -0.0614],
-    ],
-    latentRgbBias: [-0.0329, -0.0718, -0.0851],
-    weightsFile: 'taef2_decoder.pth',
-  },
+  taesd: model('taesd', 'Stable Diffusion 1.x/2.x', FAMILIES.SD15),
+  taesdxl: model('taesdxl', 'SDXL', FAMILIES.SDXL),
+  taesd3: model('taesd3', 'Stable Diffusion 3', FAMILIES.SD3),
+  taef1: model('taef1', 'FLUX.1', FAMILIES.Flux),
+  taef2: model('taef2', 'FLUX.2', FAMILIES.Flux2, TAESD_DECODER, FLUX2_POOL),
+  taesana: model('taesana', 'Sana', FAMILIES.Sana, F32_DECODER),
 };
 
 export const MODEL_IDS = Object.keys(MODELS) as ModelId[];
 
-export function isModelId(id: string): id is ModelId {
-  return Object.hasOwn(MODELS, id);
+export function isModelId(id: unknown): id is ModelId {
+  return typeof id === 'string' && Object.hasOwn(MODELS, id);
 }
 
 export function getModel(id: string): ModelSpec {
-  if (!isModelId(id)) fail('MODEL_UNKNOWN', `unknown model "${id}": expected one of ${MODEL_IDS.join(', ')}`);
+  if (!isModelId(id)) fail('MODEL_UNKNOWN', `unknown model ${JSON.stringify(String(id)).slice(0, 80)}: expected one of ${MODEL_IDS.join(', ')}`);
   return MODELS[id];
+}
+
+/** The family's latent-to-RGB factors; BAD_OPTION for a family that has none published (Sana). */
+export function rgbFactors(model: ModelSpec): readonly Rgb[] {
+  return model.latent.rgbFactors ?? fail('BAD_OPTION', `no linear preview for ${model.id}: no latent-to-RGB factors are published for the ${model.latent.id} latent space; use the webgpu or wasm backend`);
+}
+
+/** The model's upstream layer list. */
+export function modelLayers(model: ModelSpec): Layer[] {
+  return decoderLayers(model.architecture, model.latent.channels, model.pool);
 }

@@ -1,7 +1,7 @@
 import { fail } from '../errors.js';
-import type { StateDict, Tensor } from '../weights/tensor.js';
-import { decoderLayers, POOL_WIDTH, WIDTH, type Layer } from './architecture.js';
-import { getModel, MODELS, MODEL_IDS, type ModelId, type ModelSpec } from './registry.js';
+import type { DType, StateDict, Tensor } from '../weights/tensor.js';
+import type { Layer, PoolSpec } from './architecture.js';
+import { MODELS, MODEL_IDS, getModel, modelLayers, type ModelId, type ModelSpec } from './registry.js';
 
 export interface ConvWeights {
   readonly key: string;
@@ -16,17 +16,20 @@ export interface ConvWeights {
 
 /** taef2's `x += conv1x1(relu(groupnorm(conv1x1(x))))` branch. */
 export interface PoolWeights {
+  readonly spec: PoolSpec;
   readonly expand: ConvWeights;
   readonly gamma: Float32Array;
   readonly beta: Float32Array;
   readonly reduce: ConvWeights;
 }
 
+/** A layer of the upstream list with its tensors. */
 export type LayerWeights =
-  | { readonly kind: 'conv'; readonly conv: ConvWeights; readonly relu: boolean; readonly upsample: boolean }
+  | { readonly kind: 'clamp' | 'relu' | 'upsample'; readonly key: string }
+  | { readonly kind: 'conv'; readonly key: string; readonly conv: ConvWeights }
   | { readonly kind: 'block'; readonly key: string; readonly convs: readonly [ConvWeights, ConvWeights, ConvWeights]; readonly pool: PoolWeights | null };
 
-/** A validated decoder: the model it is for and every layer's tensors, in order. */
+/** A validated decoder: the model it is for and every layer's tensors, in upstream order. */
 export interface DecoderWeights {
   readonly model: ModelSpec;
   /** How `model` was chosen, for messages and the decoder's `modelReason` field. */
@@ -43,6 +46,9 @@ export interface ResolveOptions {
   readonly sourceName?: string;
 }
 
+/** Element types decoder weights may be stored in; integers and booleans are no decoder's. */
+const FLOAT_DTYPES: readonly DType[] = ['F32', 'F16', 'BF16', 'F64'];
+
 /**
  * Maps other layouts onto upstream keys: diffusers' AutoencoderTiny `decoder.layers.N.*` is
  * upstream `(N+1).*` (diffusers applies the tanh clamp in forward(), not as layer 0).
@@ -57,12 +63,22 @@ export function upstreamKeys(dict: StateDict): StateDict {
   return out;
 }
 
+/** What identifies a model in its weights: the first conv's shape and whether the first block has a pool branch. */
+function signature(model: ModelSpec): { first: readonly number[]; poolKey: string; pooled: boolean } {
+  const layers = modelLayers(model);
+  const conv = layers.find((l) => l.kind === 'conv') as Extract<Layer, { kind: 'conv' }>;
+  const block = layers.find((l) => l.kind === 'block')!;
+  return { first: [conv.cout, conv.cin, conv.k, conv.k], poolKey: `${block.key}.pool.0.weight`, pooled: model.pool !== null };
+}
+
 /** Models whose layer shapes match the weights (SD/SDXL and SD3/FLUX.1 share shapes). */
 export function matchingModels(dict: StateDict): ModelSpec[] {
   const first = dict.get('1.weight');
-  if (!first || first.shape.length !== 4) return [];
-  const pooled = dict.has('3.pool.0.weight');
-  return MODEL_IDS.map((id) => MODELS[id]).filter((m) => m.latentChannels === first.shape[1] && m.pooledBlocks === pooled);
+  if (!first) return [];
+  return MODEL_IDS.map((id) => MODELS[id]).filter((m) => {
+    const s = signature(m);
+    return s.first.length === first.shape.length && s.first.every((d, i) => d === first.shape[i]) && s.pooled === dict.has(s.poolKey);
+  });
 }
 
 function describe(models: readonly ModelSpec[]): string {
@@ -72,18 +88,21 @@ function describe(models: readonly ModelSpec[]): string {
 function chooseModel(dict: StateDict, options: ResolveOptions): { model: ModelSpec; reason: string; guessed?: boolean } {
   const candidates = matchingModels(dict);
   const first = dict.get('1.weight');
-  const found = first ? `1.weight [${first.shape.join(',')}]${dict.has('3.pool.0.weight') ? ' with pool branch' : ''}` : 'no 1.weight';
+  const pooled = [...dict.keys()].some((k) => /^\d+\.pool\.0\.weight$/.test(k));
+  const found = first ? `1.weight [${first.shape.join(',')}]${pooled ? ' with pool branch' : ''}` : 'no 1.weight';
+  const source = options.sourceName ? ` ${options.sourceName}` : '';
   if (options.model !== undefined) {
     const model = getModel(options.model);
     if (!candidates.includes(model)) {
-      const expected = `1.weight [${WIDTH},${model.latentChannels},3,3]${model.pooledBlocks ? ' with pool branch (3.pool.*)' : ' without pool branch'}`;
-      fail('MODEL_MISMATCH', `weights${options.sourceName ? ` ${options.sourceName}` : ''} do not fit model ${model.id}: expected ${expected}, found ${found} (matches ${describe(candidates)})`);
+      const s = signature(model);
+      const expected = `1.weight [${s.first.join(',')}]${s.pooled ? ` with pool branch (${s.poolKey})` : ' without pool branch'}`;
+      fail('MODEL_MISMATCH', `weights${source} do not fit model ${model.id}: expected ${expected}, found ${found} (matches ${describe(candidates)})`);
     }
     return { model, reason: 'given' };
   }
   if (candidates.length === 0) {
-    if (!first) fail('WEIGHTS_MISSING_TENSOR', `weights${options.sourceName ? ` ${options.sourceName}` : ''} have no decoder tensor 1.weight: not a TAESD decoder`);
-    fail('MODEL_MISMATCH', `weights${options.sourceName ? ` ${options.sourceName}` : ''} match no TAESD decoder: found ${found}`);
+    if (!first) fail('WEIGHTS_MISSING_TENSOR', `weights${source} have no decoder tensor 1.weight: not a TAESD decoder`);
+    fail('MODEL_MISMATCH', `weights${source} match no TAESD decoder: found ${found}`);
   }
   if (candidates.length === 1) return { model: candidates[0]!, reason: `detected from ${found}` };
   const name = (options.sourceName ?? '').toLowerCase().split(/[\\/]/).pop() ?? '';
@@ -103,6 +122,7 @@ function tensor(dict: StateDict, key: string, shape: readonly number[]): Float32
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     fail('WEIGHTS_SHAPE', `tensor ${key} has shape [${t.shape.join(',')}], expected [${shape.join(',')}]`);
   }
+  if (!FLOAT_DTYPES.includes(t.dtype)) fail('WEIGHTS_CORRUPT', `tensor ${key} is stored as ${t.dtype}; decoder weights are floats (${FLOAT_DTYPES.join(', ')})`);
   for (let i = 0; i < t.data.length; i++) {
     if (!Number.isFinite(t.data[i])) fail('WEIGHTS_CORRUPT', `tensor ${key} holds a non-finite value at element ${i}`);
   }
@@ -117,28 +137,35 @@ function conv(dict: StateDict, key: string, cin: number, cout: number, k: number
   };
 }
 
+function pool(dict: StateDict, key: string, channels: number, spec: PoolSpec): PoolWeights {
+  return {
+    spec,
+    expand: conv(dict, `${key}.pool.0`, channels, spec.width, 1, false),
+    gamma: tensor(dict, `${key}.pool.1.weight`, [spec.width]),
+    beta: tensor(dict, `${key}.pool.1.bias`, [spec.width]),
+    reduce: conv(dict, `${key}.pool.3`, spec.width, channels, 1, false),
+  };
+}
+
 function layerWeights(dict: StateDict, layer: Layer): LayerWeights {
-  if (layer.kind === 'conv') {
-    return { kind: 'conv', conv: conv(dict, layer.key, layer.cin, layer.cout, 3, layer.bias), relu: layer.relu, upsample: layer.upsample };
+  switch (layer.kind) {
+    case 'conv':
+      return { kind: 'conv', key: layer.key, conv: conv(dict, layer.key, layer.cin, layer.cout, layer.k, layer.bias) };
+    case 'block': {
+      const c = layer.channels;
+      const convs = [0, 2, 4].map((i) => conv(dict, `${layer.key}.conv.${i}`, c, c, 3, true)) as [ConvWeights, ConvWeights, ConvWeights];
+      return { kind: 'block', key: layer.key, convs, pool: layer.pool ? pool(dict, layer.key, c, layer.pool) : null };
+    }
+    default:
+      return { kind: layer.kind, key: layer.key };
   }
-  const k = layer.key;
-  const convs = [0, 2, 4].map((i) => conv(dict, `${k}.conv.${i}`, WIDTH, WIDTH, 3, true)) as [ConvWeights, ConvWeights, ConvWeights];
-  const pool = layer.pool
-    ? {
-        expand: conv(dict, `${k}.pool.0`, WIDTH, POOL_WIDTH, 1, false),
-        gamma: tensor(dict, `${k}.pool.1.weight`, [POOL_WIDTH]),
-        beta: tensor(dict, `${k}.pool.1.bias`, [POOL_WIDTH]),
-        reduce: conv(dict, `${k}.pool.3`, POOL_WIDTH, WIDTH, 1, false),
-      }
-    : null;
-  return { kind: 'block', key: k, convs, pool };
 }
 
 /** Checks a state dict against the decoder architecture and returns its tensors in layer order. */
 export function resolveDecoderWeights(dict: StateDict, options: ResolveOptions = {}): DecoderWeights {
   const upstream = upstreamKeys(dict);
   const { model, reason, guessed = false } = chooseModel(upstream, options);
-  return { model, modelReason: reason, modelGuessed: guessed, layers: decoderLayers(model).map((l) => layerWeights(upstream, l)) };
+  return { model, modelReason: reason, modelGuessed: guessed, layers: modelLayers(model).map((l) => layerWeights(upstream, l)) };
 }
 
 export type { ModelId };

@@ -1,7 +1,9 @@
-// Runs single kernels on a real WebGPU device (Dawn on lavapipe in Node), for kernel tests.
-import { convDimsData, convDispatch, convParams, ZERO_VEC4S, type ConvSpec } from '../../src/gpu/conv.js';
-import { encodeDispatches, kernelDispatch } from '../../src/gpu/kernels.js';
-import { blocks, packConv } from '../../src/gpu/pack.js';
+// Runs single kernels on a real WebGPU device (Dawn on lavapipe in Node), for kernel tests. Every
+// run sits in validation and out-of-memory error scopes, so a kernel WebGPU refuses fails the test
+// with WebGPU's message instead of returning garbage.
+import { checkConv, convDimsData, convDispatch, DEFAULT_CONV, type ConvShape, type ConvVariant } from '../../src/gpu/conv.js';
+import { encodeDispatches, kernelDispatch, type Dispatch } from '../../src/gpu/kernels.js';
+import { blocks } from '../../src/gpu/program.js';
 import type { ConvWeights } from '../../src/model/weights.js';
 import type { Map3 } from './reference.js';
 
@@ -11,6 +13,23 @@ export function buffer(device: GPUDevice, data: ArrayBufferView, usage = STORAGE
   const b = device.createBuffer({ size: Math.max(256, Math.ceil(data.byteLength / 16) * 16), usage: usage | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(b, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
   return b;
+}
+
+/** Runs `work` inside validation and out-of-memory error scopes; throws what WebGPU reported. */
+export async function scoped<T>(device: GPUDevice, work: () => Promise<T>): Promise<T> {
+  device.pushErrorScope('validation');
+  device.pushErrorScope('out-of-memory');
+  let result: T, failure: unknown = null;
+  try {
+    result = await work();
+  } catch (e) {
+    failure = e;
+  }
+  const oom = await device.popErrorScope();
+  const invalid = await device.popErrorScope();
+  if (failure) throw failure;
+  if (oom || invalid) throw new Error(`WebGPU: ${(oom ?? invalid)!.message}`);
+  return result!;
 }
 
 export async function read(device: GPUDevice, src: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
@@ -24,18 +43,25 @@ export async function read(device: GPUDevice, src: GPUBuffer, bytes: number, off
   return out;
 }
 
-/** [c,h,w] -> NHWC4 behind the zero region (channels padded to a multiple of 4). */
-export function toNhwc4(x: Map3): Float32Array {
+async function dispatch(device: GPUDevice, d: Dispatch): Promise<void> {
+  const encoder = device.createCommandEncoder();
+  encodeDispatches(encoder, [d]);
+  device.queue.submit([encoder.finish()]);
+  await device.queue.onSubmittedWorkDone();
+}
+
+/** [c,h,w] -> the shared activation layout (channels padded to whole blocks) behind `zero` zero vec4s. */
+export function toLayout(x: Map3, zero: number): Float32Array {
   const cb = blocks(x.c);
-  const out = new Float32Array((ZERO_VEC4S + x.h * x.w * cb) * 4);
-  for (let c = 0; c < x.c; c++) for (let p = 0; p < x.h * x.w; p++) out[ZERO_VEC4S * 4 + p * cb * 4 + c] = x.data[c * x.h * x.w + p]!;
+  const out = new Float32Array((zero + x.h * x.w * cb) * 4);
+  for (let c = 0; c < x.c; c++) for (let p = 0; p < x.h * x.w; p++) out[zero * 4 + p * cb * 4 + c] = x.data[c * x.h * x.w + p]!;
   return out;
 }
 
-export function fromNhwc4(data: Float32Array, c: number, h: number, w: number): Map3 {
+export function fromLayout(data: Float32Array, c: number, h: number, w: number, zero: number): Map3 {
   const cb = blocks(c);
   const out = new Float32Array(c * h * w);
-  for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) out[ch * h * w + p] = data[ZERO_VEC4S * 4 + p * cb * 4 + ch]!;
+  for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) out[ch * h * w + p] = data[zero * 4 + p * cb * 4 + ch]!;
   return { c, h, w, data: out };
 }
 
@@ -43,40 +69,44 @@ export interface ConvRun {
   upsample?: boolean;
   relu?: boolean;
   skip?: Map3;
-  norm?: { gamma: Float32Array; beta: Float32Array; stats: Float32Array };
+  norm?: { gamma: Float32Array; beta: Float32Array; groups: number; stats: Float32Array };
+  variant?: ConvVariant;
 }
 
-/** One conv dispatch on the GPU (f32), whole image. */
+/** One conv dispatch on the GPU (f32), whole image, through the kernel seam. */
 export async function gpuConv(device: GPUDevice, conv: ConvWeights, x: Map3, o: ConvRun = {}): Promise<Map3> {
+  const variant = o.variant ?? DEFAULT_CONV;
   const H = o.upsample ? 2 * x.h : x.h, W = o.upsample ? 2 * x.w : x.w;
-  const packed = packConv(conv, o.norm);
-  const spec: ConvSpec = {
+  const zero = Math.max(1, blocks(conv.cin));
+  const shape: ConvShape = {
     k: conv.k, cinBlocks: blocks(conv.cin), coutBlocks: blocks(conv.cout), upsample: !!o.upsample, relu: !!o.relu,
-    residual: !!o.skip, normInput: !!o.norm, precision: 'f32', outputF32: true,
+    residual: !!o.skip, normGroups: o.norm?.groups ?? 0, precision: 'f32', outputF32: true, zeroVec4s: zero,
   };
+  checkConv(variant, shape, 'test conv');
   const dims = { inW: x.w, inRow0: 0, outW: W, outH: H, outRow0: 0, outRows: H, dstRow0: 0, skipRow0: 0 };
-  const dstBytes = (ZERO_VEC4S + H * W * spec.coutBlocks) * 16;
-  const dst = device.createBuffer({ size: dstBytes, usage: STORAGE() });
-  const d = convDispatch(device, 'test conv', convParams(spec, packed), dims, {
-    dims: { buffer: buffer(device, convDimsData(dims), GPUBufferUsage.UNIFORM) },
-    src: buffer(device, toNhwc4(x)), weights: buffer(device, packed.data), dst,
-    skip: o.skip ? buffer(device, toNhwc4(o.skip)) : undefined,
-    stats: o.norm ? buffer(device, o.norm.stats) : undefined,
+  const dstBytes = (zero + H * W * shape.coutBlocks) * 16;
+  return scoped(device, async () => {
+    const dst = device.createBuffer({ size: dstBytes, usage: STORAGE() });
+    const d = await convDispatch(device, 'test conv', variant, variant.params(shape), dims, {
+      dims: { buffer: buffer(device, convDimsData(dims), GPUBufferUsage.UNIFORM) },
+      src: buffer(device, toLayout(x, zero)), weights: buffer(device, variant.pack(conv, o.norm ?? null)), dst,
+      skip: o.skip ? buffer(device, toLayout(o.skip, zero)) : undefined,
+      stats: o.norm ? buffer(device, o.norm.stats) : undefined,
+    });
+    await dispatch(device, d);
+    return fromLayout(new Float32Array(await read(device, dst, dstBytes)), conv.cout, H, W, zero);
   });
-  const encoder = device.createCommandEncoder();
-  encodeDispatches(encoder, [d]);
-  device.queue.submit([encoder.finish()]);
-  return fromNhwc4(new Float32Array(await read(device, dst, dstBytes)), conv.cout, H, W);
 }
 
 /** GroupNorm statistics kernel: (mean, 1/sqrt(var+eps)) per group of a [c,h,w] map. */
 export async function gpuGroupStats(device: GPUDevice, x: Map3, groups: number, eps: number): Promise<Float32Array> {
-  const stats = device.createBuffer({ size: 256, usage: STORAGE() });
+  const zero = 1;
   const cb = blocks(x.c);
-  const d = kernelDispatch(device, 'groupNormStats', { WG: 256, CHANNEL_BLOCKS: cb, GROUP_BLOCKS: cb / groups, EPS: eps, ZERO_VEC4S, act4: { type: 'vec4<f32>' } },
-    [{ buffer: buffer(device, Uint32Array.of(x.h * x.w, 0, 0, 0), GPUBufferUsage.UNIFORM) }, { buffer: buffer(device, toNhwc4(x)) }, { buffer: stats }], [groups, 1, 1]);
-  const encoder = device.createCommandEncoder();
-  encodeDispatches(encoder, [d]);
-  device.queue.submit([encoder.finish()]);
-  return new Float32Array(await read(device, stats, groups * 8));
+  return scoped(device, async () => {
+    const stats = device.createBuffer({ size: Math.max(256, groups * 8), usage: STORAGE() });
+    const d = await kernelDispatch(device, 'groupNormStats', { WG: 256, CHANNEL_BLOCKS: cb, GROUP_BLOCKS: cb / groups, EPS: eps, ZERO_VEC4S: zero, act4: { type: 'vec4<f32>' } },
+      [{ buffer: buffer(device, Uint32Array.of(x.h * x.w, 0, 0, 0), GPUBufferUsage.UNIFORM) }, { buffer: buffer(device, toLayout(x, zero)) }, { buffer: stats }], [groups, 1, 1]);
+    await dispatch(device, d);
+    return new Float32Array(await read(device, stats, groups * 8));
+  });
 }

@@ -1,6 +1,5 @@
 // Seeded random tensors: weights with the published shapes of any variant, and latents.
-import { decoderLayers, POOL_WIDTH, WIDTH } from '../../src/model/architecture.js';
-import type { ModelSpec } from '../../src/model/registry.js';
+import { modelLayers, type ModelSpec } from '../../src/model/registry.js';
 import type { StateDict, Tensor } from '../../src/weights/tensor.js';
 
 /** mulberry32 + Box-Muller: small, seeded, good enough for test data. */
@@ -34,16 +33,17 @@ export function randomStateDict(model: ModelSpec, seed = 1): StateDict {
     put(`${key}.weight`, [cout, cin, k, k], gain * Math.sqrt(2 / (cin * k * k)));
     if (bias) put(`${key}.bias`, [cout], 0.1);
   };
-  for (const layer of decoderLayers(model)) {
-    if (layer.kind === 'conv') conv(layer.key, layer.cin, layer.cout, 3, layer.bias);
-    else {
-      for (const i of [0, 2, 4]) conv(`${layer.key}.conv.${i}`, WIDTH, WIDTH, 3, true, i === 4 ? 0.5 : 1);
-      if (layer.pool) {
-        conv(`${layer.key}.pool.0`, WIDTH, POOL_WIDTH, 1, false);
-        put(`${layer.key}.pool.1.weight`, [POOL_WIDTH], 0.5);
-        put(`${layer.key}.pool.1.bias`, [POOL_WIDTH], 0.1);
-        conv(`${layer.key}.pool.3`, POOL_WIDTH, WIDTH, 1, false, 0.5);
-      }
+  for (const layer of modelLayers(model)) {
+    if (layer.kind === 'conv') conv(layer.key, layer.cin, layer.cout, layer.k, layer.bias);
+    if (layer.kind !== 'block') continue;
+    const c = layer.channels;
+    for (const i of [0, 2, 4]) conv(`${layer.key}.conv.${i}`, c, c, 3, true, i === 4 ? 0.5 : 1);
+    if (layer.pool) {
+      const p = layer.pool.width;
+      conv(`${layer.key}.pool.0`, c, p, 1, false);
+      put(`${layer.key}.pool.1.weight`, [p], 0.5);
+      put(`${layer.key}.pool.1.bias`, [p], 0.1);
+      conv(`${layer.key}.pool.3`, p, c, 1, false, 0.5);
     }
   }
   return dict;

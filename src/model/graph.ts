@@ -1,0 +1,109 @@
+// The decoder lowered to primitive ops with explicit shapes: the one description that the WGSL
+// program (gpu/program.ts), the ONNX graph (fallback/onnxGraph.ts), the CPU reference (tests),
+// the FLOP count and the band schedules all read.
+import { fail } from '../errors.js';
+import type { ConvWeights, DecoderWeights, PoolWeights } from './weights.js';
+
+/** A feature map of `channels` at `2^level` times the latent's size. */
+export interface Value {
+  readonly id: number;
+  readonly channels: number;
+  readonly level: number;
+}
+
+export type Op =
+  /** `out = tanh(x / 3) * 3`, TAESD's input clamp. */
+  | { readonly kind: 'clamp'; readonly x: Value; readonly out: Value }
+  /** Zero-padded convolution, stride 1. */
+  | { readonly kind: 'conv'; readonly x: Value; readonly out: Value; readonly conv: ConvWeights }
+  | { readonly kind: 'relu'; readonly x: Value; readonly out: Value }
+  | { readonly kind: 'add'; readonly x: Value; readonly y: Value; readonly out: Value }
+  /** Nearest-neighbour x2. */
+  | { readonly kind: 'upsample'; readonly x: Value; readonly out: Value }
+  /** GroupNorm with statistics over the whole map (so over the whole image: never banded). */
+  | { readonly kind: 'groupNorm'; readonly x: Value; readonly out: Value; readonly groups: number; readonly eps: number; readonly gamma: Float32Array; readonly beta: Float32Array };
+
+export interface LowerOptions {
+  /**
+   * Replace the last `skipUpsamples` nearest upsamples by the identity (SD.Next's `taesd_layers`):
+   * the image comes out 2^k times smaller for a fraction of the work. 0 (default) up to the
+   * decoder's upsample count.
+   */
+  readonly skipUpsamples?: number;
+}
+
+export interface DecoderGraph {
+  readonly weights: DecoderWeights;
+  /** The latent in TAESD space, `[C, h, w]`. */
+  readonly input: Value;
+  /** The raw RGB output, `[3, h * upscale, w * upscale]`. */
+  readonly output: Value;
+  readonly ops: readonly Op[];
+  /** Output pixels per latent pixel along each axis. */
+  readonly upscale: number;
+  readonly skipUpsamples: number;
+}
+
+/** Nearest upsamples in a decoder: the most `skipUpsamples` can take. */
+export function upsampleCount(weights: DecoderWeights): number {
+  return weights.layers.filter((l) => l.kind === 'upsample').length;
+}
+
+/** Lowers a validated decoder to its op list. */
+export function lowerDecoder(weights: DecoderWeights, options: LowerOptions = {}): DecoderGraph {
+  const total = upsampleCount(weights);
+  const skip = options.skipUpsamples ?? 0;
+  if (!Number.isInteger(skip) || skip < 0 || skip > total) fail('BAD_OPTION', `skipUpsamples must be an integer 0..${total} for ${weights.model.id}, got ${String(skip)}`);
+  const ops: Op[] = [];
+  let next = 0;
+  const value = (channels: number, level: number): Value => ({ id: next++, channels, level });
+  const unary = (kind: 'clamp' | 'relu', x: Value) => { const out = value(x.channels, x.level); ops.push({ kind, x, out }); return out; };
+  const conv = (x: Value, c: ConvWeights) => {
+    if (c.cin !== x.channels) fail('INTERNAL', `conv ${c.key} takes ${c.cin} channels but its input has ${x.channels}`);
+    const out = value(c.cout, x.level);
+    ops.push({ kind: 'conv', x, out, conv: c });
+    return out;
+  };
+  const add = (x: Value, y: Value) => { const out = value(x.channels, x.level); ops.push({ kind: 'add', x, y, out }); return out; };
+  const pool = (x: Value, p: PoolWeights) => {
+    const expanded = conv(x, p.expand);
+    const normed = value(expanded.channels, x.level);
+    ops.push({ kind: 'groupNorm', x: expanded, out: normed, groups: p.spec.groups, eps: p.spec.eps, gamma: p.gamma, beta: p.beta });
+    return conv(unary('relu', normed), p.reduce);
+  };
+
+  const input = value(weights.model.latent.channels, 0);
+  let x = input;
+  let upsamples = 0;
+  for (const layer of weights.layers) {
+    switch (layer.kind) {
+      case 'clamp': case 'relu': x = unary(layer.kind, x); break;
+      case 'conv': x = conv(x, layer.conv); break;
+      case 'upsample':
+        if (upsamples++ < total - skip) {
+          const out = value(x.channels, x.level + 1);
+          ops.push({ kind: 'upsample', x, out });
+          x = out;
+        }
+        break;
+      case 'block': {
+        if (layer.pool) x = add(x, pool(x, layer.pool));
+        const [c0, c2, c4] = layer.convs;
+        x = unary('relu', add(conv(unary('relu', conv(unary('relu', conv(x, c0)), c2)), c4), x));
+        break;
+      }
+    }
+  }
+  return { weights, input, output: x, ops, upscale: 2 ** x.level, skipUpsamples: skip };
+}
+
+/** Multiply-adds x 2 of one decode of an h x w latent (for GFLOP/s reports). */
+export function graphFlops(graph: DecoderGraph, h: number, w: number): number {
+  let flops = 0;
+  for (const op of graph.ops) {
+    if (op.kind !== 'conv') continue;
+    const { cin, cout, k } = op.conv;
+    flops += 2 * k * k * cin * cout * (h << op.out.level) * (w << op.out.level);
+  }
+  return flops;
+}
