@@ -10,7 +10,7 @@ const { adapter, device } = await requestGpuDevice();
 const cin = 64, cout = 64;
 const conv = { key: 'bench', cin, cout, k: 3, weight: new Float32Array(cout * cin * 9).fill(0.01), bias: new Float32Array(cout) };
 const ZERO_VEC4S = 16;
-const dims = { inW: size, inRow0: 0, outW: size, outH: size, outRow0: 0, outRows: size, dstRow0: 0, skipRow0: 0 };
+const dims = { inW: size, inRow0: 0, outW: size, outH: size, outRow0: 0, outRows: size, dstRow0: 0, skipRow0: 0, inRows: size, dstRows: size, skipRows: size, batch: 1 };
 const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
 const bytes = (ZERO_VEC4S + size * size * 16) * 16;
 const mk = (n: number, u = usage) => device.createBuffer({ size: n, usage: u });

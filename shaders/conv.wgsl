@@ -4,7 +4,8 @@
 // one row, so every weight mat4x4 it loads is used PIX times and every input vec4 OB times.
 // Out-of-image taps (zero padding) read the zero region instead of branching, so the inner loop
 // over input blocks is branch-free. Rows are addressed absolutely (row 0 = the image's top) and
-// each buffer says which absolute row it starts at, so a decode can run in row bands.
+// each buffer says which absolute row it starts at and how many rows it holds per batch item, so
+// a decode can run in row bands and a batch in one dispatch (gid.y runs over items x rows).
 //
 // Options (injected consts): K (1|3), UPSAMPLE (read the input through a nearest 2x upsample),
 // NORM_INPUT (GroupNorm + ReLU applied to the input as it is read: taef2's pool branch),
@@ -22,6 +23,10 @@ struct Dims {
   out_row0: i32,   // absolute row of the first computed row
   dst_row0: i32,   // absolute row of the output buffer's first row
   skip_row0: i32,  // absolute row of the skip buffer's first row
+  in_rows: u32,    // rows per batch item held by each buffer
+  dst_rows: u32,
+  skip_rows: u32,
+  batch: u32,
 }
 
 @group(0) @binding(0) var<uniform> dims: Dims;
@@ -34,8 +39,9 @@ struct Dims {
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let x0 = gid.x * PIX;
-  if (x0 >= dims.out_w || gid.y >= dims.out_rows) { return; }
-  let y = i32(gid.y) + dims.out_row0;
+  if (x0 >= dims.out_w || gid.y >= dims.out_rows * dims.batch) { return; }
+  let item = gid.y / dims.out_rows;
+  let y = i32(gid.y % dims.out_rows) + dims.out_row0;
   let ob0 = gid.z * OB;
 
   var acc: array<array<vec4<f32>, PIX>, OB>;
@@ -54,14 +60,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         let ux = i32(x0 + p) + kx - K / 2;
         let ok = row_ok && ux >= 0 && ux < i32(dims.out_w);
         let sx = select(ux, ux >> 1u, UPSAMPLE);
-        at[p] = select(0u, act_at(u32(sy), u32(sx), dims.in_w, CIN_BLOCKS), ok);
+        at[p] = select(0u, act_at(item_row(item, u32(sy), dims.in_rows), u32(sx), dims.in_w, CIN_BLOCKS), ok);
       }
       let tap = u32(ky * K + kx);
       for (var cb = 0u; cb < CIN_BLOCKS; cb++) {
         var v: array<vec4<f32>, PIX>;
         for (var p = 0u; p < PIX; p++) { v[p] = vec4<f32>(src[at[p] + cb]); }
         if (NORM_INPUT) {
-          let s = stats[cb / GROUP_BLOCKS];
+          let s = stats[item * (CIN_BLOCKS / GROUP_BLOCKS) + cb / GROUP_BLOCKS];
           let scale = params[NORM_AT + cb] * s.y;
           let shift = params[NORM_AT + CIN_BLOCKS + cb] - s.x * scale;
           // Padding taps (at 0) stay zero: the reference pads after the norm.
@@ -82,10 +88,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var o = 0u; o < OB; o++) {
       var r = acc[o][p];
       if (RESIDUAL) {
-        r += vec4<f32>(skip[act_at(u32(y - dims.skip_row0), x, dims.out_w, COUT_BLOCKS) + ob0 + o]);
+        r += vec4<f32>(skip[act_at(item_row(item, u32(y - dims.skip_row0), dims.skip_rows), x, dims.out_w, COUT_BLOCKS) + ob0 + o]);
       }
       if (RELU) { r = max(r, vec4<f32>(0.0)); }
-      dst[act_at(u32(y - dims.dst_row0), x, dims.out_w, COUT_BLOCKS) + ob0 + o] = out4(r);
+      dst[act_at(item_row(item, u32(y - dims.dst_row0), dims.dst_rows), x, dims.out_w, COUT_BLOCKS) + ob0 + o] = out4(r);
     }
   }
 }

@@ -1,7 +1,7 @@
-// GroupNorm statistics for taef2's pool branch: one workgroup per group computes the mean and
-// 1/sqrt(var + EPS) over all pixels of its GROUP_BLOCKS channel blocks, in two passes (mean,
-// then squared deviations) so large images keep f32 precision. Input in the shared layout with
-// CHANNEL_BLOCKS blocks per pixel; stats[g] = (mean, inv_std).
+// GroupNorm statistics for taef2's pool branch: one workgroup per group and batch item computes
+// the mean and 1/sqrt(var + EPS) over all pixels of its GROUP_BLOCKS channel blocks, in two
+// passes (mean, then squared deviations) so large images keep f32 precision. Input in the shared
+// layout with CHANNEL_BLOCKS blocks per pixel, items' pixels stacked; stats[item * groups + g].
 
 struct Dims { pixels: u32, _a: u32, _b: u32, _c: u32 }
 
@@ -27,18 +27,19 @@ fn reduce(lid: u32, value: f32) -> f32 {
 fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
   let lid = lid3.x;
   let g = wg.x;
+  let first = wg.y * dims.pixels;
   let n = dims.pixels * GROUP_BLOCKS;
   var sum = 0.0;
   for (var i = lid; i < n; i += WG) {
-    let v = vec4<f32>(src[act_pixel(i / GROUP_BLOCKS, CHANNEL_BLOCKS) + g * GROUP_BLOCKS + i % GROUP_BLOCKS]);
+    let v = vec4<f32>(src[act_pixel(first + i / GROUP_BLOCKS, CHANNEL_BLOCKS) + g * GROUP_BLOCKS + i % GROUP_BLOCKS]);
     sum += v.x + v.y + v.z + v.w;
   }
   let mean = reduce(lid, sum) / f32(n * 4u);
   var sq = 0.0;
   for (var i = lid; i < n; i += WG) {
-    let d = vec4<f32>(src[act_pixel(i / GROUP_BLOCKS, CHANNEL_BLOCKS) + g * GROUP_BLOCKS + i % GROUP_BLOCKS]) - mean;
+    let d = vec4<f32>(src[act_pixel(first + i / GROUP_BLOCKS, CHANNEL_BLOCKS) + g * GROUP_BLOCKS + i % GROUP_BLOCKS]) - mean;
     sq += dot(d, d);
   }
   let variance = reduce(lid, sq) / f32(n * 4u);
-  if (lid == 0u) { stats[g] = vec2<f32>(mean, inverseSqrt(variance + EPS)); }
+  if (lid == 0u) { stats[wg.y * (CHANNEL_BLOCKS / GROUP_BLOCKS) + g] = vec2<f32>(mean, inverseSqrt(variance + EPS)); }
 }

@@ -8,3 +8,8 @@ fn act_pixel(pixel: u32, channel_blocks: u32) -> u32 {
 fn act_at(row: u32, x: u32, width: u32, channel_blocks: u32) -> u32 {
   return act_pixel(row * width + x, channel_blocks);
 }
+
+// A batch stacks its items' rows: the buffer row of item `item`'s row `row`, `rows` rows per item.
+fn item_row(item: u32, row: u32, rows: u32) -> u32 {
+  return item * rows + row;
+}

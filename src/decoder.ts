@@ -5,8 +5,8 @@ import { CanvasPresenter, type AnyCanvas, type Drawn } from './backend/present.j
 import { Recovering, type BackendChange, type RecoveryPolicy } from './backend/recovery.js';
 import { BACKENDS, BACKEND_KINDS, isBackendKind, type BackendOptions } from './backend/registry.js';
 import { fail } from './errors.js';
-import type { BackendKind, DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from './model/decoder.js';
-import { lowerDecoder } from './model/graph.js';
+import type { AnyLatentInput, BackendKind, DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from './model/decoder.js';
+import { lowerDecoder, skipForScale } from './model/graph.js';
 import { prepareLatent, type Latent } from './model/latent.js';
 import { getModel, type ModelId, type ModelSpec } from './model/registry.js';
 import { resolveDecoderWeights, type DecoderWeights } from './model/weights.js';
@@ -118,12 +118,24 @@ export class Decoder implements LatentDecoder {
     return this.backends.onChange(listener);
   }
 
-  decode(latent: LatentInput, options?: DecodeOptions): Promise<RgbaImage> {
+  /** One latent (CPU arrays, or a GPUBuffer on the WebGPU backend's device) -> 8-bit RGBA. */
+  decode(latent: AnyLatentInput, options?: DecodeOptions): Promise<RgbaImage> {
     return this.backends.run((d) => d.decode(latent, this.checkSpace(options)));
   }
 
-  decodeRaw(latent: LatentInput, options?: DecodeOptions): Promise<RawImage> {
+  /** One latent -> the raw float output `[3,H,W]`. */
+  decodeRaw(latent: AnyLatentInput, options?: DecodeOptions): Promise<RawImage> {
     return this.backends.run((d) => d.decodeRaw(latent, this.checkSpace(options)));
+  }
+
+  /** A batch `[N,C,h,w]` -> N images; on WebGPU one set of dispatches for the whole batch. */
+  decodeBatch(latent: AnyLatentInput, options?: DecodeOptions): Promise<RgbaImage[]> {
+    return this.backends.run((d) => d.decodeBatch(latent, this.checkSpace(options)));
+  }
+
+  /** A batch -> N raw outputs. */
+  decodeRawBatch(latent: AnyLatentInput, options?: DecodeOptions): Promise<RawImage[]> {
+    return this.backends.run((d) => d.decodeRawBatch(latent, this.checkSpace(options)));
   }
 
   /**
@@ -132,7 +144,7 @@ export class Decoder implements LatentDecoder {
    * the frame is drawn, so a sampler loop gets backpressure. After a backend change a page canvas
    * is replaced by a fresh copy in place (a canvas keeps its first context): the result names it.
    */
-  decodeToCanvas(latent: LatentInput, canvas: AnyCanvas, options?: DecodeOptions): Promise<Drawn> {
+  decodeToCanvas(latent: AnyLatentInput, canvas: AnyCanvas, options?: DecodeOptions): Promise<Drawn> {
     return this.backends.run((d) => this.presenter.draw(d, latent, canvas, this.checkSpace(options)));
   }
 
@@ -145,9 +157,9 @@ export class Decoder implements LatentDecoder {
     return prepareLatent(latent, this.model, options?.latentSpace ?? this.options.latentSpace ?? 'model');
   }
 
-  /** Output size for a latent of h x w (TAESD: 8x, taesana 32x; the linear backend: its upscale). */
-  outputSize(h: number, w: number): { width: number; height: number } {
-    const f = this.backend === 'linear' ? (this.options.linearUpscale ?? 1) : this.upscale();
+  /** Output size for a latent of h x w (TAESD: 8x, taesana 32x, times `scale`; the linear backend: its upscale). */
+  outputSize(h: number, w: number, options?: DecodeOptions): { width: number; height: number } {
+    const f = this.backend === 'linear' ? (this.options.linearUpscale ?? 1) : this.upscale(options?.scale);
     return { width: w * f, height: h * f };
   }
 
@@ -156,8 +168,8 @@ export class Decoder implements LatentDecoder {
     this.backends.destroy();
   }
 
-  private upscale(): number {
-    return this.weights ? lowerDecoder(this.weights).upscale : 1;
+  private upscale(scale?: number): number {
+    return this.weights ? lowerDecoder(this.weights, { skipUpsamples: skipForScale(this.weights, scale) }).upscale : 1;
   }
 
   private checkSpace(options?: DecodeOptions): DecodeOptions | undefined {

@@ -45,7 +45,7 @@ describe('ONNX graph vs the CPU reference, random weights', () => {
     expect(decoder.numThreads).toBe(THREADS);
     const raw = await decoder.decodeRaw({ data, shape: [c, h, w] });
     decoder.destroy();
-    const ref = referenceDecode(lowerDecoder(weights), { channels: c, height: h, width: w, data });
+    const ref = referenceDecode(lowerDecoder(weights), { batch: 1, channels: c, height: h, width: w, data });
     expect([raw.width, raw.height]).toEqual([8 * w, 8 * h]);
     expect(maxAbsDiff(raw.data, ref.data)).toBeLessThanOrEqual(TOLERANCE);
   });

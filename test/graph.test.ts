@@ -15,7 +15,7 @@ import { sharedPath } from './support/shared.js';
 
 const latentOf = (data: Float32Array, shape: readonly number[]) => {
   const [channels, height, width] = shape.slice(-3) as [number, number, number];
-  return { channels, height, width, data };
+  return { batch: 1, channels, height, width, data };
 };
 
 describe('the op list against PyTorch', () => {

@@ -31,7 +31,7 @@ function byHand(latent: Latent, format: Format): Uint8Array {
 }
 
 const randomLatent = (channels: number, height: number, width: number, seed: number): Latent =>
-  ({ channels, height, width, data: randomArray(channels * height * width, seed, 1.5) });
+  ({ batch: 1, channels, height, width, data: randomArray(channels * height * width, seed, 1.5) });
 
 describe('latent2rgb', () => {
   const linearIds = MODEL_IDS.filter((id) => MODELS[id].latent.rgbFactors);
@@ -55,13 +55,13 @@ describe('latent2rgb', () => {
 
   it('gives (factor row + bias + 1) / 2 for a one-hot pixel', () => {
     const model = MODELS.taesdxl;
-    const raw = latent2rgbRaw({ channels: 4, height: 1, width: 1, data: Float32Array.of(0, 0, 1, 0) }, model);
+    const raw = latent2rgbRaw({ batch: 1, channels: 4, height: 1, width: 1, data: Float32Array.of(0, 0, 1, 0) }, model);
     const expected = model.latent.rgbFactors![2]!.map((f, k) => (f + model.latent.rgbBias[k]! + 1) / 2);
     expect(maxAbsDiff(raw.data, expected)).toBeLessThan(1e-7);
   });
 
   it('clamps to [0, 1]', () => {
-    const raw = latent2rgbRaw({ channels: 4, height: 1, width: 2, data: Float32Array.of(100, -100, 100, -100, 0, 0, 0, 0) }, MODELS.taesd);
+    const raw = latent2rgbRaw({ batch: 1, channels: 4, height: 1, width: 2, data: Float32Array.of(100, -100, 100, -100, 0, 0, 0, 0) }, MODELS.taesd);
     for (const v of raw.data) expect(v === 0 || v === 1).toBe(true);
   });
 });

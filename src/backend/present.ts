@@ -2,13 +2,13 @@
 // on the GPU (no readback), else through `2d`. A canvas keeps its first context, so after a
 // backend change a DOM canvas is swapped for a fresh copy in place, and later calls follow it.
 import { fail } from '../errors.js';
-import type { DecodeOptions, LatentDecoder, LatentInput } from '../model/decoder.js';
+import type { AnyLatentInput, DecodeOptions, LatentDecoder } from '../model/decoder.js';
 
 export type AnyCanvas = HTMLCanvasElement | OffscreenCanvas;
 
 /** Backends that render into a WebGPU canvas themselves (WebGPU, the linear preview with a device). */
 interface GpuCanvasDecoder extends LatentDecoder {
-  decodeToCanvas(latent: LatentInput, context: GPUCanvasContext, options?: DecodeOptions): Promise<{ width: number; height: number }>;
+  decodeToCanvas(latent: AnyLatentInput, context: GPUCanvasContext, options?: DecodeOptions): Promise<{ width: number; height: number }>;
 }
 
 const drawsOnGpu = (d: LatentDecoder): d is GpuCanvasDecoder => 'decodeToCanvas' in d;
@@ -23,7 +23,7 @@ export interface Drawn {
 export class CanvasPresenter {
   private readonly replaced = new WeakMap<AnyCanvas, AnyCanvas>();
 
-  async draw(decoder: LatentDecoder, latent: LatentInput, given: AnyCanvas, options?: DecodeOptions): Promise<Drawn> {
+  async draw(decoder: LatentDecoder, latent: AnyLatentInput, given: AnyCanvas, options?: DecodeOptions): Promise<Drawn> {
     let canvas = this.replaced.get(given) ?? given;
     if (drawsOnGpu(decoder)) {
       let context = canvas.getContext('webgpu') as GPUCanvasContext | null;

@@ -2,14 +2,14 @@
 // Latent2RGBPreviewer does (comfy/latent_preview.py; factors and bias from comfy/latent_formats.py,
 // copied with their source commits into src/model/registry.ts). shaders/latent_rgb.wgsl is its GPU twin.
 import { fail } from '../errors.js';
-import type { DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from '../model/decoder.js';
-import { prepareLatent, type Latent } from '../model/latent.js';
+import type { AnyLatentInput, DecodeOptions, LatentDecoder, LatentSpace, RawImage, RgbaImage } from '../model/decoder.js';
+import { expectCpuLatent, expectSingle, latentItem, prepareLatent, type Latent } from '../model/latent.js';
 import { rgbFactors, type ModelSpec } from '../model/registry.js';
 import { rawToRgba } from './rgba.js';
 
 /**
  * `rgb = clamp((latent . factors + bias + 1) / 2, 0, 1)` per pixel, as planar float `[3,h,w]` at
- * latent resolution. `latent` is prepared (`prepareLatent`: FLUX.2's 128 channels unpacked to 32).
+ * latent resolution. `latent` is one prepared latent (`prepareLatent`: FLUX.2's 128 channels unpacked to 32).
  * Cost: 3 multiply-adds per channel and pixel; a 64x64 taef2 latent takes ~1 ms, 128x128 ~4 ms.
  */
 export function latent2rgbRaw(latent: Latent, model: ModelSpec): RawImage {
@@ -85,17 +85,24 @@ export function createLinearDecoder(model: ModelSpec, options: LinearDecoderOpti
   if (![1, 2, 4, 8].includes(upscale)) fail('BAD_OPTION', `upscale must be 1, 2, 4 or 8, got ${String(upscale)}`);
   rgbFactors(model);
   let destroyed = false;
-  const decodeRaw = async (input: LatentInput, opts?: DecodeOptions): Promise<RawImage> => {
+  // `scale` does not apply: the preview's size is the latent's times `upscale`.
+  const decodeRawBatch = async (input: AnyLatentInput, opts?: DecodeOptions): Promise<RawImage[]> => {
     if (destroyed) fail('DESTROYED', `the ${model.id} linear decoder was destroyed`);
-    const latent = prepareLatent(input, model, opts?.latentSpace ?? latentSpace);
-    return upscaleNearest(latent2rgbRaw(latent, model), upscale);
+    const latent = prepareLatent(expectCpuLatent(input, 'linear'), model, opts?.latentSpace ?? latentSpace);
+    return Array.from({ length: latent.batch }, (_, i) => upscaleNearest(latent2rgbRaw(latentItem(latent, i), model), upscale));
+  };
+  const single = (input: AnyLatentInput, opts?: DecodeOptions) => {
+    expectSingle(input);
+    return decodeRawBatch(input, opts).then((images) => images[0]!);
   };
   return {
     model,
     backend: 'linear',
     upscale,
-    decodeRaw,
-    decode: async (input, opts) => rawToRgba(await decodeRaw(input, opts)),
+    decodeRawBatch,
+    decodeRaw: single,
+    decodeBatch: async (input, opts) => (await decodeRawBatch(input, opts)).map(rawToRgba),
+    decode: async (input, opts) => rawToRgba(await single(input, opts)),
     destroy: () => {
       destroyed = true;
     },

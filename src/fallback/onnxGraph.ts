@@ -9,9 +9,9 @@ export const OPSET = 21;
 /** The IR version that goes with opset 21. */
 const IR_VERSION = 10;
 
-/** Graph input: `[1, C, h, w]` float32 in TAESD space; h and w are symbolic, one session serves every size. */
+/** Graph input: `[n, C, h, w]` float32 in TAESD space; n, h and w are symbolic, one session serves every size and batch. */
 export const GRAPH_INPUT = 'latent';
-/** Graph output: `[1, 3, upscale * h, upscale * w]` float32, the raw decoder output. */
+/** Graph output: `[n, 3, upscale * h, upscale * w]` float32, the raw decoder output. */
 export const GRAPH_OUTPUT = 'image';
 
 // onnx.TensorProto.DataType
@@ -127,8 +127,8 @@ export function buildDecoderGraph(graph: DecoderGraph): Uint8Array {
 
   const { model } = graph.weights;
   b.graph.string(2, `taesd-web ${model.id} decoder`);
-  b.graph.message(11, valueInfo(GRAPH_INPUT, [1, graph.input.channels, 'h', 'w']));
-  b.graph.message(12, valueInfo(GRAPH_OUTPUT, [1, 3, `${graph.upscale}h`, `${graph.upscale}w`]));
+  b.graph.message(11, valueInfo(GRAPH_INPUT, ['n', graph.input.channels, 'h', 'w']));
+  b.graph.message(12, valueInfo(GRAPH_OUTPUT, ['n', 3, `${graph.upscale}h`, `${graph.upscale}w`]));
   return new ProtoWriter()
     .int(1, IR_VERSION)
     .string(2, 'taesd-web')

@@ -2,14 +2,10 @@
 // browsers (for comparisons). The graph comes from the weights (onnxGraph.ts); no model files.
 import type * as Ort from 'onnxruntime-web';
 import { fail } from '../errors.js';
-import type { DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from '../model/decoder.js';
-import { prepareLatent, type Latent } from '../model/latent.js';
-import type { ModelSpec } from '../model/registry.js';
-import { lowerDecoder } from '../model/graph.js';
+import type { LatentDecoder, LatentSpace } from '../model/decoder.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { importNodeOnly, isNode } from '../platform.js';
-import { buildDecoderGraph, GRAPH_INPUT, GRAPH_OUTPUT } from './onnxGraph.js';
-import { rawToRgba } from './rgba.js';
+import { OrtDecoder, type OrtRuntime } from './ort.js';
 
 export type OrtExecutionProvider = 'wasm' | 'webgpu';
 
@@ -100,8 +96,6 @@ function checkOptions(options: WasmDecoderOptions): OrtExecutionProvider {
   return executionProvider;
 }
 
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
 /**
  * A decoder for `weights` on onnxruntime-web. Builds the ONNX graph (~20 ms) and an ort session
  * (taef2: ~0.1 s in Node; the first one in a page also loads the runtime). Decodes run one at a
@@ -112,72 +106,11 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
 export async function createWasmDecoder(weights: DecoderWeights, options: WasmDecoderOptions = {}): Promise<WasmDecoder> {
   const executionProvider = checkOptions(options);
   const { ort, numThreads } = await loadRuntime(options);
-  let session: Ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(buildDecoderGraph(lowerDecoder(weights)), {
-      executionProviders: [executionProvider],
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-    });
-  } catch (e) {
+  const runtime: OrtRuntime = {
+    ort, backend: 'wasm', library: 'onnxruntime-web', executionProvider, numThreads,
+    sessionOptions: { executionProviders: [executionProvider], graphOptimizationLevel: 'all', logSeverityLevel: 3 },
     // ort says "no available backend found" when its .wasm could not be fetched or compiled.
-    const hint = /backend/i.test(message(e)) ? ' (are its .wasm files served where wasmPaths says?)' : '';
-    fail('IO', `onnxruntime-web could not start a ${executionProvider} session for ${weights.model.id}: ${message(e)}${hint}`, e);
-  }
-  return new OrtDecoder(ort, session, weights.model, executionProvider, numThreads, options.latentSpace ?? 'model');
-}
-
-class OrtDecoder implements WasmDecoder {
-  readonly backend = 'wasm';
-  private session: Ort.InferenceSession | null;
-  /** The last queued decode; the next one starts after it settles. */
-  private tail: Promise<unknown> = Promise.resolve();
-
-  constructor(
-    private readonly ort: typeof Ort,
-    session: Ort.InferenceSession,
-    readonly model: ModelSpec,
-    readonly executionProvider: OrtExecutionProvider,
-    readonly numThreads: number,
-    private readonly latentSpace: LatentSpace,
-  ) {
-    this.session = session;
-  }
-
-  async decode(latent: LatentInput, options?: DecodeOptions): Promise<RgbaImage> {
-    return rawToRgba(await this.decodeRaw(latent, options));
-  }
-
-  // Runs synchronously up to the return, so the queue keeps call order.
-  async decodeRaw(input: LatentInput, options?: DecodeOptions): Promise<RawImage> {
-    const session = this.live();
-    const latent = prepareLatent(input, this.model, options?.latentSpace ?? this.latentSpace);
-    const result = this.tail.then(() => this.run(session, latent));
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-
-  destroy(): void {
-    const session = this.session;
-    this.session = null;
-    // After the queued decodes: releasing a session mid-run is undefined in ort.
-    if (session) this.tail = this.tail.then(() => session.release()).catch(() => undefined);
-  }
-
-  private live(): Ort.InferenceSession {
-    return this.session ?? fail('DESTROYED', `the ${this.model.id} ${this.executionProvider} decoder was destroyed`);
-  }
-
-  private async run(session: Ort.InferenceSession, latent: Latent): Promise<RawImage> {
-    const { channels, height, width, data } = latent;
-    const input = new this.ort.Tensor('float32', data, [1, channels, height, width]);
-    let output: Ort.Tensor | undefined;
-    try {
-      output = (await session.run({ [GRAPH_INPUT]: input }))[GRAPH_OUTPUT];
-    } catch (e) {
-      fail('IO', `onnxruntime-web failed to decode a ${channels}x${height}x${width} latent with ${this.model.id}: ${message(e)}`, e);
-    }
-    if (!output || !(output.data instanceof Float32Array)) fail('IO', `onnxruntime-web returned no float32 ${GRAPH_OUTPUT}`);
-    return { width: output.dims[3]!, height: output.dims[2]!, data: output.data };
-  }
+    hint: (e) => (/backend/i.test(e) ? ' (are its .wasm files served where wasmPaths says?)' : ''),
+  };
+  return (await OrtDecoder.create(runtime, weights, options.latentSpace ?? 'model')) as WasmDecoder;
 }

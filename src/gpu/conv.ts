@@ -3,7 +3,7 @@
 // and writes the shared activation layout (shaders/layout.wgsl) and binds the same six buffers.
 import { fail } from '../errors.js';
 import type { ConvWeights } from '../model/weights.js';
-import { kernelPipeline, type Dispatch, type KernelName, type KernelParams } from './kernels.js';
+import { compiledPipeline, kernelPipeline, type Dispatch, type KernelName, type KernelParams } from './kernels.js';
 
 export type Precision = 'f32' | 'f16';
 
@@ -24,7 +24,10 @@ export interface ConvShape {
   readonly zeroVec4s: number;
 }
 
-/** Rows and widths of one conv dispatch; rows are absolute (0 = the image's top row). */
+/**
+ * Rows and widths of one conv dispatch; rows are absolute (0 = the image's top row). A buffer
+ * holds `*Rows` rows per batch item from its `*Row0`; the dispatch runs every item.
+ */
 export interface ConvDims {
   readonly inW: number;
   readonly inRow0: number;
@@ -34,6 +37,10 @@ export interface ConvDims {
   readonly outRows: number;
   readonly dstRow0: number;
   readonly skipRow0: number;
+  readonly inRows: number;
+  readonly dstRows: number;
+  readonly skipRows: number;
+  readonly batch: number;
 }
 
 export interface ConvVariant {
@@ -107,7 +114,7 @@ export function directConv(pixels: number, outBlocks: number, wgX = 8, wgY = 8):
     },
     workgroups: (p, d) => {
       const n = (name: string) => p[name] as number;
-      return [Math.ceil(Math.ceil(d.outW / n('PIX')) / n('WG_X')), Math.ceil(d.outRows / n('WG_Y')), n('COUT_BLOCKS') / n('OB')];
+      return [Math.ceil(Math.ceil(d.outW / n('PIX')) / n('WG_X')), Math.ceil((d.outRows * d.batch) / n('WG_Y')), n('COUT_BLOCKS') / n('OB')];
     },
   };
 }
@@ -115,9 +122,9 @@ export function directConv(pixels: number, outBlocks: number, wgX = 8, wgY = 8):
 /** The variant used when nothing better was measured: 8 pixels x 2 output blocks (best of an A/B on lavapipe). */
 export const DEFAULT_CONV = directConv(8, 2);
 
-/** The uniform block shaders/conv.wgsl reads, as 8 i32. */
+/** The uniform block shaders/conv.wgsl reads, as 12 i32 (48 bytes). */
 export function convDimsData(d: ConvDims): Int32Array {
-  return Int32Array.of(d.inW, d.inRow0, d.outW, d.outH, d.outRows, d.outRow0, d.dstRow0, d.skipRow0);
+  return Int32Array.of(d.inW, d.inRow0, d.outW, d.outH, d.outRows, d.outRow0, d.dstRow0, d.skipRow0, d.inRows, d.dstRows, d.skipRows, d.batch);
 }
 
 interface ConvLayouts { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout; unused: GPUBuffer }
@@ -152,12 +159,17 @@ export function checkConv(variant: ConvVariant, shape: ConvShape, label: string)
   if (why) fail('INTERNAL', `${label}: conv kernel ${variant.id} cannot run this shape: ${why}`);
 }
 
-/** A ready-to-encode conv dispatch; the uniform `dims` must already hold convDimsData(dims). */
-export async function convDispatch(device: GPUDevice, label: string, variant: ConvVariant, params: KernelParams, dims: ConvDims, b: ConvBindings): Promise<Dispatch> {
+/** Compiles the pipeline of a conv variant with these parameters (once per device). */
+export function convPipeline(device: GPUDevice, variant: ConvVariant, params: KernelParams): Promise<GPUComputePipeline> {
+  return kernelPipeline(device, variant.kernel, params, convLayouts(device).pipeline);
+}
+
+/** A ready-to-encode conv dispatch of a compiled pipeline; the uniform `dims` must already hold convDimsData(dims). */
+export function convDispatch(device: GPUDevice, label: string, variant: ConvVariant, params: KernelParams, dims: ConvDims, b: ConvBindings): Dispatch {
   const l = convLayouts(device);
   const buffer = (binding: number, buf: GPUBuffer) => ({ binding, resource: { buffer: buf } });
   return {
-    pipeline: await kernelPipeline(device, variant.kernel, params, l.pipeline),
+    pipeline: compiledPipeline(device, variant.kernel, params, l.pipeline),
     bindGroup: device.createBindGroup({
       label,
       layout: l.group,

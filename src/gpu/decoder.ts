@@ -1,12 +1,12 @@
 import { fail } from '../errors.js';
-import type { DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from '../model/decoder.js';
-import { lowerDecoder } from '../model/graph.js';
-import { prepareLatent } from '../model/latent.js';
+import { isGpuLatent, type AnyLatentInput, type DecodeOptions, type GpuLatentInput, type LatentDecoder, type LatentSpace, type RawImage, type RgbaImage } from '../model/decoder.js';
+import { lowerDecoder, skipForScale } from '../model/graph.js';
+import { checkLatentShape, expectSingle, prepareLatent, type Latent } from '../model/latent.js';
 import type { ModelSpec } from '../model/registry.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { canvasTexture } from './canvas.js';
-import { checkConv, convDimsData, convDispatch, DEFAULT_CONV, type ConvDims, type ConvShape, type ConvVariant, type Precision } from './conv.js';
-import { encodeDispatches, kernelDispatch, kernelPipeline, type Dispatch, type KernelParams } from './kernels.js';
+import { checkConv, convDimsData, convDispatch, convPipeline, DEFAULT_CONV, type ConvDims, type ConvShape, type ConvVariant, type Precision } from './conv.js';
+import { compiledPipeline, encodeDispatches, kernelPipeline, pipelineDispatch, type Dispatch, type KernelName, type KernelParams } from './kernels.js';
 import { buildProgram, type Activation, type ConvStep, type Program } from './program.js';
 import { scheduleDecode, type Instance } from './schedule.js';
 
@@ -32,12 +32,27 @@ export interface WebGpuDecoderOptions {
   readonly ownsDevice?: boolean;
 }
 
-/** Everything a decode of one latent size needs, made once and reused by later decodes of that size. */
+/** How the latent reaches the input kernel: uploaded from the CPU (prepared), or read from the caller's buffer. */
+interface LatentSource {
+  readonly gpu: boolean;
+  readonly f16: boolean;
+  readonly packed: boolean;
+}
+
+/** Everything a decode of one size needs, made once and reused by later decodes of that size. */
 interface Plan {
   readonly key: string;
+  readonly program: Program;
+  readonly batch: number;
+  /** The latent's size (unpacked). */
+  readonly latentH: number;
+  readonly latentW: number;
   readonly width: number;
   readonly height: number;
-  readonly latentBuffer: GPUBuffer;
+  /** The input kernel's pipeline and bindings but the latent's (a caller's buffer changes per step). */
+  readonly latentIn: { readonly pipeline: GPUComputePipeline; readonly dims: GPUBufferBinding; readonly dst: GPUBuffer; readonly workgroups: readonly [number, number, number] };
+  /** Our own latent buffer, for latents uploaded from the CPU. */
+  readonly latentBuffer: GPUBuffer | null;
   readonly outputBuffer: GPUBuffer;
   readonly rgbaBuffer: GPUBuffer;
   readonly dispatches: readonly Dispatch[];
@@ -49,21 +64,36 @@ interface Plan {
   staging?: GPUBuffer;
 }
 
+/** A dispatch as planned before any GPU object exists: its kernel, parameters and bindings by name. */
+interface DispatchSpec {
+  readonly kernel: KernelName;
+  readonly params: KernelParams;
+  readonly workgroups: readonly [number, number, number];
+  /** Set for conv steps, which bind through the conv layout. */
+  readonly conv?: { readonly variant: ConvVariant; readonly step: ConvStep; readonly dims: ConvDims; readonly src: Instance; readonly dst: Instance; readonly skip: Instance | null; readonly stats: Instance | null };
+  /** Set for the GroupNorm statistics kernel. */
+  readonly stats?: { readonly src: Instance; readonly dst: Instance };
+  /** Index of its uniform slot. */
+  readonly uniform: number;
+}
+
 export class WebGpuDecoder implements LatentDecoder {
   readonly backend = 'webgpu' as const;
   readonly model: ModelSpec;
   readonly precision: Precision;
-  private readonly program: Program;
+  private readonly weights: DecoderWeights;
+  /** The GPU program per number of skipped upsamples (1 = full decode, others on demand). */
+  private readonly programs = new Map<number, Program>();
   /** Packed weights per conv step and kernel variant, uploaded on first use. */
   private readonly weightBuffers = new Map<ConvStep, Map<string, GPUBuffer>>();
   private readonly maxBytes: number;
   private readonly latentSpace: LatentSpace;
+  private readonly ownsDevice: boolean;
   private plans: Plan[] = [];
   private bands = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private lost: string | null = null;
   private destroyed = false;
-  private readonly ownsDevice: boolean;
 
   constructor(
     readonly device: GPUDevice,
@@ -71,6 +101,7 @@ export class WebGpuDecoder implements LatentDecoder {
     options: WebGpuDecoderOptions = {},
   ) {
     this.model = weights.model;
+    this.weights = weights;
     const f16 = options.precision === 'f16';
     if (f16 && !device.features.has('shader-f16')) fail('BAD_OPTION', "precision 'f16' needs a device with the shader-f16 feature");
     this.precision = f16 ? 'f16' : 'f32';
@@ -79,7 +110,7 @@ export class WebGpuDecoder implements LatentDecoder {
     const cap = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
     if (!(Number.isFinite(cap) && cap >= 1 << 16)) fail('BAD_OPTION', `maxBufferBytes must be a number >= 64 KiB, got ${String(options.maxBufferBytes)}`);
     this.maxBytes = Math.min(cap, device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-    this.program = buildProgram(lowerDecoder(weights));
+    this.program(0);
     void device.lost.then((info) => { this.lost = info.message || info.reason || 'unknown reason'; });
   }
 
@@ -88,26 +119,38 @@ export class WebGpuDecoder implements LatentDecoder {
     return this.bands;
   }
 
-  decode(latent: LatentInput, options?: DecodeOptions): Promise<RgbaImage> {
+  async decode(latent: AnyLatentInput, options?: DecodeOptions): Promise<RgbaImage> {
+    expectSingle(latent);
+    return (await this.decodeBatch(latent, options))[0]!;
+  }
+
+  async decodeRaw(latent: AnyLatentInput, options?: DecodeOptions): Promise<RawImage> {
+    expectSingle(latent);
+    return (await this.decodeRawBatch(latent, options))[0]!;
+  }
+
+  decodeBatch(latent: AnyLatentInput, options?: DecodeOptions): Promise<RgbaImage[]> {
     return this.run(latent, options, async (plan, encoder) => {
       encodeDispatches(encoder, [plan.rgbaDispatch]);
-      const bytes = await this.readback(plan, encoder, plan.rgbaBuffer, plan.width * plan.height * 4);
-      return { width: plan.width, height: plan.height, data: new Uint8ClampedArray(bytes) };
+      const pixels = plan.width * plan.height;
+      const bytes = await this.readback(plan, encoder, plan.rgbaBuffer, plan.batch * pixels * 4);
+      return Array.from({ length: plan.batch }, (_, i) => ({ width: plan.width, height: plan.height, data: new Uint8ClampedArray(bytes, i * pixels * 4, pixels * 4) }));
     });
   }
 
-  decodeRaw(latent: LatentInput, options?: DecodeOptions): Promise<RawImage> {
+  decodeRawBatch(latent: AnyLatentInput, options?: DecodeOptions): Promise<RawImage[]> {
     return this.run(latent, options, async (plan, encoder) => {
       const pixels = plan.width * plan.height;
-      const bytes = await this.readback(plan, encoder, plan.outputBuffer, pixels * 16, this.program.zeroVec4s * 16);
-      const rgbx = new Float32Array(bytes);
-      const data = new Float32Array(3 * pixels);
-      for (let i = 0; i < pixels; i++) {
-        data[i] = rgbx[4 * i]!;
-        data[pixels + i] = rgbx[4 * i + 1]!;
-        data[2 * pixels + i] = rgbx[4 * i + 2]!;
-      }
-      return { width: plan.width, height: plan.height, data };
+      const rgbx = new Float32Array(await this.readback(plan, encoder, plan.outputBuffer, plan.batch * pixels * 16, plan.program.zeroVec4s * 16));
+      return Array.from({ length: plan.batch }, (_, item) => {
+        const data = new Float32Array(3 * pixels);
+        for (let i = 0, at = item * pixels * 4; i < pixels; i++, at += 4) {
+          data[i] = rgbx[at]!;
+          data[pixels + i] = rgbx[at + 1]!;
+          data[2 * pixels + i] = rgbx[at + 2]!;
+        }
+        return { width: plan.width, height: plan.height, data };
+      });
     });
   }
 
@@ -116,7 +159,8 @@ export class WebGpuDecoder implements LatentDecoder {
    * with `STORAGE_BINDING` usage, of the image's size. Resolves, with the image size, once the GPU
    * has finished the frame.
    */
-  decodeToTexture(latent: LatentInput, texture: GPUTexture, options?: DecodeOptions): Promise<{ width: number; height: number }> {
+  decodeToTexture(latent: AnyLatentInput, texture: GPUTexture, options?: DecodeOptions): Promise<{ width: number; height: number }> {
+    expectSingle(latent);
     return this.run(latent, options, (plan, encoder) => this.draw(plan, encoder, () => texture));
   }
 
@@ -125,12 +169,30 @@ export class WebGpuDecoder implements LatentDecoder {
    * storage usage; its size set to the image's): the live-preview path. The canvas is resized and
    * its texture taken when this decode's turn comes, so overlapping calls draw in order.
    */
-  decodeToCanvas(latent: LatentInput, context: GPUCanvasContext, options?: DecodeOptions): Promise<{ width: number; height: number }> {
+  decodeToCanvas(latent: AnyLatentInput, context: GPUCanvasContext, options?: DecodeOptions): Promise<{ width: number; height: number }> {
+    expectSingle(latent);
     return this.run(latent, options, (plan, encoder) => this.draw(plan, encoder, () => canvasTexture(context, this.device, plan.width, plan.height)));
   }
 
+  /**
+   * Decodes into a buffer the caller owns on this device, with no CPU readback: 8-bit RGBA, one
+   * u32 per pixel, row-major, the items of a batch one after another, from byte 0. The buffer
+   * needs `COPY_DST` usage and room for `N * width * height * 4` bytes. Resolves, with the image
+   * size, once the GPU has finished.
+   */
+  decodeToBuffer(latent: AnyLatentInput, buffer: GPUBuffer, options?: DecodeOptions): Promise<{ width: number; height: number; batch: number }> {
+    return this.run(latent, options, async (plan, encoder) => {
+      const bytes = plan.batch * plan.width * plan.height * 4;
+      if (buffer.size < bytes || !(buffer.usage & GPUBufferUsage.COPY_DST)) fail('BAD_OPTION', `target buffer has ${buffer.size} bytes${buffer.usage & GPUBufferUsage.COPY_DST ? '' : ' and no COPY_DST usage'}; need COPY_DST and ${bytes} bytes`);
+      encodeDispatches(encoder, [plan.rgbaDispatch]);
+      encoder.copyBufferToBuffer(plan.rgbaBuffer, 0, buffer, 0, bytes);
+      await this.submit(encoder, () => this.device.queue.onSubmittedWorkDone());
+      return { width: plan.width, height: plan.height, batch: plan.batch };
+    });
+  }
+
   private async draw(plan: Plan, encoder: GPUCommandEncoder, target: () => GPUTexture): Promise<{ width: number; height: number }> {
-    const params = { WG_X: WG_2D, WG_Y: WG_2D, ZERO_VEC4S: this.program.zeroVec4s };
+    const params = { WG_X: WG_2D, WG_Y: WG_2D, ZERO_VEC4S: plan.program.zeroVec4s };
     const pipeline = await kernelPipeline(this.device, 'rgbaTexture', params);
     // From here to the submit, nothing awaits: a canvas's current texture expires when the task ends.
     const texture = target();
@@ -138,12 +200,8 @@ export class WebGpuDecoder implements LatentDecoder {
       fail('BAD_OPTION', `target texture is ${texture.format} ${texture.width}x${texture.height}; need rgba8unorm ${plan.width}x${plan.height}`);
     }
     // The bind group names this frame's texture, so it is the one object made per call.
-    const bindGroup = this.device.createBindGroup({
-      label: 'taesd to texture',
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [plan.textureDims, { buffer: plan.outputBuffer }, texture.createView()].map((resource, binding) => ({ binding, resource })),
-    });
-    encodeDispatches(encoder, [{ pipeline, bindGroup, workgroups: [Math.ceil(plan.width / WG_2D), Math.ceil(plan.height / WG_2D), 1] }], 'taesd to texture');
+    const workgroups = [Math.ceil(plan.width / WG_2D), Math.ceil(plan.height / WG_2D), 1] as const;
+    encodeDispatches(encoder, [pipelineDispatch(this.device, pipeline, [plan.textureDims, { buffer: plan.outputBuffer }, texture.createView()], workgroups)], 'taesd to texture');
     // Resolve when the frame is done, not when it is queued: a sampler loop gets backpressure.
     await this.submit(encoder, async () => {
       await this.device.queue.onSubmittedWorkDone();
@@ -163,22 +221,62 @@ export class WebGpuDecoder implements LatentDecoder {
     if (this.ownsDevice) this.device.destroy();
   }
 
+  private program(skip: number): Program {
+    let program = this.programs.get(skip);
+    if (!program) this.programs.set(skip, (program = buildProgram(lowerDecoder(this.weights, { skipUpsamples: skip }))));
+    return program;
+  }
+
   /** Runs decodes one at a time: they share a plan's buffers and staging buffer. */
-  private run<T>(latent: LatentInput, options: DecodeOptions | undefined, finish: (plan: Plan, encoder: GPUCommandEncoder) => Promise<T>): Promise<T> {
+  private run<T>(latent: AnyLatentInput, options: DecodeOptions | undefined, finish: (plan: Plan, encoder: GPUCommandEncoder) => Promise<T>): Promise<T> {
     const result = this.queue.then(async () => {
       // Lost before destroyed: a decode queued behind a device loss must be told to recover.
       if (this.lost !== null) fail('DEVICE_LOST', `WebGPU device lost: ${this.lost}`);
       if (this.destroyed) fail('DESTROYED', 'decoder was destroyed');
-      const prepared = prepareLatent(latent, this.model, options?.latentSpace ?? this.latentSpace);
-      const plan = await this.plan(prepared.height, prepared.width);
-      this.device.queue.writeBuffer(plan.latentBuffer, 0, prepared.data.buffer as ArrayBuffer, prepared.data.byteOffset, prepared.data.byteLength);
+      const skip = skipForScale(this.weights, options?.scale);
+      const space = options?.latentSpace ?? this.latentSpace;
+      if (space !== 'model' && space !== 'vae') fail('BAD_OPTION', `latentSpace must be 'model' or 'vae', got ${String(space)}`);
+      const input = isGpuLatent(latent) ? this.gpuLatent(latent) : prepareLatent(latent, this.model, space);
+      const source: LatentSource = 'buffer' in input ? { gpu: true, f16: input.f16, packed: input.packed } : { gpu: false, f16: false, packed: false };
+      const plan = await this.plan(skip, source, input.batch, input.height, input.width);
       const encoder = this.device.createCommandEncoder({ label: 'taesd decode' });
+      this.encodeInput(plan, encoder, input, space);
       encodeDispatches(encoder, plan.dispatches);
       this.bands = plan.bandCount;
       return finish(plan, encoder);
     });
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  /** Checks a GPU-resident latent's shape, type and buffer against the model. */
+  private gpuLatent(latent: GpuLatentInput): { buffer: GPUBuffer; f16: boolean; packed: boolean; batch: number; height: number; width: number } {
+    const { buffer, dtype } = latent;
+    if (dtype !== 'float32' && dtype !== 'float16') fail('LATENT_SHAPE', `a GPU latent's dtype must be 'float32' or 'float16', got ${String(dtype)}`);
+    const shape = checkLatentShape(latent.shape, this.model);
+    const bytes = shape.values * (dtype === 'float16' ? 2 : 4);
+    if (!(buffer.usage & GPUBufferUsage.STORAGE)) fail('BAD_OPTION', 'a GPU latent buffer needs STORAGE usage');
+    if (buffer.size < bytes) fail('LATENT_SHAPE', `GPU latent buffer has ${buffer.size} bytes; ${dtype} ${shape.shown} needs ${bytes}`);
+    return { buffer, f16: dtype === 'float16', packed: shape.packed, batch: shape.batch, height: shape.height, width: shape.width };
+  }
+
+  /** Writes the latent (CPU) or binds it (GPU) and encodes the input kernel. */
+  private encodeInput(plan: Plan, encoder: GPUCommandEncoder, input: Latent | { buffer: GPUBuffer }, space: LatentSpace): void {
+    const { latentIn } = plan;
+    let latentBuffer: GPUBuffer;
+    // CPU latents arrive prepared (unpacked, mapped); a GPU latent is mapped by the kernel.
+    const [scale, shift] = 'buffer' in input && space === 'vae' ? [this.model.latent.scaleFactor, this.model.latent.shiftFactor] : [1, 0];
+    const dims = new ArrayBuffer(32);
+    new Uint32Array(dims, 0, 3).set([plan.latentW, plan.latentH, plan.batch]);
+    new Float32Array(dims, 16, 2).set([scale, shift]);
+    this.device.queue.writeBuffer(latentIn.dims.buffer, latentIn.dims.offset ?? 0, dims);
+    if ('buffer' in input) latentBuffer = input.buffer;
+    else {
+      latentBuffer = plan.latentBuffer!;
+      this.device.queue.writeBuffer(latentBuffer, 0, input.data.buffer as ArrayBuffer, input.data.byteOffset, input.data.byteLength);
+    }
+    // A caller's buffer can change every step, so this one bind group is made per decode.
+    encodeDispatches(encoder, [pipelineDispatch(this.device, latentIn.pipeline, [latentIn.dims, { buffer: latentBuffer }, { buffer: latentIn.dst }], latentIn.workgroups)], 'taesd input');
   }
 
   private async submit(encoder: GPUCommandEncoder, after: () => Promise<void>): Promise<void> {
@@ -245,35 +343,47 @@ export class WebGpuDecoder implements LatentDecoder {
     return buffer;
   }
 
-  private async plan(h: number, w: number): Promise<Plan> {
-    const key = `${h}x${w}`;
+  private async plan(skip: number, source: LatentSource, n: number, h: number, w: number): Promise<Plan> {
+    const key = `${skip}:${source.gpu ? `gpu-${source.f16 ? 'f16' : 'f32'}${source.packed ? '-packed' : ''}` : 'cpu'}:${n}x${h}x${w}`;
     const found = this.plans.find((p) => p.key === key);
     if (found) {
       this.plans = [found, ...this.plans.filter((p) => p !== found)];
       return found;
     }
-    // A plan whose buffers could not be made is freed and never cached, so the next call retries.
+    const program = this.program(skip);
+    const sched = scheduleDecode(program, n, h, w, this.precision === 'f16' ? 8 : 16, this.maxBytes);
+    const specs = this.dispatchSpecs(program, sched, n, h, w);
+    const latentParams = this.latentParams(program, source);
+    const imageParams: KernelParams = { WG_X: WG_2D, WG_Y: WG_2D, ZERO_VEC4S: program.zeroVec4s };
+    // Compile first (the only await), so every GPU object below is made in one synchronous
+    // stretch: the error scopes around it catch this library's calls and none of the caller's.
+    await Promise.all([
+      ...specs.map((s) => (s.conv ? convPipeline(this.device, s.conv.variant, s.params) : kernelPipeline(this.device, s.kernel, s.params))),
+      kernelPipeline(this.device, 'latentIn', latentParams),
+      kernelPipeline(this.device, 'rgbaOut', imageParams),
+    ]);
+    if (this.lost !== null) fail('DEVICE_LOST', `WebGPU device lost: ${this.lost}`);
+    const buffers: GPUBuffer[] = [];
     this.device.pushErrorScope('validation');
     this.device.pushErrorScope('out-of-memory');
-    let made: { plan?: Plan; buffers: GPUBuffer[] } = { buffers: [] };
-    let failure: unknown = null;
+    let plan: Plan | null = null, failure: unknown = null;
     try {
-      made = await this.makePlan(h, w, made.buffers);
+      plan = this.makePlan(key, program, sched, specs, latentParams, imageParams, source, n, h, w, buffers);
     } catch (e) {
       failure = e;
     }
-    const oom = await this.device.popErrorScope().catch(() => null);
-    const invalid = await this.device.popErrorScope().catch(() => null);
-    if (failure || oom || invalid || !made.plan) {
-      for (const b of made.buffers) b.destroy();
+    const scopes = Promise.all([this.device.popErrorScope(), this.device.popErrorScope()]);
+    const [oom, invalid] = await scopes.catch(() => [null, null] as const);
+    // A plan whose buffers could not be made is freed and never cached, so the next call retries.
+    if (failure || oom || invalid) {
+      for (const b of buffers) b.destroy();
       if (failure) throw failure;
-      this.checkScopes([oom, invalid], `allocating the GPU buffers for a ${h}x${w} latent`);
+      this.checkScopes([oom, invalid], `allocating the GPU buffers for ${n > 1 ? `${n} latents` : 'a latent'} of ${h}x${w}`);
     }
-    const plan = made.plan!;
-    this.plans.unshift(plan);
+    this.plans.unshift(plan!);
     // Samplers decode one size over and over; keep the last two sizes' buffers.
     for (const old of this.plans.splice(2)) this.destroyPlan(old);
-    return plan;
+    return plan!;
   }
 
   private destroyPlan(plan: Plan): void {
@@ -281,50 +391,28 @@ export class WebGpuDecoder implements LatentDecoder {
     plan.staging?.destroy();
   }
 
-  /** Buffers, uniforms and dispatches of a decode of an h x w latent; `buffers` collects what it made, for cleanup. */
-  private async makePlan(h: number, w: number, buffers: GPUBuffer[]): Promise<{ plan: Plan; buffers: GPUBuffer[] }> {
-    const { program } = this;
-    const u = program.graph.upscale;
-    const H = h * u, W = w * u;
-    const zero = program.zeroVec4s;
-    const sched = scheduleDecode(program, h, w, this.precision === 'f16' ? 8 : 16, this.maxBytes);
-    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const create = (label: string, size: number, use = usage) => {
-      const b = this.device.createBuffer({ label: `taesd ${h}x${w} ${label}`, size: Math.ceil(size / 16) * 16, usage: use });
-      buffers.push(b);
-      return b;
+  private latentParams(program: Program, source: LatentSource): KernelParams {
+    return {
+      WG: WG_1D, CHANNELS: program.graph.input.channels, CHANNEL_BLOCKS: program.latent.channelBlocks, ZERO_VEC4S: program.zeroVec4s,
+      F16: source.f16, PACKED: source.packed, LATENT_WORD: { type: source.f16 ? 'u32' : 'f32' },
+      act4: { type: this.precision === 'f16' ? 'vec4<f16>' : 'vec4<f32>' },
     };
-    const slotBuffers = sched.slots.map((bytes, i) => create(`activations ${i}`, bytes));
-    const latentBuffer = create('latent', program.graph.input.channels * 4 * h * w);
-    const outputBuffer = create('output', sched.outputBytes);
-    const rgbaBuffer = create('rgba', H * W * 4);
-    const inputAct = create('input', sched.input.bytes);
-    const bufferOf = (inst: Instance) => (inst === sched.input ? inputAct : inst.act === program.output ? outputBuffer : slotBuffers[inst.slot]!);
-    const row0Of = (inst: Instance) => (inst.act === program.output ? 0 : inst.row0);
+  }
 
-    // Uniform slots: the input kernel, each step, the RGBA kernel, the texture kernel.
-    const count = sched.steps.length + 3;
-    const uniforms = new ArrayBuffer(count * UNIFORM_STRIDE);
-    const uniformBuffer = create('dims', uniforms.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    const dims = (i: number, values: number[]) => new Int32Array(uniforms, i * UNIFORM_STRIDE, values.length).set(values);
-    const uniform = (i: number, size: number): GPUBufferBinding => ({ buffer: uniformBuffer, offset: i * UNIFORM_STRIDE, size });
+  /** Every step's kernel, parameters, dispatch size and uniform slot (slot 0 is the input kernel's). */
+  private dispatchSpecs(program: Program, sched: ReturnType<typeof scheduleDecode>, n: number, h: number, w: number): DispatchSpec[] {
     const act4 = { type: this.precision === 'f16' ? 'vec4<f16>' : 'vec4<f32>' };
-    const pending: Promise<Dispatch>[] = [];
-
-    const latentBlocks = program.latent.channelBlocks;
-    dims(0, [w, h, 0, 0]);
-    pending.push(kernelDispatch(this.device, 'latentIn', { WG: WG_1D, CHANNEL_BLOCKS: latentBlocks, ZERO_VEC4S: zero, act4 },
-      [uniform(0, 16), { buffer: latentBuffer }, { buffer: inputAct }], [Math.ceil((w * latentBlocks) / WG_1D), h, 1]));
-
-    sched.steps.forEach(({ step, rows, band }, idx) => {
-      const i = idx + 1;
+    const zero = program.zeroVec4s;
+    // The output has one whole-image buffer; the other activations hold their band's rows.
+    const row0Of = (inst: Instance) => (inst.act === program.output ? 0 : inst.row0);
+    const rowsOf = (inst: Instance) => (inst.act === program.output ? h << inst.act.level : inst.rows);
+    return sched.steps.map(({ step, rows, band }, idx): DispatchSpec => {
+      const uniform = idx + 1;
       const inst = (a: Activation) => sched.instance(a, band);
       const src = inst(step.src), dst = inst(step.dst);
       if (step.kind === 'stats') {
         const params: KernelParams = { WG: GN_WG, CHANNEL_BLOCKS: step.src.channelBlocks, GROUP_BLOCKS: step.src.channelBlocks / step.groups, EPS: step.eps, ZERO_VEC4S: zero, act4 };
-        dims(i, [src.rows * src.width, 0, 0, 0]);
-        pending.push(kernelDispatch(this.device, 'groupNormStats', params, [uniform(i, 16), { buffer: bufferOf(src) }, { buffer: bufferOf(dst) }], [step.groups, 1, 1]));
-        return;
+        return { kernel: 'groupNormStats', params, workgroups: [step.groups, n, 1], stats: { src, dst }, uniform };
       }
       const shape: ConvShape = {
         k: step.conv.k, cinBlocks: step.src.channelBlocks, coutBlocks: step.dst.channelBlocks,
@@ -332,33 +420,69 @@ export class WebGpuDecoder implements LatentDecoder {
         precision: this.precision, outputF32: step.dst === program.output, zeroVec4s: zero,
       };
       const variant = DEFAULT_CONV;
-      const label = `taesd conv ${step.conv.key}`;
-      checkConv(variant, shape, label);
-      const weights = this.weightsFor(step, variant);
+      checkConv(variant, shape, `taesd conv ${step.conv.key}`);
       const skip = step.skip ? inst(step.skip) : null;
       const stats = step.stats ? inst(step.stats) : null;
-      const d: ConvDims = {
+      const dims: ConvDims = {
         inW: src.width, inRow0: row0Of(src), outW: w << step.dst.level, outH: h << step.dst.level,
         outRow0: rows.lo, outRows: rows.hi - rows.lo, dstRow0: row0Of(dst), skipRow0: skip ? row0Of(skip) : 0,
+        inRows: rowsOf(src), dstRows: rowsOf(dst), skipRows: skip ? rowsOf(skip) : 0, batch: n,
       };
-      new Int32Array(uniforms, i * UNIFORM_STRIDE, 8).set(convDimsData(d));
-      pending.push(convDispatch(this.device, label, variant, variant.params(shape), d, {
-        dims: uniform(i, 32), src: bufferOf(src), weights,
-        skip: skip ? bufferOf(skip) : undefined, stats: stats ? bufferOf(stats) : undefined, dst: bufferOf(dst),
-      }));
+      const params = variant.params(shape);
+      return { kernel: variant.kernel, params, workgroups: variant.workgroups(params, dims), conv: { variant, step, dims, src, dst, skip, stats }, uniform };
+    });
+  }
+
+  /** Buffers, uniforms and dispatches of a decode; synchronous, so its error scopes hold only our calls. `buffers` collects what it made. */
+  private makePlan(key: string, program: Program, sched: ReturnType<typeof scheduleDecode>, specs: readonly DispatchSpec[], latentParams: KernelParams, imageParams: KernelParams,
+    source: LatentSource, n: number, h: number, w: number, buffers: GPUBuffer[]): Plan {
+    const u = program.graph.upscale;
+    const H = h * u, W = w * u;
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const create = (label: string, size: number, use = usage) => {
+      const b = this.device.createBuffer({ label: `taesd ${key} ${label}`, size: Math.ceil(size / 16) * 16, usage: use });
+      buffers.push(b);
+      return b;
+    };
+    const slotBuffers = sched.slots.map((bytes, i) => create(`activations ${i}`, bytes));
+    const latentBuffer = source.gpu ? null : create('latent', n * program.graph.input.channels * 4 * h * w);
+    const outputBuffer = create('output', sched.outputBytes);
+    const rgbaBuffer = create('rgba', n * H * W * 4);
+    const inputAct = create('input', sched.input.bytes);
+    const bufferOf = (inst: Instance) => (inst === sched.input ? inputAct : inst.act === program.output ? outputBuffer : slotBuffers[inst.slot]!);
+
+    // Uniform slots: the input kernel, each step, the RGBA kernel, the texture kernel.
+    const count = specs.length + 3;
+    const uniforms = new ArrayBuffer(count * UNIFORM_STRIDE);
+    const uniformBuffer = create('dims', uniforms.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    const dims = (i: number, values: ArrayLike<number>) => new Int32Array(uniforms, i * UNIFORM_STRIDE, values.length).set(values);
+    const uniform = (i: number, size: number): GPUBufferBinding => ({ buffer: uniformBuffer, offset: i * UNIFORM_STRIDE, size });
+
+    const dispatches = specs.map((s) => {
+      if (s.conv) {
+        const c = s.conv;
+        const data = convDimsData(c.dims);
+        dims(s.uniform, data);
+        return convDispatch(this.device, `taesd conv ${c.step.conv.key}`, c.variant, s.params, c.dims, {
+          dims: uniform(s.uniform, data.byteLength), src: bufferOf(c.src), weights: this.weightsFor(c.step, c.variant),
+          skip: c.skip ? bufferOf(c.skip) : undefined, stats: c.stats ? bufferOf(c.stats) : undefined, dst: bufferOf(c.dst),
+        });
+      }
+      const { src, dst } = s.stats!;
+      dims(s.uniform, [src.rows * src.width, 0, 0, 0]);
+      return pipelineDispatch(this.device, compiledPipeline(this.device, s.kernel, s.params), [uniform(s.uniform, 16), { buffer: bufferOf(src) }, { buffer: bufferOf(dst) }], s.workgroups);
     });
 
-    const imageParams: KernelParams = { WG_X: WG_2D, WG_Y: WG_2D, ZERO_VEC4S: zero };
-    const imageWorkgroups = [Math.ceil(W / WG_2D), Math.ceil(H / WG_2D), 1] as const;
-    dims(count - 2, [W, H, 0, 0]);
-    const rgbaDispatch = kernelDispatch(this.device, 'rgbaOut', imageParams, [uniform(count - 2, 16), { buffer: outputBuffer }, { buffer: rgbaBuffer }], imageWorkgroups);
+    const imageWorkgroups = [Math.ceil(W / WG_2D), Math.ceil((n * H) / WG_2D), 1] as const;
+    dims(count - 2, [W, n * H, 0, 0]);
+    const rgbaDispatch = pipelineDispatch(this.device, compiledPipeline(this.device, 'rgbaOut', imageParams), [uniform(count - 2, 16), { buffer: outputBuffer }, { buffer: rgbaBuffer }], imageWorkgroups);
     dims(count - 1, [W, H, 0, 0]);
     this.device.queue.writeBuffer(uniformBuffer, 0, uniforms);
-    const plan: Plan = {
-      key: `${h}x${w}`, width: W, height: H, latentBuffer, outputBuffer, rgbaBuffer,
-      dispatches: await Promise.all(pending), rgbaDispatch: await rgbaDispatch, textureDims: uniform(count - 1, 16),
-      buffers, bandCount: sched.bandCount,
+    const latentBlocks = program.latent.channelBlocks;
+    return {
+      key, program, batch: n, latentH: h, latentW: w, width: W, height: H, latentBuffer, outputBuffer, rgbaBuffer, dispatches, rgbaDispatch,
+      latentIn: { pipeline: compiledPipeline(this.device, 'latentIn', latentParams), dims: uniform(0, 32), dst: inputAct, workgroups: [Math.ceil((w * latentBlocks) / WG_1D), n * h, 1] },
+      textureDims: uniform(count - 1, 16), buffers, bandCount: sched.bandCount,
     };
-    return { plan, buffers };
   }
 }

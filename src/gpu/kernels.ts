@@ -35,6 +35,9 @@ export function kernelSource(name: KernelName, params: KernelParams): string {
 
 // Pipelines by device, then by kernel + parameters: a lost or destroyed device takes its own along.
 const cache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+const compiled = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+const pipelineKey = (name: KernelName, params: KernelParams, layout?: GPUPipelineLayout) => JSON.stringify([name, params, layout?.label ?? 'auto']);
 
 /**
  * A compute pipeline for `name` specialised by `params`, compiled once per device without
@@ -43,20 +46,35 @@ const cache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>()
 export function kernelPipeline(device: GPUDevice, name: KernelName, params: KernelParams, layout?: GPUPipelineLayout): Promise<GPUComputePipeline> {
   let pipelines = cache.get(device);
   if (!pipelines) cache.set(device, (pipelines = new Map()));
-  const key = JSON.stringify([name, params, layout?.label ?? 'auto']);
+  const key = pipelineKey(name, params, layout);
   let pipeline = pipelines.get(key);
   if (!pipeline) {
     const label = `taesd ${name} ${JSON.stringify(params)}`;
     const module = device.createShaderModule({ label, code: kernelSource(name, params) });
-    pipeline = device.createComputePipelineAsync({ label, layout: layout ?? 'auto', compute: { module, entryPoint: 'main' } }).catch(async (e: unknown) => {
-      pipelines.delete(key);
-      const info = await module.getCompilationInfo().catch(() => null);
-      const errors = info?.messages.filter((m) => m.type === 'error').map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ');
-      return fail('INTERNAL', `WebGPU refused kernel ${label}: ${errors || (e instanceof Error ? e.message : String(e))}`, e);
-    });
+    pipeline = device.createComputePipelineAsync({ label, layout: layout ?? 'auto', compute: { module, entryPoint: 'main' } }).then(
+      (p) => {
+        if (!compiled.has(device)) compiled.set(device, new Map());
+        compiled.get(device)!.set(key, p);
+        return p;
+      },
+      async (e: unknown) => {
+        pipelines.delete(key);
+        const info = await module.getCompilationInfo().catch(() => null);
+        const errors = info?.messages.filter((m) => m.type === 'error').map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ');
+        return fail('INTERNAL', `WebGPU refused kernel ${label}: ${errors || (e instanceof Error ? e.message : String(e))}`, e);
+      },
+    );
     pipelines.set(key, pipeline);
   }
   return pipeline;
+}
+
+/**
+ * A pipeline kernelPipeline has already compiled, without awaiting: so GPU objects can be made
+ * in one synchronous stretch (inside error scopes that then catch only this library's calls).
+ */
+export function compiledPipeline(device: GPUDevice, name: KernelName, params: KernelParams, layout?: GPUPipelineLayout): GPUComputePipeline {
+  return compiled.get(device)?.get(pipelineKey(name, params, layout)) ?? fail('INTERNAL', `kernel ${name} ${JSON.stringify(params)} was used before it was compiled`);
 }
 
 export interface Dispatch {
@@ -65,11 +83,15 @@ export interface Dispatch {
   readonly workgroups: readonly [number, number, number];
 }
 
-/** A dispatch of a kernel with an automatic layout; `resources[i]` is bound at binding i. */
-export async function kernelDispatch(device: GPUDevice, name: KernelName, params: KernelParams, resources: readonly GPUBindingResource[], workgroups: readonly [number, number, number]): Promise<Dispatch> {
-  const pipeline = await kernelPipeline(device, name, params);
+/** A dispatch of a compiled pipeline with an automatic layout; `resources[i]` is bound at binding i. */
+export function pipelineDispatch(device: GPUDevice, pipeline: GPUComputePipeline, resources: readonly GPUBindingResource[], workgroups: readonly [number, number, number]): Dispatch {
   const entries = resources.map((resource, binding) => ({ binding, resource }));
-  return { pipeline, bindGroup: device.createBindGroup({ label: `taesd ${name}`, layout: pipeline.getBindGroupLayout(0), entries }), workgroups };
+  return { pipeline, bindGroup: device.createBindGroup({ label: pipeline.label, layout: pipeline.getBindGroupLayout(0), entries }), workgroups };
+}
+
+/** Compiles a kernel (once per device) and makes a dispatch of it. */
+export async function kernelDispatch(device: GPUDevice, name: KernelName, params: KernelParams, resources: readonly GPUBindingResource[], workgroups: readonly [number, number, number]): Promise<Dispatch> {
+  return pipelineDispatch(device, await kernelPipeline(device, name, params), resources, workgroups);
 }
 
 export function encodeDispatches(encoder: GPUCommandEncoder, dispatches: readonly Dispatch[], label = 'taesd decode'): void {

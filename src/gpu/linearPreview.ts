@@ -1,6 +1,6 @@
 import { fail } from '../errors.js';
-import type { DecodeOptions, LatentDecoder, LatentInput, LatentSpace } from '../model/decoder.js';
-import { prepareLatent, type Latent } from '../model/latent.js';
+import type { AnyLatentInput, DecodeOptions, LatentDecoder, LatentSpace } from '../model/decoder.js';
+import { expectCpuLatent, expectSingle, prepareLatent, type Latent } from '../model/latent.js';
 import { canvasTexture } from './canvas.js';
 import { rgbFactors, type ModelSpec } from '../model/registry.js';
 import { encodeDispatches, kernelPipeline } from './kernels.js';
@@ -67,7 +67,7 @@ export class LinearPreview {
 
 /** A linear-preview decoder that also draws into WebGPU canvases through the WGSL kernel. */
 export interface LinearGpuDecoder extends LatentDecoder {
-  decodeToCanvas(latent: LatentInput, context: GPUCanvasContext, options?: DecodeOptions): Promise<{ width: number; height: number }>;
+  decodeToCanvas(latent: AnyLatentInput, context: GPUCanvasContext, options?: DecodeOptions): Promise<{ width: number; height: number }>;
 }
 
 /** Adds the WGSL canvas path on `device` to a CPU linear decoder (the caller keeps the device). */
@@ -78,8 +78,11 @@ export function linearOnGpu(linear: LatentDecoder, device: GPUDevice, upscale: n
     backend: linear.backend,
     decode: (l, o) => linear.decode(l, o),
     decodeRaw: (l, o) => linear.decodeRaw(l, o),
+    decodeBatch: (l, o) => linear.decodeBatch(l, o),
+    decodeRawBatch: (l, o) => linear.decodeRawBatch(l, o),
     async decodeToCanvas(latent, context, options) {
-      const prepared = prepareLatent(latent, linear.model, options?.latentSpace ?? latentSpace);
+      expectSingle(latent);
+      const prepared = prepareLatent(expectCpuLatent(latent, 'linear'), linear.model, options?.latentSpace ?? latentSpace);
       const width = prepared.width * upscale, height = prepared.height * upscale;
       await preview.drawToTexture(prepared, () => canvasTexture(context, device, width, height));
       return { width, height };

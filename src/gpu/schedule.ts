@@ -27,35 +27,38 @@ export interface Schedule {
   readonly bandCount: number;
 }
 
-/** Bytes of the final RGB(+0) f32 output of an h x w latent. */
-export function outputBytes(program: Program, h: number, w: number): number {
+/** Bytes of the final RGB(+0) f32 output of `batch` h x w latents. */
+export function outputBytes(program: Program, batch: number, h: number, w: number): number {
   const u = program.graph.upscale;
-  return (program.zeroVec4s + h * w * u * u) * 16;
+  return (program.zeroVec4s + batch * h * w * u * u) * 16;
 }
 
 /**
- * Plans a decode under `maxBytes` per buffer: the whole image when it fits, else the fewest
- * output-row bands that do (level-0 steps run once, whole). Pure: makes no GPU objects.
+ * Plans a decode of `batch` h x w latents under `maxBytes` per buffer: the whole image when it
+ * fits, else the fewest output-row bands that do (level-0 steps run once, whole; every band runs
+ * all items). Pure: makes no GPU objects.
  */
-export function scheduleDecode(program: Program, h: number, w: number, vec4Bytes: number, maxBytes: number): Schedule {
+export function scheduleDecode(program: Program, batch: number, h: number, w: number, vec4Bytes: number, maxBytes: number): Schedule {
   const u = program.graph.upscale;
   const H = h * u;
-  const output = outputBytes(program, h, w);
+  const output = outputBytes(program, batch, h, w);
+  const latents = batch > 1 ? `${batch} latents` : 'latent';
   if (output > maxBytes) {
-    fail('LATENT_SHAPE', `latent ${h}x${w} is too large for this device: its ${w * u}x${H} float output needs ${output} bytes, over the ${maxBytes}-byte buffer limit`);
+    fail('LATENT_SHAPE', `${latents} ${h}x${w} too large for this device: the ${w * u}x${H} float output needs ${output} bytes, over the ${maxBytes}-byte buffer limit`);
   }
+  let tried = 0;
   for (let n = 1; ; n++) {
-    // Bands start on latent rows, so every level's rows split evenly.
+    // Bands start on latent rows, so every level's rows split evenly; the smallest is one latent row.
     const bandHeight = n === 1 ? H : Math.ceil(H / n / u) * u;
-    if (n > 1 && (bandHeight <= u || n > H)) {
-      fail('LATENT_SHAPE', `latent ${h}x${w} is too large for this device: a ${w * u}-pixel-wide image needs buffers over ${maxBytes} bytes`);
-    }
-    const schedule = bandSchedule(program, h, w, bandHeight, vec4Bytes);
+    if (bandHeight === tried) continue;
+    tried = bandHeight;
+    const schedule = bandSchedule(program, batch, h, w, bandHeight, vec4Bytes);
     if (Math.max(...schedule.all.map((i) => i.bytes)) <= maxBytes) return assignSlots(program, schedule);
+    if (bandHeight === u) fail('LATENT_SHAPE', `${latents} ${h}x${w} too large for this device: a ${w * u}-pixel-wide image needs buffers over ${maxBytes} bytes`);
   }
 }
 
-function bandSchedule(program: Program, h: number, w: number, bandHeight: number, vec4Bytes: number) {
+function bandSchedule(program: Program, batch: number, h: number, w: number, bandHeight: number, vec4Bytes: number) {
   const steps: { step: Step; rows: Rows; band: number }[] = [];
   const maxGroups = Math.max(1, ...program.steps.map((s) => (s.kind === 'stats' ? s.groups : 0)));
   const instances = new Map<string, Instance>();
@@ -65,8 +68,8 @@ function bandSchedule(program: Program, h: number, w: number, bandHeight: number
     if (inst) { inst.last = index; return; }
     const r = rows ?? { lo: 0, hi: h << a.level };
     const width = w << a.level;
-    // GroupNorm statistics: a (mean, inv_std) f32 pair per group.
-    const bytes = a.channelBlocks === 0 ? 8 * maxGroups : (program.zeroVec4s + (r.hi - r.lo) * width * a.channelBlocks) * vec4Bytes;
+    // GroupNorm statistics: a (mean, inv_std) f32 pair per group and item.
+    const bytes = a.channelBlocks === 0 ? 8 * maxGroups * batch : (program.zeroVec4s + batch * (r.hi - r.lo) * width * a.channelBlocks) * vec4Bytes;
     instances.set(key(a, band), { act: a, row0: r.lo, rows: r.hi - r.lo, width, bytes, first: index, last: index, slot: -1 });
   };
   for (const step of program.steps) if (step.dst.level === 0) steps.push({ step, rows: { lo: 0, hi: h }, band: -1 });
@@ -84,7 +87,7 @@ function bandSchedule(program: Program, h: number, w: number, bandHeight: number
     }
   });
   const output = [...instances.values()].filter((i) => i.act === program.output);
-  return { steps, instances, key, bandCount: bandList.length, all: [...instances.values()].filter((i) => !output.includes(i)), h, w };
+  return { steps, instances, key, bandCount: bandList.length, all: [...instances.values()].filter((i) => !output.includes(i)), batch, h, w };
 }
 
 /** Buffer slots by liveness: an instance takes a free slot when first written, frees it after its last read. */
@@ -105,7 +108,7 @@ function assignSlots(program: Program, s: ReturnType<typeof bandSchedule>): Sche
     instance: (a, band) => s.instances.get(s.key(a, band))!,
     input,
     slots: slots.map((x) => x.bytes),
-    outputBytes: outputBytes(program, s.h, s.w),
+    outputBytes: outputBytes(program, s.batch, s.h, s.w),
     bandCount: s.bandCount,
   };
 }

@@ -49,6 +49,17 @@ export function upsampleCount(weights: DecoderWeights): number {
   return weights.layers.filter((l) => l.kind === 'upsample').length;
 }
 
+/** The `skipUpsamples` that gives an output `scale` times the full size (1, 1/2, 1/4, ...); BAD_OPTION otherwise. */
+export function skipForScale(weights: DecoderWeights, scale = 1): number {
+  const total = upsampleCount(weights);
+  const skip = Math.log2(1 / scale);
+  if (!Number.isInteger(skip) || skip < 0 || skip > total) {
+    const allowed = Array.from({ length: total + 1 }, (_, k) => (k ? `1/${2 ** k}` : '1')).join(', ');
+    fail('BAD_OPTION', `scale must be one of ${allowed} for ${weights.model.id}, got ${String(scale)}`);
+  }
+  return skip;
+}
+
 /** Lowers a validated decoder to its op list. */
 export function lowerDecoder(weights: DecoderWeights, options: LowerOptions = {}): DecoderGraph {
   const total = upsampleCount(weights);

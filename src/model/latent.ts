@@ -1,10 +1,11 @@
 import { fail } from '../errors.js';
 import { halvesToFloats } from '../weights/half.js';
-import type { LatentInput, LatentSpace } from './decoder.js';
+import { isGpuLatent, type AnyLatentInput, type LatentInput, type LatentSpace } from './decoder.js';
 import type { ModelSpec } from './registry.js';
 
-/** A latent ready for a decoder: `[channels, height, width]` float32 in TAESD's input space. */
+/** Latents ready for a decoder: `[batch, channels, height, width]` float32 in TAESD's input space. */
 export interface Latent {
+  readonly batch: number;
   readonly channels: number;
   readonly height: number;
   readonly width: number;
@@ -13,6 +14,34 @@ export interface Latent {
 
 /** Largest latent side accepted (8192 px output); beyond it a typo is likelier than a real request. */
 export const MAX_LATENT_SIDE = 1024;
+/** Most latents in one batch; a sampler's batch is a handful. */
+export const MAX_BATCH = 64;
+/** Most values in one latent input (256 MB as float32): a 1024x1024 FLUX latent batch of 2. */
+export const MAX_LATENT_VALUES = 1 << 26;
+
+/** Latents in a batch: the leading dimension of `[N,C,h,w]`, else 1. */
+export function batchOf(latent: AnyLatentInput): number {
+  const shape = (latent as { shape?: unknown }).shape;
+  return Array.isArray(shape) && shape.length === 4 && Number.isSafeInteger(shape[0]) ? (shape[0] as number) : 1;
+}
+
+/** Checks that `latent` holds one latent, for the single-image methods. */
+export function expectSingle(latent: AnyLatentInput): void {
+  const n = batchOf(latent);
+  if (n !== 1) fail('LATENT_SHAPE', `latent is a batch of ${n}; decode it with decodeBatch (or decodeRawBatch)`);
+}
+
+/** Refuses a GPU-resident latent on a backend that reads latents on the CPU. */
+export function expectCpuLatent(latent: AnyLatentInput, backend: string): LatentInput {
+  if (isGpuLatent(latent)) fail('BAD_OPTION', `a latent in a GPUBuffer needs the webgpu backend; the ${backend} backend reads latents from the CPU`);
+  return latent;
+}
+
+/** Item `i` of a batch, as a batch of one (a view: no copy). */
+export function latentItem(latent: Latent, i: number): Latent {
+  const n = latent.channels * latent.height * latent.width;
+  return { ...latent, batch: 1, data: latent.data.subarray(i * n, (i + 1) * n) };
+}
 
 /**
  * FLUX.2 samplers hold 128 channels at 1/16 scale, each 2x2 patch packed into channels;
@@ -47,56 +76,86 @@ export function packFlux2(data: Float32Array, H: number, W: number): Float32Arra
   return out;
 }
 
-/** The `{ data, shape }` of a latent as given, checked before anything reads it. */
-function checkInput(input: LatentInput): { data: Float32Array | Uint16Array; shape: number[] } {
+/** The `data` of a latent as given, checked before anything reads it. */
+function checkData(input: LatentInput): Float32Array | Uint16Array {
   if (typeof input !== 'object' || input === null) fail('LATENT_SHAPE', `a latent is an object { data, shape }, got ${input === null ? 'null' : typeof input}`);
-  const { data, shape } = input as { data?: unknown; shape?: unknown };
-  if (!Array.isArray(shape)) fail('LATENT_SHAPE', 'latent.shape must be an array such as [C, h, w]');
+  const { data } = input as { data?: unknown };
   if (!(data instanceof Float32Array || data instanceof Uint16Array)) {
     const got = data === undefined ? 'nothing' : data === null ? 'null' : ((data as object).constructor?.name ?? typeof data);
     fail('LATENT_SHAPE', `latent.data must be a Float32Array (or float16 bits in a Uint16Array), got ${got}`);
   }
-  return { data, shape: [...(shape as unknown[])] as number[] };
+  return data;
+}
+
+/** A latent input's shape, checked against the model: batch, size after unpacking, and whether it is FLUX.2-packed. */
+export interface LatentShape {
+  readonly batch: number;
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly packed: boolean;
+  /** Values the input holds (before unpacking). */
+  readonly values: number;
+  /** The shape as given, for messages. */
+  readonly shown: string;
+}
+
+/** Checks `[C,h,w]` or `[N,C,h,w]` against the model and the size limits, before anything reads the data. */
+export function checkLatentShape(given: unknown, model: ModelSpec): LatentShape {
+  if (!Array.isArray(given)) fail('LATENT_SHAPE', 'latent.shape must be an array such as [C, h, w]');
+  const shape = [...(given as unknown[])];
+  const shown = `[${shape.map(String).join(',')}]`.slice(0, 80);
+  if (shape.length === 3) shape.unshift(1);
+  if (shape.length !== 4) fail('LATENT_SHAPE', `latent has rank ${given.length} ${shown}; expected [C,h,w] or [N,C,h,w]`);
+  const [n, c, h, w] = shape as [number, number, number, number];
+  if (![n, c, h, w].every((d) => Number.isSafeInteger(d) && d > 0)) fail('LATENT_SHAPE', `latent shape ${shown} has an empty or invalid dimension`);
+  if (n > MAX_BATCH) fail('LATENT_SHAPE', `latent batch of ${n} exceeds ${MAX_BATCH}; decode it in parts`);
+  const { latent: family } = model;
+  const packed = c === family.packedChannels;
+  if (c !== family.channels && !packed) {
+    const other = family.packedChannels ? ` (or ${family.packedChannels} packed)` : '';
+    fail('LATENT_CHANNELS', `latent has ${c} channels; model ${model.id} takes ${family.channels}${other}`);
+  }
+  const side = packed ? MAX_LATENT_SIDE / 2 : MAX_LATENT_SIDE;
+  if (h > side || w > side) fail('LATENT_SHAPE', `latent ${h}x${w} exceeds ${side} per side`);
+  const values = n * c * h * w;
+  if (values > MAX_LATENT_VALUES) fail('LATENT_SHAPE', `latent ${shown} holds ${values} values, over ${MAX_LATENT_VALUES}; decode it in parts`);
+  return packed
+    ? { batch: n, channels: family.channels, height: 2 * h, width: 2 * w, packed, values, shown }
+    : { batch: n, channels: c, height: h, width: w, packed, values, shown };
 }
 
 /**
- * Checks a sampler's latent against the model and returns it in TAESD's input space.
+ * Checks a sampler's latent(s) against the model and returns them in TAESD's input space:
+ * `[C,h,w]`, or a batch `[N,C,h,w]` (FLUX.2's packed 128 channels unpacked item by item).
  * Non-finite values are rejected (LATENT_NON_FINITE): a NaN step means the run is broken, and
  * an error says so where a sanitised image would hide it.
  */
 export function prepareLatent(input: LatentInput, model: ModelSpec, space: LatentSpace = 'model'): Latent {
-  const { data: given, shape } = checkInput(input);
-  const shown = `[${shape.map(String).join(',')}]`.slice(0, 80);
-  if (shape.length === 4) {
-    if (shape[0] !== 1) fail('LATENT_SHAPE', `latent batch size is ${String(shape[0])}; decode one latent at a time ([1,C,h,w] or [C,h,w])`);
-    shape.shift();
-  }
-  if (shape.length !== 3) fail('LATENT_SHAPE', `latent has rank ${input.shape.length} ${shown}; expected [C,h,w] or [1,C,h,w]`);
-  let [c, h, w] = shape as [number, number, number];
-  if (![c, h, w].every((d) => Number.isSafeInteger(d) && d > 0)) fail('LATENT_SHAPE', `latent shape ${shown} has an empty or invalid dimension`);
-  const { latent: family } = model;
-  if (c !== family.channels && c !== family.packedChannels) {
-    const packed = family.packedChannels ? ` (or ${family.packedChannels} packed)` : '';
-    fail('LATENT_CHANNELS', `latent has ${c} channels; model ${model.id} takes ${family.channels}${packed}`);
-  }
-  const side = c === family.packedChannels ? MAX_LATENT_SIDE / 2 : MAX_LATENT_SIDE;
-  if (h > side || w > side) fail('LATENT_SHAPE', `latent ${h}x${w} exceeds ${side} per side`);
-  if (given.length !== c * h * w) fail('LATENT_SHAPE', `latent data has ${given.length} values, shape ${shown} needs ${c * h * w}`);
+  const given = checkData(input);
+  const { batch: n, channels: c, height: h, width: w, packed, values, shown } = checkLatentShape(input.shape, model);
+  if (given.length !== values) fail('LATENT_SHAPE', `latent data has ${given.length} values, shape ${shown} needs ${values}`);
   let data = given instanceof Float32Array ? given : halvesToFloats(given);
-  if (c === family.packedChannels) {
-    data = unpackFlux2(data, h, w);
-    c = family.channels; h *= 2; w *= 2;
+  if (packed) {
+    const per = values / n;
+    const items = Array.from({ length: n }, (_, i) => unpackFlux2(data.subarray(i * per, (i + 1) * per), h / 2, w / 2));
+    data = new Float32Array(values);
+    items.forEach((item, i) => data.set(item, i * per));
   }
   let bad = 0, firstBad = -1;
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) { bad++; if (firstBad < 0) firstBad = i; }
   }
-  if (bad) fail('LATENT_NON_FINITE', `latent holds ${bad} non-finite value(s) (NaN or Infinity), first at channel ${Math.floor(firstBad / (h * w))}, y ${Math.floor(firstBad / w) % h}, x ${firstBad % w}`);
+  if (bad) {
+    const plane = h * w, item = Math.floor(firstBad / (c * plane));
+    const at = `${n > 1 ? `item ${item}, ` : ''}channel ${Math.floor(firstBad / plane) % c}, y ${Math.floor(firstBad / w) % h}, x ${firstBad % w}`;
+    fail('LATENT_NON_FINITE', `latent holds ${bad} non-finite value(s) (NaN or Infinity), first at ${at}`);
+  }
   if (space === 'vae') {
-    const { scaleFactor: s, shiftFactor: t } = family;
+    const { scaleFactor: s, shiftFactor: t } = model.latent;
     data = data.map((v) => (v - t) * s);
   } else if (space !== 'model') {
     fail('BAD_OPTION', `latentSpace must be 'model' or 'vae', got ${String(space)}`);
   }
-  return { channels: c, height: h, width: w, data };
+  return { batch: n, channels: c, height: h, width: w, data };
 }

@@ -83,7 +83,7 @@ export async function gpuConv(device: GPUDevice, conv: ConvWeights, x: Map3, o: 
     residual: !!o.skip, normGroups: o.norm?.groups ?? 0, precision: 'f32', outputF32: true, zeroVec4s: zero,
   };
   checkConv(variant, shape, 'test conv');
-  const dims = { inW: x.w, inRow0: 0, outW: W, outH: H, outRow0: 0, outRows: H, dstRow0: 0, skipRow0: 0 };
+  const dims = { inW: x.w, inRow0: 0, outW: W, outH: H, outRow0: 0, outRows: H, dstRow0: 0, skipRow0: 0, inRows: x.h, dstRows: H, skipRows: H, batch: 1 };
   const dstBytes = (zero + H * W * shape.coutBlocks) * 16;
   return scoped(device, async () => {
     const dst = device.createBuffer({ size: dstBytes, usage: STORAGE() });

@@ -26,6 +26,18 @@ export class LinearTestDecoder implements LatentDecoder {
     return image;
   }
 
+  async decodeBatch(latent: LatentInput, options?: DecodeOptions): Promise<RgbaImage[]> {
+    const images = await this.linear.decodeBatch(latent, options);
+    this.decodes += images.length;
+    return images;
+  }
+
+  async decodeRawBatch(latent: LatentInput, options?: DecodeOptions): Promise<RawImage[]> {
+    const images = await this.linear.decodeRawBatch(latent, options);
+    this.decodes += images.length;
+    return images;
+  }
+
   destroy(): void {
     this.linear.destroy();
   }
