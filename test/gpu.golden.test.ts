@@ -3,12 +3,13 @@ import { requestGpuDevice } from '../src/gpu/device.js';
 import { WebGpuDecoder } from '../src/gpu/decoder.js';
 import { loadGolden, maxLevelDiff, taef2Weights, toRgb8 } from './support/golden.js';
 import { maxAbsDiff } from './support/reference.js';
+import { HAS_SHARED } from './support/shared.js';
 
 let device: GPUDevice;
 beforeAll(async () => { ({ device } = await requestGpuDevice()); });
 afterAll(() => device?.destroy());
 
-describe.each(['taef2_rand_8x8', 'taef2_rand_5x7'])('WebGPU golden %s', (name) => {
+describe.skipIf(!HAS_SHARED).each(['taef2_rand_8x8', 'taef2_rand_5x7'])('WebGPU golden %s', (name) => {
   it('f32 matches the reference', async () => {
     const g = loadGolden(name);
     const decoder = new WebGpuDecoder(device, taef2Weights());
