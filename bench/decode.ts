@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createDecoder } from '../src/decoder.js';
 import { decodeFlops } from '../src/model/architecture.js';
 import { parseSafetensors } from '../src/weights/safetensors.js';
-import { PACKAGE_ROOT } from '../src/cli/files.js';
+import { PACKAGE_ROOT } from '../src/cli/packageRoot.js';
 
 const [config = 'webgpu-f32', name = 'taef2_rand_8x8', repeats = '3'] = process.argv.slice(2);
 const shared = process.env.TAESD_SHARED ?? join(PACKAGE_ROOT, '../shared');
