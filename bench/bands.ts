@@ -3,7 +3,7 @@
 // onnxruntime-web WASM (within the golden tolerance).  node dist/bench/bands.js
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../src/cli/files.js';
+import { PACKAGE_ROOT } from '../src/cli/packageRoot.js';
 import { createWasmDecoder } from '../src/fallback/wasm.js';
 import { WebGpuDecoder } from '../src/gpu/decoder.js';
 import { requestGpuDevice } from '../src/gpu/device.js';

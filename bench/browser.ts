@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { chromium, type Browser } from '@playwright/test';
-import { PACKAGE_ROOT } from '../src/cli/files.js';
+import { PACKAGE_ROOT } from '../src/cli/packageRoot.js';
 
 /** What demo/bench.ts puts on window.taesdBench (the fields printed here). */
 interface Row {

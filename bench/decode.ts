@@ -7,7 +7,7 @@ import { graphFlops, lowerDecoder } from '../src/model/graph.js';
 import { resolveDecoderWeights } from '../src/model/weights.js';
 import { parseWeights } from '../src/weights/load.js';
 import { parseSafetensors } from '../src/weights/safetensors.js';
-import { PACKAGE_ROOT } from '../src/cli/files.js';
+import { PACKAGE_ROOT } from '../src/cli/packageRoot.js';
 
 const [config = 'webgpu-f32', name = 'taef2_rand_8x8', repeats = '3'] = process.argv.slice(2);
 const shared = process.env.TAESD_SHARED ?? join(PACKAGE_ROOT, '../shared');

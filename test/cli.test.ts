@@ -3,19 +3,25 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../src/image/pngDecode.js';
 import { getModel } from '../src/model/registry.js';
 import { encodeSafetensors, parseSafetensors } from '../src/weights/safetensors.js';
-import { loadGolden, maxLevelDiff, toRgb8 } from './support/golden.js';
+import { loadGolden, maxLevelDiff, toRgb8, type Golden } from './support/golden.js';
 import { randomArray, randomStateDict } from './support/random.js';
 import { maxAbsDiff } from './support/reference.js';
-import { golden, ROOT } from './support/shared.js';
+import { golden, HAS_SHARED, ROOT } from './support/shared.js';
 
 const BIN = join(ROOT, 'bin/taesd-web.js');
 const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: tmp });
 const tmp = mkdtempSync(join(tmpdir(), 'taesd-cli-'));
-const g = loadGolden('taef2_rand_8x8');
+const EXAMPLE = join(ROOT, 'examples/astronaut.safetensors');
+const EXAMPLE_STEPS = readdirSync(join(ROOT, 'examples/steps')).sort().map((f) => join(ROOT, 'examples/steps', f));
+// ../shared's 8x8 golden, for the tests that are skipped without ../shared.
+let g: Golden;
+beforeAll(() => {
+  if (HAS_SHARED) g = loadGolden('taef2_rand_8x8');
+});
 
 function npy(shape: number[], data: Float32Array): Uint8Array {
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')},), }`;
@@ -28,7 +34,7 @@ function npy(shape: number[], data: Float32Array): Uint8Array {
 }
 
 describe('taesd-web decode', () => {
-  it('decodes a golden latent to a PNG within one level of the reference', () => {
+  it.skipIf(!HAS_SHARED)('decodes a golden latent to a PNG within one level of the reference', () => {
     const r = cli('decode', golden('taef2_rand_8x8'), '--model', 'taef2', '--out', 'out.png');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/taef2 on (wasm|webgpu)/);
@@ -37,7 +43,7 @@ describe('taesd-web decode', () => {
     expect(maxLevelDiff(png.data, toRgb8(g.image.data, 64 * 64))).toBeLessThanOrEqual(1);
   });
 
-  it('writes the raw float output as tensor "image" [3,H,W] with --out x.safetensors, from an .npy latent', () => {
+  it.skipIf(!HAS_SHARED)('writes the raw float output as tensor "image" [3,H,W] with --out x.safetensors, from an .npy latent', () => {
     writeFileSync(join(tmp, 'latent.npy'), npy([1, 32, 8, 8], g.latent.data));
     const r = cli('decode', 'latent.npy', '--model', 'taef2', '--backend', 'webgpu', '--precision', 'f32', '--out', 'raw.safetensors');
     expect(r.status, r.stderr).toBe(0);
@@ -64,14 +70,14 @@ describe('taesd-web decode', () => {
     expect(maxAbsDiff(a.data, b.data)).toBeLessThan(1e-5);
   });
 
-  it('decodes several inputs into --out-dir, reporting each', () => {
+  it.skipIf(!HAS_SHARED)('decodes several inputs into --out-dir, reporting each', () => {
     const r = cli('decode', golden('taef2_rand_8x8'), golden('taef2_rand_5x7'), '--model', 'taef2', '--out-dir', 'many', '--format', 'jpeg');
     expect(r.status, r.stderr).toBe(0);
     expect(readdirSync(join(tmp, 'many')).sort()).toEqual(['taef2_rand_5x7.jpg', 'taef2_rand_8x8.jpg']);
     expect(r.stderr).toMatch(/\[2\/2\]/);
   });
 
-  it('writes the latent-resolution linear preview with --backend linear', () => {
+  it.skipIf(!HAS_SHARED)('writes the latent-resolution linear preview with --backend linear', () => {
     const r = cli('decode', golden('taef2_rand_8x8'), '--model', 'taef2', '--backend', 'linear', '--out', 'linear.png');
     expect(r.status, r.stderr).toBe(0);
     expect(decodePng(readFileSync(join(tmp, 'linear.png'))).width).toBe(8);
@@ -79,12 +85,15 @@ describe('taesd-web decode', () => {
 
   it.each([
     ['a wrong channel count', ['decode', 'mapped.safetensors', '--model', 'taef2', '--out', 'bad1.png'], 1, /LATENT_CHANNELS.*16 channels/],
-    ['an unknown model', ['decode', golden('taef2_rand_8x8'), '--model', 'sdxl', '--out', 'bad2.png'], 1, /MODEL_UNKNOWN/],
-    ['weights of another model', ['decode', golden('taef2_rand_8x8'), '--model', 'taesd', '--weights', 'taesd3_random.safetensors', '--out', 'bad3.png'], 1, /MODEL_MISMATCH/],
+    ['an unknown model', ['decode', EXAMPLE, '--model', 'sdxl', '--out', 'bad2.png'], 1, /MODEL_UNKNOWN/],
+    ['weights of another model', ['decode', EXAMPLE, '--model', 'taesd', '--weights', 'taesd3_random.safetensors', '--out', 'bad3.png'], 1, /MODEL_MISMATCH/],
     ['a missing latent file', ['decode', 'nope.safetensors', '--model', 'taef2', '--out', 'bad4.png'], 1, /IO.*nope\.safetensors/],
-    ['no --out', ['decode', golden('taef2_rand_8x8'), '--model', 'taef2'], 2, /--out/],
-    ['an unknown option', ['decode', golden('taef2_rand_8x8'), '--model', 'taef2', '--out', 'bad5.png', '--colour'], 2, /colour/],
-    ['an unsupported output', ['decode', golden('taef2_rand_8x8'), '--model', 'taef2', '--out', 'bad6.gif'], 1, /\.png, \.jpg/],
+    ['no --out', ['decode', EXAMPLE, '--model', 'taef2'], 2, /--out/],
+    ['an unknown option', ['decode', EXAMPLE, '--model', 'taef2', '--out', 'bad5.png', '--colour'], 2, /^taesd-web: unknown option --colour\nRun taesd-web --help for usage\.\n$/],
+    ['an option without its value', ['decode', EXAMPLE, '--out', 'bad7.png', '--model'], 2, /^taesd-web: --model needs a value\n/],
+    ['a value for a flag', ['decode', EXAMPLE, '--model', 'taef2', '--out', 'bad8.png', '--example=yes'], 2, /^taesd-web: --example takes no value\n/],
+    ['--example with latent files', ['decode', EXAMPLE, '--example', '--out', 'bad9.png'], 2, /give it or latent files, not both/],
+    ['an unsupported output', ['decode', EXAMPLE, '--model', 'taef2', '--out', 'bad6.gif'], 1, /\.png, \.jpg/],
   ])('fails clearly on %s, writing nothing', (_name, args, status, message) => {
     const before = readdirSync(tmp).sort();
     const r = cli(...args);
@@ -96,24 +105,41 @@ describe('taesd-web decode', () => {
   it('prints usage with --help', () => {
     const r = cli('--help');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/taesd-web decode <latent-file\.\.\.> --model <id>/);
+    expect(r.stdout).toMatch(/taesd-web decode \(<latent-file\.\.\.> \| --example\) --model <id>/);
     expect(existsSync(BIN)).toBe(true);
+  });
+
+  it('prints the package version with --version and -v', () => {
+    const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+    for (const flag of ['--version', '-v']) expect(cli(flag)).toMatchObject({ status: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  it('decodes the shipped example with the shipped weights: --example, no --model', () => {
+    const r = cli('decode', '--example', '--out', 'example.png');
+    expect(r.status, r.stderr).toBe(0);
+    const png = decodePng(readFileSync(join(tmp, 'example.png')));
+    expect([png.width, png.height]).toEqual([512, 512]);
+    if (!HAS_SHARED) return;
+    // The example is the astronaut golden's latent stored as f16: the image barely moves.
+    const want = toRgb8(loadGolden('taef2_astronaut').image.data, 512 * 512);
+    let sum = 0;
+    for (let i = 0; i < want.length; i++) sum += Math.abs(png.data[4 * (i / 3 | 0) + i % 3]! - want[i]!);
+    expect(sum / want.length).toBeLessThan(0.5);
   });
 });
 
 describe('taesd-web progress', () => {
-  // A sampler-like run: step i's x0 blends from noise into the golden latent.
-  const steps = 4;
-  const noise = randomArray(32 * 8 * 8, 21, 1);
-  const files = Array.from({ length: steps }, (_, i) => {
-    const t = i / (steps - 1);
-    const data = g.latent.data.map((v, k) => (1 - t) * noise[k]! + t * v);
-    const name = `s${i}.safetensors`;
-    writeFileSync(join(tmp, name), encodeSafetensors({ latent: { dtype: 'F32', shape: [32, 8, 8], data } }));
-    return name;
-  });
-
-  it('writes the job folder for a run of latent files, with filters and base64', () => {
+  it.skipIf(!HAS_SHARED)('writes the job folder for a run of latent files, with filters and base64', () => {
+    // A sampler-like run: step i's x0 blends from noise into the golden latent.
+    const steps = 4;
+    const noise = randomArray(32 * 8 * 8, 21, 1);
+    const files = Array.from({ length: steps }, (_, i) => {
+      const t = i / (steps - 1);
+      const data = g.latent.data.map((v, k) => (1 - t) * noise[k]! + t * v);
+      const name = `s${i}.safetensors`;
+      writeFileSync(join(tmp, name), encodeSafetensors({ latent: { dtype: 'F32', shape: [32, 8, 8], data } }));
+      return name;
+    });
     const r = cli('progress', ...files, '--model', 'taef2', '--job-id', 'run1', '--root', 'jobs', '--format', 'png', '--every', '2', '--base64');
     expect(r.status, r.stderr).toBe(0);
     const dir = join(tmp, 'jobs/progress/run1');
@@ -125,6 +151,15 @@ describe('taesd-web progress', () => {
     const final = decodePng(readFileSync(join(dir, 'step_final.png')));
     expect(maxLevelDiff(final.data, toRgb8(g.image.data, 64 * 64))).toBeLessThanOrEqual(1);
     expect(Buffer.from(p.image_base64, 'base64')).toEqual(readFileSync(join(dir, 'step_final.png')));
+  });
+
+  it('writes the job folder for the shipped example run with --example', () => {
+    const r = cli('progress', '--example', '--job-id', 'example', '--root', 'jobs4');
+    expect(r.status, r.stderr).toBe(0);
+    const dir = join(tmp, 'jobs4/progress/example');
+    const names = EXAMPLE_STEPS.map((_, i) => `step_${String(i).padStart(4, '0')}.jpeg`);
+    expect(readdirSync(dir).sort()).toEqual(['latest.jpeg', 'progress.json', ...names, 'step_final.jpeg']);
+    expect(JSON.parse(readFileSync(join(dir, 'progress.json'), 'utf8'))).toMatchObject({ status: 'completed', total_steps: EXAMPLE_STEPS.length });
   });
 
   it('refuses VAE-space steps when the model is only guessed from shapes (SD vs SDXL), writing nothing', () => {
@@ -144,7 +179,7 @@ describe('taesd-web progress', () => {
     ['no job id', [], /--job-id/],
   ])('refuses %s and writes nothing', (_name, extra, message) => {
     const before = readdirSync(tmp).sort();
-    const r = cli('progress', ...files, '--model', 'taef2', '--root', 'jobs2', ...extra);
+    const r = cli('progress', ...EXAMPLE_STEPS, '--model', 'taef2', '--root', 'jobs2', ...extra);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(message);
     expect(readdirSync(tmp).sort()).toEqual(before);
@@ -174,6 +209,12 @@ describe('a taesd latent in VAE space, with random weights', () => {
     expect(Buffer.from(final.data).equals(Buffer.from(decoded.data))).toBe(true);
     const image = parseSafetensors(readFileSync(join(tmp, 'vae_raw.safetensors'))).tensors.get('image')!;
     expect(maxLevelDiff(decoded.data, toRgb8(image.data, 40 * 48))).toBeLessThanOrEqual(1);
+  });
+
+  it("shows none of Dawn's native limit notices on a WebGPU decode: stderr is only our own line", () => {
+    const r = cli('decode', 'vae.safetensors', ...common.slice(0, 4), '--backend', 'webgpu', '--out', 'gpu.png');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('taesd-web: taesd on webgpu (requested)\n');
   });
 
   it('--backend linear takes --weights without --model, detecting the model from them', () => {

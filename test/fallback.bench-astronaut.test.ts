@@ -8,10 +8,11 @@ import { createWasmDecoder } from '../src/fallback/wasm.js';
 import { graphFlops, lowerDecoder } from '../src/model/graph.js';
 import { readGolden, taef2Weights } from './support/fallbackFixtures.js';
 import { maxAbsDiff } from './support/reference.js';
+import { HAS_SHARED } from './support/shared.js';
 
 const threads = Number(process.env.TAESD_THREADS ?? 2);
 
-it.skipIf(!process.env.TAESD_BENCH)(`decodes taef2_astronaut on ${threads} thread(s)`, async () => {
+it.skipIf(!process.env.TAESD_BENCH || !HAS_SHARED)(`decodes taef2_astronaut on ${threads} thread(s)`, async () => {
   const weights = await taef2Weights();
   const golden = readGolden('taef2_astronaut');
   const decoder = await createWasmDecoder(weights, { numThreads: threads });

@@ -11,6 +11,7 @@ import { resolveDecoderWeights, type DecoderWeights } from '../src/model/weights
 import { readGolden, taef2Weights } from './support/fallbackFixtures.js';
 import { randomArray, randomStateDict } from './support/random.js';
 import { maxAbsDiff, referenceDecode } from './support/reference.js';
+import { HAS_SHARED } from './support/shared.js';
 
 // ort fixes its thread count at the first session of a process; this file runs on 2
 // (fallback.threads.test.ts on 1). Every decoder here asks for it, so order does not matter.
@@ -66,7 +67,7 @@ describe('ONNX graph vs the CPU reference, random weights', () => {
   });
 });
 
-describe('taef2 with the real weights', () => {
+describe.skipIf(!HAS_SHARED)('taef2 with the real weights', () => {
   let weights: DecoderWeights;
   let decoder: WasmDecoder;
   beforeAll(async () => {

@@ -10,9 +10,9 @@ import { createWasmDecoder } from '../src/fallback/wasm.js';
 import { lowerDecoder } from '../src/model/graph.js';
 import { readGolden, taef2Weights } from './support/fallbackFixtures.js';
 import { maxAbsDiff } from './support/reference.js';
-import { ROOT } from './support/shared.js';
+import { HAS_SHARED, ROOT } from './support/shared.js';
 
-it('decodes the same on 1 and 2 threads', async () => {
+it.skipIf(!HAS_SHARED)('decodes the same on 1 and 2 threads', async () => {
   const weights = await taef2Weights();
   const decoder = await createWasmDecoder(weights, { numThreads: 1 });
   expect(decoder.numThreads).toBe(1);

@@ -12,7 +12,7 @@ import { loadGolden, maxLevelDiff, taef2Weights, toRgb8 } from './support/golden
 import { randomArray, randomStateDict } from './support/random.js';
 import { maxAbsDiff, referenceDecode } from './support/reference.js';
 import { read } from './support/gpu.js';
-import { TAEF2_PTH } from './support/shared.js';
+import { HAS_SHARED, TAEF2_PTH } from './support/shared.js';
 
 // Awaited at import so skipIf can ask for features; one device serves the whole file.
 const { device } = await requestGpuDevice();
@@ -35,7 +35,7 @@ describe('every variant, random weights, against the CPU reference', () => {
   });
 });
 
-describe('taef2 decoder', () => {
+describe.skipIf(!HAS_SHARED)('taef2 decoder', () => {
   it('decodes .pth and .safetensors weights identically', async () => {
     const g = loadGolden('taef2_rand_5x7');
     const latent = { data: g.latent.data, shape: g.latent.shape };
@@ -89,7 +89,7 @@ describe('banded decode', () => {
   });
 });
 
-describe('GPU resources', () => {
+describe.skipIf(!HAS_SHARED)('GPU resources', () => {
   it('a second decode of the same size allocates no buffers (readback and texture paths)', async () => {
     const g = loadGolden('taef2_rand_5x7');
     const decoder = new WebGpuDecoder(device, taef2Weights());
@@ -127,7 +127,7 @@ describe('GPU resources', () => {
   });
 });
 
-describe('bad input', () => {
+describe.skipIf(!HAS_SHARED)('bad input', () => {
   const decoder = () => new WebGpuDecoder(device, taef2Weights());
   const cases: [string, { data: Float32Array; shape: number[] }, string][] = [
     ['wrong channel count', { data: new Float32Array(16 * 4 * 4), shape: [16, 4, 4] }, 'LATENT_CHANNELS'],

@@ -1,24 +1,16 @@
-import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
 import { fail } from '../errors.js';
 import { getModel } from '../model/registry.js';
+import { findWeights, manifestModel, modelCacheDir, weightsSearchDirs } from './modelCache.js';
 
-/** The package root (dist/src/cli -> ../../..; src/cli under vitest -> ../..). */
-const here = dirname(fileURLToPath(import.meta.url));
-export const PACKAGE_ROOT = existsSync(join(here, '../../package.json')) ? resolve(here, '../..') : resolve(here, '../../..');
-
-/** Default weights: models/<id>_decoder.{pth,safetensors} here or in the package, then ../shared/models/. */
+/** Default weights for `--model <id>` (see findWeights); fails with IO saying how to get them. */
 export function defaultWeights(modelId: string): string {
   const model = getModel(modelId);
-  const stem = model.weightsFile.replace(/\.pth$/, '');
-  const dirs = [resolve('models'), join(PACKAGE_ROOT, 'models'), resolve('../shared/models'), join(PACKAGE_ROOT, '../shared/models')];
-  for (const dir of dirs) for (const ext of ['.pth', '.safetensors']) {
-    const file = join(dir, stem + ext);
-    if (existsSync(file)) return file;
-  }
-  fail('IO', `no weights for ${model.id}: looked for ${stem}.pth/.safetensors in ${[...new Set(dirs)].join(', ')}; run "npm run fetch-models -- ${model.id}" or pass --weights`);
+  const found = findWeights(model.id);
+  if (found) return found;
+  const url = manifestModel(model.id)?.url ?? 'its upstream file';
+  fail('IO', `no weights for ${model.id} in ${weightsSearchDirs().join(', ')}; run "npx taesd-web fetch-models ${model.id}" (downloads ${url} into ${modelCacheDir()}) or pass --weights <file>`);
 }
 
 /** Writes via a temp file in the same folder and a rename, so no reader ever sees a partial file. */

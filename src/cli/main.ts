@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BACKEND_KINDS } from '../backend/registry.js';
 import { createDecoder, type BackendChoice, type CreateDecoderOptions } from '../decoder.js';
@@ -5,7 +7,10 @@ import { isTaesdError } from '../errors.js';
 import type { LatentSpace } from '../model/decoder.js';
 import { MODEL_IDS, type ModelId } from '../model/registry.js';
 import { decodeFiles, outputKind, type OutputKind } from './decode.js';
+import { EXAMPLE_MODEL, exampleInputs } from './examples.js';
+import { fetchModelsCommand } from './fetchModels.js';
 import { defaultWeights } from './files.js';
+import { PACKAGE_ROOT } from './packageRoot.js';
 import { progressCommand } from './progress.js';
 
 const BACKENDS = ['auto', ...BACKEND_KINDS].join('|');
@@ -13,18 +18,25 @@ const BACKENDS = ['auto', ...BACKEND_KINDS].join('|');
 const USAGE = `taesd-web: previews of diffusion latents with TAESD decoders
 
 Usage:
-  taesd-web decode <latent-file...> --model <id> [--weights <file|url>] [--latent-space model|vae]
+  taesd-web decode (<latent-file...> | --example) --model <id> [--weights <file|url>] [--latent-space model|vae]
                    [--backend ${BACKENDS}] [--precision auto|f32|f16]
                    (--out <file.png|.jpg|.safetensors> | --out-dir <dir> [--format png|jpeg|safetensors]) [--quality N]
-  taesd-web progress <latent-files...> --model <id> [--weights <file>] --job-id <id> [--root <dir>]
+  taesd-web progress (<latent-files...> | --example) --model <id> [--weights <file>] --job-id <id> [--root <dir>]
                    [--output-folder progress] [--prefix step] [--format jpeg|png] [--quality N] [--base64]
                    [--every N] [--start N] [--end N] [--total N] [--latent-space model|vae]
                    [--backend ${BACKENDS}]
-  taesd-web --help
+  taesd-web fetch-models [<id...>] [--dir <dir>] [--from <dir> | --base-url <url>]
+  taesd-web --help | --version
 
 Models: ${MODEL_IDS.join(', ')}. Latent files: .safetensors (tensor "latent"), ComfyUI .latent
 ("latent_tensor", read as VAE space unless --latent-space says otherwise), .npy; [C,h,w] or [1,C,h,w].
-Weights default to models/<id>_decoder.pth or .safetensors (npm run fetch-models), then ../shared/models/.
+--example decodes the latents that ship in examples/ (TAEF2: a 64x64 astronaut; for progress, an
+8-step run at 16x16); --model defaults to ${EXAMPLE_MODEL} then.
+Weights default to <id>_decoder.pth or .safetensors in the package's models/ (taef2 ships there),
+then the cache fetch-models fills, then ../shared/models/.
+fetch-models downloads the upstream decoders (default: all) into the cache (--dir to choose), from
+the pinned GitHub commit or --base-url <url>/<file> (a mirror), or copies them from --from <dir>;
+each is kept only when its git blob id matches models/manifest.json.
 `;
 
 class UsageError extends Error {}
@@ -35,6 +47,8 @@ const OPTIONS = {
   format: { type: 'string' }, quality: { type: 'string' }, 'job-id': { type: 'string' }, root: { type: 'string' },
   'output-folder': { type: 'string' }, prefix: { type: 'string' }, base64: { type: 'boolean' }, every: { type: 'string' },
   start: { type: 'string' }, end: { type: 'string' }, total: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  example: { type: 'boolean' }, dir: { type: 'string' }, from: { type: 'string' }, 'base-url': { type: 'string' },
+  version: { type: 'boolean', short: 'v' },
 } as const;
 
 export type CliValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -92,20 +106,45 @@ async function decodeCommand(inputs: string[], v: CliValues): Promise<number> {
   }
 }
 
+/** parseArgs in strict mode, with one-line messages of our own for everything strict mode rejects. */
+function parseCli(argv: string[]) {
+  const { tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    if (!Object.hasOwn(OPTIONS, t.name)) throw new UsageError(`unknown option ${t.rawName}`);
+    const type = OPTIONS[t.name as keyof typeof OPTIONS].type;
+    if (type === 'string' && (t.value === undefined || (!t.inlineValue && t.value.startsWith('-')))) throw new UsageError(`${t.rawName} needs a value`);
+    if (type === 'boolean' && t.value !== undefined) throw new UsageError(`${t.rawName} takes no value`);
+  }
+  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+/** The latent files to read: the positionals, or the shipped examples with --example (and --model defaulting to theirs). */
+function withExample(command: 'decode' | 'progress', inputs: string[], v: CliValues): [string[], CliValues] {
+  if (!v.example) return [inputs, v];
+  if (inputs.length) throw new UsageError('--example decodes the shipped examples; give it or latent files, not both');
+  return [exampleInputs(command), v.model === undefined && v.weights === undefined ? { ...v, model: EXAMPLE_MODEL } : v];
+}
+
 /** Runs the CLI; returns the exit code (0 ok, 1 failed, 2 usage). */
 export async function main(argv: string[]): Promise<number> {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    const { values, positionals } = parseCli(argv);
     const [command, ...rest] = positionals;
+    if (values.version) {
+      process.stdout.write(`${JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version}\n`);
+      return 0;
+    }
     if (values.help || command === undefined || command === 'help') {
       process.stdout.write(USAGE);
       return command === undefined && !values.help ? 2 : 0;
     }
-    if (command === 'decode') return await decodeCommand(rest, values);
-    if (command === 'progress') return await progressCommand(rest, values);
-    throw new UsageError(`unknown command "${command}" (decode, progress)`);
+    if (command === 'decode') return await decodeCommand(...withExample(command, rest, values));
+    if (command === 'progress') return await progressCommand(...withExample(command, rest, values));
+    if (command === 'fetch-models') return await fetchModelsCommand(rest, values);
+    throw new UsageError(`unknown command "${command}" (decode, progress, fetch-models)`);
   } catch (e) {
-    if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (e instanceof UsageError) {
       process.stderr.write(`taesd-web: ${e.message}\nRun taesd-web --help for usage.\n`);
       return 2;
     }

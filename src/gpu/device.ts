@@ -1,3 +1,5 @@
+// The declarations use WebGPU's global types (GPUDevice, ...): consumers get them from this dependency.
+/// <reference types="@webgpu/types" preserve="true" />
 import { fail } from '../errors.js';
 import { importNodeOnly, isNode } from '../platform.js';
 
@@ -19,7 +21,7 @@ export async function getGpu(): Promise<GPU> {
     try {
       dawn = await importNodeOnly<DawnModule>('webgpu');
     } catch (e) {
-      fail('NO_WEBGPU', 'WebGPU for Node needs the optional package "webgpu" (Dawn); install it with npm install webgpu', e);
+      fail('NO_WEBGPU', 'WebGPU in Node needs the optional peer package "webgpu" (Dawn, about 130 MB): npm install webgpu@~0.6.2', e);
     }
     Object.assign(globalThis, dawn.globals);
     nodeGpu = dawn.create([]);

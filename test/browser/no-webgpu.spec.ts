@@ -1,7 +1,11 @@
 // A browser without WebGPU (navigator.gpu hidden before the page loads): 'webgpu' fails with a
 // typed NO_WEBGPU error, and 'auto' decodes on WASM and says why.
 import { loadGolden, maxLevelDiff, toRgb8 } from '../support/golden.js';
+import { HAS_SHARED, NO_SHARED_REASON } from '../support/shared.js';
 import { expect, maxAbsDiff, test } from './fixtures.js';
+
+// The test page reads the weights and golden latents from ../shared through the dev server.
+test.skip(!HAS_SHARED, NO_SHARED_REASON);
 
 test.beforeEach(async ({ page }) => {
   await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }));

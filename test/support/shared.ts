@@ -1,12 +1,16 @@
-// Paths into ../shared (weights and golden data are read from there, never committed).
+// Paths into ../shared (golden data and development weights, never committed). Tests that read it
+// are skipped when it is missing (`describe.skipIf(!HAS_SHARED)`); test/support/sharedNotice.ts says so.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SHARED = process.env.TAESD_SHARED ?? join(ROOT, '../shared');
+export const HAS_SHARED = existsSync(SHARED);
+/** Why tests that read ../shared are skipped. */
+export const NO_SHARED_REASON = `${SHARED} not found (set TAESD_SHARED): the tests that need its golden data and weights are skipped`;
 export const sharedPath = (...parts: string[]): string => join(SHARED, ...parts);
-export const TAEF2_PTH = sharedPath('models/taef2_decoder.pth');
+/** The upstream TAEF2 decoder as published: it ships in models/, so reading it needs no ../shared. */
+export const TAEF2_PTH = join(ROOT, 'models/taef2_decoder.pth');
 export const TAEF2_SAFETENSORS = sharedPath('models/taef2_decoder.safetensors');
 export const golden = (name: string): string => sharedPath('golden', `${name}.safetensors`);
-if (!existsSync(SHARED)) throw new Error(`../shared not found at ${SHARED} (set TAESD_SHARED)`);
