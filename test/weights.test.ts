@@ -18,6 +18,7 @@ import { parseNpy } from '../src/weights/npy.js';
 import { MAX_ARCHIVE_BYTES, parsePth } from '../src/weights/pth.js';
 import { encodeSafetensors, MAX_HEADER_BYTES, parseSafetensors, type EncodableTensor } from '../src/weights/safetensors.js';
 import { MAX_ELEMENTS, type StateDict } from '../src/weights/tensor.js';
+import { safetensorsFromText } from './support/hostileFiles.js';
 import { checkpoint, floats, glob, orderedDict, stateDictPickle, str, type PickledTensor } from './support/pickles.js';
 import { ROOT, TAEF2_PTH, TAEF2_SAFETENSORS } from './support/shared.js';
 
@@ -76,14 +77,7 @@ function expectSameLayers(a: DecoderWeights, b: DecoderWeights): void {
 }
 
 /** A safetensors file from a raw header object and data bytes (for cases the encoder refuses). */
-function rawSafetensors(header: unknown, data: Uint8Array, headerText = JSON.stringify(header)): Uint8Array {
-  const h = enc.encode(headerText);
-  const out = new Uint8Array(8 + h.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
-  out.set(h, 8);
-  out.set(data, 8 + h.length);
-  return out;
-}
+const rawSafetensors = (header: unknown, data: Uint8Array, headerText = JSON.stringify(header)): Uint8Array => safetensorsFromText(headerText, data);
 
 /** Upstream state dict as F16 bits, ready for encodeSafetensors. */
 function asHalves(dict: StateDict, rename: (key: string) => string = (k) => k): Record<string, EncodableTensor> {

@@ -3,8 +3,8 @@
 import { Inflate, Unzlib } from 'fflate';
 import { isTaesdError } from '../errors.js';
 
-/** Compressed input is fed in pieces this big, so one piece inflates to at most ~16.5 MiB before the size is checked. */
-const PIECE_BYTES = 16 * 1024;
+/** Compressed input is fed in pieces this big, so one piece inflates to at most ~4 MiB (~50 ms) before the size is checked. */
+const PIECE_BYTES = 4 * 1024;
 
 /**
  * Inflates `data` (raw deflate, or zlib-wrapped) into exactly `size` bytes. Stops as soon as

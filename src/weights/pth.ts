@@ -297,6 +297,7 @@ export function parsePth(bytes: Uint8Array, name = 'pth'): StateDict {
   let total = 0;
   for (const e of readZipDirectory(bytes, corrupt)) {
     if (!KEPT_ENTRY.test(e.name)) continue;
+    if (e.name.endsWith('data.pkl') && e.size > MAX_PICKLE_BYTES) corrupt(`${e.name} is ${e.size} bytes, over the ${MAX_PICKLE_BYTES}-byte limit`);
     total += e.size;
     if (total > MAX_ARCHIVE_BYTES) corrupt(`zip entries claim over ${MAX_ARCHIVE_BYTES} bytes in all (at ${e.name})`);
     entries.set(e.name, e);
@@ -305,7 +306,6 @@ export function parsePth(bytes: Uint8Array, name = 'pth'): StateDict {
   const pkl = [...entries.keys()].filter((f) => /(?:^|\/)data\.pkl$/.test(f)).sort((a, b) => a.length - b.length)[0];
   if (pkl === undefined) corrupt('zip has no data.pkl: not a PyTorch checkpoint');
   const pklEntry = entries.get(pkl)!;
-  if (pklEntry.size > MAX_PICKLE_BYTES) corrupt(`${pkl} is ${pklEntry.size} bytes, over the ${MAX_PICKLE_BYTES}-byte limit`);
   const prefix = pkl.slice(0, -'data.pkl'.length);
   const order = entries.get(`${prefix}byteorder`);
   const byteorder = order ? new TextDecoder().decode(read(order)).trim() : 'little';

@@ -27,6 +27,7 @@ const END64 = 0x06064b50;
 const END64_LOCATOR = 0x07064b50;
 const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
+const DESCRIPTOR = 0x08074b50;
 const CENTRAL_BYTES = 46;
 const LOCAL_BYTES = 30;
 const U32_MAX = 0xffffffff;
@@ -131,13 +132,18 @@ export function readZipDirectory(bytes: Uint8Array, corrupt: Corrupt): ZipEntry[
     const local = bytes.subarray(h + LOCAL_BYTES, h + LOCAL_BYTES + localNameLength);
     if (local.length !== nameBytes.length || local.some((b, k) => b !== nameBytes[k])) corrupt(`zip entry ${name}: its local header names ${JSON.stringify(names.decode(local))}`);
     if (view.getUint16(h + 8, true) !== method) corrupt(`zip entry ${name}: local header and central directory disagree on the method`);
-    // With flag bit 3 the local CRC and sizes are zeros and follow the data instead.
-    if (!(view.getUint16(h + 6, true) & 8)) {
+    if (dataStart + compressedSize > dir.start) corrupt(`zip entry ${name} runs into the central directory`);
+    // With flag bit 3 (as torch.save writes) the local CRC and sizes are zeros, and a data
+    // descriptor after the data holds them: its optional signature, then the CRC.
+    if (view.getUint16(h + 6, true) & 8) {
+      const d = dataStart + compressedSize;
+      const at = d + 8 <= dir.start && view.getUint32(d, true) === DESCRIPTOR ? d + 4 : d;
+      if (at + 4 > dir.start || view.getUint32(at, true) !== crc) corrupt(`zip entry ${name}: data descriptor and central directory disagree on its CRC`);
+    } else {
       const localSizes = [view.getUint32(h + 18, true), view.getUint32(h + 22, true)];
       const agree = view.getUint32(h + 14, true) === crc && (localSizes.includes(U32_MAX) || (localSizes[0] === compressedSize && localSizes[1] === size));
       if (!agree) corrupt(`zip entry ${name}: local header and central directory disagree on its CRC or sizes`);
     }
-    if (dataStart + compressedSize > dir.start) corrupt(`zip entry ${name} runs into the central directory`);
     entries.push({ name, method, crc, compressedSize, size, dataStart, headerStart });
     p = next;
   }
