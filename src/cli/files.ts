@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fail } from '../errors.js';
 import { getModel } from '../model/registry.js';
+import { describeFsError, replaceFile } from '../progress/atomicFile.js';
 
 /** The package root (dist/src/cli -> ../../..; src/cli under vitest -> ../..). */
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,15 +22,15 @@ export function defaultWeights(modelId: string): string {
   fail('IO', `no weights for ${model.id}: looked for ${stem}.pth/.safetensors in ${[...new Set(dirs)].join(', ')}; run "npm run fetch-models -- ${model.id}" or pass --weights`);
 }
 
-/** Writes via a temp file in the same folder and a rename, so no reader ever sees a partial file. */
+/**
+ * Writes via a temp file in the same folder (random name, created exclusively) and a rename, so
+ * no reader ever sees a partial file and nothing planted at the temp name is written through.
+ */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
-  await mkdir(dirname(resolve(path)), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
   try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
+    await mkdir(dirname(resolve(path)), { recursive: true });
+    await replaceFile(resolve(path), data);
   } catch (e) {
-    await rm(tmp, { force: true });
-    fail('IO', `cannot write ${path}: ${(e as Error).message}`, e);
+    fail('IO', `cannot write ${path}: ${describeFsError(e)}`, e);
   }
 }

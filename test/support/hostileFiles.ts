@@ -123,9 +123,9 @@ export function npyFile(shape: number[], values: Float32Array, align = 0): Uint8
   return out;
 }
 
-/** A safetensors file with one F32 tensor whose data starts at an odd file offset (header length 1 mod 4). */
-export function unalignedSafetensors(values: Float32Array): Uint8Array {
-  let header = JSON.stringify({ latent: { dtype: 'F32', shape: [values.length], data_offsets: [0, values.byteLength] } });
+/** A safetensors file with one F32 tensor `latent` whose data starts at an odd file offset (header length 1 mod 4). */
+export function unalignedSafetensors(values: Float32Array, shape = [values.length]): Uint8Array {
+  let header = JSON.stringify({ latent: { dtype: 'F32', shape, data_offsets: [0, values.byteLength] } });
   while ((8 + header.length) % 4 !== 1) header += ' ';
   return safetensorsFromText(header, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
 }
