@@ -1,16 +1,16 @@
 // The hostile weights and latent files of issue #12 (items 1-6), generated, each with what a
 // bounded loader must answer: a typed error code and message, or a correct decode.
 import { readFileSync } from 'node:fs';
-import { deflateSync, zipSync } from 'fflate';
+import { deflateSync, zipSync, zlibSync } from 'fflate';
 import type { TaesdErrorCode } from '../../src/errors.js';
-import { concat } from '../../src/image/pngChunks.js';
+import { chunk, concat, ihdr, PNG_SIGNATURE } from '../../src/image/pngChunks.js';
 import { checkpoint, floats, glob, int, stateDictPickle, str, tuple, u32le, type PickledTensor } from './pickles.js';
-import { TAEF2_PTH } from './shared.js';
+import { sharedPath, TAEF2_PTH, TAEF2_SAFETENSORS } from './shared.js';
 
 export interface HostileFile {
   readonly name: string;
-  /** Which reader: parseWeights (by magic bytes) or parseNpy. */
-  readonly reader: 'weights' | 'npy';
+  /** Which reader: parseWeights (by magic bytes), parseNpy or decodePng. */
+  readonly reader: 'weights' | 'npy' | 'png';
   readonly bytes: () => Uint8Array;
   /** The TaesdError code expected, or 'ok' for a valid file that must decode. */
   readonly expect: TaesdErrorCode | 'ok';
@@ -130,6 +130,11 @@ export function unalignedSafetensors(values: Float32Array, shape = [values.lengt
   return safetensorsFromText(header, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
 }
 
+/** An RGBA PNG of `width` x `height` whose image data inflates to `inflated` zero bytes, whatever its size says. */
+export function pngBomb(width: number, height: number, inflated: number): Uint8Array {
+  return concat([PNG_SIGNATURE, chunk('IHDR', ihdr(width, height, true)), chunk('IDAT', zlibSync(new Uint8Array(inflated), { level: 9 })), chunk('IEND', new Uint8Array(0))]);
+}
+
 const huge = (key: string): PickledTensor => ({ key, storage: '0', numel: 1, offset: 0, shape: [16384, 8192], stride: [0, 0] });
 
 let zeros64: Uint8Array | undefined;
@@ -148,6 +153,18 @@ function reusedShape(): Uint8Array {
 }
 
 export const HOSTILE_FILES: readonly HostileFile[] = [
+  // 0: valid files, for scale: the real ones, and the costliest files the caps let through
+  { name: '0 taef2_decoder.pth (valid)', reader: 'weights', bytes: () => new Uint8Array(readFileSync(TAEF2_PTH)), expect: 'ok' },
+  { name: '0 taef2_decoder.safetensors (valid)', reader: 'weights', bytes: () => new Uint8Array(readFileSync(TAEF2_SAFETENSORS)), expect: 'ok' },
+  { name: '0 taesana_randw_decoder.pth, 16.6 MB (valid)', reader: 'weights', bytes: () => new Uint8Array(readFileSync(sharedPath('models/test/taesana_randw_decoder.pth'))), expect: 'ok' },
+  {
+    name: '0 a .pth at the element cap: a 2^24-element F16 storage and its view (valid)',
+    reader: 'weights',
+    bytes: () => checkpoint(stateDictPickle([{ key: 'w', storage: '0', type: 'HalfStorage', numel: 2 ** 24, offset: 0, shape: [2 ** 12, 2 ** 12], stride: [2 ** 12, 1] }]), { 0: new Uint8Array(2 ** 25) }),
+    expect: 'ok',
+  },
+  { name: '0 a .pth at the element cap: one element viewed 2^25 - 1 times by stride 0 (valid)', reader: 'weights', bytes: () => checkpoint(stateDictPickle([{ key: 'w', storage: '0', numel: 1, offset: 0, shape: [2 ** 25 - 1], stride: [0] }]), { 0: floats([1]) }), expect: 'ok' },
+  { name: '0 a safetensors at the element cap: 2^25 U8 elements (valid)', reader: 'weights', bytes: () => safetensorsFromText(JSON.stringify({ u: { dtype: 'U8', shape: [2 ** 25], data_offsets: [0, 2 ** 25] } }), new Uint8Array(2 ** 25)), expect: 'ok' },
   // 1: pickle allocation bombs
   { name: '1 stride-0 views of 2^27 elements each (10 KB)', reader: 'weights', bytes: () => checkpoint(stateDictPickle('abcdefghijklmnopqrstuvwxyz'.split('').map(huge)), { 0: floats([1]) }), expect: 'WEIGHTS_CORRUPT', message: /tensor a \[16384,8192\] brings the file to over \d+ elements/ },
   { name: '1 160 MB data.pkl of NONE opcodes, deflated (156 KB)', reader: 'weights', bytes: () => pickleCheckpoint(flood(0x4e, 160e6)), expect: 'WEIGHTS_CORRUPT', message: /data\.pkl is 160000003 bytes, over the \d+-byte limit/ },
@@ -195,6 +212,10 @@ export const HOSTILE_FILES: readonly HostileFile[] = [
   // 5: data not 4-byte aligned
   { name: '5 safetensors with an unpadded header (data at an odd offset)', reader: 'weights', bytes: () => unalignedSafetensors(Float32Array.from([1.5, -2, 3.25])), expect: 'ok' },
   { name: '5 .npy with its data at an odd offset', reader: 'npy', bytes: () => npyFile([3], Float32Array.from([1.5, -2, 3.25]), 1), expect: 'ok' },
+  // 13: PNG bombs (gather, decodeImage)
+  { name: '13 a 16384x16384 RGBA PNG (1 GiB of pixels)', reader: 'png', bytes: () => pngBomb(16384, 16384, 1 << 20), expect: 'IO', message: /over the 16777216-pixel decode limit/ },
+  { name: '13 a 64x64 PNG whose image data inflates to 64 MiB', reader: 'png', bytes: () => pngBomb(64, 64, 64 << 20), expect: 'IO', message: /inflates to more than the 16448 bytes it should/ },
+  { name: '13 a 4096x4096 RGBA PNG of zeros, at the pixel limit (valid)', reader: 'png', bytes: () => pngBomb(4096, 4096, (4096 * 4 + 1) * 4096), expect: 'ok' },
   // 6: a deeply nested header
   { name: '6 a safetensors header nested 20,000 levels deep', reader: 'weights', bytes: () => safetensorsFromText(`{"x":{"dtype":"F32","shape":${'['.repeat(20_000)}${']'.repeat(20_000)},"data_offsets":[0,0]}}`), expect: 'WEIGHTS_CORRUPT', message: /tensor x: shape a nested list of 1 is not a list of non-negative integers/ },
 ];
