@@ -66,6 +66,7 @@ export class FileSink implements ProgressSink {
     const prefix = checkName('filenamePrefix', job.filenamePrefix);
     const dir = join(this.root, folder, id);
     if (!inside(this.root, dir)) fail('UNSAFE_PATH', `job folder ${dir} is not inside ${this.root}`);
+    await this.close(); // a sink opened again lets go of its previous job
     try {
       await mkdir(this.root, { recursive: true });
       // Create the two levels one at a time, refusing a symlink (or a file) at either, so
