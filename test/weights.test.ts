@@ -333,6 +333,12 @@ describe('pth reader', () => {
     edit(files);
     return zipSync(files, { level: 0 });
   };
+  it('bytes appended after the archive are tolerated, as Python\'s zipfile does', () => {
+    const padded = new Uint8Array(PTH_BYTES.length + 100);
+    padded.set(PTH_BYTES);
+    expect(bits(parsePth(padded).get('19.weight')!.data)).toEqual(bits(PTH.get('19.weight')!.data));
+  });
+
   it('a repacked archive still reads identically (the rezip helper is sound)', () => {
     expect(bits(parsePth(rezip(() => {})).get('19.weight')!.data)).toEqual(bits(PTH.get('19.weight')!.data));
   });

@@ -57,10 +57,11 @@ function u64(view: DataView, at: number, corrupt: Corrupt): number {
 
 /** The central directory's place and entry count, from the end record (and its zip64 twin when present). */
 function findDirectory(bytes: Uint8Array, view: DataView, corrupt: Corrupt): { count: number; start: number; size: number; end: number } {
-  // The end record is the last 22 bytes, or earlier by at most a 65535-byte comment.
+  // The end record is the last 22 bytes, or earlier by at most a 65535-byte comment (bytes
+  // after the comment are tolerated, as Python's zipfile does).
   let end = -1;
   for (let p = bytes.length - 22; p >= Math.max(0, bytes.length - 22 - 0xffff); p--) {
-    if (view.getUint32(p, true) === END && p + 22 + view.getUint16(p + 20, true) === bytes.length) {
+    if (view.getUint32(p, true) === END && p + 22 + view.getUint16(p + 20, true) <= bytes.length) {
       end = p;
       break;
     }
