@@ -3,7 +3,9 @@
 // any case replays by itself. Before each case it prints `case <i>` (so a hang names its case),
 // and at the end one JSON line (FuzzSummary). Seeds are small valid files of each kind, plus the
 // real TAEF2 checkpoint now and then; mutations act on raw bytes, on the pickle inside a
-// re-zipped checkpoint (valid CRCs, so they reach the unpickler), and on header text.
+// re-zipped checkpoint (valid CRCs, so they reach the unpickler: opcode floods, huge stride-0
+// views), and on header text (hostile numbers, deep nesting). Half the inputs are Node Buffers
+// at an odd offset, as files read from disk can be.
 import { readFileSync } from 'node:fs';
 import { unzipSync, zipSync } from 'fflate';
 import { isTaesdError } from '../../src/errors.js';
@@ -32,7 +34,9 @@ const below = (rng: Rng, n: number): number => Math.floor(rng() * n);
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[below(rng, items.length)]!;
 
 const INTERESTING = [0, 1, 2, 7, 8, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0xfffffffe, 0xffffffff];
-const TEXT_NUMBERS = ['0', '-1', '1e308', '9007199254740993', '4294967296', '2.5', '[]', '{}', 'null', '"x"', '[[[[[[[[1]]]]]]]]'];
+const TEXT_NUMBERS = ['0', '-1', '1e308', '9007199254740993', '4294967296', '2.5', '[]', '{}', 'null', '"x"', '[[[[[[[[1]]]]]]]]', `${'['.repeat(20_000)}${']'.repeat(20_000)}`];
+/** Dimensions for generated tensor views: real ones, and ones whose stride-0 products are huge. */
+const DIMS = [0, 1, 2, 3, 4096, 65536];
 /** Opcodes worth inserting into a pickle, with argument bytes where they take some. */
 const OPCODES: readonly number[][] = [
   [0x28], [0x29], [0x30], [0x31], [0x32], [0x4e], [0x5d], [0x7d], [0x74], [0x6c], [0x64], [0x85], [0x86], [0x87], [0x73], [0x75], [0x61],
@@ -60,14 +64,25 @@ function seedSafetensors(): Uint8Array {
   );
 }
 
-/** A random pickle of allowed and disallowed opcodes around a valid state dict's pieces. */
+/** A tensor item `key: _rebuild_tensor_v2(storage 0 of `numel`, 0, shape, stride)` with random, sometimes huge, stride-0 dimensions. */
+function randomTensor(rng: Rng): number[] {
+  const rank = 1 + below(rng, 3);
+  const shape = Array.from({ length: rank }, () => pick(rng, DIMS));
+  const stride = shape.map(() => (rng() < 0.7 ? 0 : below(rng, 3)));
+  const pid = tuple([str('storage'), glob('torch', 'FloatStorage'), str('0'), str('cpu'), int(below(rng, 9))]);
+  return [...str(`k${below(rng, 4)}`), ...glob('torch._utils', '_rebuild_tensor_v2'), ...tuple([[...pid, 0x51], int(0), tuple(shape.map(int)), tuple(stride.map(int))]), 0x52];
+}
+
+/** A random pickle of allowed and disallowed opcodes, tensor views and opcode floods inside a dict. */
 function randomPickle(rng: Rng): Uint8Array {
   const pieces: number[][] = [[0x80, 2], [0x7d], [0x28]];
-  for (let i = below(rng, 40); i > 0; i--) {
-    pieces.push(rng() < 0.2 ? [...str('k'), ...glob('torch._utils', '_rebuild_tensor_v2'), ...tuple([tuple([str('storage'), glob('torch', 'FloatStorage'), str('0'), str('cpu'), int(below(rng, 9))]), [0x51], int(below(rng, 4)), tuple([int(below(rng, 4))]), tuple([int(below(rng, 2))])]), 0x52] : pick(rng, OPCODES));
-  }
+  for (let i = below(rng, 40); i > 0; i--) pieces.push(rng() < 0.25 ? randomTensor(rng) : pick(rng, OPCODES));
   pieces.push([0x75, 0x2e]);
-  return Uint8Array.from(pieces.flat());
+  const pickle = Uint8Array.from(pieces.flat());
+  if (rng() > 0.1) return pickle;
+  // A flood: one opcode (NONE, DUP, MEMOIZE, MARK, EMPTY_LIST) repeated up to 2M times, before STOP.
+  const flood = new Uint8Array(below(rng, 2_000_000)).fill(pick(rng, [0x4e, 0x32, 0x94, 0x28, 0x5d]));
+  return splice(pickle, 3, 0, flood);
 }
 
 /** `b` with `remove` bytes at `at` replaced by `insert`. */
@@ -164,7 +179,9 @@ function run(seed: number, cases: number, seconds: number): FuzzSummary {
     const rng = uniform(seed * 1_000_003 + i);
     let w = rng() * totalWeight;
     const kind = kinds.find((k) => (w -= k.weight) < 0) ?? kinds[0]!;
-    const bytes = kind.make(rng);
+    const made = kind.make(rng);
+    // A Buffer view at an odd offset, as a file read from disk may be (its slice() is not a copy).
+    const bytes = rng() < 0.5 ? made : Buffer.concat([Buffer.alloc(1), made]).subarray(1);
     const start = performance.now();
     let outcome = 'ok';
     try {
