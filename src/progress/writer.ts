@@ -48,7 +48,7 @@ function isLatent(input: StepInput): input is LatentInput {
 }
 
 /** Absolute paths (POSIX or Windows) in a message, up to their last segment. */
-const ABSOLUTE_PATH = /(^|[\s'"(=])(?:[A-Za-z]:)?[\\/](?:[^\\/\s'"]+[\\/])*([^\\/\s'"]*)/g;
+const ABSOLUTE_PATH = /(^|[\s'"(=])(?:[A-Za-z]:)?[\\/](?:[^\\/\s'"]+[\\/])*([^\\/\s'"]+)/g;
 
 /** An error as progress.json shows it to every poller: its message, absolute paths cut to `…/<last segment>`. */
 function publicMessage(e: unknown): string {
@@ -69,6 +69,10 @@ function publicMessage(e: unknown): string {
  * stays at a few steps however fast they arrive; the last step is always decoded (by
  * `finish`). progress.json is rewritten after each save and whenever steps arrived since the
  * last write, so it follows every step, coalescing those that arrive during a write.
+ *
+ * Liveness: from `start` until the run ends, progress.json is rewritten with a fresh
+ * `timestamp` whenever `heartbeatMs` passes without a write, so a poller can tell a dead
+ * writer (see pollProgress's `staleAfterMs`) from a slow step.
  *
  * Inputs are held by reference until processed: do not modify a pushed latent or image.
  */
