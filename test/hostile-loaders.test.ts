@@ -1,8 +1,10 @@
-// Issue #12, items 1-6: every hostile weights or latent file gets a typed error (or, when it is
-// valid, a correct decode) within bounded time and memory. Each file is generated, then loaded
-// in a child process of its own so its peak memory is its own.
+// Issue #12, items 1-6 and 13: every hostile weights, latent or PNG file gets a typed error (or,
+// when it is valid, a correct decode) within bounded time and memory. Each file is generated,
+// then loaded in a child process of its own so its peak memory is its own. With
+// TAESD_HOSTILE_KEEP=<folder> the files stay there, named by their row, to measure by hand:
+// `/usr/bin/time -v node node_modules/.cache/taesd-test-bundles/loaderChild/loaderChild.mjs <reader> <file>`.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,20 +20,22 @@ import type { LoaderOutcome } from './support/loaderChild.js';
 const MAX_MS = 5000;
 const MAX_RSS_MIB = 400;
 
+const KEEP = process.env.TAESD_HOSTILE_KEEP;
 let dir: string;
 let child: string;
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'taesd-hostile-'));
+  dir = KEEP ?? mkdtempSync(join(tmpdir(), 'taesd-hostile-'));
+  mkdirSync(dir, { recursive: true });
   child = await bundleForNode('test/support/loaderChild.ts');
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => KEEP ?? rmSync(dir, { recursive: true, force: true }));
 
 const rows: string[] = [];
 afterAll(() => console.log(`hostile files (parse ms, peak RSS of the loading process):\n${rows.join('\n')}`));
 
 describe('hostile files: typed within bounds', () => {
-  it.each(HOSTILE_FILES.map((f) => [f.name, f] as const))('%s', (_, f) => {
-    const file = join(dir, 'hostile.bin');
+  it.each(HOSTILE_FILES.map((f, i) => [f.name, f, i] as const))('%s', (_, f, i) => {
+    const file = join(dir, `${String(i).padStart(2, '0')}-${f.reader}.bin`);
     const bytes = f.bytes();
     writeFileSync(file, bytes);
     const run = spawnSync(process.execPath, [child, f.reader, file], { encoding: 'utf8', timeout: 60_000 });
@@ -42,6 +46,7 @@ describe('hostile files: typed within bounds', () => {
     if (f.message) expect(r.message).toMatch(f.message);
     expect(r.ms).toBeLessThan(MAX_MS);
     expect(r.maxRssMiB).toBeLessThan(MAX_RSS_MIB);
+    if (!KEEP) rmSync(file);
   });
 });
 
