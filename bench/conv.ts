@@ -1,6 +1,6 @@
 // GFLOP/s of one 3x3 conv (64->64 by default) at a given size on this machine's WebGPU adapter,
 // for a range of kernel shapes.  node dist/bench/conv.js [size=64] [repeats=10]
-import { convDimsData, convDispatch, DEFAULT_CONV, directConv, type ConvShape } from '../src/gpu/conv.js';
+import { convDimsData, convDispatch, convPipeline, DEFAULT_CONV, directConv, type ConvShape } from '../src/gpu/conv.js';
 import { requestGpuDevice } from '../src/gpu/device.js';
 import { encodeDispatches } from '../src/gpu/kernels.js';
 
@@ -30,7 +30,8 @@ for (const precision of ['f32', 'f16'] as const) for (const shape of shapes.leng
   const weights = mk(packed.byteLength);
   device.queue.writeBuffer(weights, 0, packed as Float32Array<ArrayBuffer>);
   const params = variant.params(convShape);
-  const d = await convDispatch(device, 'bench conv', variant, params, dims, { dims: { buffer: uniforms }, src, weights, dst });
+  await convPipeline(device, variant, params);
+  const d = convDispatch(device, 'bench conv', variant, params, dims, { dims: { buffer: uniforms }, src, weights, dst });
   const run = async (n: number) => {
     const encoder = device.createCommandEncoder();
     for (let i = 0; i < n; i++) encodeDispatches(encoder, [d]);

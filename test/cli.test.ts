@@ -1,13 +1,15 @@
 // The CLI as users call it: the real bin in a subprocess, real files in a temp folder.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { writeFileAtomic } from '../src/cli/files.js';
 import { decodePng } from '../src/image/pngDecode.js';
 import { getModel } from '../src/model/registry.js';
 import { encodeSafetensors, parseSafetensors } from '../src/weights/safetensors.js';
 import { loadGolden, maxLevelDiff, toRgb8, type Golden } from './support/golden.js';
+import { npyFile, unalignedSafetensors } from './support/hostileFiles.js';
 import { randomArray, randomStateDict } from './support/random.js';
 import { maxAbsDiff } from './support/reference.js';
 import { golden, HAS_SHARED, ROOT } from './support/shared.js';
@@ -75,6 +77,29 @@ describe('taesd-web decode', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(readdirSync(join(tmp, 'many')).sort()).toEqual(['taef2_rand_5x7.jpg', 'taef2_rand_8x8.jpg']);
     expect(r.stderr).toMatch(/\[2\/2\]/);
+  });
+
+  it.skipIf(!HAS_SHARED)('decodes every file of an --out-dir batch, latents whose data is not 4-byte aligned too (issue #12, item 5)', () => {
+    writeFileSync(join(tmp, 'odd-npy.npy'), npyFile([1, 32, 8, 8], g.latent.data, 1));
+    writeFileSync(join(tmp, 'odd-st.safetensors'), unalignedSafetensors(g.latent.data, [32, 8, 8]));
+    const r = cli('decode', 'odd-npy.npy', 'odd-st.safetensors', golden('taef2_rand_8x8'), '--model', 'taef2', '--backend', 'linear', '--out-dir', 'odd', '--format', 'png');
+    expect(r.status, r.stderr).toBe(0);
+    const png = (name: string) => readFileSync(join(tmp, 'odd', name));
+    expect(png('odd-npy.png').equals(png('taef2_rand_8x8.png'))).toBe(true);
+    expect(png('odd-st.png').equals(png('taef2_rand_8x8.png'))).toBe(true);
+  });
+
+  it('writes outputs through no symlink planted at a temp name (issue #12, item 9)', async () => {
+    const victim = join(tmp, 'victim.txt');
+    writeFileSync(victim, 'keep');
+    const out = join(tmp, 'planted.png');
+    symlinkSync(victim, `${out}.${process.pid}.tmp`); // the temp name writeFileAtomic used to use
+    symlinkSync(victim, out); // a link at the output itself is replaced, not written through
+    await writeFileAtomic(out, Uint8Array.of(1, 2, 3));
+    expect(readFileSync(victim, 'utf8')).toBe('keep');
+    expect(lstatSync(out).isSymbolicLink()).toBe(false);
+    expect([...readFileSync(out)]).toEqual([1, 2, 3]);
+    expect(readdirSync(tmp).filter((f) => f.startsWith('.taesd-'))).toEqual([]);
   });
 
   it.skipIf(!HAS_SHARED)('writes the latent-resolution linear preview with --backend linear', () => {

@@ -8,6 +8,8 @@ import { decodeImage, encodeImage, sniffFormat } from '../src/image/encode.js';
 import { decodeJpeg, encodeJpeg } from '../src/image/jpeg.js';
 import { encodePng } from '../src/image/png.js';
 import { decodePng } from '../src/image/pngDecode.js';
+import { gather } from '../src/progress/gather.js';
+import { pngBomb } from './support/hostileFiles.js';
 import type { RgbaImage } from '../src/model/decoder.js';
 import { jpegjsDecode, mean, noiseImage, pngjsDecode, psnr, syntheticImage, upngFrames } from './support/progressImages.js';
 
@@ -62,6 +64,22 @@ describe('encodePng', () => {
     expectCode(() => decodePng(bad), 'IO');
     expectCode(() => decodePng(png.subarray(0, png.length - 20)), 'IO');
     expectCode(() => decodePng(new Uint8Array(10)), 'IO');
+  });
+});
+
+describe('PNG bombs (issue #12, item 13; timed in a process of their own in hostile-loaders.test.ts)', () => {
+  test('16384x16384 (1 GiB of pixels) is refused at its header', () => {
+    const t = performance.now();
+    expect(() => decodePng(pngBomb(16384, 16384, 1000))).toThrow(expect.objectContaining({ code: 'IO', message: expect.stringMatching(/over the 16777216-pixel decode limit/) }));
+    expect(performance.now() - t).toBeLessThan(1000);
+  });
+
+  test('image data that inflates past its size stops after one piece', async () => {
+    const png = pngBomb(64, 64, 64 << 20); // 64 KB that would inflate to 64 MiB
+    const t = performance.now();
+    expect(() => decodePng(png)).toThrow(expect.objectContaining({ code: 'IO', message: expect.stringMatching(/inflates to more than the 16448 bytes/) }));
+    expect(performance.now() - t).toBeLessThan(1000);
+    await expect(gather([{ step: 0, name: 'step_0000.png', bytes: png }])).rejects.toMatchObject({ code: 'IO' });
   });
 });
 

@@ -47,7 +47,7 @@ describe('ProgressWriter + FileSink: the job folder', () => {
       latest_image: null, timestamp: starting.timestamp, latest_step: null, saved_steps: [], skipped_steps: [],
     });
     expect(starting.timestamp).toBeGreaterThanOrEqual(t0 - 0.01);
-    expect(await readdir(dir)).toEqual(['progress.json']);
+    expect((await readdir(dir)).sort()).toEqual(['.taesd-lock', 'progress.json']); // the lock, released by finish()
 
     let lastTime = starting.timestamp;
     for (let s = 0; s < 5; s++) {

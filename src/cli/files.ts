@@ -1,7 +1,8 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fail } from '../errors.js';
 import { getModel } from '../model/registry.js';
+import { describeFsError, replaceFile } from '../progress/atomicFile.js';
 import { findWeights, manifestModel, modelCacheDir, weightsSearchDirs } from './modelCache.js';
 
 /** Default weights for `--model <id>` (see findWeights); fails with IO saying how to get them. */
@@ -13,15 +14,15 @@ export function defaultWeights(modelId: string): string {
   fail('IO', `no weights for ${model.id} in ${weightsSearchDirs().join(', ')}; run "npx taesd-web fetch-models ${model.id}" (downloads ${url} into ${modelCacheDir()}) or pass --weights <file>`);
 }
 
-/** Writes via a temp file in the same folder and a rename, so no reader ever sees a partial file. */
+/**
+ * Writes via a temp file in the same folder (random name, created exclusively) and a rename, so
+ * no reader ever sees a partial file and nothing planted at the temp name is written through.
+ */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
-  await mkdir(dirname(resolve(path)), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
   try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
+    await mkdir(dirname(resolve(path)), { recursive: true });
+    await replaceFile(resolve(path), data);
   } catch (e) {
-    await rm(tmp, { force: true });
-    fail('IO', `cannot write ${path}: ${(e as Error).message}`, e);
+    fail('IO', `cannot write ${path}: ${describeFsError(e)}`, e);
   }
 }

@@ -118,14 +118,19 @@ export function unfilterScanlines(data: Uint8Array, stride: number, height: numb
   for (let y = 0; y < height; y++) {
     const f = data[y * (stride + 1)]!;
     const src = y * (stride + 1) + 1, dst = y * stride, up = dst - stride;
-    for (let i = 0; i < stride; i++) {
-      const a = i >= bpp ? out[dst + i - bpp]! : 0;
-      const b = y > 0 ? out[up + i]! : 0;
-      const c = y > 0 && i >= bpp ? out[up + i - bpp]! : 0;
-      const pred = f === 0 ? 0 : f === 1 ? a : f === 2 ? b : f === 3 ? (a + b) >> 1 : f === 4 ? paeth(a, b, c) : -1;
-      if (pred < 0) fail('IO', `PNG: row ${y} has unknown filter type ${f}`);
-      out[dst + i] = (data[src + i]! + pred) & 255;
-    }
+    // One loop per filter type: a per-byte switch costs ~5x on large images.
+    if (f === 0) out.set(data.subarray(src, src + stride), dst);
+    else if (f === 1) for (let i = 0; i < stride; i++) out[dst + i] = data[src + i]! + (i >= bpp ? out[dst + i - bpp]! : 0);
+    else if (f === 2) for (let i = 0; i < stride; i++) out[dst + i] = data[src + i]! + (y > 0 ? out[up + i]! : 0);
+    else if (f === 3) for (let i = 0; i < stride; i++) out[dst + i] = data[src + i]! + (((i >= bpp ? out[dst + i - bpp]! : 0) + (y > 0 ? out[up + i]! : 0)) >> 1);
+    else if (f === 4) {
+      for (let i = 0; i < stride; i++) {
+        const a = i >= bpp ? out[dst + i - bpp]! : 0;
+        const b = y > 0 ? out[up + i]! : 0;
+        const c = y > 0 && i >= bpp ? out[up + i - bpp]! : 0;
+        out[dst + i] = data[src + i]! + paeth(a, b, c);
+      }
+    } else fail('IO', `PNG: row ${y} has unknown filter type ${f}`);
   }
   return out;
 }

@@ -1,10 +1,16 @@
-import { unzlibSync } from 'fflate';
 import { fail } from '../errors.js';
 import type { RgbaImage } from '../model/decoder.js';
+import { inflateExactly } from '../weights/inflate.js';
 import { MAX_IMAGE_SIDE } from './image.js';
 import { concat, crc32, PNG_SIGNATURE, unfilterScanlines } from './pngChunks.js';
 
 const CHANNELS: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/**
+ * Most pixels a PNG may have to be decoded: 4096x4096 (64 MiB of RGBA; decoding peaks near 3x
+ * that). Previews are a latent's size x 8: 1024x1024 for a 128x128 latent.
+ */
+export const MAX_DECODE_PIXELS = 2 ** 24;
 
 /** True when `bytes` starts with the PNG signature. */
 export function isPng(bytes: Uint8Array): boolean {
@@ -14,7 +20,8 @@ export function isPng(bytes: Uint8Array): boolean {
 /**
  * Decodes an 8-bit, non-interlaced PNG (gray, gray+alpha, RGB, RGBA or palette; what this
  * library and PIL write) to RGBA. For an APNG, the default image (first frame). Checks every
- * chunk's CRC; anything else (16-bit, interlaced, truncated, corrupt) throws IO.
+ * chunk's CRC; anything else (16-bit, interlaced, truncated, corrupt, over MAX_DECODE_PIXELS,
+ * image data that inflates to more or less than its size) throws IO, before the pixels are allocated.
  */
 export function decodePng(bytes: Uint8Array): RgbaImage {
   if (!isPng(bytes)) fail('IO', 'PNG: missing signature');
@@ -36,6 +43,7 @@ export function decodePng(bytes: Uint8Array): RgbaImage {
       if (depth !== 8 || CHANNELS[type] === undefined || interlace !== 0)
         fail('IO', `PNG: only 8-bit non-interlaced images are read (depth ${depth}, color type ${type}, interlace ${interlace})`);
       if (width < 1 || height < 1 || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) fail('IO', `PNG: size ${width}x${height} out of range`);
+      if (width * height > MAX_DECODE_PIXELS) fail('IO', `PNG: ${width}x${height} is over the ${MAX_DECODE_PIXELS}-pixel decode limit`);
     } else if (name === 'PLTE') palette = data;
     else if (name === 'tRNS') trns = data;
     else if (name === 'IDAT') idat.push(data);
@@ -45,18 +53,12 @@ export function decodePng(bytes: Uint8Array): RgbaImage {
   if (type < 0 || idat.length === 0 || !ended) fail('IO', 'PNG: truncated (no IHDR, IDAT or IEND)');
   const ch = CHANNELS[type]!;
   const stride = width * ch;
-  let inflated: Uint8Array;
-  try {
-    inflated = unzlibSync(concat(idat));
-  } catch (e) {
-    fail('IO', 'PNG: corrupt image data', e);
-  }
-  if (inflated.length < (stride + 1) * height) fail('IO', 'PNG: image data shorter than its size');
+  const inflated = inflateExactly(concat(idat), (stride + 1) * height, 'zlib', (problem) => fail('IO', `PNG: image data ${problem} for ${width}x${height}`));
   const raw = unfilterScanlines(inflated, stride, height, ch);
   const out = new Uint8ClampedArray(width * height * 4);
-  for (let p = 0, s = 0; p < out.length; p += 4, s += ch) {
-    if (type === 6) out.set(raw.subarray(s, s + 4), p);
-    else if (type === 2) {
+  if (type === 6) out.set(raw);
+  else for (let p = 0, s = 0; p < out.length; p += 4, s += ch) {
+    if (type === 2) {
       out[p] = raw[s]!;
       out[p + 1] = raw[s + 1]!;
       out[p + 2] = raw[s + 2]!;

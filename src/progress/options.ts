@@ -3,10 +3,13 @@ import { checkFormat, FORMAT_EXTENSION, type ImageFormat } from '../image/encode
 import { checkQuality } from '../image/jpeg.js';
 import { checkLevel } from '../image/png.js';
 import { MAX_IMAGE_SIDE } from '../image/image.js';
-import { checkName } from './names.js';
+import { checkName, MAX_NAME_LENGTH } from './names.js';
 
 /** Most steps a job may have. */
 export const MAX_TOTAL_STEPS = 100_000;
+
+/** Longest heartbeat: a FileSink lock unrefreshed for 60 s (LOCK_STALE_MS) is taken for a dead writer's, so six beats fit in it. */
+export const MAX_HEARTBEAT_MS = 10_000;
 
 /** What a progress job writes and which steps it keeps; the ComfyUI node's options, camel-cased. */
 export interface ProgressOptions {
@@ -34,6 +37,12 @@ export interface ProgressOptions {
   readonly endStep?: number;
   /** Downscale saved images so the longer side is at most this, 1..16384 (default: full size). */
   readonly maxSide?: number;
+  /**
+   * While the run is open, progress.json is rewritten with a fresh `timestamp` whenever this
+   * many ms pass without a write (a slow decode, a slow sampler), so a poller can tell a dead
+   * writer from a slow step. 100..10000 (default 2000); each beat is one small write.
+   */
+  readonly heartbeatMs?: number;
 }
 
 export interface ResolvedProgressOptions {
@@ -49,6 +58,7 @@ export interface ResolvedProgressOptions {
   readonly startStep: number;
   readonly endStep: number;
   readonly maxSide: number | null;
+  readonly heartbeatMs: number;
 }
 
 function int(name: string, value: number, min: number, max: number): number {
@@ -56,16 +66,25 @@ function int(name: string, value: number, min: number, max: number): number {
   return value;
 }
 
-/** Fills defaults and checks every option: names throw UNSAFE_PATH, other values BAD_OPTION. */
+/**
+ * Fills defaults and checks every option: names throw UNSAFE_PATH (also when the longest file
+ * name the prefix will make, `<prefix>_final.jpeg` or the last step's, would pass MAX_NAME_LENGTH),
+ * other values BAD_OPTION.
+ */
 export function resolveOptions(o: ProgressOptions): ResolvedProgressOptions {
   const totalSteps = int('totalSteps', o.totalSteps, 1, MAX_TOTAL_STEPS);
   const startStep = int('startStep', o.startStep ?? 0, 0, MAX_TOTAL_STEPS);
+  const filenamePrefix = checkName('filenamePrefix', o.filenamePrefix ?? 'step');
+  const format = checkFormat(o.format ?? 'jpeg');
+  const longest = [stepFileName({ filenamePrefix, format }, totalSteps - 1), finalFileName({ filenamePrefix, format })].sort((a, b) => b.length - a.length)[0]!;
+  if (longest.length > MAX_NAME_LENGTH)
+    fail('UNSAFE_PATH', `filenamePrefix is ${filenamePrefix.length} characters long: file names such as ${longest} (${longest.length}) would pass the ${MAX_NAME_LENGTH}-character limit`);
   return {
     jobId: checkName('jobId', o.jobId),
     totalSteps,
     outputFolder: checkName('outputFolder', o.outputFolder ?? 'progress'),
-    filenamePrefix: checkName('filenamePrefix', o.filenamePrefix ?? 'step'),
-    format: checkFormat(o.format ?? 'jpeg'),
+    filenamePrefix,
+    format,
     quality: checkQuality(o.quality ?? 85),
     pngLevel: checkLevel(o.pngLevel ?? 3),
     includeBase64: o.includeBase64 ?? false,
@@ -73,6 +92,7 @@ export function resolveOptions(o: ProgressOptions): ResolvedProgressOptions {
     startStep,
     endStep: o.endStep === undefined ? Math.max(totalSteps - 1, startStep) : int('endStep', o.endStep, startStep, Number.MAX_SAFE_INTEGER),
     maxSide: o.maxSide === undefined ? null : int('maxSide', o.maxSide, 1, MAX_IMAGE_SIDE),
+    heartbeatMs: int('heartbeatMs', o.heartbeatMs ?? 2000, 100, MAX_HEARTBEAT_MS),
   };
 }
 

@@ -1,14 +1,14 @@
-import { fail } from '../errors.js';
+import { fail, TaesdError } from '../errors.js';
 import type { ProgressRecord, ProgressStatus } from './record.js';
 
 export interface PolledImage {
-  /** Absolute URL of the image file: `latest_image` resolved against the progress.json URL. */
+  /** Absolute URL of the image file: `latest_image` resolved in the folder of progress.json (after redirects). */
   readonly url: string;
-  /** `latest_image` as written. */
+  /** `latest_image` as written: a plain file name. */
   readonly name: string;
   /** The step it shows (`latest_step`, else the number in its name, else `total_steps` for `_final`). */
   readonly step: number;
-  /** A `data:` URL of `image_base64` when the record carries it, else null. */
+  /** A `data:` URL of `image_base64` when the record carries valid base64, else null. */
   readonly dataUrl: string | null;
 }
 
@@ -19,29 +19,72 @@ export interface PollOptions {
   readonly maxBackoffMs?: number;
   /** Stops polling; the promise then rejects with `signal.reason`. */
   readonly signal?: AbortSignal;
-  /** Each new record, in order; never an older step after a newer one. */
+  /**
+   * Each new record, in order; never an older step after a newer one (unless the job went back
+   * for RESTART_POLLS polls in a row: a restarted job). Its fields are checked, but
+   * `latest_image` is the server's string: show images through `onImage`'s URL.
+   */
   readonly onProgress?: (record: ProgressRecord) => void;
   /** Each newer image; never one showing an older step than one already given. */
   readonly onImage?: (image: PolledImage) => void;
-  /** Failed polls, for logging: network errors, HTTP errors, unparsable JSON (the node writes non-atomically). */
+  /**
+   * What went wrong, for logging: network errors and timeouts, HTTP errors, unparsable or
+   * malformed records (the node writes non-atomically), and skipped values (an image name that
+   * is not a plain file name, bad base64).
+   */
   readonly onError?: (error: unknown) => void;
   /** The fetch to use (default: global fetch), e.g. one adding credentials. */
   readonly fetch?: typeof globalThis.fetch;
+  /**
+   * Each request, headers and body, must finish within this many ms, 100..600000 (default
+   * 10000); a slower one is aborted and counts as a network error (onError, backoff).
+   */
+  readonly requestTimeoutMs?: number;
+  /**
+   * Reject with IO when a running job's progress.json has not changed (no new step, status or
+   * `timestamp`) for this many ms, timed on this poller's clock, so clock skew does not matter.
+   * Counts from the first valid record. Default: never. A ProgressWriter refreshes `timestamp`
+   * every `heartbeatMs` (default 2 s) while it lives, so a few times that tells a dead writer
+   * from a slow step; the ComfyUI node writes only once per step.
+   */
+  readonly staleAfterMs?: number;
+  /**
+   * Reject with IO after this many malformed answers with no valid record in between:
+   * unparsable JSON, missing or out-of-range fields, an unknown status. 1..1000000 (default 20;
+   * a torn read of a non-atomic writer is one).
+   */
+  readonly maxMalformedPolls?: number;
 }
 
 const STATUSES: readonly ProgressStatus[] = ['starting', 'generating', 'completed', 'error'];
-const MIME: Readonly<Record<string, string>> = { jpeg: 'image/jpeg', jpg: 'image/jpeg', png: 'image/png' };
+const MIME = new Map([['jpeg', 'image/jpeg'], ['jpg', 'image/jpeg'], ['png', 'image/png']]);
 
-function isRecord(v: unknown): v is ProgressRecord {
-  if (typeof v !== 'object' || v === null) return false;
+/**
+ * A plain image file name: no separators, `?`, `#`, `%` (`%2e%2e` is `..` to a URL parser) or `:`
+ * (a scheme), no control characters, not hidden, ending in .jpeg/.jpg/.png. Resolved against
+ * the JSON's URL, it can only name a file in the same folder.
+ */
+const IMAGE_NAME = /^[^/\\?#%:\x00-\x1f\x7f.][^/\\?#%:\x00-\x1f\x7f]{0,250}\.(jpe?g|png)$/i;
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Records that go back this many polls in a row are believed: the job was restarted. */
+const RESTART_POLLS = 3;
+
+const isCount = (v: unknown, max = Number.MAX_SAFE_INTEGER): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max;
+
+/** What is wrong with a parsed progress.json, or null when it is a record. */
+function problem(v: unknown): string | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'is not a JSON object';
   const r = v as Record<string, unknown>;
-  return (
-    typeof r.status === 'string' &&
-    (STATUSES as readonly string[]).includes(r.status) &&
-    typeof r.current_step === 'number' &&
-    typeof r.total_steps === 'number' &&
-    (r.latest_image === null || r.latest_image === undefined || typeof r.latest_image === 'string')
-  );
+  if (!(STATUSES as readonly unknown[]).includes(r.status)) return `has an unknown status ${JSON.stringify(String(r.status).slice(0, 40))}`;
+  if (!isCount(r.total_steps) || r.total_steps < 1) return 'has no total_steps (a positive integer)';
+  const total = r.total_steps;
+  if (!isCount(r.current_step, total)) return `has a current_step that is not an integer 0..${total}`;
+  if (r.latest_step !== undefined && r.latest_step !== null && !isCount(r.latest_step, total)) return `has a latest_step that is not an integer 0..${total}`;
+  if (r.latest_image !== undefined && r.latest_image !== null && typeof r.latest_image !== 'string') return 'has a latest_image that is not a string';
+  if (r.timestamp !== undefined && !(typeof r.timestamp === 'number' && Number.isFinite(r.timestamp))) return 'has a timestamp that is not a finite number';
+  return null;
 }
 
 /** The step an image shows: `latest_step`, else the digits of `<prefix>_0015.<ext>`, else `total_steps` (`_final`). */
@@ -52,31 +95,43 @@ function imageStep(r: ProgressRecord, name: string): number {
   return /_final\.[A-Za-z]+$/.test(name) ? r.total_steps : r.current_step;
 }
 
-type Fetched = { record: ProgressRecord } | { error: unknown; backoff: boolean };
+type Fetched =
+  | { readonly record: ProgressRecord; readonly base: URL }
+  | { readonly error: unknown; readonly kind: 'missing' | 'failed' | 'malformed' };
 
 /**
- * One poll. A 404 (not started yet) or unparsable JSON (a torn write, as the node's
- * non-atomic writes give) is retried at the interval; network and other HTTP errors back off.
+ * One poll, bounded by `timeoutMs` from request to the last byte of the body. A 404 (not
+ * started yet) is `missing`; network errors, timeouts and other HTTP errors are `failed`;
+ * unparsable JSON (a torn write, as the node's non-atomic writes give) and bad fields are
+ * `malformed`. Images are resolved against `base`: the URL the answer came from, after redirects.
  */
-async function fetchRecord(doFetch: typeof globalThis.fetch, url: URL, signal: AbortSignal | undefined): Promise<Fetched> {
+async function fetchRecord(doFetch: typeof globalThis.fetch, url: URL, signal: AbortSignal | undefined, timeoutMs: number): Promise<Fetched> {
+  const request = new AbortController();
+  const timer = setTimeout(() => request.abort(new TaesdError('IO', `${url.href} did not answer within ${timeoutMs} ms`)), timeoutMs);
+  const onAbort = () => request.abort(signal!.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const res = await doFetch(url.href, { cache: 'no-store', ...(signal ? { signal } : {}) });
+    const res = await doFetch(url.href, { cache: 'no-store', signal: request.signal });
     if (!res.ok) {
       await res.body?.cancel();
-      return { error: new Error(`HTTP ${res.status} for ${url.href}`), backoff: res.status !== 404 };
+      return { error: new TaesdError('IO', `HTTP ${res.status} for ${url.href}`), kind: res.status === 404 ? 'missing' : 'failed' };
     }
     const text = await res.text();
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (e) {
-      return { error: e, backoff: false };
+      return { error: e, kind: 'malformed' };
     }
-    if (!isRecord(parsed)) return { error: new Error(`${url.href} lacks progress.json's fields`), backoff: false };
-    return { record: parsed };
+    const wrong = problem(parsed);
+    if (wrong) return { error: new TaesdError('IO', `${url.href} ${wrong}`), kind: 'malformed' };
+    return { record: parsed as ProgressRecord, base: new URL(res.url || url.href) };
   } catch (e) {
     if (signal?.aborted) throw signal.reason;
-    return { error: e, backoff: true };
+    return { error: request.signal.aborted ? request.signal.reason : e, kind: 'failed' };
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -105,63 +160,95 @@ function resolveUrl(url: string | URL): URL {
   }
 }
 
+function range(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  const v = value ?? fallback;
+  if (!Number.isFinite(v) || v < min || v > max) fail('BAD_OPTION', `${name} must be ${min}..${max}, got ${v}`);
+  return v;
+}
+
+/** The image a record names, or why it is skipped. */
+function polledImage(record: ProgressRecord, name: string, base: URL): PolledImage | TaesdError {
+  const ext = IMAGE_NAME.exec(name)?.[1]?.toLowerCase();
+  if (ext === undefined) return new TaesdError('IO', `latest_image ${JSON.stringify(name.slice(0, 100))} is not a plain .jpeg/.jpg/.png file name; skipped`);
+  const step = imageStep(record, name);
+  if (step > record.total_steps) return new TaesdError('IO', `latest_image ${name} claims step ${step} of ${record.total_steps}; skipped`);
+  const b64 = record.image_base64;
+  const valid = typeof b64 === 'string' && b64 !== '' && BASE64.test(b64);
+  return { url: new URL(name, base).href, name, step, dataUrl: valid ? `data:${MIME.get(ext)};base64,${b64}` : null };
+}
+
 /**
  * Polls a job's progress.json (written by ProgressWriter or by the ComfyUI node) until its
  * status is `completed` or `error`, and resolves with that last record (an `error` run
  * resolves too: check `status`). Fetches with `cache: 'no-store'`, so a static server's
  * one-second `If-Modified-Since` cannot pin a stale record. A missing file (404: the job has
- * not started) and unparsable JSON are retried at the interval; network and other HTTP errors
- * back off (doubling up to `maxBackoffMs`). Records older than one already seen (lower step)
- * are ignored. Rejects with `signal.reason` when aborted, or with an error a callback throws.
+ * not started) and unparsable JSON are retried at the interval; network errors, timeouts and
+ * other HTTP errors back off (doubling up to `maxBackoffMs`). Records are checked (status,
+ * integer steps within `total_steps`, ...); a malformed one is reported and skipped. Images are
+ * handed out only for plain file names, resolved in the JSON's own folder. Records older than
+ * one already seen (lower step) are ignored, unless RESTART_POLLS in a row say so. Rejects with
+ * `signal.reason` when aborted, with IO when the job goes stale (`staleAfterMs`) or stays
+ * malformed (`maxMalformedPolls`), or with an error a callback throws.
  */
 export async function pollProgress(url: string | URL, options: PollOptions = {}): Promise<ProgressRecord> {
   const jsonUrl = resolveUrl(url);
-  const interval = options.intervalMs ?? 500;
-  if (!Number.isFinite(interval) || interval < 50 || interval > 60_000) fail('BAD_OPTION', `intervalMs must be 50..60000, got ${interval}`);
+  const interval = range('intervalMs', options.intervalMs, 500, 50, 60_000);
   const maxBackoff = Math.max(interval, options.maxBackoffMs ?? 10_000);
+  const timeout = range('requestTimeoutMs', options.requestTimeoutMs, 10_000, 100, 600_000);
+  const staleAfter = options.staleAfterMs === undefined ? Infinity : range('staleAfterMs', options.staleAfterMs, 0, 1, 86_400_000);
+  const maxMalformed = range('maxMalformedPolls', options.maxMalformedPolls, 20, 1, 1_000_000);
   const doFetch = options.fetch ?? globalThis.fetch;
   const { signal } = options;
   let failures = 0;
-  let seenStep = -1;
-  let seenTime = -Infinity;
+  let malformed = 0;
+  let seen: { step: number; time: number; status: string } | null = null;
+  let olderInARow = 0;
+  let changedAt = 0;
   let imageStepShown = -1;
   let imageNameShown: string | null = null;
 
   for (;;) {
     if (signal?.aborted) throw signal.reason;
-    const got = await fetchRecord(doFetch, jsonUrl, signal);
-    let record: ProgressRecord | null = null;
+    const got = await fetchRecord(doFetch, jsonUrl, signal, timeout);
     if ('record' in got) {
-      record = got.record;
       failures = 0;
-    } else {
-      options.onError?.(got.error);
-      if (got.backoff) failures++;
-    }
-
-    if (record) {
+      malformed = 0;
+      const record = got.record;
       const terminal = record.status === 'completed' || record.status === 'error';
-      const time = typeof record.timestamp === 'number' ? record.timestamp : 0;
-      const stale = !terminal && (record.current_step < seenStep || (record.current_step === seenStep && time < seenTime));
-      if (!stale) {
-        const fresh = record.current_step !== seenStep || time !== seenTime || terminal;
-        seenStep = Math.max(seenStep, record.current_step);
-        seenTime = time;
+      const time = record.timestamp ?? 0;
+      const older = seen !== null && !terminal && (record.current_step < seen.step || (record.current_step === seen.step && time < seen.time));
+      olderInARow = older ? olderInARow + 1 : 0;
+      if (older && olderInARow >= RESTART_POLLS) {
+        options.onError?.(new TaesdError('IO', `${jsonUrl.href} went back to step ${record.current_step} for ${RESTART_POLLS} polls: following it as a restarted job`));
+        seen = null;
+        olderInARow = 0;
+        imageStepShown = -1;
+        imageNameShown = null;
+      }
+      if (!older || seen === null) {
+        const fresh = seen === null || record.current_step !== seen.step || time !== seen.time || record.status !== seen.status || terminal;
+        if (fresh) changedAt = performance.now();
+        seen = { step: record.current_step, time, status: record.status };
         const name = record.latest_image;
-        if (name) {
-          const step = imageStep(record, name);
-          if (step > imageStepShown || (step === imageStepShown && name !== imageNameShown && terminal)) {
-            imageStepShown = step;
-            imageNameShown = name;
-            const ext = /\.([A-Za-z]+)$/.exec(name)?.[1]?.toLowerCase() ?? '';
-            const dataUrl = typeof record.image_base64 === 'string' && record.image_base64 ? `data:${MIME[ext] ?? 'image/jpeg'};base64,${record.image_base64}` : null;
-            options.onImage?.({ url: new URL(name, jsonUrl).href, name, step, dataUrl });
-          }
+        const image = fresh && name ? polledImage(record, name, got.base) : null;
+        if (image instanceof TaesdError) options.onError?.(image);
+        else if (image && (image.step > imageStepShown || (image.step === imageStepShown && name !== imageNameShown && terminal))) {
+          imageStepShown = image.step;
+          imageNameShown = name;
+          if (record.image_base64 && image.dataUrl === null) options.onError?.(new TaesdError('IO', `image_base64 of ${name} is not valid base64; not used`));
+          options.onImage?.(image);
         }
         if (fresh) options.onProgress?.(record);
         if (terminal) return record;
       }
+    } else {
+      options.onError?.(got.error);
+      if (got.kind === 'failed') failures++;
+      if (got.kind === 'malformed' && ++malformed >= maxMalformed)
+        fail('IO', `${jsonUrl.href} was malformed ${malformed} times without a valid record in between; last: ${String((got.error as Error)?.message ?? got.error)}`, got.error);
     }
+    if (seen !== null && performance.now() - changedAt > staleAfter)
+      fail('IO', `${jsonUrl.href} has not changed for ${Math.round(performance.now() - changedAt)} ms while the job is ${seen.status}: its writer seems to have died`);
     const wait = failures === 0 ? interval : Math.min(maxBackoff, interval * 2 ** failures);
     await sleep(wait, signal);
   }

@@ -36,4 +36,9 @@ export interface ProgressSink {
   open(job: JobInfo): Promise<void>;
   /** Stores one artifact, replacing any of the same name; a reader sees the old or the new bytes whole. */
   write(artifact: Artifact): Promise<void>;
+  /**
+   * Optional: called once when the run is over (after the final progress.json, or after a
+   * failed start) to release what `open` took, e.g. FileSink's job lock.
+   */
+  close?(): Promise<void>;
 }

@@ -47,8 +47,12 @@ function isLatent(input: StepInput): input is LatentInput {
   return 'shape' in input;
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+/** Absolute paths (POSIX or Windows) in a message, up to their last segment. */
+const ABSOLUTE_PATH = /(^|[\s'"(=])(?:[A-Za-z]:)?[\\/](?:[^\\/\s'"]+[\\/])*([^\\/\s'"]+)/g;
+
+/** An error as progress.json shows it to every poller: its message, absolute paths cut to `…/<last segment>`. */
+function publicMessage(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(ABSOLUTE_PATH, '$1…/$2');
 }
 
 /**
@@ -65,6 +69,10 @@ function message(e: unknown): string {
  * stays at a few steps however fast they arrive; the last step is always decoded (by
  * `finish`). progress.json is rewritten after each save and whenever steps arrived since the
  * last write, so it follows every step, coalescing those that arrive during a write.
+ *
+ * Liveness: from `start` until the run ends, progress.json is rewritten with a fresh
+ * `timestamp` whenever `heartbeatMs` passes without a write, so a poller can tell a dead
+ * writer (see pollProgress's `staleAfterMs`) from a slow step.
  *
  * Inputs are held by reference until processed: do not modify a pushed latent or image.
  */
@@ -88,6 +96,11 @@ export class ProgressWriter {
   private readonly skipped: number[] = [];
   private worker: Promise<void> | null = null;
   private record: ProgressRecord | null = null;
+  /** Sink writes, chained so that heartbeats never overlap the worker's writes. */
+  private sinkQueue: Promise<unknown> = Promise.resolve();
+  private sinkWrites = 0;
+  private lastProgressAt = 0;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
 
   /** Checks every option (UNSAFE_PATH for names, BAD_OPTION for the rest) before anything is written. */
   constructor(init: ProgressWriterInit) {
@@ -101,7 +114,10 @@ export class ProgressWriter {
     return this.record;
   }
 
-  /** Opens the sink (clearing an earlier run of this job) and writes progress.json with status `starting`. */
+  /**
+   * Opens the sink (clearing an earlier run of this job; FileSink refuses a job another live
+   * writer holds) and writes progress.json with status `starting`; from then on the heartbeat runs.
+   */
   async start(): Promise<void> {
     if (this.state !== 'new') fail('BAD_OPTION', `start() called while ${this.state}`);
     this.state = 'opening';
@@ -111,9 +127,13 @@ export class ProgressWriter {
       await this.writeProgress('starting');
     } catch (e) {
       this.markFailed(e);
+      await this.closeSink();
       throw e;
     }
     this.state = 'running';
+    this.heartbeat = setInterval(() => this.beat(), o.heartbeatMs);
+    // In Node, a pending heartbeat alone must not keep the process alive.
+    (this.heartbeat as { unref?: () => void }).unref?.();
   }
 
   /**
@@ -164,12 +184,14 @@ export class ProgressWriter {
         await this.writeImage(latestFileName(this.options), 'latest', last.step, bytes);
         this.setLatest(name, last.step, bytes);
       }
+      this.stopHeartbeat();
       await this.writeProgress('completed');
     } catch (e) {
       await this.failWith(e);
       throw e;
     }
     this.state = 'done';
+    await this.closeSink();
     return {
       jobId: this.options.jobId,
       savedSteps: [...this.saved],
@@ -181,7 +203,8 @@ export class ProgressWriter {
 
   /**
    * Marks the run failed: waits for the step in flight, then writes progress.json with status
-   * `error` and `error` = the message. Files already written stay. No-op after finish() or a failure.
+   * `error` and `error` = the message (absolute paths cut to their last segment, no
+   * `image_base64`). Files already written stay. No-op after finish() or a failure.
    */
   async abort(error: unknown): Promise<void> {
     if (this.state === 'done' || this.state === 'failed') return;
@@ -206,6 +229,7 @@ export class ProgressWriter {
     this.failure = e;
     this.pending = null;
     this.progressDirty = false;
+    this.stopHeartbeat();
     return true;
   }
 
@@ -213,12 +237,29 @@ export class ProgressWriter {
     if (this.markFailed(e)) await this.writeError(e);
   }
 
+  /** The run is over: the error record, then the sink is closed. */
   private async writeError(e: unknown): Promise<void> {
     try {
-      await this.writeProgress('error', message(e));
+      await this.writeProgress('error', publicMessage(e));
     } catch {
       // The sink itself is failing; the caller gets `e` from finish()/flush()/push().
     }
+    await this.closeSink();
+  }
+
+  private async closeSink(): Promise<void> {
+    await this.sink.close?.().catch(() => undefined);
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+  }
+
+  /** Rewrites progress.json (a fresh timestamp) when nothing was written for a heartbeat and no write is under way. */
+  private beat(): void {
+    if (this.sinkWrites > 0 || Date.now() - this.lastProgressAt < this.options.heartbeatMs) return;
+    this.writeProgress(this.received < 0 ? 'starting' : 'generating').catch(() => undefined); // a failing sink fails the next real write
   }
 
   private async idle(): Promise<void> {
@@ -271,7 +312,15 @@ export class ProgressWriter {
   }
 
   private writeImage(name: string, kind: ArtifactKind, step: number, bytes: Uint8Array): Promise<void> {
-    return this.sink.write({ name, kind, step, contentType: FORMAT_MIME[this.options.format], bytes });
+    return this.toSink({ name, kind, step, contentType: FORMAT_MIME[this.options.format], bytes });
+  }
+
+  /** Hands one artifact to the sink after every earlier one (the sink never sees two writes at once). */
+  private toSink(artifact: Artifact): Promise<void> {
+    this.sinkWrites++;
+    const written = this.sinkQueue.then(() => this.sink.write(artifact)).finally(() => this.sinkWrites--);
+    this.sinkQueue = written.catch(() => undefined);
+    return written;
   }
 
   private async writeProgress(status: ProgressStatus, error?: string): Promise<void> {
@@ -285,14 +334,16 @@ export class ProgressWriter {
       progress_percent: progressPercent(current, o.totalSteps),
       latest_image: this.latestName,
       timestamp: Date.now() / 1000,
-      ...(this.latestBase64 !== null ? { image_base64: this.latestBase64 } : {}),
+      // An error record stays small: it must fit where the last record was, even on a full disk.
+      ...(this.latestBase64 !== null && status !== 'error' ? { image_base64: this.latestBase64 } : {}),
       ...(error !== undefined ? { error } : {}),
       latest_step: this.latestStep,
       saved_steps: [...this.saved],
       skipped_steps: [...this.skipped],
     };
     const artifact: Artifact = { name: 'progress.json', kind: 'progress', step: null, contentType: 'application/json', bytes: encodeRecord(record), record };
-    await this.sink.write(artifact);
+    await this.toSink(artifact);
     this.record = record;
+    this.lastProgressAt = Date.now();
   }
 }

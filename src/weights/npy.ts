@@ -14,6 +14,9 @@ const SIZES: Readonly<Record<string, number>> = { '<f2': 2, '<f4': 4, '<f8': 8 }
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 
+/** Longest header read: numpy's own default limit (`max_header_size`); real ones are 118 bytes or so. */
+export const MAX_NPY_HEADER_BYTES = 10_000;
+
 /**
  * Reads a C-ordered little-endian float array from a .npy file: `<f4` as float32, `<f2` as
  * float16 bits (Uint16Array), `<f8` converted to float32. `name` (default `"npy"`) names the
@@ -30,6 +33,7 @@ export function parseNpy(bytes: Uint8Array, name = 'npy'): NpyArray {
   const start = major === 1 ? 10 : 12;
   if (bytes.byteLength < start) corrupt('truncated inside the .npy preamble');
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (headerLength > MAX_NPY_HEADER_BYTES) corrupt(`header of ${headerLength} bytes is over the ${MAX_NPY_HEADER_BYTES}-byte limit`);
   if (start + headerLength > bytes.byteLength) corrupt(`truncated: header of ${headerLength} bytes runs past the end of the ${bytes.byteLength}-byte file`);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLength));
 
@@ -37,7 +41,7 @@ export function parseNpy(bytes: Uint8Array, name = 'npy'): NpyArray {
   const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(header)?.[1];
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) corrupt(`header ${JSON.stringify(header.trim())} lacks descr, fortran_order or shape`);
+  if (descr === undefined || fortran === undefined || shapeText === undefined) corrupt(`header ${JSON.stringify(header.trim().slice(0, 200))} lacks descr, fortran_order or shape`);
   if (fortran === 'True') corrupt('array is in Fortran (column-major) order; save it C-ordered (np.ascontiguousarray)');
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => Number(s.replace(/L$/, '')));
   if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) corrupt(`shape (${shapeText}) is not a tuple of non-negative integers`);

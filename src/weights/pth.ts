@@ -2,10 +2,10 @@
 // of the state dict whose tensors point, through persistent ids, at raw storages in
 // `<archive>/data/<key>`. The pickle is read by a small interpreter that knows only what a tensor
 // state dict needs: it never imports or calls anything, and refuses every other global.
-import { unzipSync } from 'fflate';
-import { fail, isTaesdError } from '../errors.js';
+import { fail } from '../errors.js';
 import { DTYPE_SIZE, toFloat32 } from './safetensors.js';
-import { elementCount, type DType, type StateDict } from './tensor.js';
+import { elementCount, MAX_ELEMENTS, type DType, type StateDict } from './tensor.js';
+import { readZipDirectory, readZipEntry, type ZipEntry } from './zip.js';
 
 /** A `module.name` the pickle refers to; only the allow-listed ones below ever exist. */
 class Global {
@@ -40,14 +40,20 @@ const CONSTRUCTORS: Readonly<Record<number, string>> = {
   0x69: 'INST', 0x6f: 'OBJ', 0x81: 'NEWOBJ', 0x92: 'NEWOBJ_EX', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4',
 };
 
-/** Most float32 elements materialized per file, storages and tensors together (1 GiB); TAESD's have ~2.7M. */
-const MAX_ELEMENTS = 2 ** 28;
+/** Most bytes inflated from one archive, all kept entries together: a float32 TAESana decoder is 33 MB, TAEF2's fp16 file 2.7 MB. */
+export const MAX_ARCHIVE_BYTES = 2 ** 26;
 
-/** Largest archive entry inflated; TAESD's storages are under 150 KB. */
-const MAX_ENTRY_BYTES = 2 ** 28;
+/** Largest data.pkl read: TAESD-family pickles are ~11 KB. Every opcode is a byte or more, so this also bounds the work. */
+export const MAX_PICKLE_BYTES = 2 ** 20;
 
-/** Most bytes inflated from one archive, all entries together; TAESD's checkpoints are under 10 MB. */
-const MAX_ARCHIVE_BYTES = 2 ** 30;
+/** Most values and marks on the pickle stack at once: torch's pickler batches 1000 dict items per SETITEMS, so real stacks stay near 2,000. */
+export const MAX_PICKLE_STACK = 100_000;
+
+/** Most memo entries: one per object pickled, ~1,000 for a TAESD decoder. */
+export const MAX_PICKLE_MEMO = 100_000;
+
+/** Most dimensions of a tensor view: TAESD's are at most 4-D; the cap keeps a reused huge shape tuple from costing per use. */
+export const MAX_RANK = 8;
 
 /** The entries a state dict needs: the pickle, its byte order and the storages. */
 const KEPT_ENTRY = /(?:^|\/)(?:data\.pkl|byteorder|data\/[^/]+)$/;
@@ -80,7 +86,11 @@ function unpickle(bytes: Uint8Array, name: string): Value {
     return Number(n);
   };
   const utf8 = (n: number): string => new TextDecoder().decode(bytes.subarray(take(n), pos));
-  const latin1 = (n: number): string => Array.from(bytes.subarray(take(n), pos), (c) => String.fromCharCode(c)).join('');
+  const latin1 = (n: number): string => {
+    let s = '';
+    for (const c of bytes.subarray(take(n), pos)) s += String.fromCharCode(c);
+    return s;
+  };
   const line = (): string => {
     const end = bytes.indexOf(0x0a, pos);
     if (end < 0) corrupt('is truncated inside a GLOBAL name');
@@ -92,6 +102,17 @@ function unpickle(bytes: Uint8Array, name: string): Value {
   const stack: Value[] = [];
   const marks: number[] = [];
   const memo = new Map<number, Value>();
+  const room = (): void => {
+    if (stack.length + marks.length >= MAX_PICKLE_STACK) corrupt(`stacks over ${MAX_PICKLE_STACK} values and marks (byte ${pos - 1})`);
+  };
+  const push = (v: Value): void => {
+    room();
+    stack.push(v);
+  };
+  const memoize = (i: number, v: Value): void => {
+    if (memo.size >= MAX_PICKLE_MEMO && !memo.has(i)) corrupt(`stores over ${MAX_PICKLE_MEMO} memo entries (byte ${pos - 1})`);
+    memo.set(i, v);
+  };
   // Items below the last MARK are out of reach until it is popped, as in Python's unpickler.
   const top = (): Value => {
     if (stack.length === 0 || stack.length === marks[marks.length - 1]) corrupt(`reads an empty stack at byte ${pos - 1}`);
@@ -127,16 +148,16 @@ function unpickle(bytes: Uint8Array, name: string): Value {
       case 0x80: if (u8() > 5) corrupt('uses a pickle protocol newer than 5'); break; // PROTO
       case 0x95: take(8); break; // FRAME: a framing hint only
       case 0x2e: return pop(); // STOP
-      case 0x28: marks.push(stack.length); break; // MARK
+      case 0x28: room(); marks.push(stack.length); break; // MARK
       case 0x31: popMark(); break; // POP_MARK
       case 0x30: pop(); break; // POP
-      case 0x32: stack.push(top()); break; // DUP
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(view.getUint16(take(2), true)); break; // BININT2
-      case 0x4a: stack.push(view.getInt32(take(4), true)); break; // BININT
+      case 0x32: push(top()); break; // DUP
+      case 0x4e: push(null); break; // NONE
+      case 0x88: push(true); break; // NEWTRUE
+      case 0x89: push(false); break; // NEWFALSE
+      case 0x4b: push(u8()); break; // BININT1
+      case 0x4d: push(view.getUint16(take(2), true)); break; // BININT2
+      case 0x4a: push(view.getInt32(take(4), true)); break; // BININT
       case 0x8a: { // LONG1: n-byte little-endian two's complement
         const n = u8();
         const start = take(n);
@@ -144,48 +165,48 @@ function unpickle(bytes: Uint8Array, name: string): Value {
         for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[start + i]!);
         if (n && bytes[start + n - 1]! & 0x80) v -= 1n << BigInt(8 * n);
         if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) corrupt(`has an integer too large for a tensor (byte ${at})`);
-        stack.push(Number(v));
+        push(Number(v));
         break;
       }
-      case 0x47: stack.push(view.getFloat64(take(8), false)); break; // BINFLOAT, big-endian
-      case 0x58: stack.push(utf8(u32())); break; // BINUNICODE
-      case 0x8c: stack.push(utf8(u8())); break; // SHORT_BINUNICODE
-      case 0x8d: stack.push(utf8(u64())); break; // BINUNICODE8
-      case 0x54: stack.push(latin1(view.getInt32(take(4), true))); break; // BINSTRING (Python 2 str)
-      case 0x55: stack.push(latin1(u8())); break; // SHORT_BINSTRING
-      case 0x42: { const n = u32(); stack.push(bytes.slice(take(n), pos)); break; } // BINBYTES
-      case 0x43: { const n = u8(); stack.push(bytes.slice(take(n), pos)); break; } // SHORT_BINBYTES
-      case 0x29: stack.push([]); break; // EMPTY_TUPLE
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x74: case 0x6c: stack.push(popMark()); break; // TUPLE, LIST
-      case 0x85: stack.push([pop()]); break; // TUPLE1
-      case 0x86: { const b = pop(); stack.push([pop(), b]); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); stack.push([pop(), b, c]); break; } // TUPLE3
-      case 0x64: { const d = new Map<Value, Value>(); setItems(d, popMark()); stack.push(d); break; } // DICT
+      case 0x47: push(view.getFloat64(take(8), false)); break; // BINFLOAT, big-endian
+      case 0x58: push(utf8(u32())); break; // BINUNICODE
+      case 0x8c: push(utf8(u8())); break; // SHORT_BINUNICODE
+      case 0x8d: push(utf8(u64())); break; // BINUNICODE8
+      case 0x54: push(latin1(view.getInt32(take(4), true))); break; // BINSTRING (Python 2 str)
+      case 0x55: push(latin1(u8())); break; // SHORT_BINSTRING
+      case 0x42: { const n = u32(); push(bytes.slice(take(n), pos)); break; } // BINBYTES
+      case 0x43: { const n = u8(); push(bytes.slice(take(n), pos)); break; } // SHORT_BINBYTES
+      case 0x29: push([]); break; // EMPTY_TUPLE
+      case 0x5d: push([]); break; // EMPTY_LIST
+      case 0x7d: push(new Map()); break; // EMPTY_DICT
+      case 0x74: case 0x6c: push(popMark()); break; // TUPLE, LIST
+      case 0x85: push([pop()]); break; // TUPLE1
+      case 0x86: { const b = pop(); push([pop(), b]); break; } // TUPLE2
+      case 0x87: { const c = pop(); const b = pop(); push([pop(), b, c]); break; } // TUPLE3
+      case 0x64: { const d = new Map<Value, Value>(); setItems(d, popMark()); push(d); break; } // DICT
       case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
       case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
       case 0x61: { const v = pop(); appendItems(top(), [v]); break; } // APPEND
       case 0x65: { const items = popMark(); appendItems(top(), items); break; } // APPENDS
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
+      case 0x71: memoize(u8(), top()); break; // BINPUT
+      case 0x72: memoize(u32(), top()); break; // LONG_BINPUT
+      case 0x94: memoize(memo.size, top()); break; // MEMOIZE
       case 0x68: case 0x6a: { // BINGET, LONG_BINGET
         const i = op === 0x68 ? u8() : u32();
         if (!memo.has(i)) corrupt(`reads memo ${i}, which was never stored (byte ${at})`);
-        stack.push(memo.get(i)!);
+        push(memo.get(i)!);
         break;
       }
-      case 0x63: { const module = line(); stack.push(global(module, line())); break; } // GLOBAL
+      case 0x63: { const module = line(); push(global(module, line())); break; } // GLOBAL
       case 0x93: { // STACK_GLOBAL
         const attr = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof attr !== 'string') corrupt(`has a STACK_GLOBAL without names (byte ${at})`);
-        stack.push(global(module, attr));
+        push(global(module, attr));
         break;
       }
-      case 0x51: stack.push(persistentLoad(pop())); break; // BINPERSID
-      case 0x52: { const args = pop(); stack.push(call(pop(), args)); break; } // REDUCE
+      case 0x51: push(persistentLoad(pop())); break; // BINPERSID
+      case 0x52: { const args = pop(); push(call(pop(), args)); break; } // REDUCE
       case 0x62: { // BUILD: sets attributes; OrderedDict's `_metadata` and tensor state are not needed
         pop();
         const obj = top();
@@ -213,7 +234,7 @@ function unpickle(bytes: Uint8Array, name: string): Value {
     if (fn.path === 'torch._utils._rebuild_parameter' && args[0] instanceof TensorRef) return args[0];
     if (fn.path === 'torch._utils._rebuild_tensor_v2') {
       const [storage, offset, shape, stride] = args;
-      if (!(storage instanceof StorageRef) || !isCount(offset) || !Array.isArray(shape) || !Array.isArray(stride)
+      if (!(storage instanceof StorageRef) || !isCount(offset) || !Array.isArray(shape) || !Array.isArray(stride) || shape.length > MAX_RANK
         || !shape.every(isCount) || !stride.every(isCount) || shape.length !== stride.length) {
         corrupt(`rebuilds a tensor from ${describe(args)}`);
       }
@@ -263,68 +284,74 @@ function gather(storage: Float32Array, t: TensorRef): Float32Array {
 /**
  * Reads a PyTorch zip checkpoint holding a state dict (`torch.save(model.state_dict())`), every
  * tensor converted to row-major float32. `name` (default `"pth"`) names the file in errors.
- * Throws WEIGHTS_CORRUPT for a damaged archive or pickle, WEIGHTS_UNSAFE when the pickle asks
- * for anything but OrderedDicts, tensors and storages. Non-tensor values in the dict are skipped.
+ * Throws WEIGHTS_CORRUPT for a damaged archive or pickle, or one past a limit (MAX_ZIP_ENTRIES,
+ * MAX_ARCHIVE_BYTES, MAX_PICKLE_*, MAX_RANK, MAX_ELEMENTS), checked before the memory is
+ * allocated; WEIGHTS_UNSAFE when the pickle asks for anything but OrderedDicts, tensors and
+ * storages. Non-tensor values in the dict are skipped.
  */
 export function parsePth(bytes: Uint8Array, name = 'pth'): StateDict {
   function corrupt(problem: string): never {
     fail('WEIGHTS_CORRUPT', `${name}: ${problem}`);
   }
-  let files: Record<string, Uint8Array>;
+  const entries = new Map<string, ZipEntry>();
   let total = 0;
-  try {
-    // Keeping nothing, this pass reads only the central directory: sizes are capped before any inflating.
-    unzipSync(bytes, {
-      filter: (f) => {
-        if (!KEPT_ENTRY.test(f.name)) return false;
-        // A stored entry copies `size` bytes, a deflated one inflates into `originalSize`.
-        const size = Math.max(f.size, f.originalSize);
-        if (size > MAX_ENTRY_BYTES) corrupt(`zip entry ${f.name} claims ${size} bytes, over the ${MAX_ENTRY_BYTES}-byte limit`);
-        total += size;
-        if (total > MAX_ARCHIVE_BYTES) corrupt(`zip entries claim over ${MAX_ARCHIVE_BYTES} bytes in all (at ${f.name})`);
-        return false;
-      },
-    });
-    files = unzipSync(bytes, { filter: (f) => KEPT_ENTRY.test(f.name) });
-  } catch (e) {
-    if (isTaesdError(e)) throw e;
-    corrupt(`not a readable zip archive (${(e as Error).message}); truncated or damaged`);
+  for (const e of readZipDirectory(bytes, corrupt)) {
+    if (!KEPT_ENTRY.test(e.name)) continue;
+    if (e.name.endsWith('data.pkl') && e.size > MAX_PICKLE_BYTES) corrupt(`${e.name} is ${e.size} bytes, over the ${MAX_PICKLE_BYTES}-byte limit`);
+    total += e.size;
+    if (total > MAX_ARCHIVE_BYTES) corrupt(`zip entries claim over ${MAX_ARCHIVE_BYTES} bytes in all (at ${e.name})`);
+    entries.set(e.name, e);
   }
-  const pkl = Object.keys(files).filter((f) => /(?:^|\/)data\.pkl$/.test(f)).sort((a, b) => a.length - b.length)[0];
+  const read = (entry: ZipEntry): Uint8Array => readZipEntry(bytes, entry, corrupt);
+  const pkl = [...entries.keys()].filter((f) => /(?:^|\/)data\.pkl$/.test(f)).sort((a, b) => a.length - b.length)[0];
   if (pkl === undefined) corrupt('zip has no data.pkl: not a PyTorch checkpoint');
+  const pklEntry = entries.get(pkl)!;
   const prefix = pkl.slice(0, -'data.pkl'.length);
-  const order = files[`${prefix}byteorder`];
-  const byteorder = order ? new TextDecoder().decode(order).trim() : 'little';
-  if (byteorder !== 'little' && byteorder !== 'big') corrupt(`byteorder is ${JSON.stringify(byteorder)}, not "little" or "big"`);
+  const order = entries.get(`${prefix}byteorder`);
+  const byteorder = order ? new TextDecoder().decode(read(order)).trim() : 'little';
+  if (byteorder !== 'little' && byteorder !== 'big') corrupt(`byteorder is ${JSON.stringify(byteorder.slice(0, 40))}, not "little" or "big"`);
 
-  const root = unpickle(files[pkl]!, name);
+  const root = unpickle(read(pklEntry), name);
   if (!(root instanceof Map)) corrupt(`pickle holds a ${describe(root)}, not a state dict`);
-  const storages = new Map<string, Float32Array>();
-  const dict: StateDict = new Map();
-  // Stride-0 views let a tiny pickle claim any number of elements, so all allocations share one cap.
+
+  // First every tensor and storage is checked and counted, then memory is allocated. Stride-0
+  // views let a tiny pickle claim any number of elements, so all of them share one cap.
+  const tensors: [string, TensorRef][] = [];
+  const storageRefs = new Map<string, { ref: StorageRef; entry: ZipEntry }>();
   let elements = 0;
-  const allocate = (count: number, what: string): void => {
-    elements += count;
-    // Negated so NaN (a zero dimension times an overflowed product) fails too.
-    if (!(elements <= MAX_ELEMENTS)) corrupt(`${what} brings the file to over ${MAX_ELEMENTS} elements`);
+  const count = (n: number, what: string): void => {
+    elements += n;
+    if (elements > MAX_ELEMENTS) corrupt(`${what} brings the file to over ${MAX_ELEMENTS} elements`);
   };
   for (const [key, value] of root) {
     if (!(value instanceof TensorRef)) continue;
     if (typeof key !== 'string') corrupt(`state dict has a non-string key ${describe(key)}`);
     const s = value.storage;
+    const file = `${prefix}data/${s.key}`;
+    const known = storageRefs.get(s.key);
+    if (known && (known.ref.dtype !== s.dtype || known.ref.numel !== s.numel)) corrupt(`storage ${file} is used as two different storages (tensor ${key})`);
+    if (!known) {
+      const entry = entries.get(file) ?? corrupt(`missing storage file ${file} for tensor ${key}`);
+      const needed = s.numel * DTYPE_SIZE[s.dtype];
+      if (entry.size < needed) corrupt(`truncated: storage ${file} for tensor ${key} has ${entry.size} bytes, needs ${needed}`);
+      count(s.numel, `storage ${file}`);
+      storageRefs.set(s.key, { ref: s, entry });
+    }
+    count(elementCount(value.shape), `tensor ${key} [${value.shape.join(',')}]`);
+    tensors.push([key, value]);
+  }
+  if (tensors.length === 0) corrupt('state dict holds no tensors');
+
+  const storages = new Map<string, Float32Array>();
+  const dict: StateDict = new Map();
+  for (const [key, t] of tensors) {
+    const s = t.storage;
     let data = storages.get(s.key);
     if (!data) {
-      const raw = files[`${prefix}data/${s.key}`];
-      if (!raw) corrupt(`missing storage file ${prefix}data/${s.key} for tensor ${key}`);
-      const needed = s.numel * DTYPE_SIZE[s.dtype];
-      if (raw.byteLength < needed) corrupt(`truncated: storage ${prefix}data/${s.key} for tensor ${key} has ${raw.byteLength} bytes, needs ${needed}`);
-      allocate(s.numel, `storage ${prefix}data/${s.key}`);
-      data = toFloat32(s.dtype, raw, s.numel, byteorder === 'little');
+      data = toFloat32(s.dtype, read(storageRefs.get(s.key)!.entry), s.numel, byteorder === 'little');
       storages.set(s.key, data);
     }
-    allocate(elementCount(value.shape), `tensor ${key} [${value.shape.join(',')}]`);
-    dict.set(key, { dtype: s.dtype, shape: value.shape, data: gather(data, value) });
+    dict.set(key, { dtype: s.dtype, shape: t.shape, data: gather(data, t) });
   }
-  if (dict.size === 0) corrupt('state dict holds no tensors');
   return dict;
 }

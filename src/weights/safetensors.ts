@@ -2,15 +2,18 @@
 // https://github.com/huggingface/safetensors#format
 import { fail } from '../errors.js';
 import { bfloat16ToFloat, halfToFloat } from './half.js';
-import { elementCount, type DType, type StateDict } from './tensor.js';
+import { elementCount, MAX_ELEMENTS, type DType, type StateDict } from './tensor.js';
 
 /** Bytes per element of each dtype we read. */
 export const DTYPE_SIZE: Readonly<Record<DType, number>> = {
   F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
 };
 
-/** Headers past this are refused, as the reference implementation does (real ones are kilobytes). */
-export const MAX_HEADER_BYTES = 100_000_000;
+/**
+ * Headers past this are refused (the reference implementation's cap is 100 MB): TAESD's are
+ * ~10 KB, a diffusers AutoencoderTiny's ~20 KB, and parsed JSON costs ~20x its text.
+ */
+export const MAX_HEADER_BYTES = 2 ** 20;
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -28,9 +31,9 @@ function isDType(s: unknown): s is DType {
   return typeof s === 'string' && Object.hasOwn(DTYPE_SIZE, s);
 }
 
-/** `bytes` reinterpreted as `size`-byte elements; copied first when its offset is not aligned. */
+/** `bytes`, or an aligned copy when its offset is not a multiple of `size` (`new Uint8Array` copies; a Buffer's `slice` would not). */
 function aligned(bytes: Uint8Array, size: number): { buffer: ArrayBufferLike; byteOffset: number } {
-  return bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+  return bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes);
 }
 
 /**
@@ -76,6 +79,14 @@ function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
+/** A header value for a message: JSON when short and flat, else its kind (JSON.stringify of a deeply nested value overflows the stack). */
+function brief(v: unknown): string {
+  const flat = v === null || typeof v !== 'object' || (Array.isArray(v) && v.every((x) => x === null || typeof x !== 'object'));
+  if (!flat) return Array.isArray(v) ? `a nested list of ${v.length}` : 'an object';
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 80 ? `${text.slice(0, 80)}...` : text;
+}
+
 function readHeader(bytes: Uint8Array, name: string): { entries: Entry[]; metadata: Record<string, string>; dataStart: number } {
   function corrupt(problem: string): never {
     fail('WEIGHTS_CORRUPT', `${name}: ${problem}`);
@@ -100,17 +111,17 @@ function readHeader(bytes: Uint8Array, name: string): { entries: Entry[]; metada
     if (key === '__metadata__') {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) corrupt('__metadata__ is not an object');
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (typeof v !== 'string') corrupt(`__metadata__ value ${JSON.stringify(k)} is not a string`);
+        if (typeof v !== 'string') corrupt(`__metadata__ value ${brief(k)} is not a string`);
         metadata.push([k, v]);
       }
       continue;
     }
     if (typeof value !== 'object' || value === null) corrupt(`tensor ${key}: entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (!isDType(dtype)) corrupt(`tensor ${key}: unsupported dtype ${JSON.stringify(dtype)} (read: ${Object.keys(DTYPE_SIZE).join(', ')})`);
-    if (!Array.isArray(shape) || !shape.every(isCount)) corrupt(`tensor ${key}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+    if (!isDType(dtype)) corrupt(`tensor ${key}: unsupported dtype ${brief(dtype)} (read: ${Object.keys(DTYPE_SIZE).join(', ')})`);
+    if (!Array.isArray(shape) || !shape.every(isCount)) corrupt(`tensor ${key}: shape ${brief(shape)} is not a list of non-negative integers`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
-      corrupt(`tensor ${key}: data_offsets ${JSON.stringify(offsets)} is not [begin, end] with 0 <= begin <= end`);
+      corrupt(`tensor ${key}: data_offsets ${brief(offsets)} is not [begin, end] with 0 <= begin <= end`);
     }
     const [begin, end] = offsets as [number, number];
     const expected = elementCount(shape) * DTYPE_SIZE[dtype];
@@ -118,6 +129,12 @@ function readHeader(bytes: Uint8Array, name: string): { entries: Entry[]; metada
       corrupt(`tensor ${key}: ${dtype} [${shape.join(',')}] needs ${expected} bytes but data_offsets [${begin},${end}] span ${end - begin}`);
     }
     entries.push({ key, dtype, shape, begin, end });
+  }
+
+  let elements = 0;
+  for (const e of entries) {
+    elements += elementCount(e.shape);
+    if (elements > MAX_ELEMENTS) corrupt(`tensor ${e.key} [${e.shape.join(',')}] brings the file to over ${MAX_ELEMENTS} elements`);
   }
 
   const dataStart = 8 + headerLength;

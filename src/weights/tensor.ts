@@ -15,3 +15,9 @@ export type StateDict = Map<string, Tensor>;
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
+
+/**
+ * Most float32 elements one weights file may produce, all its tensors (and a .pth's storages)
+ * together: 2^25 = 128 MiB of float32. A float32 TAESana decoder needs 2 x 8.3M, TAEF2 2 x 2.7M.
+ */
+export const MAX_ELEMENTS = 2 ** 25;

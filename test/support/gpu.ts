@@ -1,7 +1,7 @@
 // Runs single kernels on a real WebGPU device (Dawn on lavapipe in Node), for kernel tests. Every
 // run sits in validation and out-of-memory error scopes, so a kernel WebGPU refuses fails the test
 // with WebGPU's message instead of returning garbage.
-import { checkConv, convDimsData, convDispatch, DEFAULT_CONV, type ConvShape, type ConvVariant } from '../../src/gpu/conv.js';
+import { checkConv, convDimsData, convDispatch, convPipeline, DEFAULT_CONV, type ConvShape, type ConvVariant } from '../../src/gpu/conv.js';
 import { encodeDispatches, kernelDispatch, type Dispatch } from '../../src/gpu/kernels.js';
 import { blocks } from '../../src/gpu/program.js';
 import type { ConvWeights } from '../../src/model/weights.js';
@@ -87,7 +87,9 @@ export async function gpuConv(device: GPUDevice, conv: ConvWeights, x: Map3, o: 
   const dstBytes = (zero + H * W * shape.coutBlocks) * 16;
   return scoped(device, async () => {
     const dst = device.createBuffer({ size: dstBytes, usage: STORAGE() });
-    const d = await convDispatch(device, 'test conv', variant, variant.params(shape), dims, {
+    const params = variant.params(shape);
+    await convPipeline(device, variant, params);
+    const d = convDispatch(device, 'test conv', variant, params, dims, {
       dims: { buffer: buffer(device, convDimsData(dims), GPUBufferUsage.UNIFORM) },
       src: buffer(device, toLayout(x, zero)), weights: buffer(device, variant.pack(conv, o.norm ?? null)), dst,
       skip: o.skip ? buffer(device, toLayout(o.skip, zero)) : undefined,

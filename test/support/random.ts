@@ -2,17 +2,22 @@
 import { modelLayers, type ModelSpec } from '../../src/model/registry.js';
 import type { StateDict, Tensor } from '../../src/weights/tensor.js';
 
-/** mulberry32 + Box-Muller: small, seeded, good enough for test data. */
-export function gaussian(seed: number): () => number {
+/** mulberry32: small, seeded uniform numbers in [0, 1), good enough for test data. */
+export function uniform(seed: number): () => number {
   let a = seed >>> 0;
-  const uniform = () => {
+  return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+
+/** mulberry32 + Box-Muller. */
+export function gaussian(seed: number): () => number {
+  const u = uniform(seed);
+  return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
 }
 
 export function randomArray(n: number, seed: number, scale = 1): Float32Array {
