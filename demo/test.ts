@@ -66,6 +66,8 @@ export interface TestApi {
   wasmThreads(): Promise<number>;
   /** decodeToCanvas vs decode() for a golden latent, on the given backend, into a <canvas> or an OffscreenCanvas. */
   canvasMatchesDecode(name: string, backend: BackendChoice, target?: 'element' | 'offscreen', withDevice?: boolean): Promise<CanvasCheck>;
+  /** A WASM decode of a golden, and the longest main-thread task meanwhile. */
+  mainThreadDuringDecode(name: string): Promise<MainThreadReport>;
 }
 
 declare global {
@@ -187,5 +189,35 @@ async function canvasMatchesDecode(name: string, backend: BackendChoice, target:
   }
 }
 
-window.taesdTest = { env, decodeGolden, wasmThreads, canvasMatchesDecode };
+export interface MainThreadReport {
+  readonly backend: string;
+  readonly worker: boolean;
+  readonly decodeMs: number;
+  /** The longest task the page's main thread ran while the decode was in flight (the Long Tasks API sees those over 50 ms). */
+  readonly longestTaskMs: number;
+  /** The biggest gap a 10 ms timer saw in that time. */
+  readonly longestTimerGapMs: number;
+}
+
+/** Decodes a golden on the WASM backend and watches the main thread meanwhile. */
+async function mainThreadDuringDecode(name: string): Promise<MainThreadReport> {
+  const golden = await loadLatentFile(goldenUrl(name));
+  const decoder = await createDecoder({ weights: await loadWeights(TAEF2_WEIGHTS_URL), backend: 'wasm', wasm: { wasmPaths: ORT_WASM_PATHS } });
+  await decoder.decode(golden.latent); // the first run at a size plans its memory
+  let longestTaskMs = 0, longestTimerGapMs = 0, last = performance.now();
+  const observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) longestTaskMs = Math.max(longestTaskMs, e.duration); });
+  observer.observe({ type: 'longtask' });
+  const timer = setInterval(() => { const now = performance.now(); longestTimerGapMs = Math.max(longestTimerGapMs, now - last); last = now; }, 10);
+  const t0 = performance.now();
+  await decoder.decode(golden.latent);
+  const decodeMs = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 100)); // let the observer deliver
+  clearInterval(timer);
+  observer.disconnect();
+  const worker = (await import('onnxruntime-web')).env.wasm.proxy === true;
+  decoder.destroy();
+  return { backend: decoder.backend, worker, decodeMs, longestTaskMs, longestTimerGapMs };
+}
+
+window.taesdTest = { env, decodeGolden, wasmThreads, canvasMatchesDecode, mainThreadDuringDecode };
 document.getElementById('status')!.textContent = 'ready';

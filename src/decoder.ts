@@ -1,6 +1,6 @@
 // createDecoder: the weights loaded and checked, a backend chosen (backend/choose.ts), device loss
 // recovered from (backend/recovery.ts), canvases drawn into (backend/present.ts).
-import { chooseBackend, type TuningStore } from './backend/choose.js';
+import { chooseBackend, cpuBackend, type TuningStore } from './backend/choose.js';
 import { CanvasPresenter, type AnyCanvas, type Drawn } from './backend/present.js';
 import { Recovering, type BackendChange, type RecoveryPolicy } from './backend/recovery.js';
 import { BACKENDS, BACKEND_KINDS, isBackendKind, type BackendOptions } from './backend/registry.js';
@@ -47,8 +47,8 @@ function checkLatentSpace(weights: DecoderWeights | null, space: LatentSpace): v
 }
 
 /**
- * After a WebGPU device loss: a new device once (unless the device was the caller's), then WASM.
- * Other backends have nothing to recover to.
+ * After a WebGPU device loss: a new device once (unless the device was the caller's), then the
+ * CPU backend (native in Node when installed, else WASM). Other backends have nothing to recover to.
  */
 function recoveryPolicy(model: ModelSpec, weights: DecoderWeights | null, options: BackendOptions): RecoveryPolicy {
   let retried = false;
@@ -63,7 +63,8 @@ function recoveryPolicy(model: ModelSpec, weights: DecoderWeights | null, option
           why = `${why}; no new WebGPU device (${e instanceof Error ? e.message : String(e)})`;
         }
       }
-      return { decoder: await BACKENDS.wasm.create(model, weights, options), reason: `${why}; continuing on WASM` };
+      const { decoder } = await cpuBackend(model, weights, options);
+      return { decoder, reason: `${why}; continuing on ${decoder.backend === 'native' ? 'native onnxruntime' : 'WASM'}` };
     })();
   };
 }
@@ -102,10 +103,10 @@ export class Decoder implements LatentDecoder {
   get backend(): BackendKind { return this.backends.decoder.backend; }
   /** Why the current backend was chosen (or changed to). */
   get backendReason(): string { return this.backends.reason; }
-  /** Threads of the WASM backend (fixed per page or process by its first decoder), or null on another backend. */
+  /** Threads of the WASM backend (fixed per page or process by its first decoder) or the native one (0: one per core), else null. */
   get numThreads(): number | null {
     const d = this.backends.decoder as LatentDecoder & { numThreads?: number };
-    return d.backend === 'wasm' ? (d.numThreads ?? null) : null;
+    return d.numThreads ?? null;
   }
   /** The WebGPU device in use, or null on another backend. */
   get device(): GPUDevice | null {

@@ -20,6 +20,8 @@ export type TaesdErrorCode =
   | 'MODEL_UNKNOWN'
   /** No WebGPU adapter or device could be obtained. */
   | 'NO_WEBGPU'
+  /** A backend's runtime is not there: onnxruntime-node not installed, or the native backend in a browser. */
+  | 'BACKEND_UNAVAILABLE'
   /** The GPU device was lost and could not be recovered. */
   | 'DEVICE_LOST'
   /** The decoder was used after destroy(). */

@@ -9,6 +9,7 @@ import { randomStateDict } from './support/random.js';
 import { memoryStore, probeBackends } from '../src/backend/choose.js';
 import { createDecoder, type BackendChange } from '../src/decoder.js';
 import { WebGpuDecoder } from '../src/gpu/decoder.js';
+import { loadNativeRuntime } from '../src/fallback/native.js';
 import { createWasmDecoder } from '../src/fallback/wasm.js';
 import { taef2Weights } from './support/golden.js';
 import { deviceAdapterInfo, isFallbackAdapter, requestGpuDevice } from '../src/gpu/device.js';
@@ -25,12 +26,15 @@ beforeAll(() => {
   latent = { data: g.latent.data, shape: g.latent.shape };
 });
 
+const hasNative = () => loadNativeRuntime().then(() => true, () => false);
+
 /** What 'auto' must pick on this machine's adapter: the rule, applied to what the adapter says. */
-async function expectedChoice(): Promise<{ backend: 'webgpu' | 'wasm' | 'probe'; reason: RegExp }> {
+async function expectedChoice(): Promise<{ backend: 'webgpu' | 'native' | 'wasm' | 'probe'; reason: RegExp }> {
   const { device } = await requestGpuDevice();
   const info = deviceAdapterInfo(device);
   device.destroy();
-  if (info && isFallbackAdapter(info)) return { backend: 'wasm', reason: /CPU-emulated/ };
+  // Without a GPU, Node takes native onnxruntime when it is installed (it is a devDependency here).
+  if (info && isFallbackAdapter(info)) return { backend: (await hasNative()) ? 'native' : 'wasm', reason: /CPU-emulated/ };
   if (info && info.vendor !== '') return { backend: 'webgpu', reason: /hardware WebGPU adapter/ };
   return { backend: 'probe', reason: /timed probe/ };
 }
@@ -64,14 +68,14 @@ describe.skipIf(!HAS_SHARED)('backend choice', () => {
     const store = memoryStore();
     // 4x4, not the default 16x16: the rule is the same, and CPU-emulated WebGPU takes seconds per 16x16 decode.
     const first = await probeBackends('test adapter', webgpu, wasm, store, 4);
-    expect(['webgpu', 'wasm']).toContain(first.pick);
+    expect(['webgpu', 'cpu']).toContain(first.pick);
     const [, tg, tw] = /timed probe \(4x4 latent\): webgpu (\d+) ms, wasm (\d+) ms/.exec(first.reason)!.map(Number);
-    expect(first.pick).toBe(tg! <= tw! ? 'webgpu' : 'wasm');
+    expect(first.pick).toBe(tg! <= tw! ? 'webgpu' : 'cpu');
     const again = await probeBackends('test adapter', webgpu, wasm, store, 4);
     expect(again).toEqual({ pick: first.pick, reason: `${first.reason} (cached for this adapter)` });
-    expect(JSON.parse((await store.getItem('taesd-web:probe:test adapter'))!)).toEqual(first);
+    expect(JSON.parse((await store.getItem('taesd-web:probe:wasm:test adapter'))!)).toEqual(first);
     // A store holding something else is measured afresh, not trusted.
-    await store.setItem('taesd-web:probe:other', '{"pick":"cuda"}');
+    await store.setItem('taesd-web:probe:wasm:other', '{"pick":"cuda"}');
     expect((await probeBackends('other', webgpu, wasm, store, 4)).reason).not.toMatch(/cached/);
     webgpu.destroy(); wasm.destroy(); device.destroy();
   });
@@ -148,7 +152,7 @@ describe.skipIf(!HAS_SHARED)('WebGPU device loss', () => {
     d.destroy();
   });
 
-  it('continues on WASM when no new device can be had, without losing the step in flight', async () => {
+  it('continues on the CPU backend when no new device can be had, without losing the step in flight', async () => {
     let calls = 0;
     const requestDevice = async () => {
       if (++calls > 1) throw new Error('no more devices');
@@ -162,8 +166,9 @@ describe.skipIf(!HAS_SHARED)('WebGPU device loss', () => {
     const inFlight = d.decode(latent);
     d.device!.destroy();
     const image = await inFlight;
-    expect(changes.map((c) => c.to)).toEqual(['wasm']);
-    expect(d.backend).toBe('wasm');
+    const cpu = (await hasNative()) ? 'native' : 'wasm';
+    expect(changes.map((c) => c.to)).toEqual([cpu]);
+    expect(d.backend).toBe(cpu);
     expect(d.backendReason).toMatch(/lost/);
     expect(maxLevelDiff(image.data, toRgb8(g.image.data, 56 * 40))).toBeLessThanOrEqual(1);
     d.destroy();

@@ -3,6 +3,7 @@
 // bands) and onnxruntime (WASM). The max errors printed here are the ones the README quotes.
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createNativeDecoder, loadNativeRuntime } from '../src/fallback/native.js';
 import { createWasmDecoder } from '../src/fallback/wasm.js';
 import { WebGpuDecoder } from '../src/gpu/decoder.js';
 import { requestGpuDevice } from '../src/gpu/device.js';
@@ -42,12 +43,14 @@ function bandingCap(w: DecoderWeights, shape: readonly number[], scale: number):
 
 interface Backend { name: string; make: (w: DecoderWeights, c: Case, shape: readonly number[]) => Promise<LatentDecoder>; tolerance: number; levels: number; skip?: string }
 const f16 = device.features.has('shader-f16');
+const hasNative = loadNativeRuntime().then(() => true, () => false);
 const BACKENDS: Backend[] = [
   { name: 'webgpu f32', make: async (w) => new WebGpuDecoder(device, w, { precision: 'f32' }), tolerance: 2e-3, levels: 1 },
   // f16 storage keeps ~11 bits per activation; measured on lavapipe: up to 2.6e-3 (taef2), see the log
   { name: 'webgpu f16', make: async (w) => new WebGpuDecoder(device, w, { precision: 'f16' }), tolerance: 1e-2, levels: 3, ...(!f16 && { skip: 'no shader-f16' }) },
   { name: 'webgpu f32 banded', make: async (w, c, shape) => new WebGpuDecoder(device, w, { precision: 'f32', maxBufferBytes: bandingCap(w, shape, c.scale) }), tolerance: 2e-3, levels: 1 },
   { name: 'wasm', make: (w) => createWasmDecoder(w, { numThreads: 2 }), tolerance: 2e-3, levels: 1 },
+  { name: 'native', make: (w) => createNativeDecoder(w), tolerance: 2e-3, levels: 1, ...(!(await hasNative) && { skip: 'onnxruntime-node not installed' }) },
 ];
 
 describe.each(BACKENDS)('$name', (backend) => {

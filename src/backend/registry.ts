@@ -1,6 +1,7 @@
 // Every backend, registered in one place: what it is called, whether it needs weights, how it is made.
 import { fail } from '../errors.js';
 import { createLinearDecoder, type LinearUpscale } from '../fallback/linear.js';
+import { createNativeDecoder, type NativeDecoderOptions } from '../fallback/native.js';
 import { createWasmDecoder, type WasmDecoderOptions } from '../fallback/wasm.js';
 import { WebGpuDecoder, type Precision } from '../gpu/decoder.js';
 import { requestGpuDevice } from '../gpu/device.js';
@@ -21,8 +22,10 @@ export interface BackendOptions {
   readonly latentSpace?: LatentSpace;
   /** WebGPU: cap on one buffer in bytes; larger images decode in row bands (default: 256 MiB or the device limit). */
   readonly maxBufferBytes?: number;
-  /** WASM backend options (threads, where its .wasm files are served). */
+  /** WASM backend options (threads, where its .wasm files are served, off the main thread). */
   readonly wasm?: WasmDecoderOptions;
+  /** Native backend options (Node: threads, CPU or CUDA). */
+  readonly native?: Omit<NativeDecoderOptions, 'latentSpace'>;
   /** Linear backend: output pixels per latent pixel (default 1). */
   readonly linearUpscale?: LinearUpscale;
 }
@@ -66,6 +69,10 @@ export const BACKENDS = {
         throw e;
       }
     },
+  },
+  native: {
+    needsWeights: true,
+    create: (_model, weights, options) => createNativeDecoder(needWeights(weights, 'native'), { ...options.native, latentSpace: options.latentSpace ?? 'model' }),
   },
   wasm: {
     needsWeights: true,

@@ -23,6 +23,8 @@ export interface OrtRuntime {
   readonly executionProvider: string;
   readonly numThreads: number;
   readonly sessionOptions: Ort.InferenceSession.SessionOptions;
+  /** onnxruntime-web's proxy worker takes (detaches) input buffers: the caller's latent is copied first. */
+  readonly transfersInput: boolean;
   /** Appended to a failed session's message (e.g. where the .wasm files must be served). */
   hint(error: string): string;
 }
@@ -122,8 +124,9 @@ export class OrtDecoder implements LatentDecoder {
 
   private async run(skip: number, latent: Latent): Promise<RawImage[]> {
     if (this.destroyed) throw this.gone();
-    const { batch, channels, height, width, data } = latent;
+    const { batch, channels, height, width } = latent;
     const session = await this.session(skip);
+    const data = this.runtime.transfersInput ? latent.data.slice() : latent.data;
     const input = new this.runtime.ort.Tensor('float32', data, [batch, channels, height, width]);
     let output: Ort.Tensor | undefined;
     try {

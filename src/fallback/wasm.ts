@@ -40,6 +40,12 @@ export interface WasmDecoderOptions {
   readonly executionProvider?: OrtExecutionProvider;
   /** Default latent space for `decode`/`decodeRaw` (default `'model'`). */
   readonly latentSpace?: LatentSpace;
+  /**
+   * Run onnxruntime-web in a worker of its own (its proxy mode), so a decode never blocks the page:
+   * default true in browsers (false in Node, which has no page to block). Read only at the first
+   * decoder. The webgpu execution provider always runs on the calling thread.
+   */
+  readonly worker?: boolean;
 }
 
 /** A `LatentDecoder` on onnxruntime-web. `backend` is `'wasm'` whichever execution provider runs it. */
@@ -53,6 +59,7 @@ export interface WasmDecoder extends LatentDecoder {
 interface Runtime {
   readonly ort: typeof Ort;
   readonly numThreads: number;
+  readonly worker: boolean;
 }
 
 /** Largest default thread count; past 4 the convs gain little and the page loses its cores. */
@@ -77,7 +84,9 @@ function loadRuntime(options: WasmDecoderOptions): Promise<Runtime> {
     const ort = await import('onnxruntime-web');
     ort.env.wasm.numThreads = numThreads;
     if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
-    return { ort, numThreads };
+    const worker = !isNode && options.executionProvider !== 'webgpu' && (options.worker ?? true);
+    ort.env.wasm.proxy = worker;
+    return { ort, numThreads, worker };
   })();
   return runtime;
 }
@@ -105,9 +114,9 @@ function checkOptions(options: WasmDecoderOptions): OrtExecutionProvider {
  */
 export async function createWasmDecoder(weights: DecoderWeights, options: WasmDecoderOptions = {}): Promise<WasmDecoder> {
   const executionProvider = checkOptions(options);
-  const { ort, numThreads } = await loadRuntime(options);
+  const { ort, numThreads, worker } = await loadRuntime(options);
   const runtime: OrtRuntime = {
-    ort, backend: 'wasm', library: 'onnxruntime-web', executionProvider, numThreads,
+    ort, backend: 'wasm', library: 'onnxruntime-web', executionProvider, numThreads, transfersInput: worker,
     sessionOptions: { executionProviders: [executionProvider], graphOptimizationLevel: 'all', logSeverityLevel: 3 },
     // ort says "no available backend found" when its .wasm could not be fetched or compiled.
     hint: (e) => (/backend/i.test(e) ? ' (are its .wasm files served where wasmPaths says?)' : ''),

@@ -50,7 +50,7 @@ export interface RawImage {
 }
 
 /** The backends (src/backend/registry.ts makes each one). */
-export type BackendKind = 'webgpu' | 'wasm' | 'linear';
+export type BackendKind = 'webgpu' | 'native' | 'wasm' | 'linear';
 
 export interface DecodeOptions {
   /** Overrides the decoder's `latentSpace` for this call. */
