@@ -3,9 +3,8 @@
 // Each invocation computes OB output-channel blocks (4 channels each) x PIX adjacent pixels of
 // one row, so every weight mat4x4 it loads is used PIX times and every input vec4 OB times.
 // Out-of-image taps (zero padding) read the zero region instead of branching, so the inner loop
-// over input blocks is branch-free. Rows are addressed absolutely (row 0 = the image's top) and
-// each buffer says which absolute row it starts at and how many rows it holds per batch item, so
-// a decode can run in row bands and a batch in one dispatch (gid.y runs over items x rows).
+// over input blocks is branch-free. Rows and batch items as conv_dims.wgsl says (gid.y runs over
+// items x rows).
 //
 // Options (injected consts): K (1|3), UPSAMPLE (read the input through a nearest 2x upsample),
 // NORM_INPUT (GroupNorm + ReLU applied to the input as it is read: taef2's pool branch),
@@ -13,21 +12,6 @@
 // params[((ob * K*K + tap) * CIN_BLOCKS + cb) * 4 + j] = column j of the 4x4 block (input
 // channel 4cb+j -> output channels 4ob..4ob+3); bias at BIAS_AT + ob; with NORM_INPUT,
 // gamma at NORM_AT + cb and beta at NORM_AT + CIN_BLOCKS + cb.
-
-struct Dims {
-  in_w: u32,       // input width (before upsampling)
-  in_row0: i32,    // absolute row of the input buffer's first row
-  out_w: u32,
-  out_h: i32,      // full output height (image bound for zero padding)
-  out_rows: u32,   // rows computed by this dispatch
-  out_row0: i32,   // absolute row of the first computed row
-  dst_row0: i32,   // absolute row of the output buffer's first row
-  skip_row0: i32,  // absolute row of the skip buffer's first row
-  in_rows: u32,    // rows per batch item held by each buffer
-  dst_rows: u32,
-  skip_rows: u32,
-  batch: u32,
-}
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> src: array<act4>;

@@ -1,6 +1,8 @@
 // createDecoder: the weights loaded and checked, a backend chosen (backend/choose.ts), device loss
 // recovered from (backend/recovery.ts), canvases drawn into (backend/present.ts).
-import { chooseBackend, cpuBackend, type TuningStore } from './backend/choose.js';
+import { chooseBackend, cpuBackend } from './backend/choose.js';
+import type { LayerKernel } from './gpu/decoder.js';
+import type { TuningStore } from './gpu/tune.js';
 import { CanvasPresenter, type AnyCanvas, type Drawn } from './backend/present.js';
 import { Recovering, type BackendChange, type RecoveryPolicy } from './backend/recovery.js';
 import { BACKENDS, BACKEND_KINDS, isBackendKind, type BackendOptions } from './backend/registry.js';
@@ -27,8 +29,6 @@ export interface CreateDecoderOptions extends BackendOptions {
    * latent-to-RGB preview at latent resolution (no weights).
    */
   readonly backend?: BackendChoice;
-  /** Where `auto` remembers its measurements per adapter (default: this page or process); `localStorage` fits. */
-  readonly store?: TuningStore;
 }
 
 export type { BackendChange, TuningStore };
@@ -108,6 +108,12 @@ export class Decoder implements LatentDecoder {
     const d = this.backends.decoder as LatentDecoder & { numThreads?: number };
     return d.numThreads ?? null;
   }
+  /** On WebGPU, the conv kernel each layer ran with in the last decode (tuned per adapter); else null. */
+  get kernels(): readonly LayerKernel[] | null {
+    const d = this.backends.decoder as LatentDecoder & { kernels?: readonly LayerKernel[] };
+    return d.kernels ?? null;
+  }
+
   /** The WebGPU device in use, or null on another backend. */
   get device(): GPUDevice | null {
     const d = this.backends.decoder as LatentDecoder & { device?: GPUDevice };

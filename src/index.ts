@@ -2,10 +2,12 @@
 // what needs the file system. Everything public is listed here, by name.
 
 // Decoding
-export { createDecoder, type BackendChange, type BackendChoice, type CreateDecoderOptions, type Decoder, type TuningStore } from './decoder.js';
+export { createDecoder, type BackendChange, type BackendChoice, type CreateDecoderOptions, type Decoder } from './decoder.js';
+export type { KernelChoice, TuningStore } from './gpu/tune.js';
 export type { Drawn } from './backend/present.js';
 export type { BackendKind, DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from './model/decoder.js';
 export type { Precision } from './gpu/conv.js';
+export type { LayerKernel } from './gpu/decoder.js';
 export type { WasmDecoderOptions } from './fallback/wasm.js';
 export type { LinearUpscale } from './fallback/linear.js';
 export { TaesdError, isTaesdError, type TaesdErrorCode } from './errors.js';

@@ -1,6 +1,6 @@
 // Each WGSL kernel against the plain CPU reference, on small random inputs with odd sizes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkConv, DEFAULT_CONV } from '../src/gpu/conv.js';
+import { checkConv, convVariant, DEFAULT_CONV } from '../src/gpu/conv.js';
 import { requestGpuDevice } from '../src/gpu/device.js';
 import type { ConvWeights } from '../src/model/weights.js';
 import { gpuConv, gpuGroupStats } from './support/gpu.js';
@@ -84,6 +84,37 @@ describe('conv kernel', () => {
     const shape = { k: 3, cinBlocks: 128, coutBlocks: 2, upsample: false, relu: false, residual: false, normGroups: 0, precision: 'f32' as const, outputF32: true, zeroVec4s: 64 };
     expect(() => checkConv(DEFAULT_CONV, shape, 'too wide')).toThrow(expect.objectContaining({ code: 'INTERNAL', message: expect.stringMatching(/zero region/) }));
     expect(() => checkConv(DEFAULT_CONV, { ...shape, k: 1 }, 'a 1x1 conv reads no padding')).not.toThrow();
+  });
+});
+
+describe.each(['tiled-4x2-k4', 'tiled-4x2-k1', 'direct-8x4'])('conv kernel variant %s against the reference', (id) => {
+  const variant = convVariant(id);
+  // The shapes that exercise the tiling: partial tiles in x and in output blocks, upsampling, 1x1, fusions.
+  it.each([
+    ['3x3 64->64 at 5x7', 64, 64, 3, 5, 7],
+    ['3x3 16->8 at 3x11', 16, 8, 3, 3, 11],
+    ['3x3 64->3 at 4x9', 64, 3, 3, 4, 9],
+    ['1x1 64->256 at 5x3', 64, 256, 1, 5, 3],
+  ] as const)('%s', async (_name, cin, cout, k, h, w) => {
+    const p = weights(cin, cout, k, true);
+    const x = map(cin, h, w);
+    expect(maxAbsDiff((await gpuConv(device, p, x, { variant })).data, conv(x, p).data)).toBeLessThan(1e-4);
+  });
+
+  it('with upsampling, residual and ReLU fused', async () => {
+    const p = weights(64, 64, 3, false);
+    const x = map(64, 3, 5), skip = map(64, 6, 10);
+    const got = await gpuConv(device, p, x, { upsample: true, relu: true, skip, variant });
+    expect(maxAbsDiff(got.data, relu(add(conv(upsample(x), p), skip)).data)).toBeLessThan(1e-4);
+  });
+
+  it('with GroupNorm + ReLU on its input', async () => {
+    const p = weights(256, 64, 1, false);
+    const x = map(256, 4, 3, 2);
+    const gamma = randomArray(256, seed++, 1), beta = randomArray(256, seed++, 0.5);
+    const stats = await gpuGroupStats(device, x, 4, 1e-5);
+    const got = await gpuConv(device, p, x, { norm: { gamma, beta, groups: 4, stats }, variant });
+    expect(maxAbsDiff(got.data, conv(relu(groupNorm(x, gamma, beta, 4, 1e-5)), p).data)).toBeLessThan(1e-4);
   });
 });
 

@@ -3,27 +3,12 @@
 import { isTaesdError } from '../errors.js';
 import { isNode } from '../platform.js';
 import { deviceAdapterInfo, isFallbackAdapter } from '../gpu/device.js';
+import { adapterKey, processStore, type TuningStore } from '../gpu/tune.js';
 import type { LatentDecoder, LatentInput } from '../model/decoder.js';
 import type { ModelSpec } from '../model/registry.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { BACKENDS, gpuDevice, webgpuOn, type BackendOptions } from './registry.js';
 
-/**
- * Where measurements are remembered across decoders (and, with a persistent store, across page
- * loads): `localStorage` fits as is. Values are small JSON strings under `taesd-web:` keys.
- */
-export interface TuningStore {
-  getItem(key: string): string | null | Promise<string | null>;
-  setItem(key: string, value: string): void | Promise<void>;
-}
-
-/** The default store: this page or process only. */
-export function memoryStore(): TuningStore {
-  const map = new Map<string, string>();
-  return { getItem: (k) => map.get(k) ?? null, setItem: (k, v) => void map.set(k, v) };
-}
-
-const processStore = memoryStore();
 
 /** `cpu`: the CPU backend it was timed against (native or WASM). */
 interface ProbeResult { pick: 'webgpu' | 'cpu'; reason: string }
@@ -54,10 +39,6 @@ function parseProbe(text: string | null): ProbeResult | null {
   }
 }
 
-function adapterKey(i: GPUAdapterInfo): string {
-  return `${i.vendor}|${i.architecture}|${i.device}|${i.description}`;
-}
-
 /**
  * The fastest backend without a GPU: native onnxruntime in Node when onnxruntime-node is
  * installed, else onnxruntime-web's WASM; `why` says which and why.
@@ -75,7 +56,7 @@ export async function cpuBackend(model: ModelSpec, weights: DecoderWeights, opti
 }
 
 /** The best backend for this machine, made, and why it was chosen. */
-export async function chooseBackend(model: ModelSpec, weights: DecoderWeights, options: BackendOptions & { store?: TuningStore }): Promise<{ decoder: LatentDecoder; reason: string }> {
+export async function chooseBackend(model: ModelSpec, weights: DecoderWeights, options: BackendOptions): Promise<{ decoder: LatentDecoder; reason: string }> {
   const cpu = () => cpuBackend(model, weights, options);
   let gpu: { device: GPUDevice; owned: boolean };
   try {
@@ -97,7 +78,7 @@ export async function chooseBackend(model: ModelSpec, weights: DecoderWeights, o
   if (info && info.vendor !== '') return { decoder: webgpu, reason: `hardware WebGPU adapter (${info.vendor} ${info.architecture})`.trim() };
   // The adapter does not say what it is: time both on a small latent, once per adapter.
   const { decoder: other } = await cpu();
-  const { pick, reason } = await probeBackends(info ? adapterKey(info) : 'unknown adapter', webgpu, other, options.store);
+  const { pick, reason } = await probeBackends(adapterKey(device), webgpu, other, options.store);
   (pick === 'webgpu' ? other : webgpu).destroy();
   return { decoder: pick === 'webgpu' ? webgpu : other, reason };
 }

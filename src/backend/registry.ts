@@ -6,6 +6,7 @@ import { createWasmDecoder, type WasmDecoderOptions } from '../fallback/wasm.js'
 import { WebGpuDecoder, type Precision } from '../gpu/decoder.js';
 import { requestGpuDevice } from '../gpu/device.js';
 import { linearOnGpu } from '../gpu/linearPreview.js';
+import type { TuningStore } from '../gpu/tune.js';
 import type { BackendKind, LatentDecoder, LatentSpace } from '../model/decoder.js';
 import type { ModelSpec } from '../model/registry.js';
 import type { DecoderWeights } from '../model/weights.js';
@@ -20,7 +21,7 @@ export interface BackendOptions {
   readonly precision?: Precision | 'auto';
   /** Space of the latents given to `decode` (default `'model'`, a sampler's x0). */
   readonly latentSpace?: LatentSpace;
-  /** WebGPU: cap on one buffer in bytes; larger images decode in row bands (default: 256 MiB or the device limit). */
+  /** Cap on one buffer (WebGPU) or activation (onnxruntime) in bytes; larger images decode in exact row bands (defaults: WebGPU 256 MiB or the device limit, WASM 128 MiB, native 512 MiB). */
   readonly maxBufferBytes?: number;
   /** WASM backend options (threads, where its .wasm files are served, off the main thread). */
   readonly wasm?: WasmDecoderOptions;
@@ -28,6 +29,14 @@ export interface BackendOptions {
   readonly native?: Omit<NativeDecoderOptions, 'latentSpace'>;
   /** Linear backend: output pixels per latent pixel (default 1). */
   readonly linearUpscale?: LinearUpscale;
+  /**
+   * WebGPU conv kernels: `'auto'` (default) times the candidates once per adapter and layer shape on
+   * hardware adapters and keeps the default on CPU-emulated ones; `'tune'` always times; `'default'`
+   * never does; or a kernel id (`decoder.kernels` lists what ran).
+   */
+  readonly convKernel?: string;
+  /** Where measurements (auto's probe, kernel tuning) are remembered per adapter; `localStorage` fits (default: this page or process). */
+  readonly store?: TuningStore;
 }
 
 interface Backend {
@@ -51,8 +60,12 @@ export function webgpuOn(device: GPUDevice, owned: boolean, weights: DecoderWeig
     latentSpace: options.latentSpace ?? 'model',
     ownsDevice: owned,
     ...(options.maxBufferBytes !== undefined && { maxBufferBytes: options.maxBufferBytes }),
+    ...(options.convKernel !== undefined && { convKernel: options.convKernel }),
+    ...(options.store !== undefined && { store: options.store }),
   });
 }
+
+const bandCap = (options: BackendOptions) => (options.maxBufferBytes === undefined ? {} : { maxBufferBytes: options.maxBufferBytes });
 
 const needWeights = (weights: DecoderWeights | null, backend: string): DecoderWeights =>
   weights ?? fail('BAD_OPTION', `weights are required for the ${backend} backend`);
@@ -72,11 +85,11 @@ export const BACKENDS = {
   },
   native: {
     needsWeights: true,
-    create: (_model, weights, options) => createNativeDecoder(needWeights(weights, 'native'), { ...options.native, latentSpace: options.latentSpace ?? 'model' }),
+    create: (_model, weights, options) => createNativeDecoder(needWeights(weights, 'native'), { ...bandCap(options), ...options.native, latentSpace: options.latentSpace ?? 'model' }),
   },
   wasm: {
     needsWeights: true,
-    create: (_model, weights, options) => createWasmDecoder(needWeights(weights, 'wasm'), { ...options.wasm, latentSpace: options.latentSpace ?? 'model' }),
+    create: (_model, weights, options) => createWasmDecoder(needWeights(weights, 'wasm'), { ...bandCap(options), ...options.wasm, latentSpace: options.latentSpace ?? 'model' }),
   },
   linear: {
     needsWeights: false,

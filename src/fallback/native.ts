@@ -18,6 +18,8 @@ export interface NativeDecoderOptions {
   readonly executionProvider?: 'cpu' | 'cuda';
   /** Default latent space for the decode methods (default `'model'`). */
   readonly latentSpace?: LatentSpace;
+  /** Largest activation decoded whole, in bytes (default 512 MiB: a 1448x1448 image's); larger images decode in exact row bands. */
+  readonly maxBufferBytes?: number;
 }
 
 export interface NativeDecoder extends LatentDecoder {
@@ -25,7 +27,12 @@ export interface NativeDecoder extends LatentDecoder {
   readonly executionProvider: string;
   /** Threads requested (0: onnxruntime's default, one per core). */
   readonly numThreads: number;
+  /** How many row bands the last decode ran in (1 = whole). */
+  readonly lastBandCount: number;
 }
+
+/** Past this, one activation crowds a typical machine's memory: band. */
+const NATIVE_MAX_BYTES = 512 << 20;
 
 let runtime: Promise<OrtModule> | null = null;
 
@@ -58,6 +65,6 @@ export async function createNativeDecoder(weights: DecoderWeights, options: Nati
   const decoder = await OrtDecoder.create({
     ort, backend: 'native', library: 'onnxruntime-node', executionProvider, numThreads: numThreads ?? 0, sessionOptions, transfersInput: false,
     hint: (e) => (executionProvider === 'cuda' && /cuda/i.test(e) ? ' (is onnxruntime-node installed with its CUDA binaries? ONNXRUNTIME_NODE_INSTALL=cuda12)' : ''),
-  }, weights, options.latentSpace ?? 'model');
+  }, weights, options.latentSpace ?? 'model', options.maxBufferBytes ?? NATIVE_MAX_BYTES);
   return decoder as NativeDecoder;
 }

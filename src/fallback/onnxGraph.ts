@@ -1,6 +1,6 @@
 // The decoder as an ONNX model, built from its lowered op list (model/graph.ts), so onnxruntime
 // runs every variant with no model files of its own. Field numbers: https://github.com/onnx/onnx/blob/main/onnx/onnx.proto
-import type { DecoderGraph, Op } from '../model/graph.js';
+import type { DecoderGraph, Op, Stage } from '../model/graph.js';
 import type { ConvWeights } from '../model/weights.js';
 import { ProtoWriter } from './protobuf.js';
 
@@ -11,7 +11,7 @@ const IR_VERSION = 10;
 
 /** Graph input: `[n, C, h, w]` float32 in TAESD space; n, h and w are symbolic, one session serves every size and batch. */
 export const GRAPH_INPUT = 'latent';
-/** Graph output: `[n, 3, upscale * h, upscale * w]` float32, the raw decoder output. */
+/** Graph output: `[n, 3, upscale * h, upscale * w]` float32, the raw decoder output (a stage's graph: that stage's output). */
 export const GRAPH_OUTPUT = 'image';
 
 // onnx.TensorProto.DataType
@@ -115,20 +115,21 @@ function emit(b: GraphBuilder, op: Op, name: (id: number) => string): string {
  * Serialises a lowered decoder as an ONNX model (opset 21): Mul/Tanh for the input clamp, Conv,
  * Relu, Add, Resize (nearest x2) and GroupNormalization, one node per op. Weights become
  * initializers, so the bytes are about the weights' float32 size (taef2: 5.4 MB); building
- * takes ~20 ms.
+ * takes ~20 ms. With `stage`, only that stage's ops (for decoding in row bands).
  */
-export function buildDecoderGraph(graph: DecoderGraph): Uint8Array {
+export function buildDecoderGraph(graph: DecoderGraph, stage?: Stage): Uint8Array {
+  const { input, output, ops } = stage ?? graph;
   const b = new GraphBuilder();
-  const names = new Map<number, string>([[graph.input.id, GRAPH_INPUT]]);
+  const names = new Map<number, string>([[input.id, GRAPH_INPUT]]);
   const name = (id: number) => names.get(id)!;
-  for (const op of graph.ops) names.set(op.out.id, emit(b, op, name));
+  for (const op of ops) names.set(op.out.id, emit(b, op, name));
   // Names the result; onnxruntime drops the Identity when it optimises the graph.
-  b.node('Identity', [name(graph.output.id)], {}, GRAPH_OUTPUT, GRAPH_OUTPUT);
+  b.node('Identity', [name(output.id)], {}, GRAPH_OUTPUT, GRAPH_OUTPUT);
 
   const { model } = graph.weights;
-  b.graph.string(2, `taesd-web ${model.id} decoder`);
-  b.graph.message(11, valueInfo(GRAPH_INPUT, ['n', graph.input.channels, 'h', 'w']));
-  b.graph.message(12, valueInfo(GRAPH_OUTPUT, ['n', 3, `${graph.upscale}h`, `${graph.upscale}w`]));
+  b.graph.string(2, `taesd-web ${model.id} decoder${stage ? ` stage ${stage.level}` : ''}`);
+  b.graph.message(11, valueInfo(GRAPH_INPUT, ['n', input.channels, 'h', 'w']));
+  b.graph.message(12, valueInfo(GRAPH_OUTPUT, ['n', output.channels, 'oh', 'ow']));
   return new ProtoWriter()
     .int(1, IR_VERSION)
     .string(2, 'taesd-web')

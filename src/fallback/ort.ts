@@ -4,7 +4,7 @@
 import type * as Ort from 'onnxruntime-web';
 import { fail } from '../errors.js';
 import type { AnyLatentInput, BackendKind, DecodeOptions, LatentDecoder, LatentSpace, RawImage, RgbaImage } from '../model/decoder.js';
-import { lowerDecoder, skipForScale } from '../model/graph.js';
+import { graphStages, lowerDecoder, skipForScale, stageSlices, type DecoderGraph, type Value } from '../model/graph.js';
 import { expectCpuLatent, expectSingle, prepareLatent, type Latent } from '../model/latent.js';
 import type { ModelSpec } from '../model/registry.js';
 import type { DecoderWeights } from '../model/weights.js';
@@ -34,8 +34,9 @@ export const errorMessage = (e: unknown): string => (e instanceof Error ? e.mess
 export class OrtDecoder implements LatentDecoder {
   readonly backend: BackendKind;
   readonly model: ModelSpec;
-  /** Sessions per number of skipped upsamples, made on first use. */
-  private sessions = new Map<number, Promise<Ort.InferenceSession>>();
+  /** Sessions per output scale and stage (`<skip>:all`, `<skip>:<stage>`), made on first use. */
+  private sessions = new Map<string, Promise<Ort.InferenceSession>>();
+  private bands = 0;
   private destroyed = false;
   /** The last queued decode; the next one starts after it settles. */
   private tail: Promise<unknown> = Promise.resolve();
@@ -44,14 +45,17 @@ export class OrtDecoder implements LatentDecoder {
     private readonly runtime: OrtRuntime,
     private readonly weights: DecoderWeights,
     private readonly latentSpace: LatentSpace,
+    /** Largest activation decoded whole; larger images decode in row bands. */
+    private readonly maxBytes: number,
   ) {
     this.backend = runtime.backend;
     this.model = weights.model;
   }
 
   /** A decoder with its full-size session started (so a broken runtime fails here, typed). */
-  static async create(runtime: OrtRuntime, weights: DecoderWeights, latentSpace: LatentSpace): Promise<OrtDecoder> {
-    const decoder = new OrtDecoder(runtime, weights, latentSpace);
+  static async create(runtime: OrtRuntime, weights: DecoderWeights, latentSpace: LatentSpace, maxBytes: number): Promise<OrtDecoder> {
+    if (!(Number.isFinite(maxBytes) && maxBytes >= 1 << 16)) fail('BAD_OPTION', `maxBufferBytes must be a number >= 64 KiB, got ${String(maxBytes)}`);
+    const decoder = new OrtDecoder(runtime, weights, latentSpace, maxBytes);
     await decoder.session(0);
     return decoder;
   }
@@ -62,6 +66,11 @@ export class OrtDecoder implements LatentDecoder {
 
   get numThreads(): number {
     return this.runtime.numThreads;
+  }
+
+  /** How many row bands the last decode ran in (1 = whole). */
+  get lastBandCount(): number {
+    return this.bands;
   }
 
   async decode(latent: AnyLatentInput, options?: DecodeOptions): Promise<RgbaImage> {
@@ -109,35 +118,120 @@ export class OrtDecoder implements LatentDecoder {
     }
   }
 
-  private session(skip: number): Promise<Ort.InferenceSession> {
-    let session = this.sessions.get(skip);
+  /** The session of one graph: the whole decoder (`stage` undefined) or one stage of it, per output scale. */
+  private session(skip: number, stage?: number): Promise<Ort.InferenceSession> {
+    const key = `${skip}:${stage ?? 'all'}`;
+    let session = this.sessions.get(key);
     if (!session) {
       const { ort, library, executionProvider, sessionOptions } = this.runtime;
-      session = ort.InferenceSession.create(buildDecoderGraph(lowerDecoder(this.weights, { skipUpsamples: skip })), sessionOptions).catch((e: unknown) => {
-        this.sessions.delete(skip);
+      const graph = this.graph(skip);
+      const bytes = buildDecoderGraph(graph, stage === undefined ? undefined : graphStages(graph)[stage]);
+      session = ort.InferenceSession.create(bytes, sessionOptions).catch((e: unknown) => {
+        this.sessions.delete(key);
         return fail('IO', `${library} could not start a ${executionProvider} session for ${this.model.id}: ${errorMessage(e)}${this.runtime.hint(errorMessage(e))}`, e);
       });
-      this.sessions.set(skip, session);
+      this.sessions.set(key, session);
     }
     return session;
+  }
+
+  private graph(skip: number): DecoderGraph {
+    return lowerDecoder(this.weights, { skipUpsamples: skip });
+  }
+
+  /** Runs one session on `[n, c, h, w]` float32 and returns its output tensor's data and dims. */
+  private async infer(session: Ort.InferenceSession, data: Float32Array, dims: readonly number[], what: string): Promise<{ data: Float32Array; dims: readonly number[] }> {
+    const input = new this.runtime.ort.Tensor('float32', this.runtime.transfersInput ? data.slice() : data, dims);
+    let output: Ort.Tensor | undefined;
+    try {
+      output = (await session.run({ [GRAPH_INPUT]: input }))[GRAPH_OUTPUT];
+    } catch (e) {
+      fail('IO', `${this.runtime.library} failed to decode ${what} with ${this.model.id}: ${errorMessage(e)}`, e);
+    }
+    if (!output || !(output.data instanceof Float32Array)) fail('IO', `${this.runtime.library} returned no float32 ${GRAPH_OUTPUT}`);
+    return { data: output.data, dims: output.dims };
   }
 
   private async run(skip: number, latent: Latent): Promise<RawImage[]> {
     if (this.destroyed) throw this.gone();
     const { batch, channels, height, width } = latent;
-    const session = await this.session(skip);
-    const data = this.runtime.transfersInput ? latent.data.slice() : latent.data;
-    const input = new this.runtime.ort.Tensor('float32', data, [batch, channels, height, width]);
-    let output: Ort.Tensor | undefined;
-    try {
-      output = (await session.run({ [GRAPH_INPUT]: input }))[GRAPH_OUTPUT];
-    } catch (e) {
-      fail('IO', `${this.runtime.library} failed to decode ${batch > 1 ? `${batch} latents` : 'a latent'} of ${channels}x${height}x${width} with ${this.model.id}: ${errorMessage(e)}`, e);
-    }
-    if (!output || !(output.data instanceof Float32Array)) fail('IO', `${this.runtime.library} returned no float32 ${GRAPH_OUTPUT}`);
-    const [, , H, W] = output.dims as [number, number, number, number];
+    const what = `${batch > 1 ? `${batch} latents` : 'a latent'} of ${channels}x${height}x${width}`;
+    const graph = this.graph(skip);
+    const bands = bandHeight(graph, batch, height, width, this.maxBytes);
+    const out = bands === null
+      ? await this.infer(await this.session(skip), latent.data, [batch, channels, height, width], what)
+      : await this.runBanded(skip, graph, latent, bands, what);
+    const [, , H, W] = out.dims as [number, number, number, number];
     const per = 3 * H * W;
-    const all = output.data;
-    return Array.from({ length: batch }, (_, i) => ({ width: W, height: H, data: batch === 1 ? all : all.subarray(i * per, (i + 1) * per) }));
+    this.bands = bands === null ? 1 : Math.ceil(H / bands);
+    return Array.from({ length: batch }, (_, i) => ({ width: W, height: H, data: batch === 1 ? out.data : out.data.subarray(i * per, (i + 1) * per) }));
+  }
+
+  /**
+   * A decode in output-row bands of `bandRows`: the latent-resolution stage runs whole, then each
+   * band runs the later stages on row slices with exact halos (stageSlices), and its rows are
+   * copied into the image. Equal to the unbanded decode (up to onnxruntime's summation order).
+   */
+  private async runBanded(skip: number, graph: DecoderGraph, latent: Latent, bandRows: number, what: string): Promise<{ data: Float32Array; dims: readonly number[] }> {
+    const { batch: n, channels, height: h, width: w } = latent;
+    const stages = graphStages(graph);
+    const sessions = await Promise.all(stages.map((_, i) => this.session(skip, i)));
+    const first = await this.infer(sessions[0]!, latent.data, [n, channels, h, w], what);
+    const U = graph.upscale, H = h * U, W = w * U;
+    const image = new Float32Array(n * 3 * H * W);
+    for (let r0 = 0; r0 < H; r0 += bandRows) {
+      const r1 = Math.min(H, r0 + bandRows);
+      let x: Rows = { data: first.data, c: first.dims[1]!, lo: 0, hi: h, w };
+      for (const [i, slice] of stageSlices(stages, h, r0, r1).entries()) {
+        const input = sliceRows(x, n, slice.inLo, slice.inHi);
+        const out = await this.infer(sessions[i + 1]!, input, [n, x.c, slice.inHi - slice.inLo, x.w], what);
+        const [, c, , ow] = out.dims as [number, number, number, number];
+        x = { data: sliceRows({ data: out.data, c, lo: 2 * slice.inLo, hi: 2 * slice.inHi, w: ow }, n, slice.outLo, slice.outHi), c, lo: slice.outLo, hi: slice.outHi, w: ow };
+      }
+      // x holds rows [r0, r1) of the image for every item and channel.
+      for (let plane = 0; plane < n * 3; plane++) image.set(x.data.subarray(plane * (r1 - r0) * W, (plane + 1) * (r1 - r0) * W), (plane * H + r0) * W);
+    }
+    return { data: image, dims: [n, 3, H, W] };
+  }
+}
+
+/** Planar `[n, c, hi - lo, w]` data holding absolute rows [lo, hi) of a feature map. */
+interface Rows { readonly data: Float32Array; readonly c: number; readonly lo: number; readonly hi: number; readonly w: number }
+
+/** Absolute rows [lo, hi) of `x`, as planar `[n, c, hi - lo, w]`. */
+function sliceRows(x: Rows, n: number, lo: number, hi: number): Float32Array {
+  const rows = x.hi - x.lo, keep = hi - lo;
+  if (lo === x.lo && hi === x.hi) return x.data;
+  const out = new Float32Array(n * x.c * keep * x.w);
+  for (let plane = 0; plane < n * x.c; plane++) {
+    const from = (plane * rows + (lo - x.lo)) * x.w;
+    out.set(x.data.subarray(from, from + keep * x.w), plane * keep * x.w);
+  }
+  return out;
+}
+
+/**
+ * Output rows per band so no activation of a band exceeds `maxBytes` (whole-stage halos
+ * included), or null when the whole image fits. The latent-resolution stage always runs whole.
+ */
+export function bandHeight(graph: DecoderGraph, n: number, h: number, w: number, maxBytes: number): number | null {
+  const widest = (lo: number, hi: number, value: Value) => n * value.channels * (hi - lo) * (w << value.level) * 4;
+  const stages = graphStages(graph);
+  const largest = (bands: number) => {
+    const U = graph.upscale, H = h * U, rows = Math.ceil(H / bands / U) * U;
+    let most = 0;
+    for (let r0 = 0; r0 < H; r0 += rows) {
+      stageSlices(stages, h, r0, Math.min(H, r0 + rows)).forEach((slice, i) => {
+        // A stage's activations span its input slice, upsampled.
+        for (const op of stages[i + 1]!.ops) most = Math.max(most, widest(2 * slice.inLo, 2 * slice.inHi, op.out));
+      });
+    }
+    return { most, rows };
+  };
+  const whole = Math.max(...graph.ops.map((op) => widest(0, h << op.out.level, op.out)));
+  if (whole <= maxBytes) return null;
+  for (let bands = 2; ; bands++) {
+    const { most, rows } = largest(bands);
+    if (most <= maxBytes || rows <= graph.upscale) return rows;
   }
 }

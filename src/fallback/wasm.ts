@@ -46,6 +46,8 @@ export interface WasmDecoderOptions {
    * decoder. The webgpu execution provider always runs on the calling thread.
    */
   readonly worker?: boolean;
+  /** Largest activation decoded whole, in bytes (default 128 MiB: a 512x512 image's); larger images decode in exact row bands. */
+  readonly maxBufferBytes?: number;
 }
 
 /** A `LatentDecoder` on onnxruntime-web. `backend` is `'wasm'` whichever execution provider runs it. */
@@ -54,6 +56,8 @@ export interface WasmDecoder extends LatentDecoder {
   readonly executionProvider: OrtExecutionProvider;
   /** Threads the wasm backend runs with in this page or process (fixed by its first decoder). */
   readonly numThreads: number;
+  /** How many row bands the last decode ran in (1 = whole). */
+  readonly lastBandCount: number;
 }
 
 interface Runtime {
@@ -61,6 +65,9 @@ interface Runtime {
   readonly numThreads: number;
   readonly worker: boolean;
 }
+
+/** wasm32 holds at most 4 GiB, and onnxruntime keeps several activations alive: band past 128 MiB each. */
+const WASM_MAX_BYTES = 128 << 20;
 
 /** Largest default thread count; past 4 the convs gain little and the page loses its cores. */
 const MAX_DEFAULT_THREADS = 4;
@@ -121,5 +128,5 @@ export async function createWasmDecoder(weights: DecoderWeights, options: WasmDe
     // ort says "no available backend found" when its .wasm could not be fetched or compiled.
     hint: (e) => (/backend/i.test(e) ? ' (are its .wasm files served where wasmPaths says?)' : ''),
   };
-  return (await OrtDecoder.create(runtime, weights, options.latentSpace ?? 'model')) as WasmDecoder;
+  return (await OrtDecoder.create(runtime, weights, options.latentSpace ?? 'model', options.maxBufferBytes ?? WASM_MAX_BYTES)) as WasmDecoder;
 }

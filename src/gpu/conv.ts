@@ -44,10 +44,12 @@ export interface ConvDims {
 }
 
 export interface ConvVariant {
-  /** Names the variant in reports and caches. */
+  /** Names the variant in reports, caches and tuning results. */
   readonly id: string;
   readonly kernel: KernelName;
-  /** Why this variant cannot run `shape`, or null when it can. */
+  /** Names the weight layout `pack` makes: variants with the same one share an upload. */
+  readonly packing: string;
+  /** Why this variant cannot run `shape` here, or null when it can. */
   refuses(shape: ConvShape): string | null;
   /** The conv's weights (and GroupNorm affine) in the order the kernel reads them. */
   pack(conv: ConvWeights, norm: { gamma: Float32Array; beta: Float32Array } | null): Float32Array;
@@ -58,60 +60,69 @@ export interface ConvVariant {
 /** Output channels are padded up to whole blocks (the final conv's 3 -> 4). */
 const blocksOf = (channels: number): number => Math.ceil(channels / 4);
 
-/** Where directConv's packing puts the bias and the GroupNorm affine, in vec4s. */
-function directLayout(k: number, cinBlocks: number, coutBlocks: number): { biasAt: number; normAt: number } {
+/** Where packBlocks puts the bias and the GroupNorm affine, in vec4s. */
+function blockLayout(k: number, cinBlocks: number, coutBlocks: number): { biasAt: number; normAt: number } {
   const biasAt = coutBlocks * k * k * cinBlocks * 4;
   return { biasAt, normAt: biasAt + coutBlocks };
 }
 
 /**
+ * The weight layout both conv kernels read: for each output block, tap and input block, four
+ * vec4 columns (column j = input channel 4cb+j into the block's 4 outputs); then one bias vec4
+ * per output block; then, for GroupNorm on the input, gamma and beta.
+ */
+function packBlocks(conv: ConvWeights, norm: { gamma: Float32Array; beta: Float32Array } | null): Float32Array {
+  const { cin, cout, k } = conv;
+  const cb = blocksOf(cin), taps = k * k;
+  const { biasAt, normAt } = blockLayout(k, cb, blocksOf(cout));
+  const data = new Float32Array((normAt + (norm ? 2 * cb : 0)) * 4);
+  for (let o = 0; o < cout; o++) {
+    for (let i = 0; i < cin; i++) {
+      for (let t = 0; t < taps; t++) {
+        const col = (((o >> 2) * taps + t) * cb + (i >> 2)) * 4 + (i & 3);
+        data[col * 4 + (o & 3)] = conv.weight[(o * cin + i) * taps + t]!;
+      }
+    }
+    if (conv.bias) data[biasAt * 4 + o] = conv.bias[o]!;
+  }
+  if (norm) {
+    data.set(norm.gamma, normAt * 4);
+    data.set(norm.beta, (normAt + cb) * 4);
+  }
+  return data;
+}
+
+/** What both kernels are told of a shape: sizes, fused ops, where the bias and GroupNorm affine are, storage types. */
+function shapeParams(s: ConvShape): KernelParams {
+  const { biasAt, normAt } = blockLayout(s.k, s.cinBlocks, s.coutBlocks);
+  const vec4 = (f16: boolean) => ({ type: f16 ? 'vec4<f16>' : 'vec4<f32>' });
+  return {
+    K: s.k, CIN_BLOCKS: s.cinBlocks, COUT_BLOCKS: s.coutBlocks,
+    UPSAMPLE: s.upsample, RELU: s.relu, RESIDUAL: s.residual, NORM_INPUT: s.normGroups > 0,
+    GROUP_BLOCKS: s.normGroups ? s.cinBlocks / s.normGroups : 1, BIAS_AT: biasAt, NORM_AT: s.normGroups ? normAt : 0,
+    ZERO_VEC4S: s.zeroVec4s,
+    act4: vec4(s.precision === 'f16'),
+    out4: vec4(s.precision === 'f16' && !s.outputF32),
+  };
+}
+
+function refusesGroups(s: ConvShape): string | null {
+  return s.normGroups && s.cinBlocks % s.normGroups ? `${s.cinBlocks} channel blocks do not split into ${s.normGroups} GroupNorm groups` : null;
+}
+
+/**
  * Direct convolution (shaders/conv.wgsl): each invocation computes `pixels` adjacent pixels of a
- * row times `outBlocks` output blocks. Weights: for each output block, tap and input block, four
- * vec4 columns (column j = input channel 4cb+j into the block's 4 outputs); then one bias vec4 per
- * output block; then, for the GroupNorm-on-input variant, gamma and beta.
+ * row times `outBlocks` output blocks, reading inputs and weights from global memory. Few
+ * registers and no barriers: what CPU-emulated adapters (lavapipe, SwiftShader) run best.
  */
 export function directConv(pixels: number, outBlocks: number, wgX = 8, wgY = 8): ConvVariant {
   return {
     id: `direct-${pixels}x${outBlocks}`,
     kernel: 'conv',
-    refuses: (s) => {
-      if (s.k > 1 && s.cinBlocks > s.zeroVec4s) return `a ${s.k}x${s.k} conv over ${s.cinBlocks} channel blocks reads past the ${s.zeroVec4s}-vec4 zero region`;
-      if (s.normGroups && s.cinBlocks % s.normGroups) return `${s.cinBlocks} channel blocks do not split into ${s.normGroups} GroupNorm groups`;
-      return null;
-    },
-    pack: (conv, norm) => {
-      const { cin, cout, k } = conv;
-      const cb = blocksOf(cin), taps = k * k;
-      const { biasAt, normAt } = directLayout(k, cb, blocksOf(cout));
-      const data = new Float32Array((normAt + (norm ? 2 * cb : 0)) * 4);
-      for (let o = 0; o < cout; o++) {
-        for (let i = 0; i < cin; i++) {
-          for (let t = 0; t < taps; t++) {
-            const col = (((o >> 2) * taps + t) * cb + (i >> 2)) * 4 + (i & 3);
-            data[col * 4 + (o & 3)] = conv.weight[(o * cin + i) * taps + t]!;
-          }
-        }
-        if (conv.bias) data[biasAt * 4 + o] = conv.bias[o]!;
-      }
-      if (norm) {
-        data.set(norm.gamma, normAt * 4);
-        data.set(norm.beta, (normAt + cb) * 4);
-      }
-      return data;
-    },
-    params: (s) => {
-      const { biasAt, normAt } = directLayout(s.k, s.cinBlocks, s.coutBlocks);
-      const vec4 = (f16: boolean) => ({ type: f16 ? 'vec4<f16>' : 'vec4<f32>' });
-      return {
-        K: s.k, CIN_BLOCKS: s.cinBlocks, COUT_BLOCKS: s.coutBlocks,
-        OB: s.coutBlocks % outBlocks === 0 ? outBlocks : 1, PIX: pixels, WG_X: wgX, WG_Y: wgY,
-        UPSAMPLE: s.upsample, RELU: s.relu, RESIDUAL: s.residual, NORM_INPUT: s.normGroups > 0,
-        GROUP_BLOCKS: s.normGroups ? s.cinBlocks / s.normGroups : 1, BIAS_AT: biasAt, NORM_AT: s.normGroups ? normAt : 0,
-        ZERO_VEC4S: s.zeroVec4s,
-        act4: vec4(s.precision === 'f16'),
-        out4: vec4(s.precision === 'f16' && !s.outputF32),
-      };
-    },
+    packing: 'blocks',
+    refuses: (s) => (s.k > 1 && s.cinBlocks > s.zeroVec4s ? `a ${s.k}x${s.k} conv over ${s.cinBlocks} channel blocks reads past the ${s.zeroVec4s}-vec4 zero region` : refusesGroups(s)),
+    pack: packBlocks,
+    params: (s) => ({ ...shapeParams(s), OB: s.coutBlocks % outBlocks === 0 ? outBlocks : 1, PIX: pixels, WG_X: wgX, WG_Y: wgY }),
     workgroups: (p, d) => {
       const n = (name: string) => p[name] as number;
       return [Math.ceil(Math.ceil(d.outW / n('PIX')) / n('WG_X')), Math.ceil((d.outRows * d.batch) / n('WG_Y')), n('COUT_BLOCKS') / n('OB')];
@@ -119,8 +130,45 @@ export function directConv(pixels: number, outBlocks: number, wgX = 8, wgY = 8):
   };
 }
 
+/**
+ * Tiled implicit GEMM (shaders/conv_tiled.wgsl): a workgroup of wgX x wgY invocations computes
+ * wgX * pixels output pixels of a row x wgY * outBlocks output blocks, staging `chunk` input
+ * blocks at a time through workgroup memory; `f16` computes products in f16 (accumulating in
+ * f32), where the device has shader-f16. The GPU-class kernel for hardware adapters.
+ */
+export function tiledConv(pixels: number, outBlocks: number, chunk: number, f16 = false, wgX = 8, wgY = 8): ConvVariant {
+  return {
+    id: `tiled-${pixels}x${outBlocks}-k${chunk}${f16 ? '-f16' : ''}${wgX !== 8 || wgY !== 8 ? `-wg${wgX}x${wgY}` : ''}`,
+    kernel: 'convTiled',
+    packing: 'blocks',
+    refuses: (s) => {
+      if (s.cinBlocks % chunk) return `${s.cinBlocks} input blocks do not split into chunks of ${chunk}`;
+      if (f16 && s.precision !== 'f16') return 'f16 math needs f16 storage (shader-f16)';
+      return refusesGroups(s);
+    },
+    pack: packBlocks,
+    params: (s) => ({ ...shapeParams(s), TP: pixels, TB: outBlocks, KB: chunk, WG_X: wgX, WG_Y: wgY, MATH: { type: f16 ? 'f16' : 'f32' } }),
+    workgroups: (p, d) => {
+      const n = (name: string) => p[name] as number;
+      return [Math.ceil(d.outW / (n('WG_X') * n('TP'))), d.outRows * d.batch, Math.ceil(n('COUT_BLOCKS') / (n('WG_Y') * n('TB')))];
+    },
+  };
+}
+
 /** The variant used when nothing better was measured: 8 pixels x 2 output blocks (best of an A/B on lavapipe). */
 export const DEFAULT_CONV = directConv(8, 2);
+
+/** Every variant: what the tuner times (those that accept the shape), and what `convKernel` may name. */
+export const CONV_VARIANTS: readonly ConvVariant[] = [
+  DEFAULT_CONV, directConv(8, 4),
+  tiledConv(4, 2, 4), tiledConv(4, 4, 4), tiledConv(2, 2, 4), tiledConv(4, 2, 2), tiledConv(4, 2, 1),
+  tiledConv(4, 2, 4, true), tiledConv(4, 4, 4, true),
+];
+
+/** A variant by id; BAD_OPTION for an unknown one. */
+export function convVariant(id: string): ConvVariant {
+  return CONV_VARIANTS.find((v) => v.id === id) ?? fail('BAD_OPTION', `unknown conv kernel ${JSON.stringify(id)}: expected one of ${CONV_VARIANTS.map((v) => v.id).join(', ')}`);
+}
 
 /** The uniform block shaders/conv.wgsl reads, as 12 i32 (48 bytes). */
 export function convDimsData(d: ConvDims): Int32Array {

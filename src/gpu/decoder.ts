@@ -5,10 +5,12 @@ import { checkLatentShape, expectSingle, prepareLatent, type Latent } from '../m
 import type { ModelSpec } from '../model/registry.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { canvasTexture } from './canvas.js';
-import { checkConv, convDimsData, convDispatch, convPipeline, DEFAULT_CONV, type ConvDims, type ConvShape, type ConvVariant, type Precision } from './conv.js';
+import { checkConv, convDimsData, convDispatch, convPipeline, convVariant, DEFAULT_CONV, type ConvDims, type ConvShape, type ConvVariant, type Precision } from './conv.js';
+import { deviceAdapterInfo, isFallbackAdapter } from './device.js';
 import { compiledPipeline, encodeDispatches, kernelPipeline, pipelineDispatch, type Dispatch, type KernelName, type KernelParams } from './kernels.js';
 import { buildProgram, type Activation, type ConvStep, type Program } from './program.js';
 import { scheduleDecode, type Instance } from './schedule.js';
+import { processStore, tuneConv, type KernelChoice, type TuningStore } from './tune.js';
 
 const UNIFORM_STRIDE = 256;
 /** Default cap on one buffer: bands keep a 4096x4096 decode to a few buffers of this size. */
@@ -30,6 +32,19 @@ export interface WebGpuDecoderOptions {
   readonly maxBufferBytes?: number;
   /** Destroy `device` with the decoder (it was made for it); default false: the caller's device is left alone. */
   readonly ownsDevice?: boolean;
+  /** Conv kernels: `'auto'` (tune on hardware adapters), `'tune'`, `'default'`, or a kernel id (see CONV_VARIANTS). */
+  readonly convKernel?: string;
+  /** Where kernel timings are remembered per adapter (default: this process or page). */
+  readonly store?: TuningStore;
+}
+
+/** The kernel one conv layer runs with, for `kernels`. */
+export interface LayerKernel {
+  /** The layer's state-dict key (e.g. `12` or `3.conv.2`). */
+  readonly layer: string;
+  readonly variant: string;
+  /** ms per dispatch of each candidate on a sample of this layer's size, when it was tuned. */
+  readonly timings: Readonly<Record<string, number>>;
 }
 
 /** How the latent reaches the input kernel: uploaded from the CPU (prepared), or read from the caller's buffer. */
@@ -84,11 +99,17 @@ export class WebGpuDecoder implements LatentDecoder {
   private readonly weights: DecoderWeights;
   /** The GPU program per number of skipped upsamples (1 = full decode, others on demand). */
   private readonly programs = new Map<number, Program>();
-  /** Packed weights per conv step and kernel variant, uploaded on first use. */
+  /** Packed weights per conv step and weight layout, uploaded on first use. */
   private readonly weightBuffers = new Map<ConvStep, Map<string, GPUBuffer>>();
   private readonly maxBytes: number;
   private readonly latentSpace: LatentSpace;
   private readonly ownsDevice: boolean;
+  private readonly convKernel: string;
+  private readonly store: TuningStore;
+  /** The kernel chosen per conv shape (JSON of the ConvShape), made once per decoder. */
+  private readonly choices = new Map<string, Promise<KernelChoice>>();
+  /** Layer key -> kernel, for the last plan. */
+  private layerKernels: LayerKernel[] = [];
   private plans: Plan[] = [];
   private bands = 0;
   private queue: Promise<unknown> = Promise.resolve();
@@ -107,6 +128,12 @@ export class WebGpuDecoder implements LatentDecoder {
     this.precision = f16 ? 'f16' : 'f32';
     this.latentSpace = options.latentSpace ?? 'model';
     this.ownsDevice = options.ownsDevice ?? false;
+    this.store = options.store ?? processStore;
+    const info = deviceAdapterInfo(device);
+    const emulated = info !== null && isFallbackAdapter(info);
+    const kernel = options.convKernel ?? 'auto';
+    this.convKernel = kernel === 'auto' ? (emulated ? 'default' : 'tune') : kernel;
+    if (!['tune', 'default'].includes(this.convKernel)) convVariant(this.convKernel);
     const cap = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
     if (!(Number.isFinite(cap) && cap >= 1 << 16)) fail('BAD_OPTION', `maxBufferBytes must be a number >= 64 KiB, got ${String(options.maxBufferBytes)}`);
     this.maxBytes = Math.min(cap, device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
@@ -117,6 +144,11 @@ export class WebGpuDecoder implements LatentDecoder {
   /** How many row bands the last decode ran in (1 = unbanded; 0 before the first). */
   get lastBandCount(): number {
     return this.bands;
+  }
+
+  /** The conv kernel each layer of the last decode ran with (tuned per adapter and layer shape). */
+  get kernels(): readonly LayerKernel[] {
+    return this.layerKernels;
   }
 
   async decode(latent: AnyLatentInput, options?: DecodeOptions): Promise<RgbaImage> {
@@ -328,17 +360,17 @@ export class WebGpuDecoder implements LatentDecoder {
     return out;
   }
 
-  /** The weights of `step` as `variant` packs them, uploaded once. */
+  /** The weights of `step` in `variant`'s layout, uploaded once per layout. */
   private weightsFor(step: ConvStep, variant: ConvVariant): GPUBuffer {
     let variants = this.weightBuffers.get(step);
     if (!variants) this.weightBuffers.set(step, (variants = new Map()));
-    let buffer = variants.get(variant.id);
+    let buffer = variants.get(variant.packing);
     if (!buffer) {
       const data = variant.pack(step.conv, step.norm);
-      buffer = this.device.createBuffer({ label: `taesd weights ${step.conv.key} ${variant.id}`, size: Math.max(16, data.byteLength), usage: GPUBufferUsage.STORAGE, mappedAtCreation: true });
+      buffer = this.device.createBuffer({ label: `taesd weights ${step.conv.key} ${variant.packing}`, size: Math.max(16, data.byteLength), usage: GPUBufferUsage.STORAGE, mappedAtCreation: true });
       new Float32Array(buffer.getMappedRange()).set(data);
       buffer.unmap();
-      variants.set(variant.id, buffer);
+      variants.set(variant.packing, buffer);
     }
     return buffer;
   }
@@ -352,7 +384,8 @@ export class WebGpuDecoder implements LatentDecoder {
     }
     const program = this.program(skip);
     const sched = scheduleDecode(program, n, h, w, this.precision === 'f16' ? 8 : 16, this.maxBytes);
-    const specs = this.dispatchSpecs(program, sched, n, h, w);
+    const kernels = await this.chooseKernels(program, sched, h, w);
+    const specs = this.dispatchSpecs(program, sched, n, h, w, kernels);
     const latentParams = this.latentParams(program, source);
     const imageParams: KernelParams = { WG_X: WG_2D, WG_Y: WG_2D, ZERO_VEC4S: program.zeroVec4s };
     // Compile first (the only await), so every GPU object below is made in one synchronous
@@ -399,8 +432,44 @@ export class WebGpuDecoder implements LatentDecoder {
     };
   }
 
+  private convShape(program: Program, step: ConvStep): ConvShape {
+    return {
+      k: step.conv.k, cinBlocks: step.src.channelBlocks, coutBlocks: step.dst.channelBlocks,
+      upsample: step.upsample, relu: step.relu, residual: step.skip !== null, normGroups: step.norm?.groups ?? 0,
+      precision: this.precision, outputF32: step.dst === program.output, zeroVec4s: program.zeroVec4s,
+    };
+  }
+
+  /**
+   * The variant each conv step runs with: the forced one (where it accepts the shape), the default,
+   * or the fastest the tuner measured for the shape on this adapter (once per decoder and shape).
+   */
+  private async chooseKernels(program: Program, sched: ReturnType<typeof scheduleDecode>, h: number, w: number): Promise<Map<ConvStep, ConvVariant>> {
+    const chosen = new Map<ConvStep, ConvVariant>();
+    const layers: LayerKernel[] = [];
+    for (const { step, rows } of sched.steps) {
+      if (step.kind !== 'conv' || chosen.has(step)) continue;
+      const shape = this.convShape(program, step);
+      let choice: KernelChoice = { variant: DEFAULT_CONV.id, timings: {} };
+      if (this.convKernel === 'tune') {
+        const key = JSON.stringify(shape);
+        if (!this.choices.has(key)) this.choices.set(key, tuneConv(this.device, shape, w << step.dst.level, Math.min(rows.hi - rows.lo, h << step.dst.level), this.store));
+        choice = await this.choices.get(key)!;
+      } else if (this.convKernel !== 'default') {
+        choice = { variant: this.convKernel, timings: {} };
+      }
+      // A forced or remembered kernel that cannot run this shape gives way to the default.
+      const forced = convVariant(choice.variant);
+      const variant = forced.refuses(shape) === null ? forced : DEFAULT_CONV;
+      chosen.set(step, variant);
+      layers.push({ layer: step.conv.key, variant: variant.id, timings: choice.timings });
+    }
+    this.layerKernels = layers;
+    return chosen;
+  }
+
   /** Every step's kernel, parameters, dispatch size and uniform slot (slot 0 is the input kernel's). */
-  private dispatchSpecs(program: Program, sched: ReturnType<typeof scheduleDecode>, n: number, h: number, w: number): DispatchSpec[] {
+  private dispatchSpecs(program: Program, sched: ReturnType<typeof scheduleDecode>, n: number, h: number, w: number, kernels: ReadonlyMap<ConvStep, ConvVariant>): DispatchSpec[] {
     const act4 = { type: this.precision === 'f16' ? 'vec4<f16>' : 'vec4<f32>' };
     const zero = program.zeroVec4s;
     // The output has one whole-image buffer; the other activations hold their band's rows.
@@ -414,12 +483,8 @@ export class WebGpuDecoder implements LatentDecoder {
         const params: KernelParams = { WG: GN_WG, CHANNEL_BLOCKS: step.src.channelBlocks, GROUP_BLOCKS: step.src.channelBlocks / step.groups, EPS: step.eps, ZERO_VEC4S: zero, act4 };
         return { kernel: 'groupNormStats', params, workgroups: [step.groups, n, 1], stats: { src, dst }, uniform };
       }
-      const shape: ConvShape = {
-        k: step.conv.k, cinBlocks: step.src.channelBlocks, coutBlocks: step.dst.channelBlocks,
-        upsample: step.upsample, relu: step.relu, residual: step.skip !== null, normGroups: step.norm?.groups ?? 0,
-        precision: this.precision, outputF32: step.dst === program.output, zeroVec4s: zero,
-      };
-      const variant = DEFAULT_CONV;
+      const shape = this.convShape(program, step);
+      const variant = kernels.get(step)!;
       checkConv(variant, shape, `taesd conv ${step.conv.key}`);
       const skip = step.skip ? inst(step.skip) : null;
       const stats = step.stats ? inst(step.stats) : null;

@@ -4,11 +4,12 @@ import * as shaders from './shaders.generated.js';
 /** Values injected into a kernel as WGSL `const`s (numbers, booleans) or `alias`es (type names). */
 export type KernelParams = Readonly<Record<string, number | boolean | { readonly type: string }>>;
 
-export type KernelName = 'conv' | 'groupNormStats' | 'latentIn' | 'latentRgb' | 'rgbaOut' | 'rgbaTexture';
+export type KernelName = 'conv' | 'convTiled' | 'groupNormStats' | 'latentIn' | 'latentRgb' | 'rgbaOut' | 'rgbaTexture';
 
 /** Each kernel's source; those touching activations get the shared layout functions first. */
 const SOURCES: Record<KernelName, string> = {
-  conv: shaders.layoutWgsl + shaders.convWgsl,
+  conv: shaders.layoutWgsl + shaders.convDimsWgsl + shaders.convWgsl,
+  convTiled: shaders.layoutWgsl + shaders.convDimsWgsl + shaders.convTiledWgsl,
   groupNormStats: shaders.layoutWgsl + shaders.groupNormStatsWgsl,
   latentIn: shaders.layoutWgsl + shaders.latentInWgsl,
   latentRgb: shaders.latentRgbWgsl,

@@ -118,3 +118,65 @@ export function graphFlops(graph: DecoderGraph, h: number, w: number): number {
   }
   return flops;
 }
+
+/**
+ * A run of ops at one resolution: stage 0 holds the latent-resolution ops (the GroupNorm's global
+ * statistics live there, so it always runs whole); each later stage starts with an upsample.
+ */
+export interface Stage {
+  readonly level: number;
+  readonly input: Value;
+  readonly output: Value;
+  readonly ops: readonly Op[];
+  /** Rows at this level that go wrong at each edge of a slice (zero padding where the image goes on): one per k x k conv's k >> 1. */
+  readonly halo: number;
+}
+
+/** The graph cut at its upsamples, in order; stage outputs feed the next stage's upsample. */
+export function graphStages(graph: DecoderGraph): Stage[] {
+  const stages: Stage[] = [];
+  let ops: Op[] = [];
+  let input = graph.input;
+  const close = (output: Value) => {
+    const halo = ops.reduce((n, op) => n + (op.kind === 'conv' ? op.conv.k >> 1 : 0), 0);
+    stages.push({ level: output.level, input, output, ops, halo });
+  };
+  for (const op of graph.ops) {
+    if (op.kind === 'upsample') {
+      close(op.x);
+      ops = [];
+      input = op.x;
+    }
+    ops.push(op);
+  }
+  close(graph.output);
+  return stages;
+}
+
+/** Rows of one stage's run on a slice: it reads input rows [inLo, inHi) and keeps output rows [outLo, outHi). */
+export interface StageSlice {
+  readonly inLo: number;
+  readonly inHi: number;
+  readonly outLo: number;
+  readonly outHi: number;
+}
+
+/**
+ * The slices each stage after the first runs on so that output rows [r0, r1) come out exactly as
+ * in an unbanded decode: a stage's slice of input rows reaches `halo` rows past what its output
+ * needs (clipped at the image, where zero padding is right), and the next stage needs exactly the
+ * rows this one keeps. Rows are absolute at each stage's level; `latentH` is the latent's height.
+ */
+export function stageSlices(stages: readonly Stage[], latentH: number, r0: number, r1: number): StageSlice[] {
+  const slices: StageSlice[] = [];
+  let lo = r0, hi = r1;
+  for (let i = stages.length - 1; i >= 1; i--) {
+    const { halo, level } = stages[i]!;
+    const inH = latentH << (level - 1);
+    const inLo = Math.max(0, Math.floor((lo - halo) / 2)), inHi = Math.min(inH, Math.ceil((hi + halo) / 2));
+    slices.unshift({ inLo, inHi, outLo: lo, outHi: hi });
+    lo = inLo;
+    hi = inHi;
+  }
+  return slices;
+}
