@@ -13,13 +13,6 @@
 // channel 4cb+j -> output channels 4ob..4ob+3); bias at BIAS_AT + ob; with NORM_INPUT,
 // gamma at NORM_AT + cb and beta at NORM_AT + CIN_BLOCKS + cb.
 
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> src: array<act4>;
-@group(0) @binding(2) var<storage, read> params: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> skip: array<act4>;
-@group(0) @binding(4) var<storage, read> stats: array<vec2<f32>>;
-@group(0) @binding(5) var<storage, read_write> dst: array<out4>;
-
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let x0 = gid.x * PIX;

@@ -11,13 +11,6 @@
 // TILE_PX = WG_X * TP and TILE_OB = WG_Y * TB; KB input blocks per chunk (CIN_BLOCKS % KB == 0);
 // MATH: the type products are computed in (f16 where the device has shader-f16).
 
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> src: array<act4>;
-@group(0) @binding(2) var<storage, read> params: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> skip: array<act4>;
-@group(0) @binding(4) var<storage, read> stats: array<vec2<f32>>;
-@group(0) @binding(5) var<storage, read_write> dst: array<out4>;
-
 const TILE_PX = WG_X * TP;
 const TILE_OB = WG_Y * TB;
 const INVOCATIONS = WG_X * WG_Y;

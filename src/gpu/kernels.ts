@@ -8,8 +8,8 @@ export type KernelName = 'conv' | 'convTiled' | 'groupNormStats' | 'latentIn' | 
 
 /** Each kernel's source; those touching activations get the shared layout functions first. */
 const SOURCES: Record<KernelName, string> = {
-  conv: shaders.layoutWgsl + shaders.convDimsWgsl + shaders.convWgsl,
-  convTiled: shaders.layoutWgsl + shaders.convDimsWgsl + shaders.convTiledWgsl,
+  conv: shaders.layoutWgsl + shaders.convIoWgsl + shaders.convWgsl,
+  convTiled: shaders.layoutWgsl + shaders.convIoWgsl + shaders.convTiledWgsl,
   groupNormStats: shaders.layoutWgsl + shaders.groupNormStatsWgsl,
   latentIn: shaders.layoutWgsl + shaders.latentInWgsl,
   latentRgb: shaders.latentRgbWgsl,
