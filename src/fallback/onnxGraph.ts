@@ -16,6 +16,7 @@ export const GRAPH_OUTPUT = 'image';
 
 // onnx.TensorProto.DataType
 const FLOAT = 1;
+const INT64 = 7;
 // onnx.AttributeProto.AttributeType
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
@@ -46,7 +47,7 @@ function valueInfo(name: string, dims: readonly (number | string)[]): ProtoWrite
 }
 
 /** Nodes and initializers of one graph, with fresh names for intermediate values. */
-class GraphBuilder {
+export class GraphBuilder {
   readonly graph = new ProtoWriter();
   private count = 0;
   private readonly constants = new Set<string>();
@@ -79,6 +80,29 @@ class GraphBuilder {
     t.bytes(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     this.graph.message(5, t);
     return name;
+  }
+
+  /** An int64 constant (shapes, axes), as little-endian raw bytes. */
+  int64(name: string, values: readonly number[]): string {
+    const t = new ProtoWriter();
+    t.int(1, values.length).int(2, INT64).string(8, name);
+    const bytes = new Uint8Array(8 * values.length);
+    values.forEach((v, i) => new DataView(bytes.buffer).setBigInt64(8 * i, BigInt(v), true));
+    this.graph.message(5, t.bytes(9, bytes));
+    return name;
+  }
+
+  /** The model: this graph with its one input and output, named and shaped. */
+  model(title: string, input: string, inputDims: readonly (number | string)[], output: string, outputDims: readonly (number | string)[]): Uint8Array {
+    this.graph.string(2, title);
+    this.graph.message(11, valueInfo(input, inputDims));
+    this.graph.message(12, valueInfo(output, outputDims));
+    return new ProtoWriter()
+      .int(1, IR_VERSION)
+      .string(2, 'taesd-web')
+      .message(7, this.graph)
+      .message(8, new ProtoWriter().string(1, '').int(2, OPSET))
+      .finish();
   }
 
   conv(x: string, p: ConvWeights): string {
@@ -126,14 +150,6 @@ export function buildDecoderGraph(graph: DecoderGraph, stage?: Stage): Uint8Arra
   // Names the result; onnxruntime drops the Identity when it optimises the graph.
   b.node('Identity', [name(output.id)], {}, GRAPH_OUTPUT, GRAPH_OUTPUT);
 
-  const { model } = graph.weights;
-  b.graph.string(2, `taesd-web ${model.id} decoder${stage ? ` stage ${stage.level}` : ''}`);
-  b.graph.message(11, valueInfo(GRAPH_INPUT, ['n', input.channels, 'h', 'w']));
-  b.graph.message(12, valueInfo(GRAPH_OUTPUT, ['n', output.channels, 'oh', 'ow']));
-  return new ProtoWriter()
-    .int(1, IR_VERSION)
-    .string(2, 'taesd-web')
-    .message(7, b.graph)
-    .message(8, new ProtoWriter().string(1, '').int(2, OPSET))
-    .finish();
+  const title = `taesd-web ${graph.weights.model.id} decoder${stage ? ` stage ${stage.level}` : ''}`;
+  return b.model(title, GRAPH_INPUT, ['n', input.channels, 'h', 'w'], GRAPH_OUTPUT, ['n', output.channels, 'oh', 'ow']);
 }
