@@ -2,7 +2,8 @@ import { basename, extname, join, resolve } from 'node:path';
 import type { Decoder } from '../decoder.js';
 import { fail, isTaesdError } from '../errors.js';
 import { encodeImage, type ImageFormat } from '../image/encode.js';
-import type { LatentSpace } from '../model/decoder.js';
+import type { LatentSpace, RawImage } from '../model/decoder.js';
+import { batchOf } from '../model/latent.js';
 import { encodeSafetensors } from '../weights/safetensors.js';
 import { writeFileAtomic } from './files.js';
 import { readLatentFile } from './latentFile.js';
@@ -28,11 +29,14 @@ export interface DecodeFilesOptions {
   readonly format?: OutputKind;
   readonly quality?: number;
   readonly latentSpace?: LatentSpace;
+  readonly scale?: number;
 }
 
 /**
- * Decodes each latent file to its output; returns the failures (the others are written).
- * Throws BAD_OPTION, before decoding anything, when two inputs would write the same output.
+ * Decodes each latent file to its output; returns the failures (the others are written). A batch
+ * `[N,C,h,w]` writes one `.safetensors` of `image` `[N,3,H,W]`, or with --out-dir one image per
+ * item (`<name>_b<k>.png`); an image --out takes one latent. Throws BAD_OPTION, before decoding
+ * anything, when two inputs would write the same output.
  */
 export async function decodeFiles(decoder: Decoder, o: DecodeFilesOptions): Promise<string[]> {
   const targets = o.inputs.map((input) => {
@@ -54,16 +58,23 @@ export async function decodeFiles(decoder: Decoder, o: DecodeFilesOptions): Prom
     try {
       const { latent, space } = await readLatentFile(t.input);
       const latentSpace = o.latentSpace ?? space ?? undefined;
-      const options = latentSpace ? { latentSpace } : undefined;
-      let bytes: Uint8Array;
+      const options = { ...(latentSpace && { latentSpace }), ...(o.scale !== undefined && { scale: o.scale }) };
+      const batch = batchOf(latent);
       if (t.kind === 'safetensors') {
-        const raw = await decoder.decodeRaw(latent, options);
-        bytes = encodeSafetensors({ image: { dtype: 'F32', shape: [3, raw.height, raw.width], data: raw.data } }, { decoder: decoder.model.id, backend: decoder.backend });
+        const raws = await decoder.decodeRawBatch(latent, options);
+        const [{ width, height }] = raws as [RawImage];
+        const data = new Float32Array(batch * 3 * height * width);
+        raws.forEach((r, k) => data.set(r.data, k * r.data.length));
+        const shape = batch === 1 ? [3, height, width] : [batch, 3, height, width];
+        await writeFileAtomic(t.out, encodeSafetensors({ image: { dtype: 'F32', shape, data } }, { decoder: decoder.model.id, backend: decoder.backend }));
       } else {
-        const image = await decoder.decode(latent, options);
-        bytes = await encodeImage(image, { format: t.kind, ...(o.quality !== undefined && { quality: o.quality }) });
+        if (batch > 1 && o.out !== undefined) fail('BAD_OPTION', `${t.input} is a batch of ${batch}: write it with --out-dir (one image per item) or to a .safetensors --out`);
+        const images = await decoder.decodeBatch(latent, options);
+        for (const [k, image] of images.entries()) {
+          const out = batch === 1 ? t.out : t.out.replace(/(\.[^./\\]+)$/, `_b${k}$1`);
+          await writeFileAtomic(out, await encodeImage(image, { format: t.kind, ...(o.quality !== undefined && { quality: o.quality }) }));
+        }
       }
-      await writeFileAtomic(t.out, bytes);
       bar?.update(i + 1, basename(t.out));
     } catch (e) {
       if (!isTaesdError(e)) throw e;

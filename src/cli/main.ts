@@ -19,12 +19,12 @@ const USAGE = `taesd-web: previews of diffusion latents with TAESD decoders
 
 Usage:
   taesd-web decode (<latent-file...> | --example) --model <id> [--weights <file|url>] [--latent-space model|vae]
-                   [--backend ${BACKENDS}] [--precision auto|f32|f16]
+                   [--backend ${BACKENDS}] [--precision auto|f32|f16] [--scale 1|0.5|0.25|0.125]
                    (--out <file.png|.jpg|.safetensors> | --out-dir <dir> [--format png|jpeg|safetensors]) [--quality N]
   taesd-web progress (<latent-files...> | --example) --model <id> [--weights <file>] --job-id <id> [--root <dir>]
                    [--output-folder progress] [--prefix step] [--format jpeg|png] [--quality N] [--base64]
                    [--every N] [--start N] [--end N] [--total N] [--latent-space model|vae]
-                   [--backend ${BACKENDS}]
+                   [--backend ${BACKENDS}] [--scale 1|0.5|0.25|0.125] [--batch first|grid|each]
   taesd-web fetch-models [<id...>] [--dir <dir>] [--from <dir> | --base-url <url>]
   taesd-web --help | --version
 
@@ -48,7 +48,7 @@ const OPTIONS = {
   'output-folder': { type: 'string' }, prefix: { type: 'string' }, base64: { type: 'boolean' }, every: { type: 'string' },
   start: { type: 'string' }, end: { type: 'string' }, total: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   example: { type: 'boolean' }, dir: { type: 'string' }, from: { type: 'string' }, 'base-url': { type: 'string' },
-  version: { type: 'boolean', short: 'v' },
+  version: { type: 'boolean', short: 'v' }, scale: { type: 'string' }, batch: { type: 'string' },
 } as const;
 
 export type CliValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -63,6 +63,15 @@ export function intOption(name: string, value: string | undefined, min = 0): num
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${value}"`);
   return Number(value);
+}
+
+/** `--scale`: 1, 0.5, 0.25, 0.125 (or 1/2, 1/4, ...); the model says how small it may go. */
+export function scaleOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(?:1\/(\d+)|(\d*\.?\d+))$/.exec(value);
+  const scale = m ? (m[1] !== undefined ? 1 / Number(m[1]) : Number(m[2])) : NaN;
+  if (!(scale > 0 && scale <= 1 && Number.isInteger(Math.log2(1 / scale)))) throw new UsageError(`--scale must be 1, 0.5, 0.25 or 0.125 (or 1/2, 1/4, 1/8), got "${value}"`);
+  return scale;
 }
 
 /** Decoder options common to both commands. */
@@ -88,6 +97,7 @@ async function decodeCommand(inputs: string[], v: CliValues): Promise<number> {
   const format = oneOf<OutputKind>('format', v.format === 'jpg' ? 'jpeg' : v.format, ['png', 'jpeg', 'safetensors']);
   const quality = intOption('quality', v.quality, 1);
   const latentSpace = oneOf<LatentSpace>('latent-space', v['latent-space'], ['model', 'vae']);
+  const scale = scaleOption(v.scale);
   const decoder = await createDecoder(decoderOptions(v));
   process.stderr.write(`taesd-web: ${decoder.model.id} on ${decoder.backend} (${decoder.backendReason})\n`);
   decoder.onBackendChange((c) => process.stderr.write(`taesd-web: switched to ${c.to}: ${c.reason}\n`));
@@ -98,6 +108,7 @@ async function decodeCommand(inputs: string[], v: CliValues): Promise<number> {
       ...(format !== undefined && { format }),
       ...(quality !== undefined && { quality }),
       ...(latentSpace !== undefined && { latentSpace }),
+      ...(scale !== undefined && { scale }),
     });
     for (const f of failures) process.stderr.write(`taesd-web: error ${f}\n`);
     return failures.length ? 1 : 0;

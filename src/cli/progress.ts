@@ -3,7 +3,8 @@ import { checkFormat } from '../image/encode.js';
 import { FileSink } from '../progress/fileSink.js';
 import { runProgressJob } from '../progress/run.js';
 import { readLatentFile } from './latentFile.js';
-import { decoderOptions, intOption, UsageError, type CliValues } from './main.js';
+import type { BatchMode } from '../progress/options.js';
+import { decoderOptions, intOption, scaleOption, UsageError, type CliValues } from './main.js';
 import { ProgressBar } from './progressBar.js';
 
 /**
@@ -20,6 +21,9 @@ export async function progressCommand(inputs: string[], v: CliValues): Promise<n
   const end = intOption('end', v.end);
   const quality = intOption('quality', v.quality, 1);
   const format = v.format === undefined ? undefined : checkFormat(v.format === 'jpg' ? 'jpeg' : v.format);
+  const scale = scaleOption(v.scale);
+  if (v.batch !== undefined && !['first', 'grid', 'each'].includes(v.batch)) throw new UsageError(`--batch must be one of first, grid, each, got "${v.batch}"`);
+  const batch = v.batch as BatchMode | undefined;
   const options = decoderOptions(v);
   // Each step is mapped into model space below, so the writer's decodes must not map it again.
   const decoder = await createDecoder({ ...options, latentSpace: 'model' });
@@ -28,7 +32,7 @@ export async function progressCommand(inputs: string[], v: CliValues): Promise<n
     for (const file of inputs) {
       const { latent, space } = await readLatentFile(file);
       const prepared = decoder.prepareLatent(latent, { latentSpace: options.latentSpace ?? space ?? 'model' });
-      steps.push({ data: prepared.data, shape: [prepared.channels, prepared.height, prepared.width] });
+      steps.push({ data: prepared.data, shape: [prepared.batch, prepared.channels, prepared.height, prepared.width] });
     }
     process.stderr.write(`taesd-web: ${decoder.model.id} on ${decoder.backend} (${decoder.backendReason})\n`);
     const bar = new ProgressBar(inputs.length);
@@ -53,6 +57,8 @@ export async function progressCommand(inputs: string[], v: CliValues): Promise<n
         ...(every !== undefined && { saveEveryN: every }),
         ...(start !== undefined && { startStep: start }),
         ...(end !== undefined && { endStep: end }),
+        ...(scale !== undefined && { scale }),
+        ...(batch !== undefined && { batch }),
       },
     );
     process.stderr.write(`taesd-web: job ${summary.jobId}: saved ${summary.savedSteps.length} step(s), final ${summary.finalImage ?? 'none'}\n`);

@@ -3,6 +3,7 @@ import { checkFormat, FORMAT_EXTENSION, type ImageFormat } from '../image/encode
 import { checkQuality } from '../image/jpeg.js';
 import { checkLevel } from '../image/png.js';
 import { MAX_IMAGE_SIDE } from '../image/image.js';
+import { MAX_BATCH } from '../model/latent.js';
 import { checkName, MAX_NAME_LENGTH } from './names.js';
 
 /** Most steps a job may have. */
@@ -43,7 +44,18 @@ export interface ProgressOptions {
    * writer from a slow step. 100..10000 (default 2000); each beat is one small write.
    */
   readonly heartbeatMs?: number;
+  /** Decode latent steps at this size relative to a full decode: 1 (default), 1/2, 1/4, 1/8 (see DecodeOptions.scale). Smaller files, sooner. */
+  readonly scale?: number;
+  /**
+   * What a step that is a batch of latents (`[N,C,h,w]`) saves: `'first'` (default) the first
+   * item, as one image per step; `'grid'` all items in one image per step (a grid of full-size
+   * cells); `'each'` every item, item 0 as `<prefix>_NNNN.<ext>` and item k as `<prefix>_NNNN_bk.<ext>`.
+   * `latest`, `_final` and `latest_image` follow item 0 (or the grid).
+   */
+  readonly batch?: BatchMode;
 }
+
+export type BatchMode = 'first' | 'grid' | 'each';
 
 export interface ResolvedProgressOptions {
   readonly jobId: string;
@@ -59,6 +71,8 @@ export interface ResolvedProgressOptions {
   readonly endStep: number;
   readonly maxSide: number | null;
   readonly heartbeatMs: number;
+  readonly scale: number;
+  readonly batch: BatchMode;
 }
 
 function int(name: string, value: number, min: number, max: number): number {
@@ -76,7 +90,12 @@ export function resolveOptions(o: ProgressOptions): ResolvedProgressOptions {
   const startStep = int('startStep', o.startStep ?? 0, 0, MAX_TOTAL_STEPS);
   const filenamePrefix = checkName('filenamePrefix', o.filenamePrefix ?? 'step');
   const format = checkFormat(o.format ?? 'jpeg');
-  const longest = [stepFileName({ filenamePrefix, format }, totalSteps - 1), finalFileName({ filenamePrefix, format })].sort((a, b) => b.length - a.length)[0]!;
+  const batch = o.batch ?? 'first';
+  if (batch !== 'first' && batch !== 'grid' && batch !== 'each') fail('BAD_OPTION', `batch must be 'first', 'grid' or 'each', got ${String(batch)}`);
+  const scale = o.scale ?? 1;
+  if (!(scale > 0 && scale <= 1 && Number.isInteger(Math.log2(1 / scale)))) fail('BAD_OPTION', `scale must be 1, 1/2, 1/4, 1/8, ..., got ${String(scale)}`);
+  const lastStep = stepFileName({ filenamePrefix, format }, totalSteps - 1, batch === 'each' ? MAX_BATCH - 1 : 0);
+  const longest = [lastStep, finalFileName({ filenamePrefix, format })].sort((a, b) => b.length - a.length)[0]!;
   if (longest.length > MAX_NAME_LENGTH)
     fail('UNSAFE_PATH', `filenamePrefix is ${filenamePrefix.length} characters long: file names such as ${longest} (${longest.length}) would pass the ${MAX_NAME_LENGTH}-character limit`);
   return {
@@ -93,6 +112,8 @@ export function resolveOptions(o: ProgressOptions): ResolvedProgressOptions {
     endStep: o.endStep === undefined ? Math.max(totalSteps - 1, startStep) : int('endStep', o.endStep, startStep, Number.MAX_SAFE_INTEGER),
     maxSide: o.maxSide === undefined ? null : int('maxSide', o.maxSide, 1, MAX_IMAGE_SIDE),
     heartbeatMs: int('heartbeatMs', o.heartbeatMs ?? 2000, 100, MAX_HEARTBEAT_MS),
+    scale,
+    batch,
   };
 }
 
@@ -101,9 +122,9 @@ export function shouldSave(step: number, o: ResolvedProgressOptions): boolean {
   return step >= o.startStep && step <= o.endStep && (step - o.startStep) % o.saveEveryN === 0;
 }
 
-/** `<prefix>_0007.<ext>`: 4-digit zero-padded (more digits past 9999, like Python's `:04d`). */
-export function stepFileName(o: Pick<ResolvedProgressOptions, 'filenamePrefix' | 'format'>, step: number): string {
-  return `${o.filenamePrefix}_${String(step).padStart(4, '0')}.${FORMAT_EXTENSION[o.format]}`;
+/** `<prefix>_0007.<ext>`: 4-digit zero-padded (more digits past 9999, like Python's `:04d`); batch item k > 0: `<prefix>_0007_bk.<ext>`. */
+export function stepFileName(o: Pick<ResolvedProgressOptions, 'filenamePrefix' | 'format'>, step: number, item = 0): string {
+  return `${o.filenamePrefix}_${String(step).padStart(4, '0')}${item ? `_b${item}` : ''}.${FORMAT_EXTENSION[o.format]}`;
 }
 
 /** `<prefix>_final.<ext>`. */

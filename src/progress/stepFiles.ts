@@ -17,12 +17,13 @@ export function parseStepFileName(name: string, prefix: string): number | null {
 
 /**
  * Names this library writes in a job folder with `prefix`, in any format: progress.json,
- * latest.*, `<prefix>_NNNN.*`, `<prefix>_final.*`, and its own temp files. What the fresh-job
- * policy removes, and nothing else.
+ * latest.*, `<prefix>_NNNN.*` (and a batch's `<prefix>_NNNN_bK.*`), `<prefix>_final.*`, and its
+ * own temp files. What the fresh-job policy removes, and nothing else.
  */
 export function isOwnFileName(name: string, prefix: string): boolean {
   if (name === 'progress.json' || /^latest\.(?:jpeg|jpg|png)$/.test(name)) return true;
   if (parseStepFileName(name, prefix) !== null) return true;
+  if (new RegExp(`^${escapeRegExp(prefix)}_\\d{4,}_b\\d+\\.(?:jpeg|jpg|png)$`).test(name)) return true;
   if (new RegExp(`^${escapeRegExp(prefix)}_final\\.(?:jpeg|jpg|png)$`).test(name)) return true;
   return /^\.taesd-.+\.tmp$/.test(name);
 }

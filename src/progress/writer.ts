@@ -2,8 +2,10 @@ import { fail } from '../errors.js';
 import { toBase64 } from '../image/base64.js';
 import { downscale } from '../image/downscale.js';
 import { encodeImage, FORMAT_MIME } from '../image/encode.js';
+import { contactSheet } from '../image/contactSheet.js';
 import { checkImage } from '../image/image.js';
 import type { LatentDecoder, LatentInput, RgbaImage } from '../model/decoder.js';
+import { batchOf } from '../model/latent.js';
 import {
   finalFileName,
   latestFileName,
@@ -42,6 +44,11 @@ interface Entry {
 }
 
 type State = 'new' | 'opening' | 'running' | 'finishing' | 'done' | 'failed';
+
+/** Item 0 of a batch `[N,C,h,w]` as `[1,C,h,w]` (a view). */
+function firstItem(input: LatentInput, n: number): LatentInput {
+  return n === 1 ? input : { data: input.data.subarray(0, input.data.length / n), shape: [1, ...input.shape.slice(1)] };
+}
 
 function isLatent(input: StepInput): input is LatentInput {
   return 'shape' in input;
@@ -178,7 +185,7 @@ export class ProgressWriter {
     try {
       const last = this.last;
       if (last) {
-        const bytes = this.lastEncoded?.step === last.step ? this.lastEncoded.bytes : await this.encode(last.input);
+        const bytes = this.lastEncoded?.step === last.step ? this.lastEncoded.bytes : (await this.encode(last.input))[0]!;
         const name = finalFileName(this.options);
         await this.writeImage(name, 'final', last.step, bytes);
         await this.writeImage(latestFileName(this.options), 'latest', last.step, bytes);
@@ -287,16 +294,29 @@ export class ProgressWriter {
     });
   }
 
-  private async encode(input: StepInput): Promise<Uint8Array> {
-    let image = isLatent(input) ? await this.decoder!.decode(input) : input;
+  /** The step's image(s), encoded: one, or with `batch: 'each'` one per item (item 0 first). */
+  private async encode(input: StepInput): Promise<Uint8Array[]> {
     const o = this.options;
-    if (o.maxSide !== null) image = downscale(image, o.maxSide);
-    return encodeImage(image, { format: o.format, quality: o.quality, level: o.pngLevel });
+    let images = isLatent(input) ? await this.decodeStep(input) : [input];
+    if (o.maxSide !== null) images = images.map((image) => downscale(image, o.maxSide!));
+    return Promise.all(images.map((image) => encodeImage(image, { format: o.format, quality: o.quality, level: o.pngLevel })));
+  }
+
+  /** A latent step as the `batch` option says: its first item, a grid of all, or each item. */
+  private async decodeStep(input: LatentInput): Promise<RgbaImage[]> {
+    const { scale, batch } = this.options;
+    const n = batchOf(input);
+    if (n === 1 || batch === 'first') return [await this.decoder!.decode(firstItem(input, n), { scale })];
+    const images = await this.decoder!.decodeBatch(input, { scale });
+    if (batch === 'each') return images;
+    const side = Math.max(images[0]!.width, images[0]!.height);
+    return [contactSheet(images, { cellSide: side, gap: 0 })];
   }
 
   private async save(entry: Entry): Promise<void> {
-    const bytes = await this.encode(entry.input);
-    if (this.isFailed()) return;
+    const [bytes, ...others] = await this.encode(entry.input);
+    if (this.isFailed() || !bytes) return;
+    for (const [i, item] of others.entries()) await this.writeImage(stepFileName(this.options, entry.step, i + 1), 'step', entry.step, item);
     const name = stepFileName(this.options, entry.step);
     await this.writeImage(name, 'step', entry.step, bytes);
     await this.writeImage(latestFileName(this.options), 'latest', entry.step, bytes);
