@@ -1,7 +1,7 @@
 // createDecoder: the weights loaded and checked, a backend chosen (backend/choose.ts), device loss
 // recovered from (backend/recovery.ts), canvases drawn into (backend/present.ts).
 import { chooseBackend, cpuBackend } from './backend/choose.js';
-import type { LayerKernel } from './gpu/decoder.js';
+import { WebGpuDecoder, type LayerKernel } from './gpu/decoder.js';
 import type { TuningStore } from './gpu/tune.js';
 import { CanvasPresenter, type AnyCanvas, type Drawn } from './backend/present.js';
 import { Recovering, type BackendChange, type RecoveryPolicy } from './backend/recovery.js';
@@ -153,6 +153,26 @@ export class Decoder implements LatentDecoder {
    */
   decodeToCanvas(latent: AnyLatentInput, canvas: AnyCanvas, options?: DecodeOptions): Promise<Drawn> {
     return this.backends.run((d) => this.presenter.draw(d, latent, canvas, this.checkSpace(options)));
+  }
+
+  /**
+   * WebGPU only: decodes into an `rgba8unorm` texture with `STORAGE_BINDING` usage, of the image's
+   * size, on the decoder's device, with no CPU readback; resolves when the GPU is done.
+   */
+  decodeToTexture(latent: AnyLatentInput, texture: GPUTexture, options?: DecodeOptions): Promise<{ width: number; height: number }> {
+    return this.backends.run((d) => this.webgpu(d, 'decodeToTexture').decodeToTexture(latent, texture, this.checkSpace(options)));
+  }
+
+  /**
+   * WebGPU only: decodes (a batch) into a buffer you own on the decoder's device, 8-bit RGBA, one u32
+   * per pixel, items one after another; needs `COPY_DST` usage. No CPU readback.
+   */
+  decodeToBuffer(latent: AnyLatentInput, buffer: GPUBuffer, options?: DecodeOptions): Promise<{ width: number; height: number; batch: number }> {
+    return this.backends.run((d) => this.webgpu(d, 'decodeToBuffer').decodeToBuffer(latent, buffer, this.checkSpace(options)));
+  }
+
+  private webgpu(d: LatentDecoder, method: string): WebGpuDecoder {
+    return d instanceof WebGpuDecoder ? d : fail('BAD_OPTION', `${method} needs the webgpu backend; this decoder runs on ${d.backend}`);
   }
 
   /**
