@@ -1,4 +1,5 @@
 import { fail } from '../errors.js';
+import { MAX_DECODE_PIXELS } from './pngDecode.js';
 import type { RgbaImage } from '../model/decoder.js';
 import { checkImage, isOpaque } from './image.js';
 import { canvasDecode, canvasEncode, hasCanvasCodec, nodeWasmModule } from './platform.js';
@@ -83,9 +84,32 @@ export function isJpeg(bytes: Uint8Array): boolean {
   return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
 }
 
-/** Decodes a JPEG to RGBA: the browser's decoder where there is a canvas, else MozJPEG (wasm). Corrupt data throws IO. */
+/** Width and height from a JPEG's frame header (SOF marker), read before anything is decoded; null when there is none. */
+export function jpegSize(bytes: Uint8Array): { width: number; height: number } | null {
+  let at = 2;
+  while (at + 9 <= bytes.length) {
+    if (bytes[at] !== 0xff) return null;
+    const marker = bytes[at + 1]!;
+    if (marker === 0xff) { at++; continue; } // fill byte
+    if (marker === 0xd9 || marker === 0xda) return null; // end of image, or scan data before any frame header
+    const length = (bytes[at + 2]! << 8) | bytes[at + 3]!;
+    // SOF0..SOF15, except DHT (c4), JPG (c8) and DAC (cc), which share the range.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: (bytes[at + 5]! << 8) | bytes[at + 6]!, width: (bytes[at + 7]! << 8) | bytes[at + 8]! };
+    }
+    at += 2 + length;
+  }
+  return null;
+}
+
+/**
+ * Decodes a JPEG to RGBA: the browser's decoder where there is a canvas, else MozJPEG (wasm).
+ * Its declared size is checked first (at most MAX_DECODE_PIXELS); corrupt data throws IO.
+ */
 export async function decodeJpeg(bytes: Uint8Array): Promise<RgbaImage> {
   if (!isJpeg(bytes)) fail('IO', 'JPEG: missing SOI marker');
+  const size = jpegSize(bytes) ?? fail('IO', 'JPEG: no frame header (SOF) before the image data');
+  if (size.width < 1 || size.height < 1 || size.width * size.height > MAX_DECODE_PIXELS) fail('IO', `JPEG: ${size.width}x${size.height} is outside the decode limit of ${MAX_DECODE_PIXELS} pixels`);
   try {
     const viaCanvas = await canvasDecode(bytes, 'image/jpeg');
     if (viaCanvas) return viaCanvas;

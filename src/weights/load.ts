@@ -1,5 +1,5 @@
 // The front door for weights: bytes from a path, URL or buffer, parsed by the format they hold.
-import { fail } from '../errors.js';
+import { fail, isTaesdError } from '../errors.js';
 import { importNodeOnly, isNode } from '../platform.js';
 import { parsePth } from './pth.js';
 import { parseSafetensors } from './safetensors.js';
@@ -10,12 +10,20 @@ export type WeightsSource = string | URL | ArrayBuffer | Uint8Array;
 
 const URL_SCHEME = /^(?:https?|data|blob|file):/i;
 
+/** Largest weights file read: the biggest TAESD decoder (taesana in float32) is ~35 MB. */
+export const MAX_WEIGHTS_FILE_BYTES = 256 << 20;
+
+const tooLarge = (name: string, bytes: number) => fail('WEIGHTS_CORRUPT', `${name}: ${bytes} bytes is over the ${MAX_WEIGHTS_FILE_BYTES}-byte limit for decoder weights`);
+
 async function readFile(path: string, name: string): Promise<{ bytes: Uint8Array; name: string }> {
   const fs = await importNodeOnly<typeof import('node:fs/promises')>('node:fs/promises');
   try {
+    const { size } = await fs.stat(path);
+    if (size > MAX_WEIGHTS_FILE_BYTES) tooLarge(path, size);
     const buf = await fs.readFile(path);
     return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), name };
   } catch (e) {
+    if (isTaesdError(e)) throw e;
     const code = (e as { code?: unknown }).code;
     fail('IO', code === 'ENOENT' ? `weights file not found: ${path}` : `cannot read weights file ${path}: ${(e as Error).message}`, e);
   }
@@ -29,9 +37,24 @@ async function fetchBytes(url: string, name: string): Promise<{ bytes: Uint8Arra
     fail('IO', `cannot fetch ${name}: ${(e as Error).message}`, e);
   }
   if (!response.ok) fail('IO', `fetching ${name} failed: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > MAX_WEIGHTS_FILE_BYTES) tooLarge(name, declared);
   try {
-    return { bytes: new Uint8Array(await response.arrayBuffer()), name };
+    // Read in pieces, so a server that sends more than it declared stops at the limit.
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const reader = response.body?.getReader();
+    if (!reader) return { bytes: new Uint8Array(await response.arrayBuffer()), name };
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      total += r.value.byteLength;
+      if (total > MAX_WEIGHTS_FILE_BYTES) { await reader.cancel(); tooLarge(name, total); }
+      chunks.push(r.value);
+    }
+    const bytes = new Uint8Array(total);
+    chunks.reduce((at, c) => (bytes.set(c, at), at + c.byteLength), 0);
+    return { bytes, name };
   } catch (e) {
+    if (isTaesdError(e)) throw e;
     fail('IO', `download of ${name} broke off: ${(e as Error).message}`, e);
   }
 }
