@@ -13,7 +13,6 @@ import { pngBomb } from './support/hostileFiles.js';
 import type { RgbaImage } from '../src/model/decoder.js';
 import { jpegjsDecode, mean, noiseImage, pngjsDecode, psnr, syntheticImage, upngFrames } from './support/progressImages.js';
 
-const rgbOf = (im: RgbaImage) => Uint8Array.from(im.data.filter((_, i) => i % 4 !== 3));
 
 function expectCode(f: () => unknown, code: string) {
   try {

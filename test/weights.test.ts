@@ -17,8 +17,8 @@ import { MAX_ARCHIVE_BYTES, parsePth } from '../src/weights/pth.js';
 import { encodeSafetensors, MAX_HEADER_BYTES, parseSafetensors, type EncodableTensor } from '../src/weights/safetensors.js';
 import { MAX_ELEMENTS, type StateDict } from '../src/weights/tensor.js';
 import { safetensorsFromText } from './support/hostileFiles.js';
-import { checkpoint, floats, glob, orderedDict, stateDictPickle, str, type PickledTensor } from './support/pickles.js';
-import { HAS_SHARED, ROOT, TAEF2_PTH, TAEF2_SAFETENSORS } from './support/shared.js';
+import { checkpoint, floats, glob, stateDictPickle, str, type PickledTensor } from './support/pickles.js';
+import { HAS_SHARED, TAEF2_PTH, TAEF2_SAFETENSORS } from './support/shared.js';
 
 const PTH_BYTES = new Uint8Array(readFileSync(TAEF2_PTH));
 // Without ../shared an empty file stands in, so the suites that use it are collected (and skipped).

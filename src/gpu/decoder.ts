@@ -5,19 +5,16 @@ import { checkLatentShape, expectSingle, prepareLatent, type Latent } from '../m
 import type { ModelSpec } from '../model/registry.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { canvasTexture } from './canvas.js';
-import { checkConv, convDimsData, convDispatch, convPipeline, convVariant, DEFAULT_CONV, type ConvDims, type ConvShape, type ConvVariant, type Precision } from './conv.js';
+import { convPipeline, convVariant, DEFAULT_CONV, type ConvVariant, type Precision } from './conv.js';
 import { deviceAdapterInfo, isFallbackAdapter } from './device.js';
-import { compiledPipeline, encodeDispatches, kernelPipeline, pipelineDispatch, type Dispatch, type KernelName, type KernelParams } from './kernels.js';
-import { buildProgram, type Activation, type ConvStep, type Program } from './program.js';
-import { scheduleDecode, type Instance } from './schedule.js';
+import { encodeDispatches, kernelPipeline, pipelineDispatch, type KernelParams } from './kernels.js';
+import { buildProgram, type ConvStep, type Program } from './program.js';
+import { convShape, dispatchSpecs, latentParams, makePlan, WG_2D, type LatentSource, type Plan } from './plan.js';
+import { scheduleDecode, type Schedule } from './schedule.js';
 import { processStore, tuneConv, type KernelChoice, type TuningStore } from './tune.js';
 
-const UNIFORM_STRIDE = 256;
 /** Default cap on one buffer: bands keep a 4096x4096 decode to a few buffers of this size. */
 const DEFAULT_MAX_BUFFER_BYTES = 256 << 20;
-const WG_1D = 64;
-const WG_2D = 8;
-const GN_WG = 256;
 
 export type { Precision };
 
@@ -45,51 +42,6 @@ export interface LayerKernel {
   readonly variant: string;
   /** ms per dispatch of each candidate on a sample of this layer's size, when it was tuned. */
   readonly timings: Readonly<Record<string, number>>;
-}
-
-/** How the latent reaches the input kernel: uploaded from the CPU (prepared), or read from the caller's buffer. */
-interface LatentSource {
-  readonly gpu: boolean;
-  readonly f16: boolean;
-  readonly packed: boolean;
-}
-
-/** Everything a decode of one size needs, made once and reused by later decodes of that size. */
-interface Plan {
-  readonly key: string;
-  readonly program: Program;
-  readonly batch: number;
-  /** The latent's size (unpacked). */
-  readonly latentH: number;
-  readonly latentW: number;
-  readonly width: number;
-  readonly height: number;
-  /** The input kernel's pipeline and bindings but the latent's (a caller's buffer changes per step). */
-  readonly latentIn: { readonly pipeline: GPUComputePipeline; readonly dims: GPUBufferBinding; readonly dst: GPUBuffer; readonly workgroups: readonly [number, number, number] };
-  /** Our own latent buffer, for latents uploaded from the CPU. */
-  readonly latentBuffer: GPUBuffer | null;
-  readonly outputBuffer: GPUBuffer;
-  readonly rgbaBuffer: GPUBuffer;
-  readonly dispatches: readonly Dispatch[];
-  readonly rgbaDispatch: Dispatch;
-  /** The image size for the texture kernel, in the plan's uniform buffer. */
-  readonly textureDims: GPUBufferBinding;
-  readonly buffers: readonly GPUBuffer[];
-  readonly bandCount: number;
-  staging?: GPUBuffer;
-}
-
-/** A dispatch as planned before any GPU object exists: its kernel, parameters and bindings by name. */
-interface DispatchSpec {
-  readonly kernel: KernelName;
-  readonly params: KernelParams;
-  readonly workgroups: readonly [number, number, number];
-  /** Set for conv steps, which bind through the conv layout. */
-  readonly conv?: { readonly variant: ConvVariant; readonly step: ConvStep; readonly dims: ConvDims; readonly src: Instance; readonly dst: Instance; readonly skip: Instance | null; readonly stats: Instance | null };
-  /** Set for the GroupNorm statistics kernel. */
-  readonly stats?: { readonly src: Instance; readonly dst: Instance };
-  /** Index of its uniform slot. */
-  readonly uniform: number;
 }
 
 export class WebGpuDecoder implements LatentDecoder {
@@ -385,14 +337,14 @@ export class WebGpuDecoder implements LatentDecoder {
     const program = this.program(skip);
     const sched = scheduleDecode(program, n, h, w, this.precision === 'f16' ? 8 : 16, this.maxBytes);
     const kernels = await this.chooseKernels(program, sched, h, w);
-    const specs = this.dispatchSpecs(program, sched, n, h, w, kernels);
-    const latentParams = this.latentParams(program, source);
+    const specs = dispatchSpecs(program, sched, this.precision, n, h, w, kernels);
+    const latentKernel = latentParams(program, source, this.precision);
     const imageParams: KernelParams = { WG_X: WG_2D, WG_Y: WG_2D, ZERO_VEC4S: program.zeroVec4s };
     // Compile first (the only await), so every GPU object below is made in one synchronous
     // stretch: the error scopes around it catch this library's calls and none of the caller's.
     await Promise.all([
       ...specs.map((s) => (s.conv ? convPipeline(this.device, s.conv.variant, s.params) : kernelPipeline(this.device, s.kernel, s.params))),
-      kernelPipeline(this.device, 'latentIn', latentParams),
+      kernelPipeline(this.device, 'latentIn', latentKernel),
       kernelPipeline(this.device, 'rgbaOut', imageParams),
     ]);
     if (this.lost !== null) fail('DEVICE_LOST', `WebGPU device lost: ${this.lost}`);
@@ -401,7 +353,7 @@ export class WebGpuDecoder implements LatentDecoder {
     this.device.pushErrorScope('out-of-memory');
     let plan: Plan | null = null, failure: unknown = null;
     try {
-      plan = this.makePlan(key, program, sched, specs, latentParams, imageParams, source, n, h, w, buffers);
+      plan = makePlan(this.device, key, program, sched, specs, latentKernel, imageParams, source, n, h, w, (step, variant) => this.weightsFor(step, variant), buffers);
     } catch (e) {
       failure = e;
     }
@@ -424,32 +376,16 @@ export class WebGpuDecoder implements LatentDecoder {
     plan.staging?.destroy();
   }
 
-  private latentParams(program: Program, source: LatentSource): KernelParams {
-    return {
-      WG: WG_1D, CHANNELS: program.graph.input.channels, CHANNEL_BLOCKS: program.latent.channelBlocks, ZERO_VEC4S: program.zeroVec4s,
-      F16: source.f16, PACKED: source.packed, LATENT_WORD: { type: source.f16 ? 'u32' : 'f32' },
-      act4: { type: this.precision === 'f16' ? 'vec4<f16>' : 'vec4<f32>' },
-    };
-  }
-
-  private convShape(program: Program, step: ConvStep): ConvShape {
-    return {
-      k: step.conv.k, cinBlocks: step.src.channelBlocks, coutBlocks: step.dst.channelBlocks,
-      upsample: step.upsample, relu: step.relu, residual: step.skip !== null, normGroups: step.norm?.groups ?? 0,
-      precision: this.precision, outputF32: step.dst === program.output, zeroVec4s: program.zeroVec4s,
-    };
-  }
-
   /**
    * The variant each conv step runs with: the forced one (where it accepts the shape), the default,
    * or the fastest the tuner measured for the shape on this adapter (once per decoder and shape).
    */
-  private async chooseKernels(program: Program, sched: ReturnType<typeof scheduleDecode>, h: number, w: number): Promise<Map<ConvStep, ConvVariant>> {
+  private async chooseKernels(program: Program, sched: Schedule, h: number, w: number): Promise<Map<ConvStep, ConvVariant>> {
     const chosen = new Map<ConvStep, ConvVariant>();
     const layers: LayerKernel[] = [];
     for (const { step, rows } of sched.steps) {
       if (step.kind !== 'conv' || chosen.has(step)) continue;
-      const shape = this.convShape(program, step);
+      const shape = convShape(program, step, this.precision);
       let choice: KernelChoice = { variant: DEFAULT_CONV.id, timings: {} };
       if (this.convKernel === 'tune') {
         const key = JSON.stringify(shape);
@@ -468,86 +404,5 @@ export class WebGpuDecoder implements LatentDecoder {
     return chosen;
   }
 
-  /** Every step's kernel, parameters, dispatch size and uniform slot (slot 0 is the input kernel's). */
-  private dispatchSpecs(program: Program, sched: ReturnType<typeof scheduleDecode>, n: number, h: number, w: number, kernels: ReadonlyMap<ConvStep, ConvVariant>): DispatchSpec[] {
-    const act4 = { type: this.precision === 'f16' ? 'vec4<f16>' : 'vec4<f32>' };
-    const zero = program.zeroVec4s;
-    // The output has one whole-image buffer; the other activations hold their band's rows.
-    const row0Of = (inst: Instance) => (inst.act === program.output ? 0 : inst.row0);
-    const rowsOf = (inst: Instance) => (inst.act === program.output ? h << inst.act.level : inst.rows);
-    return sched.steps.map(({ step, rows, band }, idx): DispatchSpec => {
-      const uniform = idx + 1;
-      const inst = (a: Activation) => sched.instance(a, band);
-      const src = inst(step.src), dst = inst(step.dst);
-      if (step.kind === 'stats') {
-        const params: KernelParams = { WG: GN_WG, CHANNEL_BLOCKS: step.src.channelBlocks, GROUP_BLOCKS: step.src.channelBlocks / step.groups, EPS: step.eps, ZERO_VEC4S: zero, act4 };
-        return { kernel: 'groupNormStats', params, workgroups: [step.groups, n, 1], stats: { src, dst }, uniform };
-      }
-      const shape = this.convShape(program, step);
-      const variant = kernels.get(step)!;
-      checkConv(variant, shape, `taesd conv ${step.conv.key}`);
-      const skip = step.skip ? inst(step.skip) : null;
-      const stats = step.stats ? inst(step.stats) : null;
-      const dims: ConvDims = {
-        inW: src.width, inRow0: row0Of(src), outW: w << step.dst.level, outH: h << step.dst.level,
-        outRow0: rows.lo, outRows: rows.hi - rows.lo, dstRow0: row0Of(dst), skipRow0: skip ? row0Of(skip) : 0,
-        inRows: rowsOf(src), dstRows: rowsOf(dst), skipRows: skip ? rowsOf(skip) : 0, batch: n,
-      };
-      const params = variant.params(shape);
-      return { kernel: variant.kernel, params, workgroups: variant.workgroups(params, dims), conv: { variant, step, dims, src, dst, skip, stats }, uniform };
-    });
-  }
 
-  /** Buffers, uniforms and dispatches of a decode; synchronous, so its error scopes hold only our calls. `buffers` collects what it made. */
-  private makePlan(key: string, program: Program, sched: ReturnType<typeof scheduleDecode>, specs: readonly DispatchSpec[], latentParams: KernelParams, imageParams: KernelParams,
-    source: LatentSource, n: number, h: number, w: number, buffers: GPUBuffer[]): Plan {
-    const u = program.graph.upscale;
-    const H = h * u, W = w * u;
-    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const create = (label: string, size: number, use = usage) => {
-      const b = this.device.createBuffer({ label: `taesd ${key} ${label}`, size: Math.ceil(size / 16) * 16, usage: use });
-      buffers.push(b);
-      return b;
-    };
-    const slotBuffers = sched.slots.map((bytes, i) => create(`activations ${i}`, bytes));
-    const latentBuffer = source.gpu ? null : create('latent', n * program.graph.input.channels * 4 * h * w);
-    const outputBuffer = create('output', sched.outputBytes);
-    const rgbaBuffer = create('rgba', n * H * W * 4);
-    const inputAct = create('input', sched.input.bytes);
-    const bufferOf = (inst: Instance) => (inst === sched.input ? inputAct : inst.act === program.output ? outputBuffer : slotBuffers[inst.slot]!);
-
-    // Uniform slots: the input kernel, each step, the RGBA kernel, the texture kernel.
-    const count = specs.length + 3;
-    const uniforms = new ArrayBuffer(count * UNIFORM_STRIDE);
-    const uniformBuffer = create('dims', uniforms.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    const dims = (i: number, values: ArrayLike<number>) => new Int32Array(uniforms, i * UNIFORM_STRIDE, values.length).set(values);
-    const uniform = (i: number, size: number): GPUBufferBinding => ({ buffer: uniformBuffer, offset: i * UNIFORM_STRIDE, size });
-
-    const dispatches = specs.map((s) => {
-      if (s.conv) {
-        const c = s.conv;
-        const data = convDimsData(c.dims);
-        dims(s.uniform, data);
-        return convDispatch(this.device, `taesd conv ${c.step.conv.key}`, c.variant, s.params, c.dims, {
-          dims: uniform(s.uniform, data.byteLength), src: bufferOf(c.src), weights: this.weightsFor(c.step, c.variant),
-          skip: c.skip ? bufferOf(c.skip) : undefined, stats: c.stats ? bufferOf(c.stats) : undefined, dst: bufferOf(c.dst),
-        });
-      }
-      const { src, dst } = s.stats!;
-      dims(s.uniform, [src.rows * src.width, 0, 0, 0]);
-      return pipelineDispatch(this.device, compiledPipeline(this.device, s.kernel, s.params), [uniform(s.uniform, 16), { buffer: bufferOf(src) }, { buffer: bufferOf(dst) }], s.workgroups);
-    });
-
-    const imageWorkgroups = [Math.ceil(W / WG_2D), Math.ceil((n * H) / WG_2D), 1] as const;
-    dims(count - 2, [W, n * H, 0, 0]);
-    const rgbaDispatch = pipelineDispatch(this.device, compiledPipeline(this.device, 'rgbaOut', imageParams), [uniform(count - 2, 16), { buffer: outputBuffer }, { buffer: rgbaBuffer }], imageWorkgroups);
-    dims(count - 1, [W, H, 0, 0]);
-    this.device.queue.writeBuffer(uniformBuffer, 0, uniforms);
-    const latentBlocks = program.latent.channelBlocks;
-    return {
-      key, program, batch: n, latentH: h, latentW: w, width: W, height: H, latentBuffer, outputBuffer, rgbaBuffer, dispatches, rgbaDispatch,
-      latentIn: { pipeline: compiledPipeline(this.device, 'latentIn', latentParams), dims: uniform(0, 32), dst: inputAct, workgroups: [Math.ceil((w * latentBlocks) / WG_1D), n * h, 1] },
-      textureDims: uniform(count - 1, 16), buffers, bandCount: sched.bandCount,
-    };
-  }
 }
