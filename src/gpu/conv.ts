@@ -130,6 +130,9 @@ export function directConv(pixels: number, outBlocks: number, wgX = 8, wgY = 8):
   };
 }
 
+/** Workgroup memory every WebGPU device offers (maxComputeWorkgroupStorageSize's default). */
+const WORKGROUP_BYTES = 16384;
+
 /**
  * Tiled implicit GEMM (shaders/conv_tiled.wgsl): a workgroup of wgX x wgY invocations computes
  * wgX * pixels output pixels of a row x wgY * outBlocks output blocks, staging `chunk` input
@@ -144,6 +147,8 @@ export function tiledConv(pixels: number, outBlocks: number, chunk: number, f16 
     refuses: (s) => {
       if (s.cinBlocks % chunk) return `${s.cinBlocks} input blocks do not split into chunks of ${chunk}`;
       if (f16 && s.precision !== 'f16') return 'f16 math needs f16 storage (shader-f16)';
+      const tileBytes = (wgX * pixels * chunk + chunk * wgY * outBlocks * 4) * (f16 ? 8 : 16);
+      if (tileBytes > WORKGROUP_BYTES) return `its tiles need ${tileBytes} bytes of workgroup memory, over WebGPU's default ${WORKGROUP_BYTES}`;
       return refusesGroups(s);
     },
     pack: packBlocks,
