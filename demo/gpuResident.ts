@@ -79,10 +79,9 @@ export class ResidentSampler {
     return out;
   }
 
-  /** The GPU-resident path: the tensor's buffer, decoded into the canvas on the shared device. */
+  /** The GPU-resident path: the tensor's buffer, decoded into the canvas on the shared device; resolves once drawn. */
   async drawResident(tensor: Ort.Tensor, canvas: HTMLCanvasElement | OffscreenCanvas): Promise<void> {
     await this.decoder.decodeToCanvas({ buffer: tensor.gpuBuffer as GPUBuffer, shape: this.shape, dtype: 'float32' }, canvas);
-    await this.device.queue.onSubmittedWorkDone(); // decodeToCanvas resolves on submission
   }
 
   /** The CPU round trip, for comparison: read the tensor back, decode it from the CPU. Resolves with the readback's time, ms. */
@@ -91,7 +90,6 @@ export class ResidentSampler {
     const data = (await tensor.getData()) as Float32Array;
     const readMs = performance.now() - t0;
     await this.decoder.decodeToCanvas({ data, shape: this.shape }, canvas);
-    await this.device.queue.onSubmittedWorkDone();
     return readMs;
   }
 
