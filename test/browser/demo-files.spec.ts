@@ -1,5 +1,6 @@
-// Loading your own latents into the demo: step files picked with the file input (out of name
-// order), and a ComfyUI .latent, a .npy batch and a decoder file dropped with a DataTransfer.
+// Loading your own latents and weights into the demo: step files picked with the file input (out
+// of name order); a ComfyUI .latent, a .npy batch and a decoder file dropped with a DataTransfer;
+// weights from a URL, used on WASM at a partial-decode scale.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
@@ -61,4 +62,20 @@ test('dropped: a ComfyUI .latent (VAE space), a .npy batch, and decoder weights'
   // The shipped decoder dropped as a file becomes taef2's weights.
   await dropFiles(page, [{ name: 'taef2_decoder.pth', bytes: await readFile(join(ROOT, 'models/taef2_decoder.pth')) }]);
   await expect(page.locator('#weights-help')).toHaveText('Weights: taef2_decoder.pth (your file)');
+});
+
+test('weights from a URL decode the shipped steps on WASM at scale 1/8', async ({ page }) => {
+  await openDemo(page);
+  // The shipped decoder as the dev server serves it: any URL the page may fetch will do.
+  const url = new URL(`/@fs${join(ROOT, 'models/taef2_decoder.pth')}`, page.url()).href;
+  await page.fill('#weights-url', url);
+  await page.locator('#weights-url').dispatchEvent('change');
+  await expect(page.locator('#weights-help')).toHaveText(`Weights: ${url}`);
+  await page.selectOption('#source', 'steps');
+  await page.selectOption('#backend', 'wasm');
+  await page.selectOption('#scale', '0.125');
+  const run = await playRun(page, 240_000);
+  expect(run.state, run.text).toBe('done');
+  await expect(page.locator('#output')).toHaveText('16×16 px from a 32×16×16 latent, scale 1/8');
+  await expect(page.locator('#filmstrip button')).toHaveCount(8);
 });
