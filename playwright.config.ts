@@ -7,9 +7,12 @@
 // destroyed"; popErrorScope rejects "Instance dropped"). Running Dawn and ANGLE both on
 // SwiftShader's Vulkan fixes that; without a display, a <canvas> frame still reads back blank
 // once presented (test/browser/canvas.spec.ts reads it in the submitting task).
+import { join } from 'node:path';
 import { defineConfig, devices } from '@playwright/test';
 
 const PORT = Number(process.env.TAESD_TEST_PORT ?? 5199);
+// The job folders the dev server serves at /jobs/ (demo-poll.spec.ts writes there); the specs read it too.
+process.env.TAESD_JOBS ??= join(import.meta.dirname, 'test-results/jobs');
 const BASE_URL = `http://127.0.0.1:${PORT}`;
 
 export default defineConfig({
@@ -44,7 +47,7 @@ export default defineConfig({
     command: `npx vite --config vite.config.ts --host 127.0.0.1 --port ${PORT} --strictPort`,
     url: `${BASE_URL}/test.html`,
     reuseExistingServer: !process.env.CI,
-    env: { TAESD_VITE_STATIC: '1' },
+    env: { TAESD_VITE_STATIC: '1', TAESD_JOBS: process.env.TAESD_JOBS },
     timeout: 60_000,
     stdout: 'ignore',
     stderr: 'pipe',

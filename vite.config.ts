@@ -1,15 +1,19 @@
-// Vite dev server for the demo (demo/index.html) and the browser-test page (demo/test.html).
+// Vite dev server for the demo (demo/index.html), the browser-test page (demo/test.html) and the
+// benchmark page (demo/bench.html).
 //
-//   npx vite                      -> http://localhost:5173/ (demo), /test.html (test page)
-//   npx vite build                -> dist/demo (static; serve /shared and /ort yourself)
+//   npm run demo                  -> http://localhost:5173/ (demo), /test.html, /bench.html
+//   npm run demo:build            -> dist/demo: the demo alone, static, relative URLs (any folder of
+//                                    any static server; see the README for the headers it wants)
 //
 // What it adds to plain Vite:
 // - COOP/COEP on every response, so pages are cross-origin isolated (SharedArrayBuffer, which
 //   onnxruntime-web needs for its wasm threads);
-// - /shared/*  -> the project's ../shared folder (weights and golden latents; never copied into
-//   the repo). TAESD_SHARED overrides where that folder is;
-// - /ort/*     -> onnxruntime-web's .wasm/.mjs from node_modules (no CDN); pass
-//   `wasm: { wasmPaths: '/ort/' }` to createDecoder;
+// - /jobs/*    -> job folders (TAESD_JOBS, default ./jobs), sent with `Cache-Control: no-store`:
+//   `npx taesd-web progress ... --root jobs` writes there and the demo's "Follow a job" polls them;
+// - /shared/*  -> the project's ../shared folder (weights and golden latents for the test and bench
+//   pages; never copied into the repo, never read by the demo). TAESD_SHARED overrides where it is;
+// - /ort/*     -> onnxruntime-web's .wasm/.mjs from node_modules (no CDN) for the test and bench
+//   pages; the demo imports the .wasm it needs as assets, which a build copies;
 // - `taesd-web` resolves to src/index.ts, so the demo imports the package by its name.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -19,6 +23,8 @@ import { defineConfig, type Connect, type Plugin } from 'vite';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 const SHARED = resolve(process.env.TAESD_SHARED ?? join(ROOT, '../shared'));
+/** Job folders for the demo's "Follow a job": `--root` of `npx taesd-web progress`. */
+const JOBS = resolve(process.env.TAESD_JOBS ?? join(ROOT, 'jobs'));
 const ORT_DIST = join(ROOT, 'node_modules/onnxruntime-web/dist');
 /**
  * TAESD_VITE_STATIC=1 (set by playwright.config.ts): no file watching, no HMR. Other work in the
@@ -97,6 +103,8 @@ function taesdServe(): Plugin {
       cache: (path) => (/\.(json|png|jpe?g|webp)$/i.test(path) ? 'no-store' : 'no-cache'),
     },
     { prefix: '/ort/', dir: ORT_DIST, extensions: ['.wasm', '.mjs'], cache: () => 'public, max-age=3600' },
+    // progress.json and latest.* are rewritten in place many times a second.
+    { prefix: '/jobs/', dir: JOBS, extensions: ['.json', '.jpeg', '.jpg', '.png'], cache: () => 'no-store' },
   ];
   const install = (middlewares: Connect.Server) => {
     middlewares.use((_req, res, next) => {
@@ -133,10 +141,13 @@ export default defineConfig({
     include: ['fflate'],
     entries: ['index.html', 'test.html'],
   },
+  // Relative asset URLs: the built demo works from any folder of any static server.
+  base: './',
   build: {
     outDir: join(ROOT, 'dist/demo'),
     emptyOutDir: true,
     target: 'es2022',
-    rollupOptions: { input: { index: join(ROOT, 'demo/index.html'), test: join(ROOT, 'demo/test.html'), bench: join(ROOT, 'demo/bench.html') } },
+    // The demo alone: the test and bench pages read ../shared through the dev server.
+    rollupOptions: { input: { index: join(ROOT, 'demo/index.html') } },
   },
 });

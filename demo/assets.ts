@@ -1,7 +1,8 @@
-// Where the demo and the test page find their inputs, and small loaders for them.
-// The dev server (vite.config.ts) maps /shared/* to the project's ../shared folder and /ort/* to
-// onnxruntime-web's dist folder; a real app would serve its own copies at URLs of its choosing.
-import { loadStateDict, parseSafetensors, type LatentInput, type StateDict } from 'taesd-web';
+// Where the test and benchmark pages (test.ts, bench.ts) find their inputs, and small loaders for
+// them. The dev server (vite.config.ts) maps /shared/* to the project's ../shared folder and /ort/*
+// to onnxruntime-web's dist folder. The demo itself reads only what ships (shipped.ts).
+import { parseSafetensors, type LatentInput, type StateDict } from 'taesd-web';
+import { fetchBytes, loadWeights as loadWeightsOnce } from './shipped.js';
 
 /** The bundled-for-development TAEF2 (FLUX.2) decoder weights. */
 export const TAEF2_WEIGHTS_URL = '/shared/models/taef2_decoder.safetensors';
@@ -18,12 +19,6 @@ export interface Golden {
   readonly image: { readonly data: Float32Array; readonly shape: readonly number[] } | null;
 }
 
-async function fetchBytes(url: string): Promise<Uint8Array> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
-
 /** Reads a safetensors file holding a `latent` tensor (and optionally `image`, as the goldens do). */
 export async function loadLatentFile(url: string): Promise<Golden> {
   const { tensors } = parseSafetensors(await fetchBytes(url), url);
@@ -33,15 +28,7 @@ export async function loadLatentFile(url: string): Promise<Golden> {
   return { latent: { data: latent.data, shape: latent.shape }, image: image ? { data: image.data, shape: image.shape } : null };
 }
 
-const weightsCache = new Map<string, Promise<StateDict>>();
-
 /** Fetches and parses weights once per URL (.safetensors or .pth); later calls share the state dict. */
 export function loadWeights(url: string): Promise<StateDict> {
-  let dict = weightsCache.get(url);
-  if (!dict) {
-    dict = loadStateDict(url).then((r) => r.dict);
-    dict.catch(() => weightsCache.delete(url));
-    weightsCache.set(url, dict);
-  }
-  return dict;
+  return loadWeightsOnce(url, url);
 }

@@ -1,257 +1,315 @@
-// The taesd-web demo: pick a backend and a model, decode a latent, or play a simulated sampler run
-// that draws every step live with `decodeToCanvas`. No framework: one decoder, one canvas, a few
-// event handlers. Run it with `npx vite` from the repository root (see vite.config.ts).
-import { createDecoder, isTaesdError, type BackendChoice, type Decoder, type LatentInput } from 'taesd-web';
-import { loadLatentFile, loadWeights, ORT_WASM_PATHS, TAEF2_WEIGHTS_URL, goldenUrl } from './assets.js';
-
-/** The latent the demo shows: a real photo encoded by the TAEF2 encoder, 32 x 64 x 64. */
-const ASTRONAUT_URL = goldenUrl('taef2_astronaut');
-
-const $ = <T extends HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`#${id} missing from index.html`);
-  return el as T;
-};
+// The taesd-web demo page: wiring for "Play a run" (sources, model and weights, backend, scale,
+// playback, filmstrip, downloads), plus the "Follow a job" and GPU sections. No framework.
+// `npm run demo` serves it (vite.config.ts); `npm run demo:build` makes it a static site.
+import { getModel, isTaesdError, latentFromFile, MODEL_IDS, type BackendChoice, type Decoder, type ModelId } from 'taesd-web';
+import { Decoders, SHIPPED_WEIGHTS, weightsHowTo, type WeightsRef } from './decoders.js';
+import { downloadApng, downloadSheet, downloadStep } from './downloads.js';
+import { Filmstrip, type Frame } from './filmstrip.js';
+import { initGpuSection } from './gpuSection.js';
+import { play } from './playback.js';
+import { initFollow } from './poll.js';
+import { exampleLatent, exampleStepsRun, latentDims, modelsFor, runFromFiles, syntheticRun, type Run } from './sources.js';
+import { loadWeights, TAEF2_WEIGHTS_URL } from './shipped.js';
+import { StepTimes } from './timings.js';
+import { $, drawRgba, errorText, ms, setStatus, type State } from './ui.js';
 
 const ui = {
-  backend: $<HTMLSelectElement>('backend'),
-  model: $<HTMLSelectElement>('model'),
-  weightsUrlLabel: $<HTMLLabelElement>('weights-url-label'),
-  weightsUrl: $<HTMLInputElement>('weights-url'),
-  size: $<HTMLSelectElement>('size'),
+  controls: $<HTMLFormElement>('controls'),
+  source: $<HTMLSelectElement>('source'),
+  stepsLabel: $<HTMLLabelElement>('steps-label'),
   steps: $<HTMLInputElement>('steps'),
-  decode: $<HTMLButtonElement>('decode'),
-  simulate: $<HTMLButtonElement>('simulate'),
+  drop: $<HTMLDivElement>('drop'),
+  files: $<HTMLInputElement>('files'),
+  sourceNote: $<HTMLElement>('source-note'),
+  model: $<HTMLSelectElement>('model'),
+  weightsHelp: $<HTMLElement>('weights-help'),
+  weightsUrl: $<HTMLInputElement>('weights-url'),
+  backend: $<HTMLSelectElement>('backend'),
+  scale: $<HTMLSelectElement>('scale'),
+  play: $<HTMLButtonElement>('play-button'),
   stop: $<HTMLButtonElement>('stop'),
-  view: $<HTMLDivElement>('view'),
+  progress: $<HTMLProgressElement>('progress'),
+  step: $<HTMLOutputElement>('step'),
+  canvas: $<HTMLCanvasElement>('canvas'),
+  canvasEmpty: $<HTMLElement>('canvas-empty'),
+  linear: $<HTMLCanvasElement>('linear'),
+  linearEmpty: $<HTMLElement>('linear-empty'),
+  taesdCaption: $<HTMLElement>('taesd-caption'),
+  linearCaption: $<HTMLElement>('linear-caption'),
   status: $<HTMLElement>('status'),
-  step: $<HTMLElement>('step'),
-  ms: $<HTMLElement>('ms'),
+  warmup: $<HTMLElement>('warmup'),
+  perStep: $<HTMLElement>('per-step'),
   chosen: $<HTMLElement>('chosen'),
-  reason: $<HTMLElement>('reason'),
   output: $<HTMLElement>('output'),
+  filmstrip: $<HTMLOListElement>('filmstrip'),
+  dlPng: $<HTMLButtonElement>('dl-png'),
+  dlJpeg: $<HTMLButtonElement>('dl-jpeg'),
+  dlSheet: $<HTMLButtonElement>('dl-sheet'),
+  dlApng: $<HTMLButtonElement>('dl-apng'),
+  modelTable: $<HTMLTableSectionElement>('model-table'),
+  isolation: $<HTMLElement>('isolation'),
 };
 
-type State = 'loading' | 'ready' | 'busy' | 'done' | 'stopped' | 'error';
+const decoders = new Decoders();
+const times = new StepTimes();
+const filmstrip = new Filmstrip(ui.filmstrip, (frame) => showFrame(frame));
+/** Weights given by URL or file, per model. */
+const givenWeights = new Map<ModelId, WeightsRef>();
+/** Latent files dropped or picked, for the "Your files" source. */
+let droppedFiles: { name: string; bytes: Uint8Array }[] = [];
+let running: AbortController | null = null;
 
-function setStatus(state: State, text: string): void {
-  ui.status.dataset.state = state;
-  ui.status.textContent = text;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The decoder. A canvas keeps the first context it is asked for ('webgpu' or '2d'), so each new
-// decoder, and each backend change (a lost GPU device moves the decoder to WASM), gets a fresh
-// canvas.
-
-let canvas = $<HTMLCanvasElement>('canvas');
-let decoder: Decoder | null = null;
-let decoderKey = '';
-
-function freshCanvas(): HTMLCanvasElement {
-  const next = document.createElement('canvas');
-  next.id = 'canvas';
-  next.width = canvas.width;
-  next.height = canvas.height;
-  canvas.replaceWith(next);
-  canvas = next;
-  return next;
-}
-
-function weightsUrl(): string | null {
-  if (ui.model.value === 'taef2') return TAEF2_WEIGHTS_URL;
-  const url = ui.weightsUrl.value.trim();
-  return url === '' ? null : url;
-}
-
-/** The decoder for the current choices; made again only when backend or weights change. */
-async function currentDecoder(): Promise<Decoder> {
-  const backend = ui.backend.value as BackendChoice;
-  const url = weightsUrl();
-  if (url === null) throw new Error('enter a weights URL, or pick the local taef2 model');
-  const key = `${backend} ${url}`;
-  if (decoder && decoderKey === key) return decoder;
-
-  decoder?.destroy();
-  decoder = null;
-  setStatus('busy', backend === 'linear' ? 'preparing the linear preview…' : `loading weights and starting ${backend}…`);
-  const made = await createDecoder({
-    // The linear preview needs no weights: only the model family's RGB factors.
-    ...(backend === 'linear' && url === TAEF2_WEIGHTS_URL ? { model: 'taef2' } : { weights: await loadWeights(url) }),
-    backend,
-    wasm: { wasmPaths: ORT_WASM_PATHS },
-  });
-  made.onBackendChange((change) => {
-    console.warn(`taesd-web: backend ${change.from} -> ${change.to}: ${change.reason}`);
-    freshCanvas();
-    showBackend(made);
-  });
-  decoder = made;
-  decoderKey = key;
-  freshCanvas();
-  showBackend(made);
-  return made;
-}
-
-function showBackend(d: Decoder): void {
-  ui.chosen.textContent = `${d.backend} (${d.model.id}, ${d.model.latent.id})`;
-  ui.reason.textContent = d.backendReason;
-}
+const status = (state: State, text: string) => setStatus(ui.status, state, text);
 
 // ---------------------------------------------------------------------------------------------
-// Latents.
+// Models and weights.
 
-let astronaut: Promise<LatentInput & { data: Float32Array }> | null = null;
+const weightsFor = (model: ModelId): WeightsRef | null => givenWeights.get(model) ?? SHIPPED_WEIGHTS[model] ?? null;
 
-function loadAstronaut(): Promise<LatentInput & { data: Float32Array }> {
-  astronaut ??= loadLatentFile(ASTRONAUT_URL).then((g) => g.latent);
-  astronaut.catch(() => (astronaut = null));
-  return astronaut;
+/** The model a weights file or URL names (`taesdxl_decoder.pth`), else the one selected. */
+function modelNamedBy(name: string): ModelId {
+  const base = name.slice(name.lastIndexOf('/') + 1);
+  return MODEL_IDS.find((id) => base.startsWith(`${id}_`)) ?? (ui.model.value as ModelId);
 }
 
-/** The centre `side x side` window of a [C, h, w] latent. */
-function centreCrop(latent: LatentInput & { data: Float32Array }, side: number): LatentInput & { data: Float32Array } {
-  const [c, h, w] = latent.shape as [number, number, number];
-  if (side >= h && side >= w) return latent;
-  const y0 = Math.floor((h - side) / 2), x0 = Math.floor((w - side) / 2);
-  const out = new Float32Array(c * side * side);
-  for (let ch = 0; ch < c; ch++)
-    for (let y = 0; y < side; y++) {
-      const from = (ch * h + y0 + y) * w + x0;
-      out.set(latent.data.subarray(from, from + side), (ch * side + y) * side);
-    }
-  return { data: out, shape: [c, side, side] };
+function showWeights(): void {
+  const model = ui.model.value as ModelId;
+  const w = weightsFor(model);
+  ui.weightsHelp.textContent = w ? `Weights: ${w.label}` : weightsHowTo(model);
 }
 
-/** Standard normal noise from a fixed seed (mulberry32 + Box-Muller), so every run looks the same. */
-function gaussianNoise(n: number, seed = 42): Float32Array {
-  let s = seed >>> 0;
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - uniform())), a = 2 * Math.PI * uniform();
-    out[i] = r * Math.cos(a);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(a);
-  }
-  return out;
-}
-
-/** lerp(noise, target, t), written into `out`: a sampler's x0 estimate converging as t goes 0 -> 1. */
-function blend(noise: Float32Array, target: Float32Array, t: number, out: Float32Array): Float32Array {
-  for (let i = 0; i < out.length; i++) out[i] = noise[i]! + (target[i]! - noise[i]!) * t;
-  return out;
-}
-
-async function selectedLatent(): Promise<LatentInput & { data: Float32Array }> {
-  return centreCrop(await loadAstronaut(), Number(ui.size.value));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Actions. One runs at a time; Stop ends a simulated run after the step in flight.
-
-let stopRequested = false;
-
-function setBusy(busy: boolean): void {
-  for (const el of [ui.backend, ui.model, ui.weightsUrl, ui.size, ui.steps, ui.decode, ui.simulate]) el.disabled = busy;
-  ui.stop.disabled = !busy;
-}
-
-function showStepTime(ms: number[], d: Decoder): void {
-  const last = ms.at(-1) ?? 0;
-  const mean = ms.reduce((a, b) => a + b, 0) / Math.max(1, ms.length);
-  ui.ms.textContent = ms.length > 1 ? `${last.toFixed(0)} ms (mean ${mean.toFixed(0)} ms)` : `${last.toFixed(0)} ms`;
-  ui.reason.textContent = d.backendReason;
+function giveWeights(ref: WeightsRef, name: string): void {
+  const model = modelNamedBy(name);
+  givenWeights.set(model, ref);
+  ui.model.value = model;
+  showWeights();
 }
 
 /**
- * One frame: decode into the canvas. On WebGPU, decodeToCanvas resolves once the work is queued;
- * waiting for the queue to drain makes the timing real and keeps a run from queueing frames
- * faster than the GPU draws them.
+ * The model for a run's latents: the selected one when it fits, else one that fits (with weights,
+ * if any has them), selected; and a note saying why when it changed.
  */
-async function draw(d: Decoder, latent: LatentInput): Promise<{ width: number; height: number }> {
-  const size = await d.decodeToCanvas(latent, canvas);
-  await d.device?.queue.onSubmittedWorkDone();
-  return size;
+function chooseModel(channels: number): { model: ModelId; note: string } {
+  const fits = modelsFor(channels);
+  if (fits.length === 0) throw new Error(`no TAESD decoder takes ${channels}-channel latents (they take 4, 16 or 32, or FLUX.2's packed 128)`);
+  const selected = ui.model.value as ModelId;
+  if (fits.includes(selected)) return { model: selected, note: '' };
+  const pick = fits.find((id) => weightsFor(id)) ?? fits[0]!;
+  ui.model.value = pick;
+  showWeights();
+  const note = fits.length === 1
+    ? `. ${channels} channels: ${pick} (${getModel(pick).label}), the only decoder for them.`
+    : `. ${channels} channels fit ${fits.join(' or ')}: using ${pick}; pick the model if it is the other.`;
+  return { model: pick, note };
 }
 
-async function run(action: () => Promise<void>): Promise<void> {
-  setBusy(true);
-  stopRequested = false;
+// ---------------------------------------------------------------------------------------------
+// Sources.
+
+async function currentRun(): Promise<Run> {
+  switch (ui.source.value) {
+    case 'synthetic':
+      return syntheticRun(Math.max(2, Math.min(50, Math.round(Number(ui.steps.value)) || 8)));
+    case 'steps':
+      return exampleStepsRun();
+    default:
+      if (droppedFiles.length === 0) throw new Error('drop latent files on the page, or choose them, first');
+      return runFromFiles(droppedFiles);
+  }
+}
+
+/** A dropped .pth, or a .safetensors with no latent in it, is decoder weights. */
+function isWeightsFile(name: string, bytes: Uint8Array): boolean {
+  if (/\.pth$/i.test(name)) return true;
+  if (!/\.safetensors$/i.test(name)) return false;
   try {
-    await action();
+    latentFromFile(bytes, name);
+    return false;
   } catch (e) {
-    const code = isTaesdError(e) ? `${e.code}: ` : '';
-    setStatus('error', `${code}${e instanceof Error ? e.message : String(e)}`);
-    console.error(e);
-  } finally {
-    setBusy(false);
+    return isTaesdError(e) && e.code === 'LATENT_SHAPE';
   }
 }
 
-async function decodeOnce(): Promise<void> {
-  const latent = await selectedLatent();
-  const d = await currentDecoder();
-  setStatus('busy', `decoding on ${d.backend}…`);
-  const t0 = performance.now();
-  const size = await draw(d, latent);
-  const ms = performance.now() - t0;
-  ui.step.textContent = '–';
-  showStepTime([ms], d);
-  ui.output.textContent = `${size.width}×${size.height} px from a ${latent.shape.join('×')} latent`;
-  setStatus('done', `decoded in ${ms.toFixed(0)} ms`);
+async function takeFiles(list: FileList | null): Promise<void> {
+  const files = await Promise.all([...(list ?? [])].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+  const latents = [];
+  for (const f of files) {
+    if (isWeightsFile(f.name, f.bytes)) giveWeights({ key: `file:${f.name}:${f.bytes.byteLength}`, label: `${f.name} (your file)`, source: f.bytes }, f.name);
+    else latents.push(f);
+  }
+  if (latents.length === 0) return;
+  const run = runFromFiles(latents); // checks them now, so a bad file is reported on drop
+  droppedFiles = latents;
+  ui.source.value = 'files';
+  showSource();
+  ui.sourceNote.textContent = run.title + chooseModel(run.channels).note;
 }
 
-async function simulateRun(): Promise<void> {
-  const steps = Math.max(1, Math.min(200, Math.round(Number(ui.steps.value) || 1)));
-  const target = await selectedLatent();
-  const d = await currentDecoder();
-  const noise = gaussianNoise(target.data.length);
-  const x = new Float32Array(target.data.length);
-  const times: number[] = [];
-  setStatus('busy', `simulating ${steps} steps on ${d.backend}…`);
-  for (let i = 0; i < steps; i++) {
-    if (stopRequested) {
-      setStatus('stopped', `stopped after ${i} of ${steps} steps`);
-      return;
-    }
-    const t = steps === 1 ? 1 : i / (steps - 1);
-    const t0 = performance.now();
-    const size = await draw(d, { data: blend(noise, target.data, t, x), shape: target.shape });
-    times.push(performance.now() - t0);
-    ui.step.textContent = `${i + 1}/${steps}`;
-    ui.output.textContent = `${size.width}×${size.height} px from a ${target.shape.join('×')} latent`;
-    showStepTime(times, d);
-    // Let the page paint this step before the next one starts.
-    await new Promise((resolve) => requestAnimationFrame(resolve));
+function showSource(): void {
+  ui.stepsLabel.hidden = ui.source.value !== 'synthetic';
+  ui.sourceNote.textContent = ui.source.value === 'synthetic'
+    ? 'Synthetic: noise blended into the example latent, not a real sampler; the last step is the latent itself.'
+    : ui.source.value === 'steps' ? 'The 8 step files in examples/steps (16×16 latents, 128 px images).' : `${droppedFiles.length} file(s) chosen.`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Playback.
+
+function showFrame(frame: Frame): void {
+  drawRgba(ui.canvas, frame.image);
+  ui.canvasEmpty.hidden = true;
+  const by = frame.backend === 'linear' ? 'linear preview' : `TAESD on ${frame.backend}`;
+  ui.taesdCaption.textContent = `${by} · ${frame.name} · ${ms(frame.ms)}${frame.warmup ? ' (warm-up)' : ''}`;
+  if (frame.linear) {
+    drawRgba(ui.linear, frame.linear);
+    ui.linearEmpty.hidden = true;
+    ui.linearCaption.textContent = `linear preview · ${ms(frame.linearMs!)}`;
+  } else {
+    ui.linearEmpty.hidden = false;
+    ui.linearEmpty.textContent = 'no linear preview for this model';
+    ui.linearCaption.textContent = 'linear preview';
   }
-  setStatus('done', `${steps} steps on ${d.backend}, ${(times.reduce((a, b) => a + b, 0) / steps).toFixed(0)} ms per step`);
+}
+
+function showBackend(d: Decoder, startMs: number | null): void {
+  const threads = d.backend === 'wasm' && d.numThreads ? `, ${d.numThreads} thread${d.numThreads > 1 ? 's' : ''}` : '';
+  ui.chosen.textContent = `${d.backend}${threads}: ${d.backendReason}`;
+  if (startMs !== null) ui.warmup.textContent = `decoder start ${ms(startMs)} (weights, backend)`;
+}
+
+function setBusy(busy: boolean): void {
+  for (const el of ui.controls.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select')) el.disabled = busy;
+  ui.play.disabled = busy;
+  ui.stop.disabled = !busy;
+  const noFrames = busy || filmstrip.frames.length === 0;
+  for (const b of [ui.dlPng, ui.dlJpeg, ui.dlSheet, ui.dlApng]) b.disabled = noFrames;
+}
+
+/** Empties the view, so nothing from an earlier run stays next to this one's error. */
+function clearRun(): void {
+  filmstrip.clear();
+  times.reset();
+  for (const el of [ui.warmup, ui.perStep, ui.chosen, ui.output]) el.textContent = '–';
+  ui.taesdCaption.textContent = 'TAESD';
+  ui.linearCaption.textContent = 'linear preview';
+  for (const c of [ui.canvas, ui.linear]) c.getContext('2d')!.clearRect(0, 0, c.width, c.height);
+  ui.canvasEmpty.textContent = 'decoding the first step…';
+  ui.canvasEmpty.hidden = ui.linearEmpty.hidden = false;
+  ui.linearEmpty.textContent = 'linear';
+  ui.progress.value = 0;
+  ui.step.value = 'step – / –';
+}
+
+async function playRun(signal: AbortSignal): Promise<void> {
+  clearRun();
+  status('busy', 'reading the latents…');
+  const run = await currentRun();
+  const { model, note } = chooseModel(run.channels);
+  ui.sourceNote.textContent = run.title + note;
+  const backend = ui.backend.value as BackendChoice;
+  const scale = Number(ui.scale.value);
+  status('busy', `starting ${model} on ${backend}…`);
+  const { decoder, startMs } = await decoders.get(model, backend, weightsFor(model));
+  const linear = await decoders.linearFor(model);
+  showBackend(decoder, startMs);
+  if (startMs !== null) decoder.onBackendChange(() => showBackend(decoder, null));
+  if (signal.aborted) return status('stopped', 'stopped before the first step');
+
+  const dims = latentDims(run.steps[0]!);
+  ui.progress.max = run.steps.length === 1 ? dims.batch : run.steps.length;
+  status('busy', `decoding on ${decoder.backend}: ${run.title}`);
+  const result = await play(run, {
+    decoder, linear, scale, signal, times,
+    onFrame: (frame, i, total) => {
+      showFrame(frame);
+      filmstrip.add(frame, ui.canvas);
+      ui.progress.value = i + 1;
+      ui.step.value = `${total > 1 && run.steps.length === 1 ? 'item' : 'step'} ${i + 1} / ${total}`;
+      ui.warmup.textContent = times.warmupText(decoder.backend) + (startMs === null ? '' : `; decoder start ${ms(startMs)}`);
+      ui.perStep.textContent = times.perStepText();
+      ui.output.textContent = `${frame.image.width}×${frame.image.height} px from a ${dims.channels}×${dims.height}×${dims.width} latent${scale === 1 ? '' : `, scale ${ui.scale.selectedOptions[0]!.text}`}`;
+    },
+  });
+  const n = filmstrip.frames.length;
+  status(result, `${result === 'done' ? 'done' : 'stopped'}: ${n} ${n === 1 ? 'image' : 'images'} on ${decoder.backend}. Click a thumbnail to look back.`);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Wiring.
 
-ui.model.addEventListener('change', () => {
-  ui.weightsUrlLabel.hidden = ui.model.value !== 'url';
+for (const id of MODEL_IDS) {
+  const m = getModel(id);
+  ui.model.add(new Option(`${id} · ${m.label} · ${m.latent.channels} ch`, id, id === 'taef2', id === 'taef2'));
+  const row = ui.modelTable.insertRow();
+  row.insertCell().textContent = `${id} (${m.label})`;
+  row.insertCell().textContent = `${m.latent.channels} ch${m.latent.packedChannels ? ` (or ${m.latent.packedChannels} packed)` : ''}`;
+  const how = row.insertCell().appendChild(document.createElement('code'));
+  how.textContent = SHIPPED_WEIGHTS[id] ? 'ships with the package' : `npx taesd-web fetch-models ${id}`;
+}
+ui.isolation.textContent = crossOriginIsolated ? 'cross-origin isolated: WASM can use threads' : 'not cross-origin isolated: WASM runs on one thread';
+
+ui.model.addEventListener('change', showWeights);
+ui.source.addEventListener('change', showSource);
+ui.weightsUrl.addEventListener('change', () => {
+  const url = ui.weightsUrl.value.trim();
+  if (url) giveWeights({ key: url, label: url, source: url }, url);
 });
-ui.decode.addEventListener('click', () => void run(decodeOnce));
-ui.simulate.addEventListener('click', () => void run(simulateRun));
+ui.files.addEventListener('change', () => void takeFiles(ui.files.files).catch((e: unknown) => status('error', errorText(e))));
+// Files dropped anywhere on the page are taken (and never opened by the browser instead).
+document.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  ui.drop.classList.add('over');
+});
+document.addEventListener('dragleave', (e) => {
+  if (!e.relatedTarget) ui.drop.classList.remove('over');
+});
+document.addEventListener('drop', (e) => {
+  e.preventDefault();
+  ui.drop.classList.remove('over');
+  if (!running) void takeFiles(e.dataTransfer?.files ?? null).catch((err: unknown) => status('error', errorText(err)));
+});
+
+ui.play.addEventListener('click', () => {
+  running = new AbortController();
+  setBusy(true);
+  playRun(running.signal)
+    .catch((e: unknown) => {
+      status('error', errorText(e));
+      console.warn(e); // the status shows it; the stack is for developers
+    })
+    .finally(() => {
+      running = null;
+      setBusy(false);
+    });
+});
 ui.stop.addEventListener('click', () => {
-  stopRequested = true;
+  running?.abort();
   ui.stop.disabled = true;
 });
 
-// Fetch the latent (and the default weights) up front, so the first click only decodes.
+ui.dlPng.addEventListener('click', () => void downloadStep(filmstrip.current!, 'png'));
+ui.dlJpeg.addEventListener('click', () => void downloadStep(filmstrip.current!, 'jpeg'));
+ui.dlSheet.addEventListener('click', () => downloadSheet(filmstrip.frames));
+ui.dlApng.addEventListener('click', () => downloadApng(filmstrip.frames));
+
+initFollow();
+initGpuSection();
+showSource();
+showWeights();
+
+// Fetch the example latent and the shipped weights up front, and show the latent's linear
+// preview (instant) so the page opens on a picture.
 setBusy(true);
-Promise.all([loadAstronaut(), loadWeights(TAEF2_WEIGHTS_URL)])
-  .then(() => setStatus('ready', 'ready: pick a backend, then decode or simulate a run'))
+Promise.all([exampleLatent(), loadWeights(TAEF2_WEIGHTS_URL, TAEF2_WEIGHTS_URL), decoders.linearFor('taef2')])
+  .then(async ([latent, , linear]) => {
+    const preview = await linear!.decode(latent);
+    drawRgba(ui.linear, preview);
+    ui.linearEmpty.hidden = true;
+    ui.linearCaption.textContent = 'linear preview of the example latent';
+    status('ready', 'Ready: Play decodes the run step by step.');
+  })
   .catch((e: unknown) => {
-    setStatus('error', `could not load the demo data: ${e instanceof Error ? e.message : String(e)}`);
-    console.error(e);
+    status('error', `could not load the example: ${errorText(e)}`);
+    console.warn(e);
   })
   .finally(() => setBusy(false));

@@ -18,6 +18,7 @@ export type { FamilyId, LatentFamily } from './model/families.js';
 export { packFlux2, unpackFlux2 } from './model/latent.js';
 export { encodeSafetensors, parseSafetensors, type EncodableTensor } from './weights/safetensors.js';
 export { parseNpy, type NpyArray } from './weights/npy.js';
+export { latentFromFile, type LatentFile } from './model/latentFile.js';
 export type { DType, StateDict, Tensor } from './weights/tensor.js';
 export { loadStateDict, type WeightsSource } from './weights/load.js';
 

@@ -6,7 +6,7 @@ import * as node from '../src/node.js';
 const BROWSER = [
   'CallbackSink', 'MODEL_IDS', 'MemorySink', 'OpfsSink', 'ProgressWriter', 'TaesdError', 'contactSheet', 'createDecoder',
   'decodeImage', 'downscale', 'encodeApng', 'encodeImage', 'encodeJpeg', 'encodePng', 'encodeSafetensors', 'gather',
-  'getModel', 'isTaesdError', 'loadStateDict', 'packFlux2', 'parseNpy', 'parseSafetensors', 'pollProgress',
+  'getModel', 'isTaesdError', 'latentFromFile', 'loadStateDict', 'packFlux2', 'parseNpy', 'parseSafetensors', 'pollProgress',
   'runProgressJob', 'toBase64', 'toDataUrl', 'unpackFlux2',
 ];
 
