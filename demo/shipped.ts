@@ -1,7 +1,7 @@
 // What the demo decodes with no downloads: the files that ship in the package, imported as assets
 // (a build copies them next to the page), and onnxruntime-web's .wasm, served the same way.
 import { loadStateDict, type StateDict, type WeightsSource } from 'taesd-web';
-import jsepWasm from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import taef2Weights from '../models/taef2_decoder.pth?url';
 import astronaut from '../examples/astronaut.safetensors?url';
 
@@ -19,7 +19,7 @@ export const EXAMPLE_STEP_URLS: readonly { name: string; url: string }[] = Objec
   .sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
 
 /** `createDecoder({ wasm: ORT_WASM })`: the WASM backend's runtime, from this site (no CDN). */
-export const ORT_WASM = { wasmPaths: { wasm: jsepWasm } } as const;
+export const ORT_WASM = { wasmPaths: { wasm: ortWasm } } as const;
 
 export async function fetchBytes(url: string): Promise<Uint8Array> {
   const res = await fetch(url);

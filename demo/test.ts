@@ -171,7 +171,6 @@ async function canvasMatchesDecode(name: string, backend: BackendChoice, target:
     }
     const t0 = performance.now();
     const size = await decoder.decodeToCanvas(golden.latent, canvas);
-    await decoder.device?.queue.onSubmittedWorkDone(); // decodeToCanvas resolves on submission
     const ms = performance.now() - t0;
     const drawn = captured ?? (canvas instanceof OffscreenCanvas ? readPixels(canvas.transferToImageBitmap()) : readPixels(canvas));
     const image = await decoder.decode(golden.latent);
@@ -214,7 +213,8 @@ async function mainThreadDuringDecode(name: string): Promise<MainThreadReport> {
   await new Promise((r) => setTimeout(r, 100)); // let the observer deliver
   clearInterval(timer);
   observer.disconnect();
-  const worker = (await import('onnxruntime-web')).env.wasm.proxy === true;
+  // The WASM backend's own onnxruntime-web instance (the wasm-only build), not the app's.
+  const worker = (await import('onnxruntime-web/wasm')).env.wasm.proxy === true;
   decoder.destroy();
   return { backend: decoder.backend, worker, decodeMs, longestTaskMs, longestTimerGapMs };
 }

@@ -5,7 +5,7 @@
 export { createDecoder, type BackendChange, type BackendChoice, type CreateDecoderOptions, type Decoder } from './decoder.js';
 export type { KernelChoice, TuningStore } from './gpu/tune.js';
 export type { Drawn } from './backend/present.js';
-export type { BackendKind, DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from './model/decoder.js';
+export type { AnyLatentInput, BackendKind, DecodeOptions, GpuLatentInput, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from './model/decoder.js';
 export type { Precision } from './gpu/conv.js';
 export type { LayerKernel } from './gpu/decoder.js';
 export type { WasmDecoderOptions } from './fallback/wasm.js';

@@ -39,7 +39,7 @@ describe('taesd-web decode', () => {
   it.skipIf(!HAS_SHARED)('decodes a golden latent to a PNG within one level of the reference', () => {
     const r = cli('decode', golden('taef2_rand_8x8'), '--model', 'taef2', '--out', 'out.png');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/taef2 on (wasm|webgpu)/);
+    expect(r.stderr).toMatch(/taef2 on (native|wasm|webgpu)/);
     const png = decodePng(readFileSync(join(tmp, 'out.png')));
     expect([png.width, png.height]).toEqual([64, 64]);
     expect(maxLevelDiff(png.data, toRgb8(g.image.data, 64 * 64))).toBeLessThanOrEqual(1);

@@ -22,13 +22,15 @@ export interface WasmDecoderOptions {
    * Where the app serves onnxruntime-web's `.wasm` (`ort.env.wasm.wasmPaths`; read only at the
    * first decoder): per-file URLs, or a URL prefix ending in `/`. Nothing is fetched from a CDN.
    * Default: next to onnxruntime-web's module (`import.meta.url`), which is right in Node and in
-   * Vite dev and build. To serve it explicitly with Vite (the browser build of onnxruntime-web
-   * carries its `.mjs` glue inline, so only the ~28 MB `.wasm` is fetched, once per page):
+   * Vite dev and build. In pages the `'wasm'` provider runs `onnxruntime-web/wasm`, whose `.mjs`
+   * glue is inline, so only `ort-wasm-simd-threaded.wasm` (~14 MB) is fetched, once per page;
+   * `'webgpu'` runs the default build and fetches `ort-wasm-simd-threaded.jsep.wasm` (~28 MB).
+   * To serve it explicitly with Vite:
    * ```ts
-   * import wasm from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url'; // Vite emits it as an asset
+   * import wasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url'; // Vite emits it as an asset
    * const decoder = await createWasmDecoder(weights, { wasmPaths: { wasm } });
    * ```
-   * or copy that file to `public/ort/` and pass `{ wasm: '/ort/ort-wasm-simd-threaded.jsep.wasm' }`.
+   * or copy `node_modules/onnxruntime-web/dist/*.wasm` to `public/ort/` and pass `'/ort/'`.
    * Threads need a cross-origin isolated page: `server.headers` (and `preview.headers`) with
    * `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`.
    */
@@ -72,7 +74,8 @@ const WASM_MAX_BYTES = 128 << 20;
 /** Largest default thread count; past 4 the convs gain little and the page loses its cores. */
 const MAX_DEFAULT_THREADS = 4;
 
-let runtime: Promise<Runtime> | null = null;
+/** One runtime per execution provider: each is its own onnxruntime-web instance in a page. */
+const runtimes = new Map<OrtExecutionProvider, Promise<Runtime>>();
 
 async function defaultThreads(): Promise<number> {
   if (isNode) {
@@ -82,19 +85,33 @@ async function defaultThreads(): Promise<number> {
   return globalThis.crossOriginIsolated ? Math.min(MAX_DEFAULT_THREADS, navigator.hardwareConcurrency || 1) : 1;
 }
 
+/**
+ * onnxruntime-web for one execution provider. In pages the WASM backend takes the wasm-only
+ * build (`onnxruntime-web/wasm`): an instance of its own, so its one-time settings (threads,
+ * proxy worker) never touch an `onnxruntime-web` the app itself uses (e.g. for a sampler).
+ */
+async function importOrt(ep: OrtExecutionProvider): Promise<typeof Ort> {
+  if (isNode || ep === 'webgpu') return import('onnxruntime-web');
+  return (await import('onnxruntime-web/wasm')) as typeof Ort;
+}
+
 /** Loads onnxruntime-web and sets its one-time options; later calls get the same runtime. */
-function loadRuntime(options: WasmDecoderOptions): Promise<Runtime> {
-  runtime ??= (async () => {
-    const requested = options.numThreads ?? (await defaultThreads());
-    // Without cross-origin isolation ort would warn and drop to 1 thread; say 1 up front.
-    const numThreads = isNode || globalThis.crossOriginIsolated ? requested : 1;
-    const ort = await import('onnxruntime-web');
-    ort.env.wasm.numThreads = numThreads;
-    if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
-    const worker = !isNode && options.executionProvider !== 'webgpu' && (options.worker ?? true);
-    ort.env.wasm.proxy = worker;
-    return { ort, numThreads, worker };
-  })();
+function loadRuntime(options: WasmDecoderOptions, ep: OrtExecutionProvider): Promise<Runtime> {
+  let runtime = runtimes.get(ep);
+  if (!runtime) {
+    runtime = (async () => {
+      const requested = options.numThreads ?? (await defaultThreads());
+      // Without cross-origin isolation ort would warn and drop to 1 thread; say 1 up front.
+      const numThreads = isNode || globalThis.crossOriginIsolated ? requested : 1;
+      const ort = await importOrt(ep);
+      ort.env.wasm.numThreads = numThreads;
+      if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
+      const worker = !isNode && ep === 'wasm' && (options.worker ?? true);
+      ort.env.wasm.proxy = worker;
+      return { ort, numThreads, worker };
+    })();
+    runtimes.set(ep, runtime);
+  }
   return runtime;
 }
 
@@ -121,7 +138,7 @@ function checkOptions(options: WasmDecoderOptions): OrtExecutionProvider {
  */
 export async function createWasmDecoder(weights: DecoderWeights, options: WasmDecoderOptions = {}): Promise<WasmDecoder> {
   const executionProvider = checkOptions(options);
-  const { ort, numThreads, worker } = await loadRuntime(options);
+  const { ort, numThreads, worker } = await loadRuntime(options, executionProvider);
   const runtime: OrtRuntime = {
     ort, backend: 'wasm', library: 'onnxruntime-web', executionProvider, numThreads, transfersInput: worker,
     sessionOptions: { executionProviders: [executionProvider], graphOptimizationLevel: 'all', logSeverityLevel: 3 },
