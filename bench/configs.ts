@@ -13,7 +13,7 @@ export interface BenchConfig {
   readonly label: string;
   /** Largest max |diff| against the reference output; null: not checked. */
   readonly tolerance: number | null;
-  /** In `--quick` runs. */
+  /** In `--quick` runs (not: those whose cold start alone takes minutes on a CPU-emulated adapter). */
   readonly quick: boolean;
 }
 
@@ -31,12 +31,12 @@ export const CONFIGS: readonly BenchConfig[] = [
   config('wasm-2', 'node', 'taesd-web', 'taesd-web wasm, 2 threads (onnxruntime-web, Node)', F32),
   config('linear', 'node', 'preview', 'linear preview (latent size, Node)', null),
   config('ort-node', 'node', 'onnxruntime', 'onnxruntime-node, bare session', F32),
-  config('ort-webgpu', 'node', 'onnxruntime', 'onnxruntime-web webgpu EP, WebGPU build (Node, Dawn)', F32),
+  config('ort-webgpu', 'node', 'onnxruntime', 'onnxruntime-web webgpu EP, WebGPU build (Node, Dawn)', F32, false),
   config('ort-jsep', 'node', 'onnxruntime', 'onnxruntime-web webgpu EP, JSEP build (Node, Dawn)', F32, false),
   config('chromium:wgsl-f32', 'chromium', 'taesd-web', 'taesd-web WGSL f32 (Chromium)', F32),
   config('chromium:wgsl-f16', 'chromium', 'taesd-web', 'taesd-web WGSL f16 (Chromium)', F16),
-  config('chromium:ort-webgpu', 'chromium', 'onnxruntime', 'onnxruntime-web webgpu EP, WebGPU build (Chromium)', F32),
-  config('chromium:ort-jsep', 'chromium', 'onnxruntime', 'onnxruntime-web webgpu EP, JSEP build (Chromium)', F32),
+  config('chromium:ort-webgpu', 'chromium', 'onnxruntime', 'onnxruntime-web webgpu EP, WebGPU build (Chromium)', F32, false),
+  config('chromium:ort-jsep', 'chromium', 'onnxruntime', 'onnxruntime-web webgpu EP, JSEP build (Chromium)', F32, false),
   config('chromium:wasm-1', 'chromium', 'taesd-web', 'taesd-web wasm, 1 thread (Chromium)', F32, false),
   config('chromium:wasm-2', 'chromium', 'taesd-web', 'taesd-web wasm, 2 threads (Chromium)', F32, false),
   config('torch:cpu-fp32', 'python', 'pytorch', 'PyTorch CPU fp32 (torch_time.py)', null),

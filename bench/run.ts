@@ -2,8 +2,9 @@
 // process of its own, round-robin over configurations and rounds (so drift hits all alike), then
 // partial decodes; writes bench/results/<machine>.{json,md,svg}.
 //   npm run bench [-- --quick] [--sizes 16,32] [--rounds N] [--only ID,...] [--exclude ID,...]
-//                 [--out DIR] [--machine SLUG] [--max-decode-s S] [--python PATH]
+//                 [--out DIR] [--machine SLUG] [--max-decode-s S] [--budget-ms MS] [--time-limit-min M] [--python PATH]
 // --only/--exclude take configuration ids (see configs.ts) or places (node, chromium, python).
+// --time-limit-min: start no process after M minutes and report what was measured (the GPU run).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,8 @@ const { values: opts } = parseArgs({
     machine: { type: 'string' },
     'max-decode-s': { type: 'string' },
     python: { type: 'string' },
+    'budget-ms': { type: 'string' },
+    'time-limit-min': { type: 'string' },
   },
 });
 const quick = opts.quick!;
@@ -42,15 +45,19 @@ const settings = {
   rounds: Number(opts.rounds ?? (quick ? 1 : 3)),
   /** Timed decodes per process: at least the first, more until the budget is spent (measure.ts). */
   runs: quick ? [2, 5] : [3, 20],
-  budgetMs: quick ? 1000 : 4000,
+  budgetMs: Number(opts['budget-ms'] ?? (quick ? 1000 : 4000)),
   /** A configuration is not run at a size where its decode would take longer than this (from the previous size). */
   maxDecodeS: Number(opts['max-decode-s'] ?? (quick ? 5 : 30)),
   /** After its first round, a configuration at a size gets more rounds only while it has spent less than this in all. */
   pairBudgetS: quick ? 30 : 60,
   partialSize: quick ? 16 : 64,
   partialRounds: quick ? 1 : 2,
+  stoppedAtTimeLimit: false,
 };
-const CHILD_TIMEOUT_S = quick ? 180 : 900;
+/** Past it (--time-limit-min), no more processes start; the report says so. */
+const deadline = opts['time-limit-min'] ? Date.now() + Number(opts['time-limit-min']) * 60_000 : Infinity;
+/** A process is killed after this, or two minutes past the deadline. */
+const childTimeoutS = () => Math.min(quick ? 180 : 900, Math.max(60, (deadline - Date.now()) / 1000 + 120));
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 const matches = (c: BenchConfig, ids: string[]) => ids.includes(c.id) || ids.includes(c.place);
@@ -79,10 +86,11 @@ function run(command: string, args: string[], memory: 'own' | 'high-water'): Pro
     let stdout = '', stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+    const timeoutS = childTimeoutS();
     const timer = setTimeout(() => {
-      stderr += `\n(killed after ${CHILD_TIMEOUT_S} s)`;
+      stderr += `\n(killed after ${timeoutS.toFixed(0)} s)`;
       try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
-    }, CHILD_TIMEOUT_S * 1000);
+    }, timeoutS * 1000);
     child.on('close', async (code) => {
       clearTimeout(timer);
       const parsed = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as TaggedLine);
@@ -109,7 +117,7 @@ async function measureOnce(config: BenchConfig, size: number, skip: number, refO
     if (out.lines.length) out.lines.push({ ...tag, kind: 'note', note: `torch ${python!.version}, ${python!.threads} CPU threads; median of ${settings.runs[0]} per process` });
   } else if (config.place === 'chromium') {
     // The page reads the reference from the server (bench/server.ts serves dataDir).
-    const args = [config.id, String(size), '--url', server!.url, '--skip', String(skip), '--timeout', String(CHILD_TIMEOUT_S - 30), ...timing, ...(checked ? ['--ref'] : [])];
+    const args = [config.id, String(size), '--url', server!.url, '--skip', String(skip), '--timeout', String(Math.round(childTimeoutS() - 30)), ...timing, ...(checked ? ['--ref'] : [])];
     out = await run(process.execPath, [here('./browser.js'), ...args], 'own');
   } else {
     const args = [config.id, String(size), '--skip', String(skip), ...timing, ...(checked ? ['--ref', ref] : []), ...(refOnly ? ['--write-ref', ref] : [])];
@@ -206,6 +214,11 @@ async function step(c: BenchConfig, size: number, skip: number, round: number, w
     return;
   }
   if (round > 1 && (spent.get(key) ?? 0) > settings.pairBudgetS * 1000) return log(`${name} enough rounds (${seconds(spent.get(key)!)} spent)`);
+  if (Date.now() > deadline) {
+    if (!settings.stoppedAtTimeLimit) log(`time limit of ${opts['time-limit-min']} min reached: no more runs`);
+    settings.stoppedAtTimeLimit = true;
+    return;
+  }
   const t0 = Date.now();
   const got = await measureOnce(c, size, skip);
   spent.set(key, (spent.get(key) ?? 0) + Date.now() - t0);
@@ -249,23 +262,21 @@ const partialSkips = [1, 2, 3];
 const reference = await references(settings.sizes, partialSkips);
 log(`reference: ${reference.note}`);
 
+/** Partial decodes run on the fastest WGSL precision (time per latent pixel so far) and on native. */
+function partialConfigs(): BenchConfig[] {
+  const usable = (id: string) => selected.find((c) => c.id === id && !unavailable.has(c.id));
+  const perPixel = (c: BenchConfig) => Math.min(...settings.sizes.map((s) => (medianSoFar(c.id, s) ?? Infinity) / s ** 2));
+  const wgsl = [usable('wgsl-f16'), usable('wgsl-f32')].filter((c) => c !== undefined).sort((a, b) => perPixel(a) - perPixel(b))[0];
+  return [wgsl, usable('native')].filter((c) => c !== undefined);
+}
+
 try {
   for (let round = 1; round <= settings.rounds; round++) {
     for (const size of settings.sizes) for (const c of selected) await step(c, size, 0, round, `round ${round}/${settings.rounds}`);
-  }
-  // Partial decodes on the fastest WGSL precision and on native (skip 0 is the full decode of the rounds above).
-  const wgsl = ['wgsl-f16', 'wgsl-f32']
-    .map((id) => selected.find((c) => c.id === id))
-    .filter((c): c is BenchConfig => !!c && !unavailable.has(c.id))
-    .map((c) => ({ c, ms: Math.min(...settings.sizes.map((s) => (medianSoFar(c.id, s) ?? Infinity) / s ** 2)) }))
-    .sort((a, b) => a.ms - b.ms)[0]?.c;
-  const native = selected.find((c) => c.id === 'native' && !unavailable.has(c.id));
-  for (let round = 1; round <= settings.partialRounds; round++) {
-    for (const c of [wgsl, native]) {
-      if (!c) continue;
-      const skips = settings.sizes.includes(settings.partialSize) ? partialSkips : [0, ...partialSkips];
-      for (const skip of skips) await step(c, settings.partialSize, skip, round, `partial ${round}/${settings.partialRounds}`);
-    }
+    if (round > settings.partialRounds) continue;
+    // Skip 0 is the full decode of the rounds, unless the partial size is not among their sizes.
+    const skips = settings.sizes.includes(settings.partialSize) ? partialSkips : [0, ...partialSkips];
+    for (const c of partialConfigs()) for (const skip of skips) await step(c, settings.partialSize, skip, round, `partial ${round}/${settings.partialRounds}`);
   }
 } finally {
   await server?.close();
