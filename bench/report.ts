@@ -156,7 +156,7 @@ function detailTable(r: Results): string {
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const x of r.rows.filter((y) => y.skip === 0 && y.status === 'ok')) {
-    const cold = `${ms(x.coldMs)} (${ms(x.createMs)} + ${ms(x.firstMs)})`;
+    const cold = x.coldMs === null ? '-' : `${ms(x.coldMs)} (${ms(x.createMs)} + ${ms(x.firstMs)})`;
     const gpuMem = x.gpuMemoryMiB !== null ? `${fmt(x.gpuBuffersMiB)} (device ${fmt(x.gpuMemoryMiB)})` : fmt(x.gpuBuffersMiB);
     const note = [x.note, x.reason && `some rounds failed: ${x.reason}`].filter(Boolean).join('; ');
     out.push(`| ${cell(x.label)} | ${sizeName(x.size)} | ${x.runs} | ${ms(x.medianMs)} | ${ms(x.p90Ms)} | ${cold} | ${gflops(x.gflops)} | ${x.ratio === null ? '-' : x.ratio.toFixed(2)} | ${ms(x.gpuMs)} | ${fmt(x.peakRssMiB)} | ${gpuMem} | ${x.maxAbsDiff === null ? '-' : x.maxAbsDiff.toExponential(1)} | ${cell(note)} |`);

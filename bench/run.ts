@@ -210,8 +210,9 @@ async function step(c: BenchConfig, size: number, skip: number, round: number, w
   const name = `${what} ${size}x${size}${skip ? ` at ${scaleName(skip)}` : ''} ${c.id}`.padEnd(44);
   if (why) {
     // Recorded once per configuration and size.
-    if (!lines.some((l) => l.config === c.id && l.size === size && l.skip === skip)) lines.push({ ...tag, kind: 'skip', reason: why });
-    return;
+    if (lines.some((l) => l.config === c.id && l.size === size && l.skip === skip)) return;
+    lines.push({ ...tag, kind: 'skip', reason: why });
+    return log(`${name} skipped: ${why}`);
   }
   if (round > 1 && (spent.get(key) ?? 0) > settings.pairBudgetS * 1000) return log(`${name} enough rounds (${seconds(spent.get(key)!)} spent)`);
   if (Date.now() > deadline) {
@@ -249,7 +250,7 @@ async function references(sizes: number[], partial: number[]): Promise<Results['
     if (!ok) continue;
     const ref = readFloat32(join(dataDir, referenceFile(64, 0)));
     const vsPytorch = maxAbsDiff(ref, astronaut.get('image')!.data);
-    return { config: id, vsPytorch, note: `${id} itself is within ${vsPytorch.toExponential(1)} of PyTorch's decode of the 64x64 astronaut (../shared/golden)` };
+    return { config: id, vsPytorch, note: `${id} itself is within ${vsPytorch.toExponential(1)} of PyTorch's decode of the 64x64 astronaut (the golden file's image)` };
   }
   return { config: null, vsPytorch: null, note: 'no configuration could make reference outputs: outputs not checked' };
 }

@@ -47,7 +47,7 @@ async function runner(engine: string, latent: BenchLatent, skip: number): Promis
   const input = { data: latent.data, shape: [...latent.shape] };
   const taesd = async (options: Parameters<typeof createDecoder>[0]): Promise<Runner> => {
     const d = await createDecoder(options);
-    const threads = d.numThreads === null ? '' : `, ${d.numThreads} threads`;
+    const threads = d.numThreads === null ? '' : `, threads: ${d.numThreads}`;
     return {
       note: `${d.backend}${threads}: ${d.backendReason}`,
       decode: () => d.decode(input, { scale: 2 ** -skip }),
