@@ -66,7 +66,7 @@ async function benchDevice(f16: boolean): Promise<{ device: GPUDevice; timer: Re
 /** taesd-web's createDecoder as a Runner: decode() (8-bit RGBA) is timed, decodeRaw() checked. */
 function decoderRunner(decoder: Decoder, latent: BenchLatent, scale: number, extra: Partial<Runner> = {}): Runner {
   const input = { data: latent.data, shape: [...latent.shape] };
-  const threads = decoder.numThreads === null ? '' : `, threads: ${decoder.numThreads || 'default'}`;
+  const threads = decoder.numThreads === null ? '' : ` (threads: ${decoder.numThreads || 'default'})`;
   return {
     note: `${decoder.backend}${threads}: ${decoder.backendReason}`,
     decode: () => decoder.decode(input, { scale }),

@@ -1,7 +1,7 @@
 // The benchmark's results from the lines its processes printed: per configuration and latent size,
 // median and p90, cold start, GFLOP/s, the ratio to taesd-web's best, memory and the output check;
 // written as JSON, a Markdown table and an SVG chart (GFLOP/s, log scale).
-//   node dist/bench/report.js bench/results/<machine>.json    (re-writes the .md and .svg from a .json)
+//   node dist/bench/report.js bench/results/<machine>.json    (re-summarizes a .json's lines, re-writes all three)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,7 +90,8 @@ export function summarize(lines: readonly TaggedLine[], gflop: (size: number, sk
     return {
       config: id, label: config.label, place: config.place, group: config.group, size, skip, gflop: flop,
       status: runs.length ? 'ok' : error ? 'failed' : 'skipped',
-      reason: error ?? skipped,
+      // A size skipped in one round (predicted too slow) may run in a later one: then only errors count.
+      reason: error ?? (runs.length ? null : skipped),
       runs: runs.length,
       medianMs,
       p90Ms: runs.length ? quantile(runs, 0.9) : null,
@@ -204,7 +205,7 @@ export function markdown(r: Results): string {
   return [
     `# taesd-web benchmark: ${m.slug}`,
     '',
-    `${r.mode === 'quick' ? 'Quick' : 'Full'} run, ${r.date}. ${m.cpu}, ${m.cores} cores (${m.vector}), ${m.memoryGiB} GiB${m.gpu ? `; GPU: ${m.gpu}` : ''}; Node ${m.node}, ${m.os}.`,
+    `${r.mode === 'quick' ? 'Quick' : 'Full'} run, ${r.date.slice(0, 16).replace('T', ' ')} UTC. ${m.cpu}, ${m.cores} cores (${m.vector}), ${m.memoryGiB} GiB${m.gpu ? `; GPU: ${m.gpu}` : ''}; Node ${m.node}, ${m.os}.`,
     `${adapterLine(r)}.`,
     `Settings: ${settings}. TAEF2 decoder, latents cut from (or tiled from) the 64x64 astronaut latent. Every configuration runs in a`,
     'process of its own (a fresh Chromium for browser rows), round-robin over configurations and rounds.',
@@ -269,8 +270,13 @@ export function svgChart(r: Results): string {
     out.push(`<text x="${labelW}" y="${y0 + (sizes.length * bar) / 2 + 4}" text-anchor="end" fill="${GROUP_COLORS[c.group]}">${esc(c.label)}</text>`);
     sizes.forEach((s, i) => {
       const row = rows.find((y) => y.config === id && y.size === s);
-      if (!row) return;
       const y = y0 + i * bar;
+      if (!row) {
+        const missing = r.rows.find((m) => m.config === id && m.size === s && m.skip === 0);
+        const failed = missing?.status === 'failed';
+        out.push(`<text x="${left + 4}" y="${y + bar - 3}" font-size="10" fill="${failed ? '#cb181d' : '#999'}">${failed ? 'failed its check' : 'not run'}</text>`);
+        return;
+      }
       out.push(`<rect x="${left}" y="${y}" width="${Math.max(1, x(row.gflops!) - left).toFixed(1)}" height="${bar - 2}" fill="${SIZE_COLORS[i % SIZE_COLORS.length]}"><title>${esc(`${c.label}, ${s}x${s}: ${gflops(row.gflops)} GFLOP/s, ${ms(row.medianMs)} ms`)}</title></rect>`);
       out.push(`<text x="${(x(row.gflops!) + 4).toFixed(1)}" y="${y + bar - 3}" font-size="10" fill="#333">${gflops(row.gflops)}</text>`);
     });
@@ -291,6 +297,8 @@ export function writeReport(r: Results, dir: string): string[] {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const file = process.argv[2];
   if (!file) throw new Error('usage: node dist/bench/report.js bench/results/<machine>.json');
-  const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
-  console.log(writeReport(results, join(file, '..')).join('\n'));
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  // Rows again from the raw lines (this file's summary may be older), with the FLOPs the saved rows hold.
+  const gflop = (size: number, skip: number) => saved.rows.find((r) => r.size === size && r.skip === skip && r.gflop !== null)?.gflop ?? NaN;
+  console.log(writeReport({ ...saved, rows: summarize(saved.lines, gflop) }, join(file, '..')).join('\n'));
 }

@@ -47,7 +47,7 @@ const settings = {
   runs: quick ? [2, 5] : [3, 20],
   budgetMs: Number(opts['budget-ms'] ?? (quick ? 1000 : 4000)),
   /** A configuration is not run at a size where its decode would take longer than this (from the previous size). */
-  maxDecodeS: Number(opts['max-decode-s'] ?? (quick ? 5 : 30)),
+  maxDecodeS: Number(opts['max-decode-s'] ?? (quick ? 5 : 15)),
   /** After its first round, a configuration at a size gets more rounds only while it has spent less than this in all. */
   pairBudgetS: quick ? 30 : 60,
   partialSize: quick ? 16 : 64,
@@ -111,10 +111,11 @@ async function measureOnce(config: BenchConfig, size: number, skip: number, refO
   let out: Spawned;
   if (config.place === 'python') {
     const [device, dtype] = config.id.split(':')[1]!.split('-') as [string, string];
-    out = await run(python!.path, [assets.torchTime!, assets.pth, String(size), device, dtype, String(settings.runs[0])], 'high-water');
-    // torch_time.py prints one median per size: one sample per process.
+    // torch_time.py decodes 3 times untimed, then `runs` times, and prints their median: one sample per process.
+    const runs = timeAt(config.id, size) > settings.budgetMs ? 1 : settings.runs[0]!;
+    out = await run(python!.path, [assets.torchTime!, assets.pth, String(size), device, dtype, String(runs)], 'high-water');
     out.lines = out.lines.map((l) => ({ ...tag, kind: 'run', ms: l['ms'] as number }));
-    if (out.lines.length) out.lines.push({ ...tag, kind: 'note', note: `torch ${python!.version}, ${python!.threads} CPU threads; median of ${settings.runs[0]} per process` });
+    if (out.lines.length) out.lines.push({ ...tag, kind: 'note', note: `torch ${python!.version}, CPU threads: ${python!.threads}; median of ${runs} after 3 untimed` });
   } else if (config.place === 'chromium') {
     // The page reads the reference from the server (bench/server.ts serves dataDir).
     const args = [config.id, String(size), '--url', server!.url, '--skip', String(skip), '--timeout', String(Math.round(childTimeoutS() - 30)), ...timing, ...(checked ? ['--ref'] : [])];
@@ -188,25 +189,27 @@ function medianSoFar(id: string, size: number, skip = 0): number | null {
 }
 
 /** Why a configuration should not run at this size: unavailable, failed before, or too slow (predicted from a smaller size). */
-function reasonToSkip(c: BenchConfig, size: number, skip: number): string | null {
+function reasonToSkip(c: BenchConfig, size: number, skip: number, capped: boolean): string | null {
   if (unavailable.has(c.id)) return unavailable.get(c.id)!;
   const failed = lines.find((l) => l.config === c.id && l.size === size && l.skip === skip && l.kind === 'error');
   if (failed) return `failed before: ${failed['message'] as string}`;
-  const smaller = lines.filter((l) => l.config === c.id && l.skip === 0 && l.kind === 'run' && l.size < size).map((l) => l.size);
-  if (!smaller.length) return null;
-  const from = Math.max(...smaller);
-  const predicted = medianSoFar(c.id, from)! * (size / from) ** 2 * (gflop(size, skip) / gflop(size, 0));
+  // The cap decides the first try; later rounds are bounded by settings.pairBudgetS.
+  if (!capped || medianSoFar(c.id, size, skip) !== null) return null;
+  const known = settings.sizes.filter((s) => s <= size && medianSoFar(c.id, s) !== null);
+  if (!known.length) return null;
+  const from = Math.max(...known);
+  const predicted = timeAt(c.id, size) * (gflop(size, skip) / gflop(size, 0));
   return predicted > settings.maxDecodeS * 1000
-    ? `not run: ${seconds(medianSoFar(c.id, from)!)} per decode at ${from}x${from} predicts ${seconds(predicted)} here (over --max-decode-s ${settings.maxDecodeS})`
+    ? `not run: ${seconds(medianSoFar(c.id, from)!)} per full decode at ${from}x${from} predicts ${seconds(predicted)} here (over --max-decode-s ${settings.maxDecodeS})`
     : null;
 }
 
 /** Wall time spent per configuration, size and skip, for settings.pairBudgetS. */
 const spent = new Map<string, number>();
 
-async function step(c: BenchConfig, size: number, skip: number, round: number, what: string): Promise<void> {
+async function step(c: BenchConfig, size: number, skip: number, round: number, what: string, capped = true): Promise<void> {
   const tag = { config: c.id, size, skip }, key = `${c.id}|${size}|${skip}`;
-  const why = reasonToSkip(c, size, skip);
+  const why = reasonToSkip(c, size, skip, capped);
   const name = `${what} ${size}x${size}${skip ? ` at ${scaleName(skip)}` : ''} ${c.id}`.padEnd(44);
   if (why) {
     // Recorded once per configuration and size.
@@ -263,11 +266,19 @@ const partialSkips = [1, 2, 3];
 const reference = await references(settings.sizes, partialSkips);
 log(`reference: ${reference.note}`);
 
-/** Partial decodes run on the fastest WGSL precision (time per latent pixel so far) and on native. */
+/** A configuration's decode time at `size`: measured, else predicted from the largest smaller size it ran (by area). */
+function timeAt(id: string, size: number): number {
+  const measured = medianSoFar(id, size);
+  if (measured !== null) return measured;
+  const smaller = settings.sizes.filter((s) => s < size && medianSoFar(id, s) !== null);
+  return smaller.length ? medianSoFar(id, Math.max(...smaller))! * (size / Math.max(...smaller)) ** 2 : Infinity;
+}
+
+/** Partial decodes run on the faster WGSL precision at the partial size and on native. */
 function partialConfigs(): BenchConfig[] {
   const usable = (id: string) => selected.find((c) => c.id === id && !unavailable.has(c.id));
-  const perPixel = (c: BenchConfig) => Math.min(...settings.sizes.map((s) => (medianSoFar(c.id, s) ?? Infinity) / s ** 2));
-  const wgsl = [usable('wgsl-f16'), usable('wgsl-f32')].filter((c) => c !== undefined).sort((a, b) => perPixel(a) - perPixel(b))[0];
+  const at = (c: BenchConfig) => timeAt(c.id, settings.partialSize);
+  const wgsl = [usable('wgsl-f16'), usable('wgsl-f32')].filter((c) => c !== undefined).sort((a, b) => at(a) - at(b))[0];
   return [wgsl, usable('native')].filter((c) => c !== undefined);
 }
 
@@ -275,9 +286,11 @@ try {
   for (let round = 1; round <= settings.rounds; round++) {
     for (const size of settings.sizes) for (const c of selected) await step(c, size, 0, round, `round ${round}/${settings.rounds}`);
     if (round > settings.partialRounds) continue;
-    // Skip 0 is the full decode of the rounds, unless the partial size is not among their sizes.
-    const skips = settings.sizes.includes(settings.partialSize) ? partialSkips : [0, ...partialSkips];
-    for (const c of partialConfigs()) for (const skip of skips) await step(c, settings.partialSize, skip, round, `partial ${round}/${settings.partialRounds}`);
+    // Asked for at this size, so not capped by --max-decode-s; the full decode (skip 0) is the rounds' own where they ran it.
+    for (const c of partialConfigs()) {
+      const skips = medianSoFar(c.id, settings.partialSize) === null ? [0, ...partialSkips] : partialSkips;
+      for (const skip of skips) await step(c, settings.partialSize, skip, round, `partial ${round}/${settings.partialRounds}`, false);
+    }
   }
 } finally {
   await server?.close();

@@ -47,7 +47,7 @@ async function runner(engine: string, latent: BenchLatent, skip: number): Promis
   const input = { data: latent.data, shape: [...latent.shape] };
   const taesd = async (options: Parameters<typeof createDecoder>[0]): Promise<Runner> => {
     const d = await createDecoder(options);
-    const threads = d.numThreads === null ? '' : `, threads: ${d.numThreads}`;
+    const threads = d.numThreads === null ? '' : ` (threads: ${d.numThreads})`;
     return {
       note: `${d.backend}${threads}: ${d.backendReason}`,
       decode: () => d.decode(input, { scale: 2 ** -skip }),
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     const { vendor, architecture, device, description } = a.info;
     emit({ kind: 'adapter', adapter: { vendor, architecture, device, description, f16: a.features.has('shader-f16') } });
   }
-  const gpuBuffers = 'GPUDevice' in globalThis ? trackGpuBuffers() : null;
+  const gpuBuffers = 'GPUDevice' in globalThis && !engineOf(id).startsWith('wasm') ? trackGpuBuffers() : null;
   const astronaut = parseSafetensors(await bytes(`${DATA}astronaut.safetensors`)).tensors.get('latent')!;
   const latent = benchLatent(astronaut, size);
   const reference = q.has('ref') ? await bytes(`${DATA}${referenceFile(size, skip)}`) : null;
