@@ -285,9 +285,9 @@ export function svgChart(r: Results): string {
   return out.join('\n');
 }
 
-/** Writes <slug>.json, .md and .svg into `dir`; returns their paths. */
+/** Writes <slug>.json, .md and .svg into `dir` (<slug>-quick.* for a quick run, git-ignored); returns their paths. */
 export function writeReport(r: Results, dir: string): string[] {
-  const base = join(dir, r.machine.slug);
+  const base = join(dir, r.mode === 'quick' ? `${r.machine.slug}-quick` : r.machine.slug);
   writeFileSync(`${base}.json`, `${JSON.stringify(r, null, 1)}\n`);
   writeFileSync(`${base}.md`, markdown(r));
   writeFileSync(`${base}.svg`, svgChart(r));
