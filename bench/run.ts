@@ -1,6 +1,6 @@
 // The benchmark: every configuration of configs.ts on TAEF2 latents of several sizes, each run in a
-// process of its own, round-robin over configurations and rounds (so drift hits all alike), then
-// partial decodes; writes bench/results/<machine>.{json,md,svg}.
+// process of its own, round-robin over configurations and rounds (so drift hits all alike), with
+// partial decodes after each of the first rounds; writes bench/results/<machine>.{json,md,svg}.
 //   npm run bench [-- --quick] [--sizes 16,32] [--rounds N] [--only ID,...] [--exclude ID,...]
 //                 [--out DIR] [--machine SLUG] [--max-decode-s S] [--budget-ms MS] [--time-limit-min M] [--python PATH]
 // --only/--exclude take configuration ids (see configs.ts) or places (node, chromium, python).
@@ -276,7 +276,8 @@ function timeAt(id: string, size: number): number {
 
 /** Partial decodes run on the faster WGSL precision at the partial size and on native. */
 function partialConfigs(): BenchConfig[] {
-  const usable = (id: string) => selected.find((c) => c.id === id && !unavailable.has(c.id));
+  const failed = (c: BenchConfig) => lines.some((l) => l.config === c.id && l.size === settings.partialSize && l.skip === 0 && l.kind === 'error');
+  const usable = (id: string) => selected.find((c) => c.id === id && !unavailable.has(c.id) && !failed(c));
   const at = (c: BenchConfig) => timeAt(c.id, settings.partialSize);
   const wgsl = [usable('wgsl-f16'), usable('wgsl-f32')].filter((c) => c !== undefined).sort((a, b) => at(a) - at(b))[0];
   return [wgsl, usable('native')].filter((c) => c !== undefined);
