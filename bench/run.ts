@@ -1,6 +1,6 @@
 // The benchmark: every configuration of configs.ts on TAEF2 latents of several sizes, each run in a
 // process of its own, round-robin over configurations and rounds (so drift hits all alike), with
-// partial decodes after each of the first rounds; writes bench/results/<machine>.{json,md,svg}.
+// partial decodes in the first rounds; writes bench/results/<machine>.{json,md,svg}.
 //   npm run bench [-- --quick] [--sizes 16,32] [--rounds N] [--only ID,...] [--exclude ID,...]
 //                 [--out DIR] [--machine SLUG] [--max-decode-s S] [--budget-ms MS] [--time-limit-min M] [--python PATH]
 // --only/--exclude take configuration ids (see configs.ts) or places (node, chromium, python).
@@ -283,33 +283,44 @@ function partialConfigs(): BenchConfig[] {
   return [wgsl, usable('native')].filter((c) => c !== undefined);
 }
 
+/** One round of partial decodes. Asked for at this size, so not capped by --max-decode-s; the full decode (skip 0) is the rounds' own where they ran it. */
+async function partialDecodes(round: number): Promise<void> {
+  for (const c of partialConfigs()) {
+    const skips = medianSoFar(c.id, settings.partialSize) === null ? [0, ...partialSkips] : partialSkips;
+    for (const skip of skips) await step(c, settings.partialSize, skip, round, `partial ${round}/${settings.partialRounds}`, false);
+  }
+}
+
+/** The results so far, written out (after every round, so a run killed from outside still leaves them). */
+function report(): { results: Results; files: string[] } {
+  const a = lines.find((l) => l.kind === 'adapter')?.['adapter'] as Record<string, unknown> | undefined;
+  adapters.chromium = a ? `${[a['vendor'], a['architecture'], a['description']].filter(Boolean).join(' ')}; shader-f16 ${a['f16'] ? 'yes' : 'no'}` : null;
+  const results: Results = {
+    machine, adapters, date: new Date().toISOString(), mode: quick ? 'quick' : 'full',
+    settings: { ...settings, minutes: Math.round((Date.now() - started) / 6000) / 10 },
+    reference,
+    rows: summarize(lines, gflop),
+    lines,
+  };
+  mkdirSync(opts.out!, { recursive: true });
+  return { results, files: writeReport(results, opts.out!) };
+}
+
 try {
   for (let round = 1; round <= settings.rounds; round++) {
-    for (const size of settings.sizes) for (const c of selected) await step(c, size, 0, round, `round ${round}/${settings.rounds}`);
-    if (round > settings.partialRounds) continue;
-    // Asked for at this size, so not capped by --max-decode-s; the full decode (skip 0) is the rounds' own where they ran it.
-    for (const c of partialConfigs()) {
-      const skips = medianSoFar(c.id, settings.partialSize) === null ? [0, ...partialSkips] : partialSkips;
-      for (const skip of skips) await step(c, settings.partialSize, skip, round, `partial ${round}/${settings.partialRounds}`, false);
+    // Partial decodes come right after their size (before larger sizes eat a time limit), or after the round.
+    const partialAfter = settings.sizes.includes(settings.partialSize) ? settings.partialSize : settings.sizes.at(-1);
+    for (const size of settings.sizes) {
+      for (const c of selected) await step(c, size, 0, round, `round ${round}/${settings.rounds}`);
+      if (size === partialAfter && round <= settings.partialRounds) await partialDecodes(round);
     }
+    report();
   }
 } finally {
   await server?.close();
 }
 
-adapters.chromium = (() => {
-  const a = lines.find((l) => l.kind === 'adapter')?.['adapter'] as Record<string, unknown> | undefined;
-  return a ? `${[a['vendor'], a['architecture'], a['description']].filter(Boolean).join(' ')}; shader-f16 ${a['f16'] ? 'yes' : 'no'}` : null;
-})();
-const results: Results = {
-  machine, adapters, date: new Date().toISOString(), mode: quick ? 'quick' : 'full',
-  settings: { ...settings, minutes: Math.round((Date.now() - started) / 6000) / 10 },
-  reference,
-  rows: summarize(lines, gflop),
-  lines,
-};
-mkdirSync(opts.out!, { recursive: true });
-const files = writeReport(results, opts.out!);
+const { results, files } = report();
 rmSync(dataDir, { recursive: true, force: true });
 log(`\n${summaryTable(results)}\n\nwrote ${files.join(', ')} in ${results.settings['minutes'] as number} min`);
 process.exit(0);
