@@ -285,10 +285,17 @@ export function svgChart(r: Results): string {
   return out.join('\n');
 }
 
+/** The results as JSON with one row and one line per text line (readable diffs; an eighth of the lines pretty-printing takes). */
+function toJson(r: Results): string {
+  const { rows, lines, ...head } = r;
+  const list = (xs: readonly object[]) => `[\n${xs.map((x) => `  ${JSON.stringify(x)}`).join(',\n')}\n ]`;
+  return `${JSON.stringify(head, null, 1).slice(0, -2)},\n "rows": ${list(rows)},\n "lines": ${list(lines)}\n}\n`;
+}
+
 /** Writes <slug>.json, .md and .svg into `dir` (<slug>-quick.* for a quick run, git-ignored); returns their paths. */
 export function writeReport(r: Results, dir: string): string[] {
   const base = join(dir, r.mode === 'quick' ? `${r.machine.slug}-quick` : r.machine.slug);
-  writeFileSync(`${base}.json`, `${JSON.stringify(r, null, 1)}\n`);
+  writeFileSync(`${base}.json`, toJson(r));
   writeFileSync(`${base}.md`, markdown(r));
   writeFileSync(`${base}.svg`, svgChart(r));
   return [`${base}.json`, `${base}.md`, `${base}.svg`];
