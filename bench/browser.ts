@@ -54,6 +54,6 @@ try {
 } finally {
   await browser?.close().catch(() => undefined);
   const peakRssMiB = memory.stop();
-  if (peakRssMiB !== null) print({ config, size: Number(size), skip: Number(opts.skip), kind: 'memory', peakRssMiB, rssOf: 'browser (all processes)' });
+  if (peakRssMiB !== null) print({ config, size: Number(size), skip: Number(opts.skip), kind: 'memory', peakRssMiB, rssOf: 'Chromium (all its processes) and its Playwright driver' });
   await server?.close();
 }

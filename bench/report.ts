@@ -221,7 +221,7 @@ export function markdown(r: Results): string {
     '## Details',
     '',
     'Cold: a fresh process from the weights file (or URL) to the first decode, including session creation or pipeline compilation.',
-    'GPU ms: timestamp queries around the decode\'s compute passes. Peak RSS: the child process (for Chromium, all its processes together).',
+    'GPU ms: timestamp queries around the decode\'s compute passes. Peak RSS: the child process (for Chromium, all its processes and the Playwright driver together).',
     'GPU buffers: the peak of live WebGPU buffers the configuration allocated.',
     '',
     detailTable(r),
