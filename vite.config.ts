@@ -1,7 +1,7 @@
-// Vite dev server for the demo (demo/index.html), the browser-test page (demo/test.html) and the
-// benchmark page (demo/bench.html).
+// Vite dev server for the demo (demo/index.html) and the browser-test page (demo/test.html); the
+// benchmark's page (bench/web) runs on it too, with its own root (bench/server.ts).
 //
-//   npm run demo                  -> http://localhost:5173/ (demo), /test.html, /bench.html
+//   npm run demo                  -> http://localhost:5173/ (demo), /test.html
 //   npm run demo:build            -> dist/demo: the demo alone, static, relative URLs (any folder of
 //                                    any static server; see the README for the headers it wants)
 //

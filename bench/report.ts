@@ -209,7 +209,7 @@ export function markdown(r: Results): string {
     `${adapterLine(r)}.`,
     `Settings: ${settings}. TAEF2 decoder, latents cut from (or tiled from) the 64x64 astronaut latent. Every configuration runs in a`,
     'process of its own (a fresh Chromium for browser rows), round-robin over configurations and rounds.',
-    `Outputs checked against ${ref.config ?? 'nothing'} before timing (2e-3 max abs diff, f16 5e-3); ${ref.note}.`,
+    `Outputs checked against ${ref.config ?? 'nothing'} before timing (2e-3 max abs diff, f16 1e-2); ${ref.note}.`,
     '',
     '## Summary',
     '',

@@ -1,4 +1,4 @@
-// Where the test and benchmark pages (test.ts, bench.ts) find their inputs, and small loaders for
+// Where the test page (test.ts) finds its inputs, and small loaders for
 // them. The dev server (vite.config.ts) maps /shared/* to the project's ../shared folder and /ort/*
 // to onnxruntime-web's dist folder. The demo itself reads only what ships (shipped.ts).
 import { parseSafetensors, type LatentInput, type StateDict } from 'taesd-web';
