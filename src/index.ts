@@ -1,5 +1,7 @@
 // taesd-web: real-time previews of diffusion latents. The browser-safe entry; `taesd-web/node` adds
 // what needs the file system. Everything public is listed here, by name.
+// Its declarations use WebGPU's global types (GPUDevice, ...): consumers get them through this line.
+/// <reference types="@webgpu/types" preserve="true" />
 
 // Decoding
 export { createDecoder, type BackendChange, type BackendChoice, type CreateDecoderOptions, type Decoder } from './decoder.js';

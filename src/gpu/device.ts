@@ -1,5 +1,3 @@
-// The declarations use WebGPU's global types (GPUDevice, ...): consumers get them from this dependency.
-/// <reference types="@webgpu/types" preserve="true" />
 import { fail } from '../errors.js';
 import { importNodeOnly, isNode } from '../platform.js';
 
