@@ -15,7 +15,7 @@ import { resolveDecoderWeights, type DecoderWeights } from '../src/model/weights
 import { parseWeights } from '../src/weights/load.js';
 import { loadGolden, maxLevelDiff, taef2Weights, toRgb8 } from './support/golden.js';
 import { maxAbsDiff } from './support/reference.js';
-import { sharedPath } from './support/shared.js';
+import { HAS_SHARED, sharedPath } from './support/shared.js';
 
 const { device } = await requestGpuDevice();
 afterAll(() => device.destroy());
@@ -62,7 +62,7 @@ const BACKENDS: Backend[] = [
   { name: 'native banded', make: (w, c, shape) => createNativeDecoder(w, { maxBufferBytes: ortBandingCap(w, shape, c.scale) }), tolerance: 2e-3, levels: 1, ...(!(await hasNative) && { skip: 'onnxruntime-node not installed' }) },
 ];
 
-describe.each(BACKENDS)('$name', (backend) => {
+describe.skipIf(!HAS_SHARED).each(BACKENDS)('$name', (backend) => {
   it.skipIf(backend.skip)(`matches every golden${backend.skip ? ` (skipped: ${backend.skip})` : ''}`, async () => {
     const report: string[] = [];
     for (const c of CASES) {

@@ -10,10 +10,10 @@ import { MODELS } from '../src/model/registry.js';
 import { resolveDecoderWeights } from '../src/model/weights.js';
 import { floatsToHalves } from '../src/weights/half.js';
 import { buffer, read } from './support/gpu.js';
-import { loadGolden, taef2Weights } from './support/golden.js';
+import { taef2Weights } from './support/golden.js';
 import { randomArray, randomStateDict } from './support/random.js';
 import { maxAbsDiff } from './support/reference.js';
-import { TAEF2_SAFETENSORS } from './support/shared.js';
+import { TAEF2_PTH } from './support/shared.js';
 
 const { device } = await requestGpuDevice();
 afterAll(() => device.destroy());
@@ -21,8 +21,9 @@ afterAll(() => device.destroy());
 /** A latent in a STORAGE-only buffer: nothing of this path could map it for reading. */
 const gpuBuffer = (data: Float32Array | Uint16Array) => buffer(device, data, GPUBufferUsage.STORAGE);
 
-const g = loadGolden('taef2_rand_5x7');
-const b = loadGolden('taef2_batch_5x7');
+// Random latents (decoded both ways, so no golden is needed): one 32x5x7, a batch of two, one 32x8x8.
+const g = { latent: { data: randomArray(32 * 5 * 7, 11), shape: [32, 5, 7] } };
+const b = { latent: { data: randomArray(2 * 32 * 5 * 7, 12), shape: [2, 32, 5, 7] } };
 
 describe('latents in a GPUBuffer', () => {
   const decoder = new WebGpuDecoder(device, taef2Weights());
@@ -42,7 +43,7 @@ describe('latents in a GPUBuffer', () => {
   });
 
   it("reads FLUX.2's packed 128-channel layout in place, f32 and f16", async () => {
-    const k = loadGolden('taef2_rand_8x8');
+    const k = { latent: { data: randomArray(32 * 8 * 8, 13) } };
     const packed = packFlux2(k.latent.data, 8, 8);
     const want = (await decoder.decodeRaw({ data: k.latent.data, shape: [32, 8, 8] })).data;
     expect((await decoder.decodeRaw({ buffer: gpuBuffer(packed), shape: [1, 128, 4, 4], dtype: 'float32' })).data).toEqual(want);
@@ -88,7 +89,7 @@ describe('latents in a GPUBuffer', () => {
 
 describe("the caller's device", () => {
   it("keeps the caller's error scopes to the caller's calls while a decode is in flight", async () => {
-    const decoder = await createDecoder({ weights: TAEF2_SAFETENSORS, backend: 'webgpu', device, precision: 'f32' });
+    const decoder = await createDecoder({ weights: TAEF2_PTH, backend: 'webgpu', device, precision: 'f32' });
     const decoding = decoder.decode({ buffer: gpuBuffer(g.latent.data), shape: g.latent.shape, dtype: 'float32' });
     // The caller's own mistake, in its own scope, while ours awaits its pipelines and readback.
     await new Promise((r) => setTimeout(r, 0));
@@ -101,7 +102,7 @@ describe("the caller's device", () => {
   });
 
   it('still works after the decoder that used it is destroyed', async () => {
-    const decoder = await createDecoder({ weights: TAEF2_SAFETENSORS, backend: 'webgpu', device });
+    const decoder = await createDecoder({ weights: TAEF2_PTH, backend: 'webgpu', device });
     await decoder.decode({ buffer: gpuBuffer(g.latent.data), shape: g.latent.shape, dtype: 'float32' });
     decoder.destroy();
     const data = Float32Array.of(1, 2, 3, 4);
@@ -109,7 +110,7 @@ describe("the caller's device", () => {
   });
 
   it('is refused, typed, by backends that read latents from the CPU', async () => {
-    const wasm = await createDecoder({ weights: TAEF2_SAFETENSORS, backend: 'wasm' });
+    const wasm = await createDecoder({ weights: TAEF2_PTH, backend: 'wasm' });
     await expect(wasm.decode({ buffer: gpuBuffer(g.latent.data), shape: g.latent.shape, dtype: 'float32' })).rejects.toMatchObject({ code: 'BAD_OPTION', message: expect.stringMatching(/webgpu backend/) });
     wasm.destroy();
   });

@@ -11,14 +11,14 @@ import { parseWeights } from '../src/weights/load.js';
 import { loadGolden, taef2Weights } from './support/golden.js';
 import { randomStateDict } from './support/random.js';
 import { maxAbsDiff, referenceDecode } from './support/reference.js';
-import { sharedPath } from './support/shared.js';
+import { HAS_SHARED, sharedPath } from './support/shared.js';
 
 const latentOf = (data: Float32Array, shape: readonly number[]) => {
   const [channels, height, width] = shape.slice(-3) as [number, number, number];
   return { batch: 1, channels, height, width, data };
 };
 
-describe('the op list against PyTorch', () => {
+describe.skipIf(!HAS_SHARED)('the op list against PyTorch', () => {
   it.each([
     ['taef2_rand_8x8', 0],
     ['taef2_rand_5x7', 0],

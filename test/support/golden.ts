@@ -4,7 +4,7 @@ import { resolveDecoderWeights, type DecoderWeights } from '../../src/model/weig
 import { parseWeights } from '../../src/weights/load.js';
 import { parseSafetensors } from '../../src/weights/safetensors.js';
 import type { Tensor } from '../../src/weights/tensor.js';
-import { golden, TAEF2_SAFETENSORS } from './shared.js';
+import { golden, TAEF2_PTH } from './shared.js';
 
 export interface Golden { name: string; latent: Tensor; image: Tensor }
 
@@ -14,8 +14,9 @@ export function loadGolden(name: string): Golden {
 }
 
 let taef2: DecoderWeights | undefined;
+/** The upstream TAEF2 decoder that ships in models/ (the same F16 values as ../shared's .safetensors). */
 export function taef2Weights(): DecoderWeights {
-  taef2 ??= resolveDecoderWeights(parseWeights(readFileSync(TAEF2_SAFETENSORS), 'taef2_decoder.safetensors'));
+  taef2 ??= resolveDecoderWeights(parseWeights(readFileSync(TAEF2_PTH), 'taef2_decoder.pth'));
   return taef2;
 }
 

@@ -5,7 +5,7 @@ import { deflateSync, zipSync, zlibSync } from 'fflate';
 import type { TaesdErrorCode } from '../../src/errors.js';
 import { chunk, concat, ihdr, PNG_SIGNATURE } from '../../src/image/pngChunks.js';
 import { checkpoint, floats, glob, int, stateDictPickle, str, tuple, u32le, type PickledTensor } from './pickles.js';
-import { sharedPath, TAEF2_PTH, TAEF2_SAFETENSORS } from './shared.js';
+import { HAS_SHARED, sharedPath, TAEF2_PTH, TAEF2_SAFETENSORS } from './shared.js';
 
 export interface HostileFile {
   readonly name: string;
@@ -155,8 +155,11 @@ function reusedShape(): Uint8Array {
 export const HOSTILE_FILES: readonly HostileFile[] = [
   // 0: valid files, for scale: the real ones, and the costliest files the caps let through
   { name: '0 taef2_decoder.pth (valid)', reader: 'weights', bytes: () => new Uint8Array(readFileSync(TAEF2_PTH)), expect: 'ok' },
-  { name: '0 taef2_decoder.safetensors (valid)', reader: 'weights', bytes: () => new Uint8Array(readFileSync(TAEF2_SAFETENSORS)), expect: 'ok' },
-  { name: '0 taesana_randw_decoder.pth, 16.6 MB (valid)', reader: 'weights', bytes: () => new Uint8Array(readFileSync(sharedPath('models/test/taesana_randw_decoder.pth'))), expect: 'ok' },
+  // These two are read from ../shared, when it is there.
+  ...(HAS_SHARED ? [
+    { name: '0 taef2_decoder.safetensors (valid)', reader: 'weights', bytes: () => new Uint8Array(readFileSync(TAEF2_SAFETENSORS)), expect: 'ok' },
+    { name: '0 taesana_randw_decoder.pth, 16.6 MB (valid)', reader: 'weights', bytes: () => new Uint8Array(readFileSync(sharedPath('models/test/taesana_randw_decoder.pth'))), expect: 'ok' },
+  ] as const : []),
   {
     name: '0 a .pth at the element cap: a 2^24-element F16 storage and its view (valid)',
     reader: 'weights',
