@@ -2,7 +2,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import type { Decoder } from '../decoder.js';
 import { fail, isTaesdError } from '../errors.js';
 import { encodeImage, type ImageFormat } from '../image/encode.js';
-import type { LatentSpace, RawImage } from '../model/decoder.js';
+import type { LatentSpace, RawImage, RgbaImage } from '../model/decoder.js';
 import { batchOf } from '../model/latent.js';
 import { encodeSafetensors } from '../weights/safetensors.js';
 import { writeFileAtomic } from './files.js';
@@ -60,6 +60,8 @@ export async function decodeFiles(decoder: Decoder, o: DecodeFilesOptions): Prom
       const latentSpace = o.latentSpace ?? space ?? undefined;
       const options = { ...(latentSpace && { latentSpace }), ...(o.scale !== undefined && { scale: o.scale }) };
       const batch = batchOf(latent);
+      const started = performance.now();
+      let written: string;
       if (t.kind === 'safetensors') {
         const raws = await decoder.decodeRawBatch(latent, options);
         const [{ width, height }] = raws as [RawImage];
@@ -67,6 +69,7 @@ export async function decodeFiles(decoder: Decoder, o: DecodeFilesOptions): Prom
         raws.forEach((r, k) => data.set(r.data, k * r.data.length));
         const shape = batch === 1 ? [3, height, width] : [batch, 3, height, width];
         await writeFileAtomic(t.out, encodeSafetensors({ image: { dtype: 'F32', shape, data } }, { decoder: decoder.model.id, backend: decoder.backend }));
+        written = `${t.out} (image ${shape.join('x')})`;
       } else {
         if (batch > 1 && o.out !== undefined) fail('BAD_OPTION', `${t.input} is a batch of ${batch}: write it with --out-dir (one image per item) or to a .safetensors --out`);
         const images = await decoder.decodeBatch(latent, options);
@@ -74,7 +77,11 @@ export async function decodeFiles(decoder: Decoder, o: DecodeFilesOptions): Prom
           const out = batch === 1 ? t.out : t.out.replace(/(\.[^./\\]+)$/, `_b${k}$1`);
           await writeFileAtomic(out, await encodeImage(image, { format: t.kind, ...(o.quality !== undefined && { quality: o.quality }) }));
         }
+        const [{ width, height }] = images as [RgbaImage];
+        written = `${batch === 1 ? t.out : `${batch} images beside ${t.out}, _b0 to _b${batch - 1}`} (${width}x${height})`;
       }
+      // One input: say what was written (many: the progress bar says it).
+      if (!bar) process.stderr.write(`taesd-web: wrote ${written} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
       bar?.update(i + 1, basename(t.out));
     } catch (e) {
       if (!isTaesdError(e)) throw e;
