@@ -23,21 +23,37 @@ import { describeMachine } from './machine.js';
 import { samplePeakMemory, sampleGpuMemory } from './procs.js';
 import { summarize, summaryTable, writeReport, type Results, type TaggedLine } from './report.js';
 
-const { values: opts } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    sizes: { type: 'string' },
-    rounds: { type: 'string' },
-    only: { type: 'string' },
-    exclude: { type: 'string' },
-    out: { type: 'string', default: join(PACKAGE_ROOT, 'bench/results') },
-    machine: { type: 'string' },
-    'max-decode-s': { type: 'string' },
-    python: { type: 'string' },
-    'budget-ms': { type: 'string' },
-    'time-limit-min': { type: 'string' },
-  },
-});
+const USAGE = `npm run bench [-- --quick] [--sizes 16,32] [--rounds N] [--only ID,...] [--exclude ID,...]
+              [--out DIR] [--machine SLUG] [--max-decode-s S] [--budget-ms MS] [--time-limit-min M] [--python PATH]
+configuration ids: ${CONFIGS.map((c) => c.id).join(', ')} (or places: node, chromium, python)
+`;
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      help: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      sizes: { type: 'string' },
+      rounds: { type: 'string' },
+      only: { type: 'string' },
+      exclude: { type: 'string' },
+      out: { type: 'string', default: join(PACKAGE_ROOT, 'bench/results') },
+      machine: { type: 'string' },
+      'max-decode-s': { type: 'string' },
+      python: { type: 'string' },
+      'budget-ms': { type: 'string' },
+      'time-limit-min': { type: 'string' },
+    },
+  });
+} catch (e) {
+  process.stderr.write(`bench: ${(e as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+const opts = parsed.values;
+if (opts.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const quick = opts.quick!;
 const list = (s: string | undefined) => s?.split(',').map((x) => x.trim()).filter(Boolean) ?? null;
 const settings = {
