@@ -14,6 +14,7 @@ import { createWasmDecoder } from '../src/fallback/wasm.js';
 import { resolveDecoderWeights } from '../src/model/weights.js';
 import { parseWeights } from '../src/weights/load.js';
 import { parseSafetensors } from '../src/weights/safetensors.js';
+import { benchLatent, maxAbsDiff } from './latents.js';
 
 const WHOLE = 2 ** 40; // a cap no activation reaches: decode whole
 
@@ -21,9 +22,7 @@ if (process.argv[2] === '--run') {
   const [, , , backend, sizeArg, cap, out] = process.argv as [string, string, string, 'native' | 'wasm', string, string, string];
   const size = Number(sizeArg);
   const weights = resolveDecoderWeights(parseWeights(readFileSync(join(PACKAGE_ROOT, 'models/taef2_decoder.pth'))));
-  const small = parseSafetensors(readFileSync(join(PACKAGE_ROOT, 'examples/astronaut.safetensors'))).tensors.get('latent')!;
-  const data = new Float32Array(32 * size * size);
-  for (let c = 0; c < 32; c++) for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) data[(c * size + y) * size + x] = small.data[(c * 64 + (y % 64)) * 64 + (x % 64)]!;
+  const { data } = benchLatent(parseSafetensors(readFileSync(join(PACKAGE_ROOT, 'examples/astronaut.safetensors'))).tensors.get('latent')!, size);
   const maxBufferBytes = cap === 'default' ? undefined : Number(cap);
   const options = maxBufferBytes === undefined ? {} : { maxBufferBytes };
   const decoder = backend === 'native' ? await createNativeDecoder(weights, options) : await createWasmDecoder(weights, { numThreads: 2, ...options });
@@ -55,10 +54,7 @@ for (const size of sizes) {
     const banded = run(backend, size, 'default');
     let diff = '-';
     if (whole.out && banded.out) {
-      const [a, b] = [new Float32Array(readFileSync(whole.out).buffer), new Float32Array(readFileSync(banded.out).buffer)];
-      let m = 0;
-      for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-      diff = m.toExponential(2);
+      diff = maxAbsDiff(new Float32Array(readFileSync(whole.out).buffer), new Float32Array(readFileSync(banded.out).buffer)).toExponential(2);
     }
     for (const [mode, r] of [['whole', whole], ['banded (default cap)', banded]] as const) {
       const px = `${size * 8}x${size * 8}`;

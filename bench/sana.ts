@@ -12,6 +12,7 @@ import { PACKAGE_ROOT } from '../src/cli/packageRoot.js';
 import { graphFlops, lowerDecoder } from '../src/model/graph.js';
 import { resolveDecoderWeights } from '../src/model/weights.js';
 import { parseWeights } from '../src/weights/load.js';
+import { maxAbsDiff, median } from './latents.js';
 
 const WEIGHTS = join(PACKAGE_ROOT, '../shared/models/test/taesana_randw_decoder.pth');
 const SIZE = 16;
@@ -31,9 +32,8 @@ if (process.argv[2] === '--run') {
     await decoder.decodeRaw(latent);
     times.push(performance.now() - t);
   }
-  times.sort((a, b) => a - b);
   writeFileSync(out, new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength));
-  console.log(JSON.stringify({ coldMs, medianMs: times[times.length >> 1]!, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }));
+  console.log(JSON.stringify({ coldMs, medianMs: median(times), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }));
   decoder.destroy();
   process.exit(0);
 }
@@ -52,8 +52,7 @@ for (const [label, backend, precision] of rows) {
     const r = JSON.parse(line) as { coldMs: number; medianMs: number; peakRssMiB: number };
     const image = new Float32Array(readFileSync(out).buffer.slice(0));
     reference ??= image;
-    let diff = 0;
-    for (let i = 0; i < image.length; i++) diff = Math.max(diff, Math.abs(image[i]! - reference[i]!));
+    const diff = maxAbsDiff(image, reference);
     console.log(`| ${label} | ${(r.coldMs / 1000).toFixed(2)} s | ${r.medianMs.toFixed(0)} ms | ${(gflop / (r.medianMs / 1000)).toFixed(1)} | ${r.peakRssMiB} MiB | ${diff.toExponential(1)} |`);
   } catch (e) {
     console.log(`| ${label} | failed: ${(e as Error).message.split('\n')[0]} | | | | |`);
