@@ -5,7 +5,7 @@
 //   node dist/bench/child.js --adapter      (the WebGPU adapter Dawn finds, one JSON line)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createDecoder, type Decoder } from '../src/decoder.js';
+import { createDecoder } from '../src/decoder.js';
 import { isTaesdError } from '../src/errors.js';
 import type { OrtModule } from '../src/fallback/ort.js';
 import { getGpu, isFallbackAdapter } from '../src/gpu/device.js';
@@ -16,7 +16,7 @@ import { findAssets, readFloat32 } from './assets.js';
 import { configById, engineOf } from './configs.js';
 import { attachGpuTimer, copySharedWrites, trackGpuBuffers } from './gpu.js';
 import { benchLatent, type BenchLatent } from './latents.js';
-import { errorText, measure, Unavailable, type Line, type Runner } from './measure.js';
+import { decoderRunner, errorText, measure, Unavailable, type Line, type Runner } from './measure.js';
 import { ortRunner } from './ortRunner.js';
 
 const { values: opts, positionals } = parseArgs({
@@ -61,19 +61,6 @@ async function benchDevice(f16: boolean): Promise<{ device: GPUDevice; timer: Re
   const { maxStorageBufferBindingSize, maxBufferSize } = adapter.limits;
   const device = await adapter.requestDevice({ label: 'taesd-web bench', requiredFeatures, requiredLimits: { maxStorageBufferBindingSize, maxBufferSize } });
   return { device, timer: timestamps ? attachGpuTimer(device) : null };
-}
-
-/** taesd-web's createDecoder as a Runner: decode() (8-bit RGBA) is timed, decodeRaw() checked. */
-function decoderRunner(decoder: Decoder, latent: BenchLatent, scale: number, extra: Partial<Runner> = {}): Runner {
-  const input = { data: latent.data, shape: [...latent.shape] };
-  const threads = decoder.numThreads === null ? '' : ` (threads: ${decoder.numThreads || 'default'})`;
-  return {
-    note: `${decoder.backend}${threads}: ${decoder.backendReason}`,
-    decode: () => decoder.decode(input, { scale }),
-    raw: async () => (await decoder.decodeRaw(input, { scale })).data,
-    destroy: () => decoder.destroy(),
-    ...extra,
-  };
 }
 
 /** Makes the runner for `engine` (a config id without its place). */

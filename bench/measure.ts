@@ -1,7 +1,8 @@
 // One backend configuration on one latent, measured the same way in Node (child.ts) and in the
 // browser (web/page.ts): cold start, an output check against the reference, then timed decodes.
 // Results are emitted as lines (objects) that the caller prints or hands to its driver.
-import { maxAbsDiff } from './latents.js';
+import type { Decoder } from '../src/decoder.js';
+import { maxAbsDiff, type BenchLatent } from './latents.js';
 
 /** A decoder made ready for the benchmark. */
 export interface Runner {
@@ -40,6 +41,19 @@ export type Line =
   | { readonly kind: 'error'; readonly message: string };
 
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+
+/** taesd-web's createDecoder as a Runner: decode() (8-bit RGBA) is timed, decodeRaw() checked. */
+export function decoderRunner(decoder: Decoder, latent: BenchLatent, scale: number, extra: Partial<Runner> = {}): Runner {
+  const input = { data: latent.data, shape: [...latent.shape] };
+  const threads = decoder.numThreads === null ? '' : ` (threads: ${decoder.numThreads || 'default'})`;
+  return {
+    note: `${decoder.backend}${threads}: ${decoder.backendReason}`,
+    decode: () => decoder.decode(input, { scale }),
+    raw: async () => (await decoder.decodeRaw(input, { scale })).data,
+    destroy: () => decoder.destroy(),
+    ...extra,
+  };
+}
 
 /** Thrown by a Runner factory when the configuration cannot run on this machine (reported as skipped). */
 export class Unavailable extends Error {}

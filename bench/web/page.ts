@@ -8,7 +8,7 @@ import { parseSafetensors } from '../../src/weights/safetensors.js';
 import { configById, engineOf } from '../configs.js';
 import { trackGpuBuffers } from '../gpu.js';
 import { benchLatent, referenceFile, type BenchLatent } from '../latents.js';
-import { errorText, measure, Unavailable, type Runner } from '../measure.js';
+import { decoderRunner, errorText, measure, Unavailable, type Runner } from '../measure.js';
 import { ortRunner } from '../ortRunner.js';
 
 export interface PageState {
@@ -44,17 +44,7 @@ async function adapter(): Promise<GPUAdapter> {
 
 async function runner(engine: string, latent: BenchLatent, skip: number): Promise<Runner> {
   const weights = `${DATA}weights.safetensors`;
-  const input = { data: latent.data, shape: [...latent.shape] };
-  const taesd = async (options: Parameters<typeof createDecoder>[0]): Promise<Runner> => {
-    const d = await createDecoder(options);
-    const threads = d.numThreads === null ? '' : ` (threads: ${d.numThreads})`;
-    return {
-      note: `${d.backend}${threads}: ${d.backendReason}`,
-      decode: () => d.decode(input, { scale: 2 ** -skip }),
-      raw: async () => (await d.decodeRaw(input, { scale: 2 ** -skip })).data,
-      destroy: () => d.destroy(),
-    };
-  };
+  const taesd = async (options: Parameters<typeof createDecoder>[0]): Promise<Runner> => decoderRunner(await createDecoder(options), latent, 2 ** -skip);
   const bare = async (ort: OrtModule & { env: { wasm: { wasmPaths?: unknown } } }, name: string) => {
     ort.env.wasm.wasmPaths = ORT_FILES;
     const dict = (await loadStateDict(weights)).dict;
