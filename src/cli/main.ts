@@ -6,6 +6,7 @@ import { createDecoder, type BackendChoice, type CreateDecoderOptions } from '..
 import { isTaesdError } from '../errors.js';
 import type { LatentSpace } from '../model/decoder.js';
 import { MODEL_IDS, type ModelId } from '../model/registry.js';
+import { modelFromLatentFiles } from './comfyModel.js';
 import { decodeFiles, outputKind, type OutputKind } from './decode.js';
 import { EXAMPLE_MODEL, exampleInputs } from './examples.js';
 import { fetchModelsCommand } from './fetchModels.js';
@@ -28,7 +29,8 @@ Usage:
   taesd-web fetch-models [<id...>] [--dir <dir>] [--from <dir> | --base-url <url>]
   taesd-web --help | --version
 
-Models: ${MODEL_IDS.join(', ')}. Latent files: .safetensors (tensor "latent"), ComfyUI .latent
+Models: ${MODEL_IDS.join(', ')}; decode takes the model from a file's "latent_format" metadata
+(taesd-web's ComfyUI step messages) when --model is not given. Latent files: .safetensors (tensor "latent"), ComfyUI .latent
 ("latent_tensor", read as VAE space unless --latent-space says otherwise), .npy; [C,h,w] or [1,C,h,w].
 --example decodes the latents that ship in examples/ (TAEF2: a 64x64 astronaut; for progress, an
 8-step run at 16x16); --model defaults to ${EXAMPLE_MODEL} then.
@@ -98,7 +100,9 @@ async function decodeCommand(inputs: string[], v: CliValues): Promise<number> {
   const quality = intOption('quality', v.quality, 1);
   const latentSpace = oneOf<LatentSpace>('latent-space', v['latent-space'], ['model', 'vae']);
   const scale = scaleOption(v.scale);
-  const decoder = await createDecoder(decoderOptions(v));
+  // Without --model, a step message's latent_format (ComfyUI) names the model.
+  const model = v.model ?? (await modelFromLatentFiles(inputs));
+  const decoder = await createDecoder(decoderOptions(model === undefined ? v : { ...v, model }));
   process.stderr.write(`taesd-web: ${decoder.model.id} on ${decoder.backend} (${decoder.backendReason})\n`);
   decoder.onBackendChange((c) => process.stderr.write(`taesd-web: switched to ${c.to}: ${c.reason}\n`));
   try {

@@ -1,0 +1,24 @@
+import { fail, isTaesdError } from '../errors.js';
+import { modelForComfyFormat } from '../model/comfyFormats.js';
+import { readLatentFile } from './latentFile.js';
+
+/**
+ * The model the inputs' `latent_format` metadata names (taesd-web step messages from ComfyUI), or
+ * undefined when none names one. BAD_OPTION when two name different decoders (one decoder runs
+ * them all); files that cannot be read are left for the decode to report.
+ */
+export async function modelFromLatentFiles(inputs: readonly string[]): Promise<string | undefined> {
+  const models = new Map<string, string>();
+  for (const input of inputs) {
+    let latentFormat: string | null;
+    try {
+      ({ latentFormat } = await readLatentFile(input));
+    } catch (e) {
+      if (isTaesdError(e)) continue;
+      throw e;
+    }
+    if (latentFormat !== null) models.set(modelForComfyFormat(latentFormat), input);
+  }
+  if (models.size > 1) fail('BAD_OPTION', `the inputs need different decoders (${[...models].map(([m, f]) => `${f}: ${m}`).join(', ')}); decode them in separate runs or give --model`);
+  return models.keys().next().value;
+}
