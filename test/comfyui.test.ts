@@ -1,7 +1,7 @@
 // The ComfyUI bridge's Python side (integrations/comfyui) on real parts: its unittest suite, and
 // its step messages read back by the package and the CLI.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { latentFromFile } from '../src/model/latentFile.js';
 import { MODEL_IDS } from '../src/model/registry.js';
 import { parseSafetensors } from '../src/weights/safetensors.js';
 import { loadGolden, type Golden } from './support/golden.js';
+import { makeStepMessage } from './support/comfyServer.js';
 import { COMFY_DIR, PYTHON, pythonMissing } from './support/python.js';
 import { maxAbsDiff } from './support/reference.js';
 import { HAS_SHARED, NO_SHARED_REASON, ROOT, TAEF2_SAFETENSORS } from './support/shared.js';
@@ -20,15 +21,7 @@ if (MISSING) console.warn(`comfyui.test.ts: Python side skipped: ${MISSING}`);
 const tmp = mkdtempSync(join(tmpdir(), 'taesd-comfy-'));
 const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/taesd-web.js'), ...args], { encoding: 'utf8', cwd: tmp });
 
-/** A step message made by protocol.encode_latent (Python) from float32 data. */
-function message(name: string, data: Float32Array, shape: number[], latentFormat: string, step = 3, total = 8): string {
-  const raw = join(tmp, `${name}.f32`);
-  writeFileSync(raw, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  const out = join(tmp, `${name}.safetensors`);
-  const r = spawnSync(PYTHON, ['-m', 'tests.make_message', raw, shape.join(','), latentFormat, String(step), String(total), out], { cwd: COMFY_DIR, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`make_message.py failed: ${r.stderr}`);
-  return out;
-}
+const message = (name: string, data: Float32Array, shape: number[], latentFormat: string) => makeStepMessage(tmp, name, data, shape, latentFormat);
 
 describe('ComfyUI latent formats', () => {
   it('map every image format to a known model and the video formats to TAEHV ids', () => {
