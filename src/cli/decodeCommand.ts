@@ -28,7 +28,7 @@ export async function decodeCommand(inputs: string[], v: CliValues): Promise<num
   const quality = qualityOption(v.quality, kind === 'jpeg', `the output is ${kind === 'png' ? 'PNG' : 'raw float32 safetensors'}`);
   const latentSpace = oneOf<LatentSpace>('latent-space', v['latent-space'], ['model', 'vae']);
   const scale = scaleOption(v.scale);
-  const model = v.model === undefined && v.weights === undefined ? await modelFromLatents(inputs) : undefined;
+  const model = v.model === undefined ? await modelFromLatents(inputs) : undefined;
   const options = decoderOptions(v, model);
   const plan = await planDecode(inputs, { ...(v.out !== undefined ? { out: v.out } : { outDir: v['out-dir']! }), kind });
   const failures = [...plan.failures];

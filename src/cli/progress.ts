@@ -77,7 +77,7 @@ function cancelOnSignals(controller: AbortController): { exitCode: () => number;
 export async function progressCommand(inputs: string[], v: CliValues): Promise<number> {
   if (inputs.length === 0) throw new UsageError('progress needs at least one latent file (or --example)');
   const job = jobOptions(inputs, v);
-  const model = v.model === undefined && v.weights === undefined ? await modelFromLatents(inputs) : undefined;
+  const model = v.model === undefined ? await modelFromLatents(inputs) : undefined;
   const options = decoderOptions(v, model);
   const cancel = new AbortController();
   const signals = cancelOnSignals(cancel);
