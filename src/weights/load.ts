@@ -85,6 +85,7 @@ export async function downloadBytes(url: string, name: string, o: DownloadOption
     }
   } finally {
     clearTimeout(timer);
+    stall.abort(); // a refused response's body must not hold its connection open
   }
 }
 
