@@ -5,6 +5,7 @@ import { announceBackend, decoderOptions } from './decoderArgs.js';
 import { modelFromLatents } from './latentModel.js';
 import { formatOption, oneOf, qualityOption, scaleOption, UsageError, type CliValues } from './options.js';
 import { outputKind, planDecode, type OutputKind } from './outputs.js';
+import { withSpinner } from './spinner.js';
 
 /** The output kind: --out's extension, or --format (default png) with --out-dir; --format that --out contradicts is refused. */
 function kindOf(v: CliValues): OutputKind {
@@ -33,7 +34,7 @@ export async function decodeCommand(inputs: string[], v: CliValues): Promise<num
   const plan = await planDecode(inputs, { ...(v.out !== undefined ? { out: v.out } : { outDir: v['out-dir']! }), kind });
   const failures = [...plan.failures];
   if (plan.targets.length) {
-    const decoder = await createDecoder(options);
+    const decoder = await withSpinner('loading the decoder', createDecoder(options));
     try {
       announceBackend(decoder, v);
       failures.push(...(await decodeFiles(decoder, plan.targets, {

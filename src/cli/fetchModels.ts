@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fail, isTaesdError } from '../errors.js';
-import { downloadBytes } from '../weights/load.js';
+import { downloadBytes, readSource } from '../weights/load.js';
 import { writeFileAtomic } from './files.js';
 import { intOption, UsageError, type CliValues } from './options.js';
 import { gitBlobId, manifestModel, modelCacheDir, readManifest, type ManifestModel } from './modelCache.js';
@@ -20,13 +19,9 @@ export interface FetchOptions {
   readonly idleTimeoutMs?: number;
 }
 
+/** The file's bytes, read with the weights loader's limits (a size cap), or null when there is none. */
 async function readIfPresent(path: string): Promise<Uint8Array | null> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
+  return existsSync(path) ? (await readSource(path)).bytes : null;
 }
 
 /** Downloads with the weights loader's limits (idle timeout, size cap), a progress bar with the size on a terminal. */

@@ -9,6 +9,7 @@ import { readLatentFile } from './latentFile.js';
 import { modelFromLatents } from './latentModel.js';
 import { formatOption, intOption, oneOf, qualityOption, scaleOption, UsageError, type CliValues } from './options.js';
 import { ProgressBar } from './progressBar.js';
+import { withSpinner } from './spinner.js';
 
 /** The job options' API names, as the command line spells them (for resolveOptions' messages). */
 const FLAGS: Record<string, string> = {
@@ -82,7 +83,7 @@ export async function progressCommand(inputs: string[], v: CliValues): Promise<n
   const cancel = new AbortController();
   const signals = cancelOnSignals(cancel);
   // Each step is mapped into model space below, so the writer's decodes must not map it again.
-  const decoder = await createDecoder({ ...options, latentSpace: 'model' });
+  const decoder = await withSpinner('loading the decoder', createDecoder({ ...options, latentSpace: 'model' }));
   try {
     const steps = [];
     for (const file of inputs) {
