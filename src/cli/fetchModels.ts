@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fail, isTaesdError } from '../errors.js';
-import { downloadBytes, readSource } from '../weights/load.js';
+import { fetchBytes, readSource } from '../weights/load.js';
 import { writeFileAtomic } from './files.js';
 import { intOption, UsageError, type CliValues } from './options.js';
 import { gitBlobId, manifestModel, modelCacheDir, readManifest, type ManifestModel } from './modelCache.js';
@@ -28,7 +28,7 @@ async function readIfPresent(path: string): Promise<Uint8Array | null> {
 async function download(id: string, url: string, o: FetchOptions): Promise<Uint8Array> {
   let bar: ProgressBar | null = null;
   try {
-    const { bytes } = await downloadBytes(url, url, {
+    const { bytes } = await fetchBytes(url, url, {
       ...(o.idleTimeoutMs !== undefined && { idleTimeoutMs: o.idleTimeoutMs }),
       onProgress: (received, total) => (bar ??= new ProgressBar(total, { bytes: true })).update(received, id),
     });
@@ -37,7 +37,7 @@ async function download(id: string, url: string, o: FetchOptions): Promise<Uint8
     if (!isTaesdError(e, 'IO')) throw e;
     // As briefly as Node says it: the fetch error's cause names the DNS or socket error.
     const socket = (e.cause as { cause?: { code?: string; message?: string } } | undefined)?.cause;
-    const reason = socket?.message || socket?.code || e.message.replace(/^(?:fetching|download of) \S+ /, '');
+    const reason = socket?.message || socket?.code || e.message.replace(/^(?:cannot fetch \S+: )?(?:fetching|download of) \S+ /, '');
     fail('IO', `cannot download ${url} (${reason}); download that file where you can and put it in ${o.dir}, or run "taesd-web fetch-models --from <folder with the file> ${id}"`, e);
   }
 }
