@@ -2,9 +2,9 @@ import { createDecoder } from '../decoder.js';
 import type { LatentSpace } from '../model/decoder.js';
 import { decodeFiles } from './decode.js';
 import { announceBackend, decoderOptions } from './decoderArgs.js';
-import { modelFromLatents } from './latentModel.js';
 import { formatOption, oneOf, qualityOption, scaleOption, UsageError, type CliValues } from './options.js';
 import { outputKind, planDecode, type OutputKind } from './outputs.js';
+import { withSpinner } from './spinner.js';
 
 /** The output kind: --out's extension, or --format (default png) with --out-dir; --format that --out contradicts is refused. */
 function kindOf(v: CliValues): OutputKind {
@@ -28,12 +28,11 @@ export async function decodeCommand(inputs: string[], v: CliValues): Promise<num
   const quality = qualityOption(v.quality, kind === 'jpeg', `the output is ${kind === 'png' ? 'PNG' : 'raw float32 safetensors'}`);
   const latentSpace = oneOf<LatentSpace>('latent-space', v['latent-space'], ['model', 'vae']);
   const scale = scaleOption(v.scale);
-  const model = v.model === undefined ? await modelFromLatents(inputs) : undefined;
-  const options = decoderOptions(v, model);
+  const options = await decoderOptions(v, inputs);
   const plan = await planDecode(inputs, { ...(v.out !== undefined ? { out: v.out } : { outDir: v['out-dir']! }), kind });
   const failures = [...plan.failures];
   if (plan.targets.length) {
-    const decoder = await createDecoder(options);
+    const decoder = await withSpinner('loading the decoder', createDecoder(options));
     try {
       announceBackend(decoder, v);
       failures.push(...(await decodeFiles(decoder, plan.targets, {

@@ -4,20 +4,21 @@ import type { BackendChoice, CreateDecoderOptions, Decoder } from '../decoder.js
 import type { LatentSpace } from '../model/decoder.js';
 import { MODEL_IDS, type ModelId } from '../model/registry.js';
 import { defaultWeights } from './files.js';
+import { modelFromLatents } from './latentModel.js';
 import { oneOf, UsageError, type CliValues } from './options.js';
 
 /**
  * Checks --backend, --model, --precision and --latent-space, and builds the decoder's options;
- * `model` is the id read from the latent files when --model is not given. Only --weights and the
- * default weights' lookup are left to the decoder.
+ * without --model, the model is the one the latent files' metadata names (checked against --weights). Only
+ * --weights and the default weights' lookup are left to the decoder.
  */
-export function decoderOptions(v: CliValues, model: ModelId | undefined = undefined): CreateDecoderOptions {
+export async function decoderOptions(v: CliValues, inputs: readonly string[]): Promise<CreateDecoderOptions> {
   const backend = oneOf<BackendChoice>('backend', v.backend, ['auto', ...BACKEND_KINDS]) ?? 'auto';
-  const id = oneOf<ModelId>('model', v.model, MODEL_IDS) ?? model;
-  if (id === undefined && v.weights === undefined) throw new UsageError('--model is required (or --weights to detect it from)');
   const precision = oneOf('precision', v.precision, ['auto', 'f32', 'f16'] as const);
   if (precision !== undefined && backend !== 'auto' && backend !== 'webgpu') throw new UsageError(`--precision sets WebGPU's arithmetic; --backend ${backend} does not use it`);
   const latentSpace = oneOf<LatentSpace>('latent-space', v['latent-space'], ['model', 'vae']);
+  const id = oneOf<ModelId>('model', v.model, MODEL_IDS) ?? (await modelFromLatents(inputs));
+  if (id === undefined && v.weights === undefined) throw new UsageError('--model is required (or --weights to detect it from)');
   return {
     backend,
     ...(id !== undefined && { model: id }),

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fail, isTaesdError } from '../errors.js';
-import { downloadBytes } from '../weights/load.js';
+import { fetchBytes, readSource } from '../weights/load.js';
 import { writeFileAtomic } from './files.js';
 import { intOption, UsageError, type CliValues } from './options.js';
 import { gitBlobId, manifestModel, modelCacheDir, readManifest, type ManifestModel } from './modelCache.js';
@@ -20,20 +19,16 @@ export interface FetchOptions {
   readonly idleTimeoutMs?: number;
 }
 
+/** The file's bytes, read with the weights loader's limits (a size cap), or null when there is none. */
 async function readIfPresent(path: string): Promise<Uint8Array | null> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
+  return existsSync(path) ? (await readSource(path)).bytes : null;
 }
 
 /** Downloads with the weights loader's limits (idle timeout, size cap), a progress bar with the size on a terminal. */
 async function download(id: string, url: string, o: FetchOptions): Promise<Uint8Array> {
   let bar: ProgressBar | null = null;
   try {
-    const { bytes } = await downloadBytes(url, url, {
+    const { bytes } = await fetchBytes(url, url, {
       ...(o.idleTimeoutMs !== undefined && { idleTimeoutMs: o.idleTimeoutMs }),
       onProgress: (received, total) => (bar ??= new ProgressBar(total, { bytes: true })).update(received, id),
     });
@@ -42,7 +37,7 @@ async function download(id: string, url: string, o: FetchOptions): Promise<Uint8
     if (!isTaesdError(e, 'IO')) throw e;
     // As briefly as Node says it: the fetch error's cause names the DNS or socket error.
     const socket = (e.cause as { cause?: { code?: string; message?: string } } | undefined)?.cause;
-    const reason = socket?.message || socket?.code || e.message.replace(/^(?:fetching|download of) \S+ /, '');
+    const reason = socket?.message || socket?.code || e.message.replace(/^(?:cannot fetch \S+: )?(?:fetching|download of) \S+ /, '');
     fail('IO', `cannot download ${url} (${reason}); download that file where you can and put it in ${o.dir}, or run "taesd-web fetch-models --from <folder with the file> ${id}"`, e);
   }
 }

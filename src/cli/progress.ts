@@ -6,9 +6,9 @@ import { MAX_TOTAL_STEPS, resolveOptions, type BatchMode, type ProgressOptions }
 import { runProgressJob } from '../progress/run.js';
 import { announceBackend, decoderOptions } from './decoderArgs.js';
 import { readLatentFile } from './latentFile.js';
-import { modelFromLatents } from './latentModel.js';
 import { formatOption, intOption, oneOf, qualityOption, scaleOption, UsageError, type CliValues } from './options.js';
 import { ProgressBar } from './progressBar.js';
+import { withSpinner } from './spinner.js';
 
 /** The job options' API names, as the command line spells them (for resolveOptions' messages). */
 const FLAGS: Record<string, string> = {
@@ -77,12 +77,11 @@ function cancelOnSignals(controller: AbortController): { exitCode: () => number;
 export async function progressCommand(inputs: string[], v: CliValues): Promise<number> {
   if (inputs.length === 0) throw new UsageError('progress needs at least one latent file (or --example)');
   const job = jobOptions(inputs, v);
-  const model = v.model === undefined ? await modelFromLatents(inputs) : undefined;
-  const options = decoderOptions(v, model);
+  const options = await decoderOptions(v, inputs);
   const cancel = new AbortController();
   const signals = cancelOnSignals(cancel);
   // Each step is mapped into model space below, so the writer's decodes must not map it again.
-  const decoder = await createDecoder({ ...options, latentSpace: 'model' });
+  const decoder = await withSpinner('loading the decoder', createDecoder({ ...options, latentSpace: 'model' }));
   try {
     const steps = [];
     for (const file of inputs) {

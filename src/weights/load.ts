@@ -1,6 +1,7 @@
 // The front door for weights: bytes from a path, URL or buffer, parsed by the format they hold.
-import { fail, isTaesdError, TaesdError } from '../errors.js';
+import { fail, isTaesdError } from '../errors.js';
 import { importNodeOnly, isNode } from '../platform.js';
+import { fetchWatched, type DownloadOptions } from './download.js';
 import { parsePth } from './pth.js';
 import { parseSafetensors } from './safetensors.js';
 import type { StateDict } from './tensor.js';
@@ -29,62 +30,34 @@ async function readFile(path: string, name: string): Promise<{ bytes: Uint8Array
   }
 }
 
-/** A download gives up after this long without a byte (before the response, or between chunks). */
-export const DOWNLOAD_IDLE_TIMEOUT_MS = 30_000;
-
-export interface DownloadOptions {
-  /** Give up after this many ms without data (default DOWNLOAD_IDLE_TIMEOUT_MS). */
-  readonly idleTimeoutMs?: number;
-  /** Called per chunk with the bytes so far and the declared size (null when not declared). */
-  readonly onProgress?: (received: number, total: number | null) => void;
-}
-
-/**
- * Downloads weights with their limits: IO when the server fails, answers with an error, or sends
- * nothing for `idleTimeoutMs`; WEIGHTS_CORRUPT past MAX_WEIGHTS_FILE_BYTES (declared or sent).
- */
-export async function downloadBytes(url: string, name: string, o: DownloadOptions = {}): Promise<{ bytes: Uint8Array; name: string }> {
-  const idleMs = o.idleTimeoutMs ?? DOWNLOAD_IDLE_TIMEOUT_MS;
-  const stall = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => stall.abort(new TaesdError('IO', `download of ${name} stalled: no data for ${idleMs / 1000} s`)), idleMs);
-  };
-  arm();
+/** Downloads weights within MAX_WEIGHTS_FILE_BYTES and the idle timeout (see fetchWatched). */
+export async function fetchBytes(url: string, name: string, o: DownloadOptions = {}): Promise<{ bytes: Uint8Array; name: string }> {
+  let response: Response;
   try {
-    let response: Response;
-    try {
-      response = await fetch(url, { signal: stall.signal });
-    } catch (e) {
-      if (isTaesdError(e)) throw e;
-      fail('IO', `cannot fetch ${name}: ${(e as Error).message}`, e);
+    response = await fetchWatched(url, name, o);
+  } catch (e) {
+    fail('IO', `cannot fetch ${name}: ${(e as Error).message}`, e);
+  }
+  if (!response.ok) fail('IO', `fetching ${name} failed: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > MAX_WEIGHTS_FILE_BYTES) tooLarge(name, declared);
+  try {
+    // Read in pieces, so a server that sends more than it declared stops at the limit.
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const reader = response.body?.getReader();
+    if (!reader) return { bytes: new Uint8Array(await response.arrayBuffer()), name };
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      total += r.value.byteLength;
+      if (total > MAX_WEIGHTS_FILE_BYTES) { await reader.cancel(); tooLarge(name, total); }
+      chunks.push(r.value);
     }
-    if (!response.ok) fail('IO', `fetching ${name} failed: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
-    const declared = Number(response.headers.get('content-length') ?? 0);
-    if (declared > MAX_WEIGHTS_FILE_BYTES) tooLarge(name, declared);
-    try {
-      // Read in pieces, so a server that sends more than it declared stops at the limit.
-      const chunks: Uint8Array[] = [];
-      let total = 0;
-      const reader = response.body?.getReader();
-      if (!reader) return { bytes: new Uint8Array(await response.arrayBuffer()), name };
-      for (let r = await reader.read(); !r.done; r = await reader.read()) {
-        arm();
-        total += r.value.byteLength;
-        if (total > MAX_WEIGHTS_FILE_BYTES) { await reader.cancel(); tooLarge(name, total); }
-        chunks.push(r.value);
-        o.onProgress?.(total, declared > 0 ? declared : null);
-      }
-      const bytes = new Uint8Array(total);
-      chunks.reduce((at, c) => (bytes.set(c, at), at + c.byteLength), 0);
-      return { bytes, name };
-    } catch (e) {
-      if (isTaesdError(e)) throw e;
-      fail('IO', `download of ${name} broke off: ${(e as Error).message}`, e);
-    }
-  } finally {
-    clearTimeout(timer);
+    const bytes = new Uint8Array(total);
+    chunks.reduce((at, c) => (bytes.set(c, at), at + c.byteLength), 0);
+    return { bytes, name };
+  } catch (e) {
+    if (isTaesdError(e)) throw e;
+    fail('IO', `download of ${name} broke off: ${(e as Error).message}`, e);
   }
 }
 
@@ -98,7 +71,7 @@ export async function readSource(source: WeightsSource): Promise<{ bytes: Uint8A
   if (source instanceof Uint8Array) return { bytes: source, name: 'buffer' };
   if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name: 'buffer' };
   if (typeof source === 'string' && !URL_SCHEME.test(source)) {
-    return isNode ? readFile(source, source) : downloadBytes(source, source);
+    return isNode ? readFile(source, source) : fetchBytes(source, source);
   }
   let url: URL;
   try {
@@ -111,7 +84,7 @@ export async function readSource(source: WeightsSource): Promise<{ bytes: Uint8A
     const { fileURLToPath } = await importNodeOnly<typeof import('node:url')>('node:url');
     return readFile(fileURLToPath(url), name);
   }
-  return downloadBytes(url.href, name);
+  return fetchBytes(url.href, name);
 }
 
 /**
