@@ -93,4 +93,22 @@ describe('public API', () => {
     await expect(browser.createDecoder({ model: 'nope' as never, backend: 'linear' })).rejects.toMatchObject({ code: 'MODEL_UNKNOWN' });
     await expect(browser.createDecoder({ model: 'nope' as never })).rejects.toMatchObject({ code: 'MODEL_UNKNOWN' });
   });
+
+  it("createDecoder({ model: 'taef2' }) needs no weights: the shipped ones are the default", async () => {
+    const decoder = await browser.createDecoder({ model: 'taef2', backend: 'wasm', wasm: { numThreads: 1 } });
+    try {
+      expect(decoder.model.id).toBe('taef2');
+      const image = await decoder.decode({ data: new Float32Array(32 * 4 * 4).fill(0.1), shape: [32, 4, 4] });
+      expect([image.width, image.height]).toEqual([32, 32]);
+    } finally {
+      decoder.destroy();
+    }
+  }, 60_000);
+
+  it('a model whose weights do not ship says how to get them', async () => {
+    const err = await browser.createDecoder({ model: 'taesdxl' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'BAD_OPTION' });
+    expect((err as Error).message).toContain('npx taesd-web fetch-models taesdxl');
+    await expect(browser.createDecoder({})).rejects.toMatchObject({ code: 'BAD_OPTION' });
+  });
 });
