@@ -1,4 +1,5 @@
 """The ComfyUI node and the server wiring (imports ComfyUI's modules; the rest of taesd_web does not)."""
+from . import weights
 from .hub import ViewerHub
 from .publisher import StepPublisher
 from .wrapper import StepWrapper, with_step_wrapper
@@ -26,6 +27,7 @@ def register_routes():
         return False
     HUB.loop = instance.loop
     HUB.add_routes(instance.routes)
+    weights.add_routes(instance.routes)
     return True
 
 
