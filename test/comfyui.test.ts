@@ -75,6 +75,15 @@ describe.skipIf(MISSING !== null)('the Python side', () => {
       expect(r.stderr).toMatch(/taef2 on /);
     });
 
+    it('taesd-web progress turns step messages into a job folder, the model from latent_format', () => {
+      const steps = [0, 1].map((k) => makeStepMessage(tmp, `job_${k}`, packFlux2(g.latent.data as Float32Array, 8, 8), [1, 128, 4, 4], 'Flux2', k, 2));
+      const r = cli('progress', ...steps, '--job-id', 'comfy-job', '--root', 'jobs', '--format', 'png');
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/taef2 on /);
+      const record = JSON.parse(readFileSync(join(tmp, 'jobs/progress/comfy-job/progress.json'), 'utf8'));
+      expect(record).toMatchObject({ status: 'completed', total_steps: 2, latest_image: 'step_final.png' });
+    });
+
     it('fails with a typed error when latent_format and the weights disagree, or names no known model', () => {
       const sdxl = message('sdxl', new Float32Array(4 * 8 * 8), [1, 4, 8, 8], 'SDXL');
       const r = cli('decode', sdxl, '--weights', TAEF2_SAFETENSORS, '--out', 'x.png');

@@ -22,3 +22,10 @@ export async function modelFromLatentFiles(inputs: readonly string[]): Promise<s
   if (models.size > 1) fail('BAD_OPTION', `the inputs need different decoders (${[...models].map(([m, f]) => `${f}: ${m}`).join(', ')}); decode them in separate runs or give --model`);
   return models.keys().next().value;
 }
+
+/** The CLI's values with `model` from the inputs' `latent_format` when --model was not given. */
+export async function withModelFromFiles<T extends { readonly model?: string | undefined }>(values: T, inputs: readonly string[]): Promise<T> {
+  if (values.model !== undefined) return values;
+  const model = await modelFromLatentFiles(inputs);
+  return model === undefined ? values : { ...values, model };
+}

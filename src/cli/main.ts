@@ -6,7 +6,7 @@ import { createDecoder, type BackendChoice, type CreateDecoderOptions } from '..
 import { isTaesdError } from '../errors.js';
 import type { LatentSpace } from '../model/decoder.js';
 import { MODEL_IDS, type ModelId } from '../model/registry.js';
-import { modelFromLatentFiles } from './comfyModel.js';
+import { withModelFromFiles } from './comfyModel.js';
 import { decodeFiles, outputKind, type OutputKind } from './decode.js';
 import { EXAMPLE_MODEL, exampleInputs } from './examples.js';
 import { fetchModelsCommand } from './fetchModels.js';
@@ -101,8 +101,7 @@ async function decodeCommand(inputs: string[], v: CliValues): Promise<number> {
   const latentSpace = oneOf<LatentSpace>('latent-space', v['latent-space'], ['model', 'vae']);
   const scale = scaleOption(v.scale);
   // Without --model, a step message's latent_format (ComfyUI) names the model.
-  const model = v.model ?? (await modelFromLatentFiles(inputs));
-  const decoder = await createDecoder(decoderOptions(model === undefined ? v : { ...v, model }));
+  const decoder = await createDecoder(decoderOptions(await withModelFromFiles(v, inputs)));
   process.stderr.write(`taesd-web: ${decoder.model.id} on ${decoder.backend} (${decoder.backendReason})\n`);
   decoder.onBackendChange((c) => process.stderr.write(`taesd-web: switched to ${c.to}: ${c.reason}\n`));
   try {

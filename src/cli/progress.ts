@@ -1,5 +1,6 @@
 import { createDecoder } from '../decoder.js';
 import { checkFormat } from '../image/encode.js';
+import { withModelFromFiles } from './comfyModel.js';
 import { FileSink } from '../progress/fileSink.js';
 import { runProgressJob } from '../progress/run.js';
 import { readLatentFile } from './latentFile.js';
@@ -24,7 +25,7 @@ export async function progressCommand(inputs: string[], v: CliValues): Promise<n
   const scale = scaleOption(v.scale);
   if (v.batch !== undefined && !['first', 'grid', 'each'].includes(v.batch)) throw new UsageError(`--batch must be one of first, grid, each, got "${v.batch}"`);
   const batch = v.batch as BatchMode | undefined;
-  const options = decoderOptions(v);
+  const options = decoderOptions(await withModelFromFiles(v, inputs)); // --model, else the files' latent_format
   // Each step is mapped into model space below, so the writer's decodes must not map it again.
   const decoder = await createDecoder({ ...options, latentSpace: 'model' });
   try {
