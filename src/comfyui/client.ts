@@ -4,7 +4,7 @@
 import { createDecoder, type CreateDecoderOptions } from '../decoder.js';
 import { fail, isTaesdError, TaesdError } from '../errors.js';
 import type { LatentDecoder, RgbaImage } from '../model/decoder.js';
-import type { ModelId } from '../model/registry.js';
+import { isModelId, MODEL_IDS } from '../model/registry.js';
 import type { WeightsSource } from '../weights/load.js';
 import { batchItem, parseStepMessage, type StepMessage } from './message.js';
 
@@ -113,8 +113,10 @@ export class ComfyPreviewClient {
   private decoderFor(model: string): Promise<LatentDecoder> {
     let d = this.decoders.get(model);
     if (!d) {
+      // Before any weights are fetched: a video format's TAEHV id is not a model of this build yet.
+      if (!isModelId(model)) return Promise.reject(new TaesdError('MODEL_UNKNOWN', `no decoder ${JSON.stringify(model)} here (models: ${MODEL_IDS.join(', ')})`));
       const weights = this.options.weights?.(model);
-      d = createDecoder({ ...this.options.decoder, model: model as ModelId, ...(weights !== undefined && { weights }) });
+      d = createDecoder({ ...this.options.decoder, model, ...(weights !== undefined && { weights }) });
       this.decoders.set(model, d);
       d.catch(() => this.decoders.delete(model)); // a failed load is tried again on the next step
     }

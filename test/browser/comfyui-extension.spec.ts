@@ -3,7 +3,7 @@
 // frontend is not available here, so its two modules the extension imports (scripts/app.js,
 // scripts/api.js) are small stand-ins that record what the extension registers and raises.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,10 +35,9 @@ export const api = {
 
 let server: HubServer;
 test.beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'integrations/comfyui/web/lib/taesd-web-comfyui.js'))) {
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/build-comfyui-web.mjs')], { cwd: ROOT, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`build-comfyui-web failed: ${r.stderr}`);
-  }
+  // The bundle from the current sources (it is a build output, not committed).
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/build-comfyui-web.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`build-comfyui-web failed: ${r.stderr}`);
   const g = loadGolden('taef2_rand_8x8');
   const dir = mkdtempSync(join(tmpdir(), 'taesd-comfy-ext-'));
   server = await startHubServer([makeStepMessage(dir, 'flux2', packFlux2(g.latent.data as Float32Array, 8, 8), [1, 128, 4, 4], 'Flux2', 5, 20)]);
