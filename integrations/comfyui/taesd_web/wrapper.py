@@ -24,13 +24,22 @@ def video_part(x0, latent_shapes=None):
 
 
 def current_ids():
-    """(prompt_id, node_id) of the node being executed (the sampler), when ComfyUI says."""
+    """(prompt_id, node_id) of the node being executed (the sampler), as ComfyUI's progress hook finds them."""
     try:
         from comfy_execution.utils import get_executing_context
+
+        ctx = get_executing_context()
     except ImportError:
+        ctx = None
+    if ctx is not None:
+        return ctx.prompt_id, ctx.node_id
+    try:  # ComfyUI before the executing context: what the server last announced
+        from server import PromptServer
+
+        server = PromptServer.instance
+        return getattr(server, "last_prompt_id", None), getattr(server, "last_node_id", None)
+    except (ImportError, AttributeError):
         return None, None
-    ctx = get_executing_context()
-    return (ctx.prompt_id, ctx.node_id) if ctx is not None else (None, None)
 
 
 class ServerPreviewOff:
