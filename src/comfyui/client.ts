@@ -65,7 +65,8 @@ export class ComfyPreviewClient {
     const end = () => { this.closed = true; this.wake?.(); };
     this.socket.addEventListener('close', end);
     this.socket.addEventListener('error', end);
-    options.signal?.addEventListener('abort', () => this.close(), { once: true });
+    if (options.signal?.aborted) this.close();
+    else options.signal?.addEventListener('abort', () => this.close(), { once: true });
   }
 
   /** Follow one prompt's steps, or all (`'*'`). */
@@ -75,7 +76,7 @@ export class ComfyPreviewClient {
     else this.socket.addEventListener('open', send, { once: true });
   }
 
-  /** The decoded previews, newest step first-come; ends when the socket closes or `close()` is called. */
+  /** The decoded previews in order, each of the newest step received; ends when the socket closes or `close()` is called. */
   async *previews(): AsyncGenerator<ComfyPreview> {
     try {
       for (;;) {
@@ -127,6 +128,7 @@ export class ComfyPreviewClient {
   close(): void {
     if (this.socket.readyState <= this.socket.OPEN) this.socket.close();
     this.closed = true;
+    this.pending = null;
     this.wake?.();
     for (const d of this.decoders.values()) d.then((x) => x.destroy(), () => {});
     this.decoders.clear();
