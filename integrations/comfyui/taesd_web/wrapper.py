@@ -92,7 +92,11 @@ class StepWrapper:
 
         def step_callback(step, x0, x, total_steps):
             sigma = sigma_list[step] if 0 <= step < len(sigma_list) else None
-            publisher.offer(Step(video_part(x0, latent_shapes), latent_format, step, total_steps, prompt_id, node_id, sigma))
+            latent = video_part(x0, latent_shapes)
+            # A device-side copy (queued, not waited for): the sampler may reuse x0's memory before the
+            # publisher thread copies it to the CPU.
+            latent = latent.detach().clone() if hasattr(latent, "detach") else latent
+            publisher.offer(Step(latent, latent_format, step, total_steps, prompt_id, node_id, sigma))
             if callback is not None:
                 return callback(step, x0, x, total_steps)
 

@@ -132,3 +132,44 @@ class StepWrapperTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ServerPreviewOffTest(unittest.TestCase):
+    """ComfyUI's latent_preview does not import here (it needs safetensors, which Debian lacks), so
+    this module stands in for it with the same class shape: LatentPreviewer and subclasses that
+    override decode_latent_to_preview_image (as custom nodes' previewers do)."""
+
+    def test_silences_every_previewer_and_restores_them(self):
+        import types
+
+        from taesd_web.wrapper import ServerPreviewOff
+
+        module = types.ModuleType("latent_preview")
+
+        class LatentPreviewer:
+            def decode_latent_to_preview_image(self, preview_format, x0):
+                return ("JPEG", "image", 512)
+
+        class Latent2RGBPreviewer(LatentPreviewer):
+            pass
+
+        class CustomPreviewer(Latent2RGBPreviewer):
+            def decode_latent_to_preview_image(self, preview_format, x0):
+                return ("JPEG", "custom", 512)
+
+        module.LatentPreviewer = LatentPreviewer
+        saved = sys.modules.get("latent_preview")
+        sys.modules["latent_preview"] = module
+        try:
+            with ServerPreviewOff(False):
+                self.assertEqual(CustomPreviewer().decode_latent_to_preview_image("JPEG", None)[1], "custom")
+            with ServerPreviewOff(True):
+                for cls in (LatentPreviewer, Latent2RGBPreviewer, CustomPreviewer):
+                    self.assertIsNone(cls().decode_latent_to_preview_image("JPEG", None))
+            self.assertEqual(Latent2RGBPreviewer().decode_latent_to_preview_image("JPEG", None)[1], "image")
+            self.assertEqual(CustomPreviewer().decode_latent_to_preview_image("JPEG", None)[1], "custom")
+        finally:
+            if saved is None:
+                del sys.modules["latent_preview"]
+            else:
+                sys.modules["latent_preview"] = saved
