@@ -9,7 +9,9 @@ import { COMFY_LATENT_FORMATS, modelForComfyFormat } from '../src/model/comfyFor
 import { packFlux2 } from '../src/model/latent.js';
 import { latentFromFile } from '../src/model/latentFile.js';
 import { MODEL_IDS } from '../src/model/registry.js';
-import { parseSafetensors } from '../src/weights/safetensors.js';
+import { comfyRouteUrl } from '../src/comfyui/client.js';
+import { parseStepMessage } from '../src/comfyui/message.js';
+import { encodeSafetensors, parseSafetensors } from '../src/weights/safetensors.js';
 import { loadGolden, type Golden } from './support/golden.js';
 import { makeStepMessage } from './support/comfyServer.js';
 import { COMFY_DIR, PYTHON, pythonMissing } from './support/python.js';
@@ -31,6 +33,31 @@ describe('ComfyUI latent formats', () => {
     for (const [format, id] of Object.entries(COMFY_LATENT_FORMATS)) expect(MODEL_IDS.includes(id as never) || id.startsWith('tae'), format).toBe(true);
     expect(() => modelForComfyFormat('StableAudio1')).toThrow(expect.objectContaining({ code: 'MODEL_UNKNOWN' }));
     expect(() => modelForComfyFormat('constructor')).toThrow(expect.objectContaining({ code: 'MODEL_UNKNOWN' }));
+  });
+});
+
+describe('step messages and the route URL', () => {
+  const step = (metadata: Record<string, string>, shape = [1, 4, 2, 2]) =>
+    encodeSafetensors({ latent: { dtype: 'F32', shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) } }, metadata);
+  const ok = { latent_format: 'SDXL', step: '2', total_steps: '10', prompt_id: 'p', node_id: '4', sigma: '0.25' };
+
+  it('parseStepMessage reads the fields and names what is wrong with a bad message', () => {
+    expect(parseStepMessage(step(ok))).toMatchObject({ latentFormat: 'SDXL', model: 'taesdxl', step: 2, totalSteps: 10, promptId: 'p', nodeId: '4', sigma: 0.25 });
+    expect(parseStepMessage(step({ ...ok, sigma: '' })).sigma).toBeNull();
+    const code = (f: () => unknown) => { try { f(); } catch (e) { return (e as { code?: string }).code; } return 'none'; };
+    expect(code(() => parseStepMessage(step({ ...ok, step: '10' })))).toBe('LATENT_SHAPE');
+    expect(code(() => parseStepMessage(step({ ...ok, step: '-1' })))).toBe('LATENT_SHAPE');
+    expect(code(() => parseStepMessage(step({ ...ok, latent_format: 'Nope' })))).toBe('MODEL_UNKNOWN');
+    expect(code(() => parseStepMessage(step({ step: '1', total_steps: '2' })))).toBe('LATENT_SHAPE');
+    expect(code(() => parseStepMessage(step(ok, [4, 2, 2])))).toBe('LATENT_SHAPE');
+    expect(code(() => parseStepMessage(step(ok).subarray(0, 20)))).toBe('WEIGHTS_CORRUPT');
+  });
+
+  it('comfyRouteUrl maps a server URL to the route', () => {
+    expect(comfyRouteUrl('http://127.0.0.1:8188')).toBe('ws://127.0.0.1:8188/taesd-web/ws');
+    expect(comfyRouteUrl('https://host/comfy/', 'a b')).toBe('wss://host/comfy/taesd-web/ws?prompt_id=a+b');
+    expect(comfyRouteUrl('ws://h:1/taesd-web/ws')).toBe('ws://h:1/taesd-web/ws');
+    expect(() => comfyRouteUrl('ftp://h/')).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
   });
 });
 
@@ -73,6 +100,15 @@ describe.skipIf(MISSING !== null)('the Python side', () => {
       const r = cli('decode', flux2, '--out', 'default.png');
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/taef2 on /);
+    });
+
+    it('taesd-web progress turns step messages into a job folder, the model from latent_format', () => {
+      const steps = [0, 1].map((k) => makeStepMessage(tmp, `job_${k}`, packFlux2(g.latent.data as Float32Array, 8, 8), [1, 128, 4, 4], 'Flux2', k, 2));
+      const r = cli('progress', ...steps, '--job-id', 'comfy-job', '--root', 'jobs', '--format', 'png');
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/taef2 on /);
+      const record = JSON.parse(readFileSync(join(tmp, 'jobs/progress/comfy-job/progress.json'), 'utf8'));
+      expect(record).toMatchObject({ status: 'completed', total_steps: 2, latest_image: 'step_final.png' });
     });
 
     it('fails with a typed error when latent_format and the weights disagree, or names no known model', () => {

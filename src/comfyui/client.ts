@@ -4,7 +4,7 @@
 import { createDecoder, type CreateDecoderOptions } from '../decoder.js';
 import { fail, isTaesdError, TaesdError } from '../errors.js';
 import type { LatentDecoder, RgbaImage } from '../model/decoder.js';
-import type { ModelId } from '../model/registry.js';
+import { isModelId, MODEL_IDS } from '../model/registry.js';
 import type { WeightsSource } from '../weights/load.js';
 import { batchItem, parseStepMessage, type StepMessage } from './message.js';
 
@@ -65,7 +65,8 @@ export class ComfyPreviewClient {
     const end = () => { this.closed = true; this.wake?.(); };
     this.socket.addEventListener('close', end);
     this.socket.addEventListener('error', end);
-    options.signal?.addEventListener('abort', () => this.close(), { once: true });
+    if (options.signal?.aborted) this.close();
+    else options.signal?.addEventListener('abort', () => this.close(), { once: true });
   }
 
   /** Follow one prompt's steps, or all (`'*'`). */
@@ -75,7 +76,7 @@ export class ComfyPreviewClient {
     else this.socket.addEventListener('open', send, { once: true });
   }
 
-  /** The decoded previews, newest step first-come; ends when the socket closes or `close()` is called. */
+  /** The decoded previews in order, each of the newest step received; ends when the socket closes or `close()` is called. */
   async *previews(): AsyncGenerator<ComfyPreview> {
     try {
       for (;;) {
@@ -113,8 +114,10 @@ export class ComfyPreviewClient {
   private decoderFor(model: string): Promise<LatentDecoder> {
     let d = this.decoders.get(model);
     if (!d) {
+      // Before any weights are fetched: a video format's TAEHV id is not a model of this build yet.
+      if (!isModelId(model)) return Promise.reject(new TaesdError('MODEL_UNKNOWN', `no decoder ${JSON.stringify(model)} here (models: ${MODEL_IDS.join(', ')})`));
       const weights = this.options.weights?.(model);
-      d = createDecoder({ ...this.options.decoder, model: model as ModelId, ...(weights !== undefined && { weights }) });
+      d = createDecoder({ ...this.options.decoder, model, ...(weights !== undefined && { weights }) });
       this.decoders.set(model, d);
       d.catch(() => this.decoders.delete(model)); // a failed load is tried again on the next step
     }
@@ -125,6 +128,7 @@ export class ComfyPreviewClient {
   close(): void {
     if (this.socket.readyState <= this.socket.OPEN) this.socket.close();
     this.closed = true;
+    this.pending = null;
     this.wake?.();
     for (const d of this.decoders.values()) d.then((x) => x.destroy(), () => {});
     this.decoders.clear();

@@ -20,12 +20,14 @@ let server: HubServer;
 test.beforeAll(async () => {
   const g = loadGolden('taef2_rand_8x8');
   const dir = mkdtempSync(join(tmpdir(), 'taesd-comfy-spec-'));
-  const message = makeStepMessage(dir, 'flux2', packFlux2(g.latent.data as Float32Array, 8, 8), [1, 128, 4, 4], 'Flux2', 5, 20);
-  server = await startHubServer([message]);
+  const flux2 = makeStepMessage(dir, 'flux2', packFlux2(g.latent.data as Float32Array, 8, 8), [1, 128, 4, 4], 'Flux2', 5, 20);
+  // A video step too: its decoder (TAEHV) is not a model here yet, so it must come back as a typed error.
+  const wan = makeStepMessage(dir, 'wan', new Float32Array(16 * 3 * 4 * 6), [1, 16, 3, 4, 6], 'Wan21', 6, 20);
+  server = await startHubServer([flux2, wan]);
 });
 test.afterAll(() => server?.close());
 
-test('a Flux2 step from the Python route decodes in the page to the golden', async ({ page }) => {
+test('a Flux2 step from the Python route decodes in the page to the golden; a video step is a typed error and the stream goes on', async ({ page }) => {
   await page.goto('/test.html');
   const r = await page.evaluate(async ([src, port]) => {
     const { ComfyPreviewClient } = (await import(/* @vite-ignore */ src)) as typeof import('../../src/comfyui/index.js');
@@ -35,16 +37,22 @@ test('a Flux2 step from the Python route decodes in the page to the golden', asy
       weights: (model) => `/shared/models/${model}_decoder.safetensors`,
       decoder: { backend: 'webgpu', precision: 'f32' },
     });
+    let videoError: string | undefined;
+    let decoded: { width: number; height: number; rgba: number[]; shape: readonly number[]; meta: object; decodeMs: number } | undefined;
     for await (const p of client.previews()) {
-      client.close();
-      if (p.error) return { error: `${p.error.code}: ${p.error.message}` };
-      const [image] = p.images;
-      const { latent, ...m } = p.message;
-      return { width: image!.width, height: image!.height, rgba: Array.from(image!.data), shape: latent.shape, meta: { ...m, metadata: undefined }, decodeMs: p.decodeMs };
+      if (p.error) videoError ??= `${p.message?.latentFormat}: ${p.error.code}: ${p.error.message}`;
+      else {
+        const [image] = p.images;
+        const { latent, metadata: _, ...meta } = p.message;
+        decoded ??= { width: image!.width, height: image!.height, rgba: Array.from(image!.data), shape: latent.shape, meta, decodeMs: p.decodeMs };
+      }
+      if (videoError && decoded) break;
     }
-    return { error: 'the socket closed before a step arrived' };
+    client.close();
+    return decoded ? { ...decoded, videoError } : { error: `the socket closed before a step was decoded (${videoError})` };
   }, [`/@fs${ROOT}/src/comfyui/index.ts`, server.port] as const);
   expect(r.error).toBeUndefined();
+  expect(r.videoError).toMatch(/^Wan21: MODEL_UNKNOWN: .*taew2_1/);
   const g = loadGolden('taef2_rand_8x8');
   expect([r.width, r.height]).toEqual([64, 64]);
   expect(r.shape).toEqual([1, 128, 4, 4]);

@@ -24,13 +24,22 @@ def video_part(x0, latent_shapes=None):
 
 
 def current_ids():
-    """(prompt_id, node_id) of the node being executed (the sampler), when ComfyUI says."""
+    """(prompt_id, node_id) of the node being executed (the sampler), as ComfyUI's progress hook finds them."""
     try:
         from comfy_execution.utils import get_executing_context
+
+        ctx = get_executing_context()
     except ImportError:
+        ctx = None
+    if ctx is not None:
+        return ctx.prompt_id, ctx.node_id
+    try:  # ComfyUI before the executing context: what the server last announced
+        from server import PromptServer
+
+        server = PromptServer.instance
+        return getattr(server, "last_prompt_id", None), getattr(server, "last_node_id", None)
+    except (ImportError, AttributeError):
         return None, None
-    ctx = get_executing_context()
-    return (ctx.prompt_id, ctx.node_id) if ctx is not None else (None, None)
 
 
 class ServerPreviewOff:
@@ -83,7 +92,11 @@ class StepWrapper:
 
         def step_callback(step, x0, x, total_steps):
             sigma = sigma_list[step] if 0 <= step < len(sigma_list) else None
-            publisher.offer(Step(video_part(x0, latent_shapes), latent_format, step, total_steps, prompt_id, node_id, sigma))
+            latent = video_part(x0, latent_shapes)
+            # A device-side copy (queued, not waited for): the sampler may reuse x0's memory before the
+            # publisher thread copies it to the CPU.
+            latent = latent.detach().clone() if hasattr(latent, "detach") else latent
+            publisher.offer(Step(latent, latent_format, step, total_steps, prompt_id, node_id, sigma))
             if callback is not None:
                 return callback(step, x0, x, total_steps)
 

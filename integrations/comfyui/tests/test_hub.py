@@ -24,10 +24,11 @@ def message(step, prompt="p1", size=(1, 4, 8, 8)):
     return encode_latent(np.full(size, step, np.float32), latent_format="SD15", step=step, total_steps=1000, prompt_id=prompt, node_id="3")
 
 
-async def serve(hub):
+async def serve(add_routes):
+    """A real aiohttp server on 127.0.0.1 with the routes ``add_routes`` adds: (runner, port)."""
     app = web.Application()
     routes = web.RouteTableDef()
-    hub.add_routes(routes)
+    add_routes(routes)
     app.add_routes(routes)
     runner = web.AppRunner(app)
     await runner.setup()
@@ -60,7 +61,7 @@ def stalled_client(port, path):
 class HubTest(unittest.IsolatedAsyncioTestCase):
     async def asyncSetUp(self):
         self.hub = ViewerHub(asyncio.get_running_loop())
-        self.runner, self.port = await serve(self.hub)
+        self.runner, self.port = await serve(self.hub.add_routes)
         self.session = aiohttp.ClientSession()
         self.sockets = []
 
@@ -135,3 +136,27 @@ class HubTest(unittest.IsolatedAsyncioTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipIf(aiohttp is None, "aiohttp is not installed for this python")
+class WeightsRouteTest(unittest.IsolatedAsyncioTestCase):
+    async def test_local_file_redirect_and_refusals(self):
+        import tempfile
+
+        from taesd_web import weights
+
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "taef2_decoder.safetensors"), "wb") as f:
+                f.write(b"weights")
+            self.assertEqual(weights.find_local("taef2", ["x.pth", "taef2_decoder.safetensors"], lambda n: os.path.join(d, n)), os.path.join(d, "taef2_decoder.safetensors"))
+            self.assertIsNone(weights.find_local("taef1", ["taef2_decoder.safetensors", "taef1_decoder.txt"], lambda n: n))
+        runner, port = await serve(weights.add_routes)
+        try:
+            async with aiohttp.ClientSession() as s:
+                r = await s.get(f"http://127.0.0.1:{port}/taesd-web/weights/taesdxl", allow_redirects=False)
+                self.assertEqual(r.status, 302)
+                self.assertTrue(r.headers["Location"].endswith("/taesdxl_decoder.pth"))
+                self.assertEqual((await s.get(f"http://127.0.0.1:{port}/taesd-web/weights/nope", allow_redirects=False)).status, 404)
+                self.assertEqual((await s.get(f"http://127.0.0.1:{port}/taesd-web/weights/..%2Fx", allow_redirects=False)).status, 400)
+        finally:
+            await runner.cleanup()
