@@ -79,10 +79,10 @@ export async function readSource(source: WeightsSource): Promise<{ bytes: Uint8A
  * else is read as safetensors. `name` (default `"weights"`) names the file in errors.
  * Throws WEIGHTS_CORRUPT (or WEIGHTS_UNSAFE for a hostile pickle).
  */
-export function parseWeights(bytes: Uint8Array, name = 'weights'): StateDict {
+export function parseWeights(bytes: Uint8Array, name = 'weights', maxElements?: number): StateDict {
   if (bytes.byteLength < 8) fail('WEIGHTS_CORRUPT', `${name}: ${bytes.byteLength} bytes is too short to be a weights file`);
   const [b0, b1, b2, b3] = bytes;
-  if (b0 === 0x50 && b1 === 0x4b && b2 === 0x03 && b3 === 0x04) return parsePth(bytes, name);
+  if (b0 === 0x50 && b1 === 0x4b && b2 === 0x03 && b3 === 0x04) return parsePth(bytes, name, maxElements);
   // Pickle protocol 2 + torch's legacy magic number: the pre-1.6 format, which has no zip.
   if (b0 === 0x80 && b1 === 0x02 && b2 === 0x8a && b3 === 0x0a) {
     fail('WEIGHTS_CORRUPT', `${name}: a legacy (pre-1.6, non-zip) torch.save file; re-save it with a current PyTorch or convert it to safetensors`);
