@@ -9,7 +9,7 @@ import { oneOf, UsageError, type CliValues } from './options.js';
 
 /**
  * Checks --backend, --model, --precision and --latent-space, and builds the decoder's options;
- * without --model and --weights, the model is the one the latent files' metadata names. Only
+ * without --model, the model is the one the latent files' metadata names (--weights are then checked against it). Only
  * --weights and the default weights' lookup are left to the decoder.
  */
 export async function decoderOptions(v: CliValues, inputs: readonly string[]): Promise<CreateDecoderOptions> {
@@ -17,7 +17,7 @@ export async function decoderOptions(v: CliValues, inputs: readonly string[]): P
   const precision = oneOf('precision', v.precision, ['auto', 'f32', 'f16'] as const);
   if (precision !== undefined && backend !== 'auto' && backend !== 'webgpu') throw new UsageError(`--precision sets WebGPU's arithmetic; --backend ${backend} does not use it`);
   const latentSpace = oneOf<LatentSpace>('latent-space', v['latent-space'], ['model', 'vae']);
-  const id = oneOf<ModelId>('model', v.model, MODEL_IDS) ?? (v.weights === undefined ? await modelFromLatents(inputs) : undefined);
+  const id = oneOf<ModelId>('model', v.model, MODEL_IDS) ?? (await modelFromLatents(inputs));
   if (id === undefined && v.weights === undefined) throw new UsageError('--model is required (or --weights to detect it from)');
   return {
     backend,

@@ -1,12 +1,28 @@
 import { open } from 'node:fs/promises';
+import { fail } from '../errors.js';
+import { modelForComfyFormat } from '../model/comfyFormats.js';
 import { isModelId, type ModelId } from '../model/registry.js';
 import { UsageError } from './options.js';
 
 /** A latent file's header worth reading for its metadata; a longer one is left to the loader to judge. */
 const MAX_HEADER_BYTES = 1 << 20;
 
-/** The model a `.safetensors`/`.latent` file's `__metadata__.model` names (as examples/ carry), or null. */
+/**
+ * The model a `.safetensors`/`.latent` file's metadata names: `model` (as examples/ carry), else
+ * `latent_format` (a ComfyUI step message); null when it names none.
+ */
 async function metadataModel(path: string): Promise<ModelId | null> {
+  const metadata = await readMetadata(path);
+  const model = metadata?.['model'];
+  if (isModelId(model)) return model;
+  const format = metadata?.['latent_format'];
+  if (typeof format !== 'string') return null;
+  const id = modelForComfyFormat(format);
+  return isModelId(id) ? id : fail('MODEL_UNKNOWN', `${path}: latent format ${format} needs the ${id} decoder, which this version does not have`);
+}
+
+/** A safetensors header's `__metadata__`, or null where the file has none worth reading. */
+async function readMetadata(path: string): Promise<Record<string, unknown> | null> {
   if (!/\.(?:safetensors|latent)$/i.test(path)) return null;
   try {
     const file = await open(path, 'r');
@@ -17,8 +33,8 @@ async function metadataModel(path: string): Promise<ModelId | null> {
       if (length > BigInt(MAX_HEADER_BYTES)) return null;
       const header = Buffer.alloc(Number(length));
       await file.read(header, 0, header.length, 8);
-      const model = (JSON.parse(header.toString('utf8')) as { __metadata__?: { model?: unknown } }).__metadata__?.model;
-      return isModelId(model) ? model : null;
+      const metadata = (JSON.parse(header.toString('utf8')) as { __metadata__?: unknown }).__metadata__;
+      return typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>) : null;
     } finally {
       await file.close();
     }
