@@ -31,6 +31,7 @@ describe('options are checked before any work: exit 2, named as typed', () => {
     ['--format that --out contradicts', ['decode', 'small.safetensors', '--model', 'taef2', '--format', 'jpeg', '--out', 'q.png'], /--format jpeg does nothing with --out q\.png/],
     ['an unknown --out extension', ['decode', 'small.safetensors', '--model', 'taef2', '--out', 'q.webp'], /^taesd-web: --out q\.webp: the extension must be/],
     ['--precision on native', ['decode', 'small.safetensors', '--model', 'taef2', '--backend', 'native', '--precision', 'f16', '--out', 'q.png'], /--precision sets WebGPU's arithmetic; --backend native does not use it/],
+    ['--scale with --backend linear', ['decode', 'small.safetensors', '--model', 'taef2', '--backend', 'linear', '--scale', '0.5', '--out', 'q.png'], /--scale 0\.5 does nothing with --backend linear/],
     ['--end before --start', ['progress', 'small.safetensors', '--model', 'taef2', '--job-id', 'j', '--start', '5', '--end', '2'], /^taesd-web: --end 2 is before --start 5/],
     ['a --job-id that is not a plain name', ['progress', 'small.safetensors', '--model', 'taef2', '--job-id', '../up'], /^taesd-web: --job-id "\.\.\/up" is not a plain name.*\[UNSAFE_PATH\]/],
     ['a --prefix that is not a plain name', ['progress', 'small.safetensors', '--model', 'taef2', '--job-id', 'j', '--prefix', 'a/b'], /^taesd-web: --prefix "a\/b" is not a plain name/],

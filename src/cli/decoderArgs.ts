@@ -5,7 +5,7 @@ import type { LatentSpace } from '../model/decoder.js';
 import { MODEL_IDS, type ModelId } from '../model/registry.js';
 import { defaultWeights } from './files.js';
 import { modelFromLatents } from './latentModel.js';
-import { oneOf, UsageError, type CliValues } from './options.js';
+import { oneOf, scaleOption, UsageError, type CliValues } from './options.js';
 
 /**
  * Checks --backend, --model, --precision and --latent-space, and builds the decoder's options;
@@ -26,6 +26,13 @@ export async function decoderOptions(v: CliValues, inputs: readonly string[]): P
     ...(precision !== undefined && { precision }),
     ...(latentSpace !== undefined && { latentSpace }),
   };
+}
+
+/** `--scale`, refused with `--backend linear`, whose preview is at latent resolution whatever the scale. */
+export function scaleArg(v: CliValues): number | undefined {
+  const scale = scaleOption(v.scale);
+  if (scale !== undefined && scale !== 1 && v.backend === 'linear') throw new UsageError(`--scale ${v.scale} does nothing with --backend linear: its preview is at latent resolution`);
+  return scale;
 }
 
 /** Says which backend decodes and why, and that --precision does nothing when auto did not pick WebGPU. */

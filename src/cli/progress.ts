@@ -4,9 +4,9 @@ import { isTaesdError } from '../errors.js';
 import { FileSink } from '../progress/fileSink.js';
 import { MAX_TOTAL_STEPS, resolveOptions, type BatchMode, type ProgressOptions } from '../progress/options.js';
 import { runProgressJob } from '../progress/run.js';
-import { announceBackend, decoderOptions } from './decoderArgs.js';
+import { announceBackend, decoderOptions, scaleArg } from './decoderArgs.js';
 import { readLatentFile } from './latentFile.js';
-import { formatOption, intOption, oneOf, qualityOption, scaleOption, UsageError, type CliValues } from './options.js';
+import { formatOption, intOption, oneOf, qualityOption, UsageError, type CliValues } from './options.js';
 import { ProgressBar } from './progressBar.js';
 import { withSpinner } from './spinner.js';
 
@@ -27,7 +27,7 @@ function jobOptions(inputs: string[], v: CliValues): Omit<ProgressOptions, 'jobI
   if (end !== undefined && end < (start ?? 0)) throw new UsageError(`--end ${end} is before --start ${start ?? 0}: no step would be saved`);
   const format = formatOption(v.format, ['png', 'jpeg'] as const);
   const quality = qualityOption(v.quality, format !== 'png', 'the steps are PNG (--format png)');
-  const scale = scaleOption(v.scale);
+  const scale = scaleArg(v);
   const batch = oneOf<BatchMode>('batch', v.batch, ['first', 'grid', 'each']);
   const options = {
     jobId: v['job-id'],
