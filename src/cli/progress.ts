@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import { basename } from 'node:path';
 import { createDecoder } from '../decoder.js';
 import { isTaesdError } from '../errors.js';
 import { FileSink } from '../progress/fileSink.js';
@@ -8,7 +9,7 @@ import { announceBackend, decoderOptions, scaleArg } from './decoderArgs.js';
 import { readLatentFile } from './latentFile.js';
 import { formatOption, intOption, oneOf, qualityOption, UsageError, type CliValues } from './options.js';
 import { ProgressBar } from './progressBar.js';
-import { withSpinner } from './spinner.js';
+import { startSpinner, withSpinner } from './spinner.js';
 
 /** The job options' API names, as the command line spells them (for resolveOptions' messages). */
 const FLAGS: Record<string, string> = {
@@ -96,8 +97,14 @@ export async function progressCommand(inputs: string[], v: CliValues): Promise<n
     const summary = await runProgressJob(
       (async function* () {
         for (const step of steps) {
-          yield step;
-          bar.update(++done, inputs[done - 1]!);
+          // A slow step (a first WebGPU decode on a CPU adapter) shows its elapsed time.
+          const stop = startSpinner(`step ${done + 1}/${inputs.length}: ${basename(inputs[done]!)}`);
+          try {
+            yield step;
+          } finally {
+            stop();
+          }
+          bar.update(++done, basename(inputs[done - 1]!));
         }
       })(),
       { ...job, sink: new FileSink({ root: v.root ?? '.' }), decoder, signal: cancel.signal },
