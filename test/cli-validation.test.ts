@@ -39,6 +39,7 @@ describe('options are checked before any work: exit 2, named as typed', () => {
     ['--total below the files given', ['progress', 'small.safetensors', 'small.safetensors', '--model', 'taef2', '--job-id', 'j', '--total', '1'], /--total 1 is less than the 2 files given/],
     ['--format safetensors for progress', ['progress', 'small.safetensors', '--model', 'taef2', '--job-id', 'j', '--format', 'safetensors'], /--format must be one of png, jpeg/],
     ['an --out-dir that is a file', ['decode', 'small.safetensors', '--model', 'taef2', '--out-dir', 'small.safetensors'], /--out-dir small\.safetensors is a file, not a folder/],
+    ['an empty --out-dir', ['decode', 'small.safetensors', '--model', 'taef2', '--out-dir='], /^taesd-web: --out-dir needs a value\n/],
     ['an unknown --model', ['decode', 'small.safetensors', '--model', 'sd15', '--out', 'q.png'], /--model must be one of taesd, taesdxl/],
     ["another command's option", ['decode', 'small.safetensors', '--model', 'taef2', '--out', 'q.png', '--job-id', 'x'], /^taesd-web: decode takes no --job-id \(taesd-web decode --help lists its options\)/],
     ['an unknown --timeout', ['fetch-models', 'taesd', '--timeout', 'soon'], /--timeout must be an integer 1\.\.3600/],
