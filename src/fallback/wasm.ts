@@ -154,13 +154,17 @@ function checkOptions(options: WasmDecoderOptions): OrtExecutionProvider {
  * served where `wasmPaths` says).
  */
 export async function createWasmDecoder(weights: DecoderWeights, options: WasmDecoderOptions = {}): Promise<WasmDecoder> {
+  return (await OrtDecoder.create(await wasmRuntime(options), weights, options.latentSpace ?? 'model', options.maxBufferBytes ?? WASM_MAX_BYTES)) as WasmDecoder;
+}
+
+/** onnxruntime-web with `options`' provider, as the image and video decoders run it. */
+export async function wasmRuntime(options: WasmDecoderOptions): Promise<OrtRuntime> {
   const executionProvider = checkOptions(options);
   const { ort, numThreads, worker } = await loadRuntime(options, executionProvider);
-  const runtime: OrtRuntime = {
+  return {
     ort, backend: 'wasm', library: 'onnxruntime-web', executionProvider, numThreads, transfersInput: worker,
     sessionOptions: { executionProviders: [executionProvider], graphOptimizationLevel: 'all', logSeverityLevel: 3 },
     // ort says "no available backend found" when its .wasm could not be fetched or compiled.
     hint: (e) => (/backend/i.test(e) ? ' (are its .wasm files served where wasmPaths says?)' : ''),
   };
-  return (await OrtDecoder.create(runtime, weights, options.latentSpace ?? 'model', options.maxBufferBytes ?? WASM_MAX_BYTES)) as WasmDecoder;
 }

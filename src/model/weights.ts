@@ -116,7 +116,7 @@ function chooseModel(dict: StateDict, options: ResolveOptions): { model: ModelSp
   };
 }
 
-function tensor(dict: StateDict, key: string, shape: readonly number[]): Float32Array {
+export function tensor(dict: StateDict, key: string, shape: readonly number[]): Float32Array {
   const t: Tensor | undefined = dict.get(key);
   if (!t) fail('WEIGHTS_MISSING_TENSOR', `missing tensor ${key} (expected shape [${shape.join(',')}])`);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
