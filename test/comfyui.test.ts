@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COMFY_LATENT_FORMATS, modelForComfyFormat } from '../src/model/comfyFormats.js';
+import { COMFY_LATENT_FORMATS, comfyProcessOut, modelForComfyFormat } from '../src/model/comfyFormats.js';
 import { packFlux2 } from '../src/model/latent.js';
 import { latentFromFile } from '../src/model/latentFile.js';
 import { MODEL_IDS } from '../src/model/registry.js';
@@ -30,9 +30,41 @@ describe('ComfyUI latent formats', () => {
     expect(modelForComfyFormat('Flux2')).toBe('taef2');
     expect(modelForComfyFormat('SDXL')).toBe('taesdxl');
     expect(modelForComfyFormat('Wan22')).toBe('taew2_2');
-    for (const [format, id] of Object.entries(COMFY_LATENT_FORMATS)) expect(MODEL_IDS.includes(id as never) || id.startsWith('tae'), format).toBe(true);
+    for (const [format, { model, processOut }] of Object.entries(COMFY_LATENT_FORMATS)) {
+      expect(MODEL_IDS.includes(model as never) || model.startsWith('tae'), format).toBe(true);
+      // TAESD decodes the sampler's x0 as it is; the video formats carry ComfyUI's process_out.
+      expect(processOut === undefined, format).toBe(MODEL_IDS.includes(model as never));
+    }
     expect(() => modelForComfyFormat('StableAudio1')).toThrow(expect.objectContaining({ code: 'MODEL_UNKNOWN' }));
     expect(() => modelForComfyFormat('constructor')).toThrow(expect.objectContaining({ code: 'MODEL_UNKNOWN' }));
+  });
+});
+
+describe.skipIf(MISSING !== null || !process.env['COMFYUI_PATH'])('video formats: process_out as ComfyUI computes it (needs COMFYUI_PATH)', () => {
+  it('matches comfy.latent_formats process_out for each video format the checkout has', () => {
+    const shape = [2, 48, 2, 3, 4];
+    const script = `
+import json, sys, numpy as np, torch
+sys.path.insert(0, ${JSON.stringify(process.env['COMFYUI_PATH'] ?? '')})
+import comfy.latent_formats as lf
+out = {}
+for name in ${JSON.stringify(Object.keys(COMFY_LATENT_FORMATS))}:
+    cls = getattr(lf, name, None)
+    f = cls() if cls else None
+    if f is None or cls.latent_dimensions != 3: continue
+    c = f.latent_channels if name != 'LTXAV' else 128
+    x = torch.from_numpy(np.random.default_rng(len(name)).standard_normal([2, c, 2, 3, 4]).astype(np.float32))
+    out[name] = {'x': x.flatten().tolist(), 'y': f.process_out(x).flatten().tolist(), 'c': c}
+print(json.dumps(out))`;
+    const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    expect(r.status, r.stderr).toBe(0);
+    const cases = JSON.parse(r.stdout) as Record<string, { x: number[]; y: number[]; c: number }>;
+    expect(Object.keys(cases).length).toBeGreaterThanOrEqual(3);
+    for (const [name, { x, y, c }] of Object.entries(cases)) {
+      const got = comfyProcessOut(name, { data: Float32Array.from(x), shape: [shape[0]!, c, 2, 3, 4] });
+      expect(maxAbsDiff(got.data as Float32Array, Float32Array.from(y)), name).toBeLessThan(1e-5);
+    }
+    console.log(`process_out checked against ComfyUI for: ${Object.keys(cases).join(', ')}`);
   });
 });
 
