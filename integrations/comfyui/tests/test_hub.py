@@ -79,8 +79,14 @@ class HubTest(unittest.IsolatedAsyncioTestCase):
         return ws
 
     async def test_subscriptions_to_a_prompt_and_to_all(self):
-        p1, p2, every = await self.connect("?prompt_id=p1"), await self.connect("?prompt_id=p2"), await self.connect()
+        self.assertFalse(self.hub.watching("p1"))
+        p1 = await self.connect("?prompt_id=p1")
+        await until(lambda: len(self.hub.viewers) == 1)
+        self.assertTrue(self.hub.watching("p1"))
+        self.assertFalse(self.hub.watching("p2"))
+        p2, every = await self.connect("?prompt_id=p2"), await self.connect()
         await until(lambda: len(self.hub.viewers) == 3)
+        self.assertTrue(self.hub.watching("p9"))
         self.hub.publish(message(5, "p1"), "p1")
         self.assertEqual(decode_latent((await p1.receive()).data)[1]["step"], "5")
         self.assertEqual(decode_latent((await every.receive()).data)[1]["prompt_id"], "p1")

@@ -139,7 +139,7 @@ class ServerPreviewOffTest(unittest.TestCase):
     this module stands in for it with the same class shape: LatentPreviewer and subclasses that
     override decode_latent_to_preview_image (as custom nodes' previewers do)."""
 
-    def test_silences_every_previewer_and_restores_them(self):
+    def test_silences_every_previewer_while_asked_and_restores_them(self):
         import types
 
         from taesd_web.wrapper import ServerPreviewOff
@@ -161,13 +161,17 @@ class ServerPreviewOffTest(unittest.TestCase):
         saved = sys.modules.get("latent_preview")
         sys.modules["latent_preview"] = module
         try:
-            with ServerPreviewOff(False):
+            with ServerPreviewOff(lambda: False):
                 self.assertEqual(CustomPreviewer().decode_latent_to_preview_image("JPEG", None)[1], "custom")
-            with ServerPreviewOff(True):
+            silent = [True]
+            with ServerPreviewOff(lambda: silent[0]):
                 for cls in (LatentPreviewer, Latent2RGBPreviewer, CustomPreviewer):
                     self.assertIsNone(cls().decode_latent_to_preview_image("JPEG", None))
+                silent[0] = False  # a viewer went away mid-run: ComfyUI's preview is back at the next step
+                self.assertEqual(Latent2RGBPreviewer().decode_latent_to_preview_image("JPEG", None)[1], "image")
             self.assertEqual(Latent2RGBPreviewer().decode_latent_to_preview_image("JPEG", None)[1], "image")
             self.assertEqual(CustomPreviewer().decode_latent_to_preview_image("JPEG", None)[1], "custom")
+            self.assertNotIn("decode_latent_to_preview_image", Latent2RGBPreviewer.__dict__)
         finally:
             if saved is None:
                 del sys.modules["latent_preview"]
