@@ -1,9 +1,10 @@
 // The ComfyUI bridge's Python side (integrations/comfyui) on real parts: its unittest suite, and
 // its step messages read back by the package and the CLI.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMFY_LATENT_FORMATS, comfyProcessOut, modelForComfyFormat } from '../src/model/comfyFormats.js';
 import { packFlux2 } from '../src/model/latent.js';
@@ -12,8 +13,8 @@ import { MODEL_IDS } from '../src/model/registry.js';
 import { comfyRouteUrl } from '../src/comfyui/client.js';
 import { parseStepMessage } from '../src/comfyui/message.js';
 import { encodeSafetensors, parseSafetensors } from '../src/weights/safetensors.js';
-import { loadGolden, type Golden } from './support/golden.js';
-import { makeStepMessage } from './support/comfyServer.js';
+import { loadGolden, maxLevelDiff, toRgb8, type Golden } from './support/golden.js';
+import { makeStepMessage, startHubServer } from './support/comfyServer.js';
 import { COMFY_DIR, PYTHON, pythonMissing } from './support/python.js';
 import { maxAbsDiff } from './support/reference.js';
 import { HAS_SHARED, NO_SHARED_REASON, ROOT, TAEF2_SAFETENSORS } from './support/shared.js';
@@ -141,6 +142,27 @@ describe.skipIf(MISSING !== null)('the Python side', () => {
       expect(r.stderr).toMatch(/taef2 on /);
       const record = JSON.parse(readFileSync(join(tmp, 'jobs/progress/comfy-job/progress.json'), 'utf8'));
       expect(record).toMatchObject({ status: 'completed', total_steps: 2, latest_image: 'step_final.png' });
+    });
+
+    it('a Node viewer (the built taesd-web/comfyui) decodes a step from the Python route to the golden', async () => {
+      const entry = join(ROOT, 'dist/src/comfyui/index.js');
+      if (!existsSync(entry)) throw new Error(`${entry} is missing: npm run build`);
+      const server = await startHubServer([flux2]);
+      try {
+        const flags = typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'undefined' ? ['--experimental-websocket', '--no-warnings'] : [];
+        const child = spawn(process.execPath, [...flags, join(ROOT, 'test/support/comfyClientChild.mjs'), pathToFileURL(entry).href, `http://127.0.0.1:${server.port}`, TAEF2_SAFETENSORS, 'wasm'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '', err = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+        expect(code, err).toBe(0);
+        const r = JSON.parse(out) as { message: Record<string, unknown>; kind: string; width: number; height: number; rgba: string };
+        expect(r.message).toMatchObject({ latentFormat: 'Flux2', model: 'taef2', step: 3, totalSteps: 8, promptId: 'test-prompt' });
+        expect([r.kind, r.width, r.height]).toEqual(['image', 64, 64]);
+        expect(maxLevelDiff(new Uint8ClampedArray(Buffer.from(r.rgba, 'base64')), toRgb8(g.image.data as Float32Array, 64 * 64))).toBeLessThanOrEqual(2);
+      } finally {
+        server.close();
+      }
     });
 
     it('fails with a typed error when latent_format and the weights disagree, or names no known model', () => {
