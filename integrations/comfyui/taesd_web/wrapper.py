@@ -4,11 +4,13 @@ ComfyUI calls ``wrapper(executor, noise, latent_image, sampler, sigmas, denoise_
 disable_pbar, seed, latent_shapes=...)`` (comfy/samplers.py CFGGuider.sample); this wraps the
 callback, whose ``(step, x0, x, total_steps)`` KSAMPLER.sample calls once per step.
 """
+import logging
 import math
 
 from .publisher import Step
 
 WRAPPER_KEY = "taesd_web"
+log = logging.getLogger("taesd_web")
 
 
 def video_part(x0, latent_shapes=None):
@@ -94,19 +96,27 @@ class StepWrapper:
 
     def __call__(self, executor, noise, latent_image, sampler, sigmas, denoise_mask=None, callback=None, disable_pbar=False, seed=None, **kwargs):
         guider = executor.class_obj
-        latent_format = type(guider.model_patcher.model.latent_format).__name__
+        fmt = getattr(getattr(getattr(guider, "model_patcher", None), "model", None), "latent_format", None)
+        latent_format = type(fmt).__name__ if fmt is not None else "Unknown"
         latent_shapes = kwargs.get("latent_shapes")
         prompt_id, node_id = self.ids()
         sigma_list = sigmas.flatten().tolist() if hasattr(sigmas, "flatten") else [float(s) for s in sigmas]
         publisher = self.publisher
 
+        failed = []
+
         def step_callback(step, x0, x, total_steps):
-            sigma = sigma_list[step] if 0 <= step < len(sigma_list) else None
-            latent = video_part(x0, latent_shapes)
-            # A device-side copy (queued, not waited for): the sampler may reuse x0's memory before the
-            # publisher thread copies it to the CPU.
-            latent = latent.detach().clone() if hasattr(latent, "detach") else latent
-            publisher.offer(Step(latent, latent_format, step, total_steps, prompt_id, node_id, sigma))
+            try:
+                sigma = sigma_list[step] if 0 <= step < len(sigma_list) else None
+                latent = video_part(x0, latent_shapes)
+                # A device-side copy (queued, not waited for): the sampler may reuse x0's memory before the
+                # publisher thread copies it to the CPU.
+                latent = latent.detach().clone() if hasattr(latent, "detach") else latent
+                publisher.offer(Step(latent, latent_format, step, total_steps, prompt_id, node_id, sigma))
+            except Exception:  # a preview must never stop the sampling: say it once, go on
+                if not failed:
+                    failed.append(step)
+                    log.exception("taesd-web: step %s not published", step)
             if callback is not None:
                 return callback(step, x0, x, total_steps)
 

@@ -177,3 +177,19 @@ class ServerPreviewOffTest(unittest.TestCase):
                 del sys.modules["latent_preview"]
             else:
                 sys.modules["latent_preview"] = saved
+
+
+@unittest.skipIf(SKIP, SKIP)
+class StepWrapperFailureTest(unittest.TestCase):
+    def test_a_step_that_cannot_be_published_does_not_stop_the_sampling(self):
+        class Broken:
+            def offer(self, step):
+                raise RuntimeError("boom")
+
+        seen = []
+        guider = Guider(latent_formats.SDXL())
+        with self.assertLogs("taesd_web", "ERROR") as logs:
+            out = guider.sample(attach(StepWrapper(Broken())), torch.randn(1, 4, 8, 8), torch.linspace(1, 0, 5), lambda i, x0, x, n: seen.append(i))
+        self.assertEqual(seen, [0, 1, 2, 3])
+        self.assertEqual(out.shape, (1, 4, 8, 8))
+        self.assertEqual(len(logs.records), 1)
