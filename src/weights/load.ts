@@ -87,7 +87,7 @@ function weightsFormat(bytes: Uint8Array, name: string): 'pth' | 'safetensors' {
     fail('WEIGHTS_CORRUPT', `${name}: a legacy (pre-1.6, non-zip) torch.save file; re-save it with a current PyTorch or convert it to safetensors`);
   }
   if (what !== null) fail('WEIGHTS_CORRUPT', `${name} is ${what}, not decoder weights: expected a .safetensors file or a PyTorch checkpoint (.pth, a zip)`);
-  if (bytes[8] !== 0x7b) {
+  if (bytes.byteLength > 8 && bytes[8] !== 0x7b) {
     fail('WEIGHTS_CORRUPT', `${name} is not decoder weights: expected a .safetensors file (an 8-byte length, then a JSON header) or a PyTorch checkpoint (.pth, a zip), but it starts with ${firstBytes(bytes, 9)}`);
   }
   return 'safetensors';
