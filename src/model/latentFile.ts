@@ -21,12 +21,14 @@ export interface LatentFile {
   readonly latent: LatentInput;
   /** The space the file's values are in, when the format says so (ComfyUI `.latent`: raw VAE). */
   readonly space: LatentSpace | null;
+  /** ComfyUI's latent-format class name from the file's `latent_format` metadata (a taesd-web step message), else null. */
+  readonly latentFormat: string | null;
 }
 
-type LatentFormat = 'npy' | 'safetensors';
+type FileFormat = 'npy' | 'safetensors';
 
 /** The format a name's extension asks for; BAD_OPTION for another extension. */
-function latentFormat(name: string): LatentFormat {
+function fileFormat(name: string): FileFormat {
   const ext = /\.[^./\\]*$/.exec(name)?.[0].toLowerCase() ?? '';
   if (ext === '.npy') return 'npy';
   if (ext !== '.safetensors' && ext !== '.latent') fail('BAD_OPTION', `latent file ${name}: expected .safetensors, .latent or .npy`);
@@ -40,7 +42,7 @@ function latentFormat(name: string): LatentFormat {
  * the format its extension names. Throws LATENT_CORRUPT, or BAD_OPTION for another extension.
  */
 export function checkLatentHead(head: Uint8Array, name: string, size: number): void {
-  const format = latentFormat(name);
+  const format = fileFormat(name);
   const what = describeBytes(head);
   if (format === 'npy') {
     if (what !== 'a NumPy .npy array') refuseKind(name, what, head, 'a NumPy .npy array (\\x93NUMPY magic)');
@@ -66,18 +68,19 @@ function refuseKind(name: string, what: string | null, head: Uint8Array, expecte
  */
 export function latentFromFile(bytes: Uint8Array, name: string): LatentFile {
   checkLatentHead(bytes.subarray(0, LATENT_HEAD_BYTES), name, bytes.byteLength);
-  if (latentFormat(name) === 'npy') {
+  if (fileFormat(name) === 'npy') {
     const a = parseNpy(bytes, name);
-    return { latent: { data: a.data, shape: a.shape }, space: null };
+    return { latent: { data: a.data, shape: a.shape }, space: null, latentFormat: null };
   }
-  const { tensors } = parseSafetensors(bytes, name, 'latent');
+  const { tensors, metadata } = parseSafetensors(bytes, name, 'latent');
+  const latentFormat = metadata['latent_format'] || null;
   const comfy = tensors.get('latent_tensor');
   if (comfy) {
     const legacy = !tensors.has('latent_format_version_0');
     const data = legacy ? comfy.data.map((v) => v / LEGACY_LATENT_SCALE) : comfy.data;
-    return { latent: { data, shape: comfy.shape }, space: 'vae' };
+    return { latent: { data, shape: comfy.shape }, space: 'vae', latentFormat };
   }
   const t = tensors.get('latent') ?? (tensors.size === 1 ? [...tensors.values()][0] : undefined);
   if (!t) fail('LATENT_SHAPE', `latent file ${name} has no tensor named "latent" or "latent_tensor" (found: ${[...tensors.keys()].join(', ') || 'none'})`);
-  return { latent: { data: t.data, shape: t.shape }, space: null };
+  return { latent: { data: t.data, shape: t.shape }, space: null, latentFormat };
 }

@@ -64,7 +64,7 @@ export interface PollOptions {
   readonly maxBodyBytes?: number;
 }
 
-const STATUSES: readonly ProgressStatus[] = ['starting', 'generating', 'completed', 'error'];
+const STATUSES: readonly ProgressStatus[] = ['starting', 'generating', 'completed', 'error', 'cancelled'];
 const MIME = new Map([['jpeg', 'image/jpeg'], ['jpg', 'image/jpeg'], ['png', 'image/png']]);
 
 /**
@@ -225,8 +225,8 @@ function checkedImage(record: ProgressRecord, name: string, base: URL | TaesdErr
 
 /**
  * Polls a job's progress.json (written by ProgressWriter or by the ComfyUI node) until its
- * status is `completed` or `error`, and resolves with that last record (an `error` run
- * resolves too: check `status`). Fetches with `cache: 'no-store'`, so a static server's
+ * status is `completed`, `error` or `cancelled`, and resolves with that last record (an `error`
+ * or `cancelled` run resolves too: check `status`). Fetches with `cache: 'no-store'`, so a static server's
  * one-second `If-Modified-Since` cannot pin a stale record. A missing file (404: the job has
  * not started) and unparsable JSON are retried at the interval; network errors, timeouts and
  * other HTTP errors back off (doubling up to `maxBackoffMs`). Records are checked (status,
@@ -263,7 +263,7 @@ export async function pollProgress(url: string | URL, options: PollOptions = {})
       failures = 0;
       malformed = 0;
       const record = got.record;
-      const terminal = record.status === 'completed' || record.status === 'error';
+      const terminal = record.status === 'completed' || record.status === 'error' || record.status === 'cancelled';
       const time = record.timestamp ?? 0;
       const older = seen !== null && !terminal && (record.current_step < seen.step || (record.current_step === seen.step && time < seen.time));
       olderInARow = older ? olderInARow + 1 : 0;

@@ -2,6 +2,7 @@
 import { readCappedBody } from '../body.js';
 import { fail, isTaesdError } from '../errors.js';
 import { importNodeOnly, isNode } from '../platform.js';
+import { fetchWatched, type DownloadOptions } from './download.js';
 import { parsePth } from './pth.js';
 import { readRegularFile } from './file.js';
 import { MAX_HEADER_BYTES, parseSafetensors, readSafetensorsHeader } from './safetensors.js';
@@ -32,10 +33,11 @@ async function readFile(path: string, name: string): Promise<{ bytes: Uint8Array
   return { bytes, name };
 }
 
-async function fetchBytes(url: string, name: string): Promise<{ bytes: Uint8Array; name: string }> {
+/** Downloads weights within MAX_WEIGHTS_FILE_BYTES and the idle timeout (see fetchWatched). */
+export async function fetchBytes(url: string, name: string, o: DownloadOptions = {}): Promise<{ bytes: Uint8Array; name: string }> {
   let response: Response;
   try {
-    response = await fetch(url);
+    response = await fetchWatched(url, name, o);
   } catch (e) {
     fail('IO', `cannot fetch ${name}: ${(e as Error).message}`, e);
   }
@@ -95,10 +97,10 @@ function weightsFormat(bytes: Uint8Array, name: string): 'pth' | 'safetensors' {
 
 /**
  * Parses weights by their magic bytes (see weightsFormat). `name` (default `"weights"`) names
- * the file in errors. Throws WEIGHTS_CORRUPT (or WEIGHTS_UNSAFE for a hostile pickle).
+ * the file in errors; `maxElements` raises a checkpoint's element cap (see parsePth). Throws WEIGHTS_CORRUPT (or WEIGHTS_UNSAFE for a hostile pickle).
  */
-export function parseWeights(bytes: Uint8Array, name = 'weights'): StateDict {
-  return weightsFormat(bytes, name) === 'pth' ? parsePth(bytes, name) : parseSafetensors(bytes, name).tensors;
+export function parseWeights(bytes: Uint8Array, name = 'weights', maxElements?: number): StateDict {
+  return weightsFormat(bytes, name) === 'pth' ? parsePth(bytes, name, maxElements) : parseSafetensors(bytes, name).tensors;
 }
 
 /** Reads and parses weights from any source; `name` is the source's path or URL (see readSource). */
