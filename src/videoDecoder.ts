@@ -26,7 +26,7 @@ export interface CreateVideoDecoderOptions {
   /** Model id; needed where the weights fit several (e.g. 16 channels: taehv, taew2_1, taecvx, taeos1_3) and the file name does not tell. */
   readonly model?: VideoModelId;
   readonly backend?: VideoBackendChoice;
-  /** About the most bytes one stage run may hold (default: native 1 GiB, WASM 512 MiB); sets the default chunk. */
+  /** About the most bytes one stage run may hold (default 512 MiB); sets the default chunk. */
   readonly maxChunkBytes?: number;
   readonly native?: Omit<NativeDecoderOptions, 'latentSpace' | 'maxBufferBytes'>;
   readonly wasm?: WasmDecoderOptions;
@@ -37,7 +37,7 @@ export interface VideoCallOptions<F> extends VideoDecodeOptions {
   readonly onFrames?: (frames: F[], first: number) => void | Promise<void>;
 }
 
-const DEFAULT_CHUNK_BYTES = { native: 1 << 30, wasm: 512 << 20 } as const;
+const DEFAULT_CHUNK_BYTES = { native: 512 << 20, wasm: 512 << 20 } as const;
 
 /** A stream of latent frames decoded as they arrive; owns the carried MemBlock frames. */
 export class VideoStream {
@@ -108,26 +108,29 @@ export class VideoDecoder {
   }
 
   /** A whole video `[1,C,T,h,w]` or `[C,T,h,w]` -> raw frames `[3,H,W]` (unclamped), decoded chunk by chunk. */
-  async decodeVideoRaw(latent: VideoLatentInput, options: VideoCallOptions<RawImage> = {}): Promise<RawImage[]> {
+  decodeVideoRaw(latent: VideoLatentInput, options: VideoCallOptions<RawImage> = {}): Promise<RawImage[]> {
+    return this.run(latent, options, (f) => f);
+  }
+
+  /** A whole video -> RGBA frames (clamped to [0,1], x255, rounded), converted as each chunk finishes. */
+  decodeVideo(latent: VideoLatentInput, options: VideoCallOptions<RgbaImage> = {}): Promise<RgbaImage[]> {
+    return this.run(latent, options, rawToRgba);
+  }
+
+  private async run<F>(latent: VideoLatentInput, options: VideoCallOptions<F>, convert: (raw: RawImage) => F): Promise<F[]> {
     this.alive();
     const video = prepareVideoLatent(latent, this.model);
     const session = new VideoSession(this.runner, this.weights, options, this.maxChunkBytes, video.frames);
     const chunk = session.chunkFor(video);
-    const frames: RawImage[] = [];
-    const emit = async (got: RawImage[]) => {
+    const frames: F[] = [];
+    const emit = async (raw: RawImage[]) => {
+      const got = raw.map(convert);
       if (got.length && options.onFrames) await options.onFrames(got, frames.length);
       frames.push(...got);
     };
     for (let t = 0; t < video.frames; t += chunk) await emit(await session.push(video, t, Math.min(video.frames, t + chunk)));
     await emit(session.flush());
     return frames;
-  }
-
-  /** A whole video -> RGBA frames (clamped to [0,1], x255, rounded). */
-  async decodeVideo(latent: VideoLatentInput, options: VideoCallOptions<RgbaImage> = {}): Promise<RgbaImage[]> {
-    const { onFrames, ...rest } = options;
-    const raw = await this.decodeVideoRaw(latent, { ...rest, ...(onFrames && { onFrames: (f: RawImage[], first: number) => onFrames(f.map(rawToRgba), first) }) });
-    return raw.map(rawToRgba);
   }
 
   /** A stream: push latent frames as they arrive, flush at the end (CogVideoX is never trimmed, as upstream's StreamingTAEHV). */
