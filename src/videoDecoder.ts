@@ -39,16 +39,27 @@ export interface VideoCallOptions<F> extends VideoDecodeOptions {
 
 const DEFAULT_CHUNK_BYTES = { native: 512 << 20, wasm: 512 << 20 } as const;
 
-/** A stream of latent frames decoded as they arrive; owns the carried MemBlock frames. */
-export class VideoStream {
+/** A stream of latent frames decoded as they arrive (upstream's StreamingTAEHV); owns the carried MemBlock frames. */
+export interface VideoStream {
+  /** Output frames per latent frame at this stream's settings. */
+  readonly timeUpscale: number;
+  /** Feeds latent frames `[1,C,t,h,w]` or `[C,t,h,w]` (the same h x w each time); returns the raw frames now final. */
+  pushRaw(latent: VideoLatentInput): Promise<RawImage[]>;
+  push(latent: VideoLatentInput): Promise<RgbaImage[]>;
+  /** The end of the stream: the frames still held (H3: its padded last window, less the tail). The stream then starts a new video. */
+  flushRaw(): RawImage[];
+  flush(): RgbaImage[];
+  /** Drops the carried frames: the next push starts a new video. */
+  reset(): void;
+}
+
+class SessionStream implements VideoStream {
   constructor(private readonly session: VideoSession, private readonly gone: () => void) {}
 
-  /** Output frames per latent frame at this stream's settings. */
   get timeUpscale(): number {
     return this.session.graph.timeUpscale;
   }
 
-  /** Feeds latent frames `[1,C,t,h,w]` or `[C,t,h,w]`; returns the frames now final. */
   async pushRaw(latent: VideoLatentInput): Promise<RawImage[]> {
     this.gone();
     return this.session.push(prepareVideoLatent(latent, this.session.weights.model));
@@ -58,7 +69,6 @@ export class VideoStream {
     return (await this.pushRaw(latent)).map(rawToRgba);
   }
 
-  /** The end of the stream: the frames still held. The stream then starts over (a new video). */
   flushRaw(): RawImage[] {
     return this.session.flush();
   }
@@ -75,10 +85,15 @@ export class VideoStream {
 export class VideoDecoder {
   private destroyed = false;
 
-  private constructor(private readonly runner: OrtVideoRunner, readonly weights: VideoWeights, private readonly maxChunkBytes: number) {}
+  private constructor(private readonly runner: OrtVideoRunner, private readonly weights: VideoWeights, private readonly maxChunkBytes: number) {}
 
   get model(): VideoModelSpec {
     return this.weights.model;
+  }
+
+  /** How the model was chosen: given, or detected from the tensors' shapes (and the file name). */
+  get modelReason(): string {
+    return this.weights.modelReason;
   }
 
   get backend(): 'native' | 'wasm' {
@@ -136,7 +151,7 @@ export class VideoDecoder {
   /** A stream: push latent frames as they arrive, flush at the end (CogVideoX is never trimmed, as upstream's StreamingTAEHV). */
   stream(options: Omit<VideoDecodeOptions, 'chunk'> & { readonly chunk?: number } = {}): VideoStream {
     this.alive();
-    return new VideoStream(new VideoSession(this.runner, this.weights, options, this.maxChunkBytes, null), () => this.alive());
+    return new SessionStream(new VideoSession(this.runner, this.weights, options, this.maxChunkBytes, null), () => this.alive());
   }
 
   destroy(): void {
