@@ -6,6 +6,8 @@ export type TaesdErrorCode =
   | 'LATENT_CHANNELS'
   /** Latent holds NaN or +-Infinity. */
   | 'LATENT_NON_FINITE'
+  /** The decoder's output holds NaN or +-Infinity (weights that overflow): no image is given. */
+  | 'OUTPUT_NON_FINITE'
   /** Weights file is truncated, corrupt, or not a format we read. */
   | 'WEIGHTS_CORRUPT'
   /** A .pth pickle asks for something beyond a tensor state dict. */
