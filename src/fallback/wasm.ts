@@ -2,7 +2,7 @@
 // browsers (for comparisons). The graph comes from the weights (onnxGraph.ts); no model files.
 import type * as Ort from 'onnxruntime-web';
 import { fail } from '../errors.js';
-import type { LatentDecoder, LatentSpace } from '../model/decoder.js';
+import type { BackendDecoder, LatentSpace } from '../model/decoder.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { importNodeOnly, isNode } from '../platform.js';
 import { OrtDecoder, type OrtModule, type OrtRuntime } from './ort.js';
@@ -59,7 +59,7 @@ export interface WasmDecoderOptions {
 }
 
 /** A `LatentDecoder` on onnxruntime-web. `backend` is `'wasm'` whichever execution provider runs it. */
-export interface WasmDecoder extends LatentDecoder {
+export interface WasmDecoder extends BackendDecoder {
   readonly backend: 'wasm';
   readonly executionProvider: OrtExecutionProvider;
   /** Threads the wasm backend runs with in this page or process (fixed by its first decoder). */
