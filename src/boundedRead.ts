@@ -39,6 +39,8 @@ export interface FileLimits {
   readonly headBytes?: number;
   /** Judges the file from its first bytes and its size; throws to refuse it before the body is read. */
   readonly checkHead?: (head: Uint8Array, size: number) => void;
+  /** Told the open file's stats (e.g. its mtime), once it is known to be a regular file. */
+  readonly onStat?: (stats: Stats) => void;
 }
 
 type Stats = import('node:fs').Stats;
@@ -72,6 +74,7 @@ export async function readRegularFile(path: string, what: string, limits: FileLi
   try {
     const st = await handle.stat();
     if (!st.isFile()) fail('IO', `${what} ${path} is ${kindOf(st)}, not a regular file; refused before reading`);
+    limits.onStat?.(st);
     if (st.size > limits.maxBytes) limits.tooLarge(st.size);
     // One byte more than the size: a file that grows while read is caught, never read past its cap.
     const bytes = new Uint8Array(st.size + 1);

@@ -228,6 +228,26 @@ describe('issue #19 item 7: readJobSteps reads only regular step files, each wit
     if (existsSync('/dev/zero')) expect(await planted((p) => symlinkSync('/dev/zero', p))).toMatchObject({ code: 'IO', message: expect.stringMatching(/is a character device/) });
   });
 
+  test.skipIf(process.platform === 'win32')('a FIFO or /dev/zero planted as the job lock is IO, without hanging or reading', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'taesd-lockplant-'));
+    const plants: [string, (p: string) => void, RegExp][] = [
+      ['fifo', (p) => spawnSync('mkfifo', [p]), /job lock .* is a FIFO \(named pipe\), not a regular file/],
+      ...(existsSync('/dev/zero') ? [['zero', (p: string) => symlinkSync('/dev/zero', p), /is a character device/] as [string, (p: string) => void, RegExp]] : []),
+      ['huge', (p) => { writeFileSync(p, ''); truncateSync(p, 1 << 30); }, /job lock \.taesd-lock is 1073741824 bytes, not a lock taesd-web wrote/],
+    ];
+    try {
+      for (const [jobId, plant, message] of plants) {
+        mkdirSync(join(root, 'progress', jobId), { recursive: true });
+        plant(join(root, 'progress', jobId, LOCK_FILE));
+        const start = performance.now();
+        await expect(new FileSink({ root }).open({ jobId, outputFolder: 'progress', filenamePrefix: 'step', format: 'png' }), jobId).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(message) });
+        expect(performance.now() - start).toBeLessThan(2000);
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   test('a sparse step file over the cap is refused from its size', async () => {
     const e = await planted((p) => { writeFileSync(p, ''); truncateSync(p, MAX_STEP_FILE_BYTES + 1); });
     expect(e).toMatchObject({ code: 'IO', message: expect.stringMatching(/step file step_0001\.png in .*: \d+ bytes is over the \d+-byte limit per step/) });
