@@ -76,19 +76,22 @@ export async function readRegularFile(path: string, what: string, limits: FileLi
     if (!st.isFile()) fail('IO', `${what} ${path} is ${kindOf(st)}, not a regular file; refused before reading`);
     limits.onStat?.(st);
     if (st.size > limits.maxBytes) limits.tooLarge(st.size);
-    // One byte more than the size: a file that grows while read is caught, never read past its cap.
-    const bytes = new Uint8Array(st.size + 1);
     let got = 0;
-    const fill = async (until: number) => {
+    const fill = async (into: Uint8Array, until: number) => {
       while (got < until) {
-        const { bytesRead } = await handle.read(bytes, got, until - got, got);
+        const { bytesRead } = await handle.read(into, got, until - got, got);
         if (bytesRead === 0) break;
         got += bytesRead;
       }
     };
-    await fill(Math.min(limits.headBytes ?? 0, st.size));
-    limits.checkHead?.(bytes.subarray(0, got), st.size);
-    await fill(st.size + 1);
+    // The head alone first: a file its header refuses costs no more memory than its head.
+    const head = new Uint8Array(Math.min(limits.headBytes ?? 0, st.size));
+    await fill(head, head.length);
+    limits.checkHead?.(head.subarray(0, got), st.size);
+    // One byte more than the size: a file that grows while read is caught, never read past its cap.
+    const bytes = new Uint8Array(st.size + 1);
+    bytes.set(head.subarray(0, got));
+    await fill(bytes, st.size + 1);
     if (got !== st.size) fail('IO', `${what} ${path} changed size while it was read (${st.size} bytes when opened, ${got > st.size ? 'more' : got} then)`);
     return bytes.subarray(0, got);
   } catch (e) {
