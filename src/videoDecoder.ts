@@ -1,5 +1,5 @@
-// createVideoDecoder: TAEHV weights loaded and checked, decoded on onnxruntime (native in Node,
-// WASM elsewhere) in chunks of latent frames, whole or as a stream (upstream's StreamingTAEHV).
+// createVideoDecoder: TAEHV weights loaded and checked, decoded on WebGPU or onnxruntime (native in
+// Node, WASM elsewhere) in chunks of latent frames, whole or as a stream (upstream's StreamingTAEHV).
 import { fail, isTaesdError } from './errors.js';
 import { nativeRuntime, type NativeDecoderOptions } from './fallback/native.js';
 import type { OrtRuntime } from './fallback/ort.js';
@@ -16,8 +16,10 @@ import { resolveVideoWeights, VIDEO_MAX_ELEMENTS, type VideoWeights } from './mo
 import { parseWeights, readSource, type WeightsSource } from './weights/load.js';
 import type { StateDict } from './weights/tensor.js';
 import { isNode } from './platform.js';
+import { webGpuVideoRunner, type WebGpuVideoOptions } from './gpu/videoRunner.js';
+import type { VideoStageRunner } from './model/videoSession.js';
 
-/** `'auto'`: native onnxruntime in Node where installed, else WASM. WebGPU has no TAEHV kernels yet. */
+/** `'auto'`: WebGPU on a hardware adapter; else native onnxruntime in Node where installed, else WASM. */
 export type VideoBackendChoice = 'auto' | 'native' | 'wasm' | 'webgpu';
 
 export interface CreateVideoDecoderOptions {
@@ -30,6 +32,17 @@ export interface CreateVideoDecoderOptions {
   readonly maxChunkBytes?: number;
   readonly native?: Omit<NativeDecoderOptions, 'latentSpace' | 'maxBufferBytes'>;
   readonly wasm?: WasmDecoderOptions;
+  /** WebGPU: a device of the caller's and the storage precision. */
+  readonly webgpu?: WebGpuVideoOptions;
+}
+
+/** A backend's stage runner, as the decoder holds it. */
+interface VideoBackend {
+  readonly name: 'native' | 'wasm' | 'webgpu';
+  readonly runner: VideoStageRunner<unknown>;
+  /** Default bytes one stage run may hold. */
+  readonly budget: number;
+  release(): Promise<void>;
 }
 
 export interface VideoCallOptions<F> extends VideoDecodeOptions {
@@ -54,7 +67,7 @@ export interface VideoStream {
 }
 
 class SessionStream implements VideoStream {
-  constructor(private readonly session: VideoSession, private readonly gone: () => void) {}
+  constructor(private readonly session: VideoSession<unknown>, private readonly gone: () => void) {}
 
   get timeUpscale(): number {
     return this.session.graph.timeUpscale;
@@ -85,7 +98,7 @@ class SessionStream implements VideoStream {
 export class VideoDecoder {
   private destroyed = false;
 
-  private constructor(private readonly runner: OrtVideoRunner, private readonly weights: VideoWeights, private readonly maxChunkBytes: number) {}
+  private constructor(private readonly runner: VideoBackend, private readonly weights: VideoWeights, private readonly maxChunkBytes: number) {}
 
   get model(): VideoModelSpec {
     return this.weights.model;
@@ -96,8 +109,8 @@ export class VideoDecoder {
     return this.weights.modelReason;
   }
 
-  get backend(): 'native' | 'wasm' {
-    return this.runner.runtime.backend as 'native' | 'wasm';
+  get backend(): 'native' | 'wasm' | 'webgpu' {
+    return this.runner.name;
   }
 
   /** The space this file's latents are in: `'model'` (madebyollin's, a sampler's latents) or `'vae'` (lightx2v's). Latents are decoded as given. */
@@ -110,10 +123,10 @@ export class VideoDecoder {
       ? { dict: options.weights, name: 'state dict' }
       : await (async () => { const { bytes, name: n } = await readSource(options.weights as WeightsSource); return { dict: parseWeights(bytes, n, VIDEO_MAX_ELEMENTS), name: n }; })();
     const weights = resolveVideoWeights(dict, { ...(options.model !== undefined && { model: options.model }), sourceName: name });
-    const runtime = await videoRuntime(options);
-    const budget = options.maxChunkBytes ?? DEFAULT_CHUNK_BYTES[runtime.backend as 'native' | 'wasm'];
-    if (!(Number.isFinite(budget) && budget >= 1 << 20)) fail('BAD_OPTION', `maxChunkBytes must be a number >= 1 MiB, got ${String(budget)}`);
-    return new VideoDecoder(new OrtVideoRunner(runtime), weights, budget);
+    const backend = await videoBackend(options);
+    const budget = options.maxChunkBytes ?? backend.budget;
+    if (!(Number.isFinite(budget) && budget >= 1 << 20)) { void backend.release(); fail('BAD_OPTION', `maxChunkBytes must be a number >= 1 MiB, got ${String(budget)}`); }
+    return new VideoDecoder(backend, weights, budget);
   }
 
   /** Frames a decode of `latentFrames` gives at `options`' settings (upstream's count). */
@@ -135,7 +148,7 @@ export class VideoDecoder {
   private async run<F>(latent: VideoLatentInput, options: VideoCallOptions<F>, convert: (raw: RawImage) => F): Promise<F[]> {
     this.alive();
     const video = prepareVideoLatent(latent, this.model);
-    const session = new VideoSession(this.runner, this.weights, options, this.maxChunkBytes, video.frames);
+    const session = new VideoSession(this.runner.runner, this.weights, options, this.maxChunkBytes, video.frames);
     const chunk = session.chunkFor(video);
     const frames: F[] = [];
     const emit = async (raw: RawImage[]) => {
@@ -151,7 +164,7 @@ export class VideoDecoder {
   /** A stream: push latent frames as they arrive, flush at the end (CogVideoX is never trimmed, as upstream's StreamingTAEHV). */
   stream(options: Omit<VideoDecodeOptions, 'chunk'> & { readonly chunk?: number } = {}): VideoStream {
     this.alive();
-    return new SessionStream(new VideoSession(this.runner, this.weights, options, this.maxChunkBytes, null), () => this.alive());
+    return new SessionStream(new VideoSession(this.runner.runner, this.weights, options, this.maxChunkBytes, null), () => this.alive());
   }
 
   destroy(): void {
@@ -165,9 +178,30 @@ export class VideoDecoder {
   }
 }
 
-async function videoRuntime(options: CreateVideoDecoderOptions): Promise<OrtRuntime> {
+const ortBackend = (runtime: OrtRuntime): VideoBackend => {
+  const runner = new OrtVideoRunner(runtime);
+  return { name: runtime.backend as 'native' | 'wasm', runner, budget: DEFAULT_CHUNK_BYTES[runtime.backend as 'native' | 'wasm'], release: () => runner.release() };
+};
+
+async function videoBackend(options: CreateVideoDecoderOptions): Promise<VideoBackend> {
   const backend = options.backend ?? 'auto';
-  if (backend === 'webgpu') fail('BACKEND_UNAVAILABLE', "the TAEHV video decoders have no WebGPU kernels yet: use backend 'native' (Node) or 'wasm', or 'auto'");
+  if (backend === 'webgpu' || backend === 'auto') {
+    const gpu = await webGpuVideoRunner(options.webgpu ?? {}, backend === 'auto').catch((e: unknown) => {
+      // No WebGPU here: auto goes on to onnxruntime.
+      if (backend === 'auto' && isTaesdError(e, 'NO_WEBGPU')) return null;
+      throw e;
+    });
+    if (gpu) {
+      const { runner, owned } = gpu;
+      // One stage run within one binding (runs are cut further to the device's limits).
+      const budget = Math.min(DEFAULT_CHUNK_BYTES.native, runner.device.limits.maxStorageBufferBindingSize);
+      return { name: 'webgpu', runner, budget, release: () => runner.release().then(() => { if (owned) runner.device.destroy(); }) };
+    }
+  }
+  return ortBackend(await videoRuntime(options, backend));
+}
+
+async function videoRuntime(options: CreateVideoDecoderOptions, backend: VideoBackendChoice): Promise<OrtRuntime> {
   if (backend === 'native') return nativeRuntime(options.native ?? {});
   if (backend === 'wasm') return wasmRuntime(options.wasm ?? {});
   if (backend !== 'auto') fail('BAD_OPTION', `video backend must be 'auto', 'native', 'wasm' or 'webgpu', got ${String(backend)}`);

@@ -28,6 +28,10 @@ export class OrtVideoRunner implements VideoStageRunner {
     return session;
   }
 
+  zeroState(channels: number, height: number, width: number): Float32Array {
+    return new Float32Array(channels * height * width);
+  }
+
   runStage(graph: VideoGraph, key: string, index: number, stage: VideoStage, input: Float32Array, dims: readonly number[], states: readonly Float32Array[]): Promise<{ data: Float32Array; dims: readonly number[]; states: Float32Array[] }> {
     const run = this.tail.then(async () => {
       const session = await this.session(graph, key, index, stage);

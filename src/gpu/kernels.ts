@@ -1,11 +1,11 @@
 import { fail } from '../errors.js';
 import * as shaders from './shaders.generated.js';
-import { CONV_DIMS, IMAGE_DIMS, LATENT_DIMS, LINEAR_PARAMS, STATS_DIMS } from './uniforms.js';
+import { CONV_DIMS, IMAGE_DIMS, LATENT_DIMS, LINEAR_PARAMS, STATS_DIMS, VIDEO_DIMS } from './uniforms.js';
 
 /** Values injected into a kernel as WGSL `const`s (numbers, booleans) or `alias`es (type names). */
 export type KernelParams = Readonly<Record<string, number | boolean | { readonly type: string }>>;
 
-export type KernelName = 'conv' | 'convTiled' | 'groupNormStats' | 'latentIn' | 'latentRgb' | 'rgbaOut' | 'rgbaTexture';
+export type KernelName = 'conv' | 'convTiled' | 'groupNormStats' | 'latentIn' | 'latentRgb' | 'rgbaOut' | 'rgbaTexture' | 'videoMap' | 'videoDepthwise' | 'videoPlanar';
 
 /**
  * Each kernel's source: its uniform struct (declared once, src/gpu/uniforms.ts), then for those
@@ -19,6 +19,9 @@ const SOURCES: Record<KernelName, string> = {
   latentRgb: LINEAR_PARAMS.wgsl + shaders.latentRgbWgsl,
   rgbaOut: IMAGE_DIMS.wgsl + shaders.layoutWgsl + shaders.rgbaIoWgsl + shaders.rgbaOutWgsl,
   rgbaTexture: IMAGE_DIMS.wgsl + shaders.layoutWgsl + shaders.rgbaIoWgsl + shaders.rgbaTextureWgsl,
+  videoMap: VIDEO_DIMS.wgsl + shaders.layoutWgsl + shaders.videoMapWgsl,
+  videoDepthwise: VIDEO_DIMS.wgsl + shaders.layoutWgsl + shaders.videoDepthwiseWgsl,
+  videoPlanar: VIDEO_DIMS.wgsl + shaders.layoutWgsl + shaders.videoPlanarWgsl,
 };
 
 /** The generated prelude: `enable f16;` when any alias uses f16, then one line per parameter. */

@@ -72,6 +72,9 @@ export const STATS_DIMS = uniformStruct('Dims', { pixels: 'u32' });
 /** The RGBA output kernels (shaders/rgba_out.wgsl, rgba_texture.wgsl): one item's image size. */
 export const IMAGE_DIMS = uniformStruct('Dims', { w: 'u32', h: 'u32' });
 
+/** The TAEHV kernels (shaders/video_*.wgsl): one frame's output size and its `x` input's size. */
+export const VIDEO_DIMS = uniformStruct('Dims', { out_w: 'u32', out_h: 'u32', in_w: 'u32', in_h: 'u32' });
+
 /** The linear preview (shaders/latent_rgb.wgsl): latent size, upscale, bias, one factor row per channel. */
 export const LINEAR_PARAMS = uniformStruct('Params', {
   width: 'u32', height: 'u32', upscale: 'u32', bias: 'vec4f', factors: { arrayOf: 'vec4f', length: 'CHANNELS' },

@@ -1,20 +1,22 @@
 // A TAEHV decode in chunks of latent frames with every MemBlock's last frame carried from chunk to
 // chunk: the session object owns that state (outside any backend's buffer reuse or plan cache),
 // so a stream of pushes, a whole video in chunks and a whole video at once give the same frames.
-import { fail } from '../errors.js';
+import { fail, isTaesdError } from '../errors.js';
 import type { RawImage } from './decoder.js';
 import { frameRule, FrameSelector } from './videoFrames.js';
 import { lowerVideoDecoder, stageFrameBytes, videoSkips, videoStages, type VideoGraph, type VideoStage } from './videoGraph.js';
 import type { VideoLatent } from './videoLatent.js';
 import type { VideoWeights } from './videoWeights.js';
 
-/** What a backend does for a session: run one stage on some of its frames with that stage's carried states. */
-export interface VideoStageRunner {
+/** What a backend does for a session: run one stage on some of its frames with that stage's carried states (`S`: a backend's frame, a Float32Array or a GPU buffer). */
+export interface VideoStageRunner<S = Float32Array> {
+  /** A carried frame of zeros (before a video's first frame) of `channels` x `height` x `width`. */
+  zeroState(channels: number, height: number, width: number): S;
   /**
    * Runs `stage` (its index in `stages`) on `input` `[n, C, h, w]`; `states` are the stage's carried
    * frames in `stage.states` order. Returns the output `[m, C', H, W]` and the states after.
    */
-  runStage(graph: VideoGraph, key: string, index: number, stage: VideoStage, input: Float32Array, dims: readonly number[], states: readonly Float32Array[]): Promise<{ data: Float32Array; dims: readonly number[]; states: Float32Array[] }>;
+  runStage(graph: VideoGraph, key: string, index: number, stage: VideoStage, input: Float32Array, dims: readonly number[], states: readonly S[]): Promise<{ data: Float32Array; dims: readonly number[]; states: S[] }>;
 }
 
 export interface VideoDecodeOptions {
@@ -29,17 +31,17 @@ export interface VideoDecodeOptions {
 /** One stage's frames in flight: data `[n, C, h, w]`. */
 interface Frames { readonly data: Float32Array; readonly n: number }
 
-export class VideoSession {
+export class VideoSession<S = Float32Array> {
   readonly graph: VideoGraph;
   private readonly stages: VideoStage[];
   private readonly key: string;
-  private states: Float32Array[] | null = null;
+  private states: S[] | null = null;
   private size: { h: number; w: number } | null = null;
   private selector: FrameSelector<RawImage> | null = null;
 
   /** `latentFrames`: the video's length where known (the CogVideoX rule needs it); null for a stream. */
   constructor(
-    private readonly runner: VideoStageRunner,
+    private readonly runner: VideoStageRunner<S>,
     readonly weights: VideoWeights,
     private readonly options: VideoDecodeOptions,
     /** Largest bytes one stage run may hold (about). */
@@ -83,7 +85,14 @@ export class VideoSession {
     const out: RawImage[] = [];
     for (let a = t0; a < t1; a += chunk) {
       const b = Math.min(t1, a + chunk);
-      const raw = await this.runChunk({ data: latent.read(a, b), n: b - a }, runs, h, w);
+      let raw: RawImage[];
+      try {
+        raw = await this.runChunk({ data: latent.read(a, b), n: b - a }, runs, h, w);
+      } catch (e) {
+        // The carried frames died with the device (or are half-updated): the next push starts a new video.
+        if (isTaesdError(e, 'DEVICE_LOST')) this.reset();
+        throw e;
+      }
       out.push(...this.selector!.push(raw));
     }
     return out;
@@ -105,7 +114,7 @@ export class VideoSession {
 
   private start(h: number, w: number): void {
     this.size = { h, w };
-    this.states = this.graph.states.map((v) => new Float32Array(v.channels * (h << v.level) * (w << v.level)));
+    this.states = this.graph.states.map((v) => this.runner.zeroState(v.channels, h << v.level, w << v.level));
     const rule = frameRule(this.weights.model.frameRule, this.graph.timeUpscale, this.latentFrames);
     const { output, upscale } = this.graph;
     const H = h * upscale, W = w * upscale;

@@ -1,0 +1,180 @@
+// One run of a TAEHV stage (model/videoGraph.ts) on WebGPU, encoded from the op list: convs through
+// the conv kernel seam (conv.ts), depthwise and the index maps (prevFrame + concat, TGrow's split,
+// pixel shuffle, upsample, ReLU, add, clamp) as small kernels over the shared layout. A stage's
+// frames are its batch items; buffers are pooled by size within the run as values die.
+import { fail } from '../errors.js';
+import type { Value } from '../model/graph.js';
+import type { VideoOp, VideoStage } from '../model/videoGraph.js';
+import type { DepthwiseWeights } from '../model/videoWeights.js';
+import type { ConvWeights } from '../model/weights.js';
+import { act4Bytes, act4Type, convDimsData, convDispatch, convPipeline, DEFAULT_CONV, type ConvDims, type ConvShape, type Precision } from './conv.js';
+import { compiledPipeline, kernelPipeline, pipelineDispatch, type Dispatch, type KernelName, type KernelParams } from './kernels.js';
+import { blocks } from './program.js';
+import { VIDEO_DIMS } from './uniforms.js';
+
+/** Invocations per workgroup of the video kernels (x only). */
+const WG = 64;
+
+const MODES = { relu: 0, add: 1, clamp: 2, upsample: 3, toFrames: 4, pixelShuffle: 5, concat: 6 } as const;
+
+export interface VideoGpu {
+  readonly device: GPUDevice;
+  readonly precision: Precision;
+  /** The packed weights of a conv or depthwise conv, uploaded once. */
+  weights(of: ConvWeights | DepthwiseWeights, pack: () => Float32Array): GPUBuffer;
+}
+
+/** A stage run's sizes: `n` input frames at `h` x `w` (the stage input's level). */
+export interface RunSize { readonly n: number; readonly h: number; readonly w: number }
+
+/** Frames, height and width of value `v` in a run. */
+export function valueSize(stage: VideoStage, v: Value, s: RunSize): { frames: number; h: number; w: number } {
+  const up = 2 ** (v.level - stage.input.level);
+  return { frames: (s.n * (v.frames ?? 1)) / (stage.input.frames ?? 1), h: s.h * up, w: s.w * up };
+}
+
+/** Zero vec4s at each activation buffer's start: as many as the widest 3x3 conv input has blocks. */
+export function stageZeroVec4s(stage: VideoStage): number {
+  return Math.max(1, ...stage.ops.map((op) => (op.kind === 'conv' && op.conv.k > 1 ? blocks(op.conv.cin) : 1)));
+}
+
+/** Bytes of value `v` for one input frame of a stage (without the zero region). */
+export function valueFrameBytes(stage: VideoStage, v: Value, precision: Precision, h: number, w: number): number {
+  const { frames, h: vh, w: vw } = valueSize(stage, v, { n: 1, h, w });
+  return frames * vh * vw * blocks(v.channels) * act4Bytes(precision);
+}
+
+const convShape = (c: ConvWeights, precision: Precision, zeroVec4s: number): ConvShape => ({
+  k: c.k, cinBlocks: blocks(c.cin), coutBlocks: blocks(c.cout), upsample: false, relu: false, residual: false, normGroups: 0, precision, outputF32: false, zeroVec4s,
+});
+
+function depthwisePack(d: DepthwiseWeights): Float32Array {
+  const taps = d.k * d.k, data = new Float32Array(blocks(d.channels) * taps * 4);
+  for (let c = 0; c < d.channels; c++) for (let t = 0; t < taps; t++) data[((c >> 2) * taps + t) * 4 + (c & 3)] = d.weight[c * taps + t]!;
+  return data;
+}
+
+/** The kernel and parameters of a non-conv op (the map modes, depthwise), or of the planar in/out. */
+function kernelOf(op: VideoOp | { kind: 'planar'; x: Value; toLayout: boolean }, precision: Precision, zeroVec4s: number): { name: KernelName; params: KernelParams } {
+  const base = { WG, ZERO_VEC4S: zeroVec4s, act4: act4Type(precision) };
+  if (op.kind === 'planar') return { name: 'videoPlanar', params: { ...base, CB: blocks(op.x.channels), CHANNELS: op.x.channels, TO_LAYOUT: op.toLayout } };
+  if (op.kind === 'depthwise') return { name: 'videoDepthwise', params: { ...base, CB: blocks(op.out.channels), K: op.weights.k } };
+  if (op.kind === 'conv' || op.kind === 'prevFrame' || op.kind === 'groupNorm') fail('INTERNAL', `video kernels: no map kernel for ${op.kind}`);
+  const stride = op.kind === 'toFrames' ? op.stride : op.kind === 'pixelShuffle' ? op.factor : 1;
+  return { name: 'videoMap', params: { ...base, MODE: MODES[op.kind], CB: blocks(op.out.channels), XCB: blocks(op.x.channels), YCB: op.kind === 'concat' ? blocks(op.y.channels) : 1, STRIDE: stride, CHANNELS: op.out.channels, PREV: false } };
+}
+
+/** Compiles every pipeline a stage needs (once per device); the run is then built synchronously. */
+export async function compileStage(gpu: VideoGpu, stage: VideoStage): Promise<void> {
+  const z = stageZeroVec4s(stage), { device, precision } = gpu;
+  const waits: Promise<unknown>[] = [stage.input, stage.output].flatMap((x) => [true, false].map((toLayout) => {
+    const k = kernelOf({ kind: 'planar', x, toLayout }, precision, z);
+    return kernelPipeline(device, k.name, k.params);
+  }));
+  for (const op of stage.ops) {
+    if (op.kind === 'conv') {
+      waits.push(convPipeline(device, DEFAULT_CONV, DEFAULT_CONV.params(convShape(op.conv, precision, z))));
+    } else if (op.kind !== 'prevFrame') {
+      for (const prev of [false, true]) {
+        const k = kernelOf(op, precision, z);
+        waits.push(kernelPipeline(device, k.name, op.kind === 'concat' ? { ...k.params, PREV: prev } : k.params));
+      }
+    }
+  }
+  await Promise.all(waits);
+}
+
+export interface EncodedRun {
+  /** Planar f32 output `[m, C, H, W]`. */
+  readonly output: GPUBuffer;
+  readonly outputDims: readonly [number, number, number, number];
+  /** The stage's carried frames after the run, in `stage.states` order. */
+  readonly states: GPUBuffer[];
+  /** Everything else this run made: destroy once its work is done. */
+  readonly temps: GPUBuffer[];
+}
+
+/** Encodes one run of `stage` on `input` (planar f32 in a storage buffer), reading `states` and making new ones. */
+export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage: VideoStage, input: GPUBuffer, size: RunSize, states: readonly GPUBuffer[]): EncodedRun {
+  const { device, precision } = gpu;
+  const z = stageZeroVec4s(stage), bytes4 = act4Bytes(precision);
+  const temps: GPUBuffer[] = [];
+  const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const make = (label: string, bytes: number) => { const b = device.createBuffer({ label, size: Math.max(16, bytes), usage: storage }); temps.push(b); return b; };
+  const free = new Map<number, GPUBuffer[]>();
+  const held = new Map<number, GPUBuffer>();
+  const bytesOf = (v: Value) => { const s = valueSize(stage, v, size); return (z + s.frames * s.h * s.w * blocks(v.channels)) * bytes4; };
+  const alloc = (v: Value) => { const n = bytesOf(v); const b = free.get(n)?.pop() ?? make(`taesd video value ${v.id}`, n); held.set(v.id, b); return b; };
+  const get = (v: Value) => held.get(v.id) ?? fail('INTERNAL', `video run: value ${v.id} is read before it is made`);
+  const lastUse = new Map<number, number>();
+  stage.ops.forEach((op, i) => { for (const v of ['x', 'y'] as const) if (v in op) lastUse.set((op as Record<typeof v, Value>)[v].id, i); });
+  const uniform = (data: ArrayBuffer) => {
+    const b = device.createBuffer({ label: 'taesd video dims', size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    temps.push(b);
+    device.queue.writeBuffer(b, 0, data);
+    return b;
+  };
+  const dimsOf = (out: Value, x: Value) => {
+    const o = valueSize(stage, out, size), i = valueSize(stage, x, size);
+    return { o, buffer: uniform(VIDEO_DIMS.write({ out_w: o.w, out_h: o.h, in_w: i.w, in_h: i.h })) };
+  };
+  const unused = make('taesd video unused', 16);
+  let pass = encoder.beginComputePass({ label: 'taesd video' });
+  const run = (d: Dispatch) => { pass.setPipeline(d.pipeline); pass.setBindGroup(0, d.bindGroup); pass.dispatchWorkgroups(...d.workgroups); };
+  const mapDispatch = (k: { name: KernelName; params: KernelParams }, out: Value, x: Value, bindings: GPUBuffer[]) => {
+    const { o, buffer } = dimsOf(out, x);
+    const grid: [number, number, number] = [Math.ceil((o.w * blocks(out.channels)) / WG), o.h, o.frames];
+    run(pipelineDispatch(device, compiledPipeline(device, k.name, k.params), [{ buffer }, ...bindings.map((b) => ({ buffer: b }))], grid));
+  };
+  const planar = (x: Value, toLayout: boolean, planarBuffer: GPUBuffer, act: GPUBuffer) => mapDispatch(kernelOf({ kind: 'planar', x, toLayout }, precision, z), x, x, [planarBuffer, act]);
+
+  planar(stage.input, true, input, alloc(stage.input));
+  const past = new Map<number, { x: Value; state: number }>();
+  const newStates: GPUBuffer[] = [];
+  stage.ops.forEach((op, i) => {
+    if (op.kind === 'prevFrame') {
+      // The carried frame for the next run: x's last frame, copied out of the zero-led layout.
+      const s = valueSize(stage, op.x, size), frame = s.h * s.w * blocks(op.x.channels) * bytes4;
+      const next = device.createBuffer({ label: `taesd video state ${op.state}`, size: frame, usage: storage });
+      pass.end();
+      encoder.copyBufferToBuffer(get(op.x), (z * bytes4) + (s.frames - 1) * frame, next, 0, frame);
+      pass = encoder.beginComputePass({ label: 'taesd video' });
+      newStates[stage.states.indexOf(op.state)] = next;
+      past.set(op.out.id, { x: op.x, state: stage.states.indexOf(op.state) });
+      return;
+    }
+    if (op.kind === 'conv') {
+      const shape = convShape(op.conv, precision, z), params = DEFAULT_CONV.params(shape);
+      const o = valueSize(stage, op.out, size);
+      const dims: ConvDims = { inW: o.w, inRow0: 0, outW: o.w, outH: o.h, outRow0: 0, outRows: o.h, dstRow0: 0, skipRow0: 0, inRows: o.h, dstRows: o.h, skipRows: o.h, batch: o.frames };
+      const weights = gpu.weights(op.conv, () => DEFAULT_CONV.pack(op.conv, null));
+      const src = get(op.x), dst = alloc(op.out);
+      run(convDispatch(device, `taesd video ${op.conv.key}`, DEFAULT_CONV, params, dims, { dims: { buffer: uniform(convDimsData(dims)) }, src, weights, dst }));
+    } else if (op.kind === 'depthwise') {
+      const src = get(op.x), dst = alloc(op.out);
+      mapDispatch(kernelOf(op, precision, z), op.out, op.x, [src, gpu.weights(op.weights, () => depthwisePack(op.weights)), dst]);
+    } else if (op.kind === 'concat') {
+      const prev = past.get(op.y.id);
+      const k = kernelOf(op, precision, z);
+      const src = get(op.x), dst = alloc(op.out);
+      const y = prev ? unused : get(op.y), state = prev ? states[prev.state]! : unused;
+      if (prev && prev.x.id !== op.x.id) fail('INTERNAL', 'video run: a concat of a previous frame must pair it with its own input');
+      mapDispatch({ name: k.name, params: { ...k.params, PREV: !!prev } }, op.out, op.x, [src, y, state, dst]);
+    } else if (op.kind === 'groupNorm') {
+      fail('INTERNAL', 'video run: TAEHV has no GroupNorm');
+    } else {
+      const src = get(op.x), y = op.kind === 'add' ? get(op.y) : unused;
+      mapDispatch(kernelOf(op, precision, z), op.out, op.x, [src, y, unused, alloc(op.out)]);
+    }
+    // Values read for the last time go back to the pool (dispatches in a pass are ordered).
+    for (const v of [op.x, ...('y' in op ? [op.y] : [])]) {
+      const b = held.get(v.id);
+      if (b && lastUse.get(v.id) === i && v.id !== stage.output.id) { held.delete(v.id); const n = bytesOf(v); free.set(n, [...(free.get(n) ?? []), b]); }
+    }
+  });
+  const o = valueSize(stage, stage.output, size);
+  const output = make('taesd video output', o.frames * stage.output.channels * o.h * o.w * 4);
+  planar(stage.output, false, output, get(stage.output));
+  pass.end();
+  return { output, outputDims: [o.frames, stage.output.channels, o.h, o.w], states: newStates, temps };
+}
