@@ -50,7 +50,7 @@ export interface VideoCallOptions<F> extends VideoDecodeOptions {
   readonly onFrames?: (frames: F[], first: number) => void | Promise<void>;
 }
 
-const DEFAULT_CHUNK_BYTES = { native: 512 << 20, wasm: 512 << 20 } as const;
+const DEFAULT_CHUNK_BYTES = { native: 512 << 20, wasm: 512 << 20, webgpu: 512 << 20 } as const;
 
 /** A stream of latent frames decoded as they arrive (upstream's StreamingTAEHV); owns the carried MemBlock frames. */
 export interface VideoStream {
@@ -193,9 +193,8 @@ async function videoBackend(options: CreateVideoDecoderOptions): Promise<VideoBa
     });
     if (gpu) {
       const { runner, owned } = gpu;
-      // One stage run within one binding (runs are cut further to the device's limits).
-      const budget = Math.min(DEFAULT_CHUNK_BYTES.native, runner.device.limits.maxStorageBufferBindingSize);
-      return { name: 'webgpu', runner, budget, release: () => runner.release().then(() => { if (owned) runner.device.destroy(); }) };
+      // The memory budget sets the chunk; the runner cuts each run further to the device's binding and dispatch limits.
+      return { name: 'webgpu', runner, budget: DEFAULT_CHUNK_BYTES.webgpu, release: () => runner.release().then(() => { if (owned) runner.device.destroy(); }) };
     }
   }
   return ortBackend(await videoRuntime(options, backend));

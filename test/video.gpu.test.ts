@@ -2,7 +2,7 @@
 // f16, chunked equal to whole, the stream, and the device-loss rule.
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { requestGpuDevice } from '../src/gpu/device.js';
+import { getGpu, requestGpuDevice } from '../src/gpu/device.js';
 import type { RawImage } from '../src/model/decoder.js';
 import { createVideoDecoder, type VideoDecoder } from '../src/videoDecoder.js';
 import { maxAbsDiff } from './support/reference.js';
@@ -45,3 +45,76 @@ describe.skipIf(!HAS_SHARED)('TAEHV on WebGPU', () => {
   }
 });
 describe.skipIf(HAS_SHARED)('TAEHV on WebGPU', () => it.skip(NO_SHARED_REASON, () => undefined));
+
+describe.skipIf(!HAS_SHARED)('TAEHV on WebGPU: f16, chunks, limits, device loss', () => {
+  for (const name of SMALL) {
+    it.skipIf(!f16)(`f16: ${name} within 3 8-bit levels of upstream (needs shader-f16)`, async () => {
+      const g = loadVideoGolden(name);
+      const frames = await (await decoderFor(g, 'f16')).decodeVideoRaw(latentOf(g), options(g));
+      const [, , H, W] = g.image.shape as [number, number, number, number];
+      const per = 3 * H * W;
+      const err = Math.max(...frames.map((f, i) => maxLevels(levels(f.data), levels(g.image.data.subarray(i * per, (i + 1) * per)))));
+      console.log(`webgpu f16 ${name}: max ${err} levels`);
+      expect(err).toBeLessThanOrEqual(3);
+    }, 400_000); // the first compiles every f16 pipeline (minutes on a loaded lavapipe)
+  }
+
+  it('chunks of 1 and 2 latent frames and the stream equal the whole decode to 1e-5 (f32)', async () => {
+    const g = loadVideoGolden('taew2_1_rand_t3');
+    const decoder = await decoderFor(g, 'f32');
+    const whole = await decoder.decodeVideoRaw(latentOf(g));
+    for (const chunk of [1, 2]) {
+      const calls: number[] = [];
+      const frames = await decoder.decodeVideoRaw(latentOf(g), { chunk, onFrames: (f, first) => { calls.push(first); } });
+      expect(frames.length).toBe(whole.length);
+      expect(worst(frames, whole)).toBeLessThan(1e-5);
+      expect(calls.length).toBeGreaterThanOrEqual(chunk === 1 ? 3 : 2);
+    }
+  });
+
+  it('every stage of a Wan 2.1 480x832 latent fits WebGPU default limits (128 MiB bindings)', async () => {
+    const { WebGpuVideoRunner } = await import('../src/gpu/videoRunner.js');
+    const { lowerVideoDecoder, videoStages } = await import('../src/model/videoGraph.js');
+    const { resolveVideoWeights } = await import('../src/model/videoWeights.js');
+    const { parseWeights } = await import('../src/weights/load.js');
+    const g = loadVideoGolden('taew2_1_rand_t1');
+    const graph = lowerVideoDecoder(resolveVideoWeights(parseWeights(readFileSync(g.weightsFile), 'w', 2 ** 27), { model: 'taew2_1' }));
+    const adapter = (await (await getGpu()).requestAdapter())!;
+    const small = await adapter.requestDevice();
+    const runner = new WebGpuVideoRunner(small, 'f32');
+    const runs = videoStages(graph).map((s) => runner.framesPerRun(s, 60 << s.input.level, 104 << s.input.level));
+    console.log(`webgpu frames per run at 60x104, default limits: ${runs.join(', ')}`);
+    expect(Math.min(...runs)).toBeGreaterThanOrEqual(1);
+    small.destroy();
+  });
+
+  it('device loss mid-stream: the stream throws DEVICE_LOST; a new decoder streams from fresh state', async () => {
+    const g = loadVideoGolden('taew2_1_rand_t1');
+    const own = (await requestGpuDevice()).device;
+    const lost = await createVideoDecoder({ weights: readFileSync(g.weightsFile), model: g.model, backend: 'webgpu', webgpu: { device: own, precision: 'f32' } });
+    const stream = lost.stream();
+    const first = await stream.pushRaw(latentOf(g));
+    own.destroy();
+    await own.lost;
+    const code = await stream.pushRaw(latentOf(g)).then(() => 'ok', (e: { code?: string }) => e.code);
+    expect(code).toBe('DEVICE_LOST');
+    expect(first.length).toBeGreaterThan(0);
+    const decoder = await decoderFor(g, 'f32');
+    const fresh = decoder.stream();
+    const again = [...(await fresh.pushRaw(latentOf(g))), ...fresh.flushRaw()];
+    const whole = await decoder.decodeVideoRaw(latentOf(g));
+    expect(again.length).toBe(whole.length);
+    expect(worst(again, whole)).toBeLessThan(1e-5);
+  });
+});
+
+describe.skipIf(!HAS_SHARED)('TAEHV backend choice', () => {
+  it("'auto' takes onnxruntime on a CPU-emulated adapter (lavapipe), WebGPU on hardware", async () => {
+    const { deviceAdapterInfo, isFallbackAdapter } = await import('../src/gpu/device.js');
+    const g = loadVideoGolden('taew2_1_rand_t1');
+    const decoder = await createVideoDecoder({ weights: readFileSync(g.weightsFile), model: g.model });
+    const info = deviceAdapterInfo(device);
+    expect(decoder.backend === 'webgpu').toBe(!(info && isFallbackAdapter(info)));
+    decoder.destroy();
+  });
+});

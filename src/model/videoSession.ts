@@ -113,8 +113,8 @@ export class VideoSession<S = Float32Array> {
   }
 
   private start(h: number, w: number): void {
-    this.size = { h, w };
     this.states = this.graph.states.map((v) => this.runner.zeroState(v.channels, h << v.level, w << v.level));
+    this.size = { h, w };
     const rule = frameRule(this.weights.model.frameRule, this.graph.timeUpscale, this.latentFrames);
     const { output, upscale } = this.graph;
     const H = h * upscale, W = w * upscale;
