@@ -44,9 +44,37 @@ export function valueFrameBytes(stage: VideoStage, v: Value, precision: Precisio
   return frames * vh * vw * blocks(v.channels) * act4Bytes(precision);
 }
 
-const convShape = (c: ConvWeights, precision: Precision, zeroVec4s: number): ConvShape => ({
-  k: c.k, cinBlocks: blocks(c.cin), coutBlocks: blocks(c.cout), upsample: false, relu: false, residual: false, normGroups: 0, precision, outputF32: false, zeroVec4s,
+const convShape = (c: ConvWeights, precision: Precision, zeroVec4s: number, fused: ConvFusion): ConvShape => ({
+  k: c.k, cinBlocks: blocks(c.cin), coutBlocks: blocks(c.cout), upsample: false, relu: fused.relu, residual: fused.residual !== null, normGroups: 0, precision, outputF32: false, zeroVec4s,
 });
+
+/** What a conv takes into its epilogue (as the image program does): the add after it and the ReLU after that. */
+interface ConvFusion { readonly relu: boolean; readonly residual: Value | null; readonly out: Value }
+
+/** The fused epilogue of each conv (by op index) and the ops it absorbs. */
+export function fuseStage(stage: VideoStage): { convs: Map<number, ConvFusion>; absorbed: Set<number> } {
+  const made = new Map<number, number>(), users = new Map<number, number[]>();
+  stage.ops.forEach((op, i) => {
+    made.set(op.out.id, i);
+    for (const k of ['x', 'y'] as const) if (k in op) { const id = (op as Record<typeof k, Value>)[k].id; users.set(id, [...(users.get(id) ?? []), i]); }
+  });
+  const only = (v: Value) => { const u = users.get(v.id); return u?.length === 1 && v.id !== stage.output.id ? u[0]! : -1; };
+  const convs = new Map<number, ConvFusion>(), absorbed = new Set<number>();
+  stage.ops.forEach((op, i) => {
+    if (op.kind !== 'conv') return;
+    let out = op.out, residual: Value | null = null, relu = false;
+    const next = stage.ops[only(out)];
+    if (next?.kind === 'add') {
+      // The add's other input must exist before this conv runs.
+      const other = next.x.id === out.id ? next.y : next.x;
+      if ((made.get(other.id) ?? -1) < i) { residual = other; absorbed.add(only(out)); out = next.out; }
+    }
+    const after = stage.ops[only(out)];
+    if (after?.kind === 'relu') { relu = true; absorbed.add(only(out)); out = after.out; }
+    convs.set(i, { relu, residual, out });
+  });
+  return { convs, absorbed };
+}
 
 function depthwisePack(d: DepthwiseWeights): Float32Array {
   const taps = d.k * d.k, data = new Float32Array(blocks(d.channels) * taps * 4);
@@ -71,10 +99,11 @@ export async function compileStage(gpu: VideoGpu, stage: VideoStage): Promise<vo
     const k = kernelOf({ kind: 'planar', x, toLayout }, precision, z);
     return kernelPipeline(device, k.name, k.params);
   }));
-  for (const op of stage.ops) {
+  const { convs, absorbed } = fuseStage(stage);
+  for (const [i, op] of stage.ops.entries()) {
     if (op.kind === 'conv') {
-      waits.push(convPipeline(device, DEFAULT_CONV, DEFAULT_CONV.params(convShape(op.conv, precision, z))));
-    } else if (op.kind !== 'prevFrame') {
+      waits.push(convPipeline(device, DEFAULT_CONV, DEFAULT_CONV.params(convShape(op.conv, precision, z, convs.get(i)!))));
+    } else if (op.kind !== 'prevFrame' && !absorbed.has(i)) {
       for (const prev of [false, true]) {
         const k = kernelOf(op, precision, z);
         waits.push(kernelPipeline(device, k.name, op.kind === 'concat' ? { ...k.params, PREV: prev } : k.params));
@@ -131,8 +160,11 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
   planar(stage.input, true, input, alloc(stage.input));
   const past = new Map<number, { x: Value; state: number }>();
   const newStates: GPUBuffer[] = [];
+  const { convs, absorbed } = fuseStage(stage);
   stage.ops.forEach((op, i) => {
-    if (op.kind === 'prevFrame') {
+    if (absorbed.has(i)) {
+      // Run by the conv before it; only its inputs' lifetimes are kept here.
+    } else if (op.kind === 'prevFrame') {
       // The carried frame for the next run: x's last frame, copied out of the zero-led layout.
       const s = valueSize(stage, op.x, size), frame = s.h * s.w * blocks(op.x.channels) * bytes4;
       const next = device.createBuffer({ label: `taesd video state ${op.state}`, size: frame, usage: storage });
@@ -142,14 +174,14 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
       newStates[stage.states.indexOf(op.state)] = next;
       past.set(op.out.id, { x: op.x, state: stage.states.indexOf(op.state) });
       return;
-    }
-    if (op.kind === 'conv') {
-      const shape = convShape(op.conv, precision, z), params = DEFAULT_CONV.params(shape);
+    } else if (op.kind === 'conv') {
+      const fused = convs.get(i)!;
+      const shape = convShape(op.conv, precision, z, fused), params = DEFAULT_CONV.params(shape);
       const o = valueSize(stage, op.out, size);
       const dims: ConvDims = { inW: o.w, inRow0: 0, outW: o.w, outH: o.h, outRow0: 0, outRows: o.h, dstRow0: 0, skipRow0: 0, inRows: o.h, dstRows: o.h, skipRows: o.h, batch: o.frames };
       const weights = gpu.weights(op.conv, () => DEFAULT_CONV.pack(op.conv, null));
-      const src = get(op.x), dst = alloc(op.out);
-      run(convDispatch(device, `taesd video ${op.conv.key}`, DEFAULT_CONV, params, dims, { dims: { buffer: uniform(convDimsData(dims)) }, src, weights, dst }));
+      const src = get(op.x), skip = fused.residual ? get(fused.residual) : undefined, dst = alloc(fused.out);
+      run(convDispatch(device, `taesd video ${op.conv.key}`, DEFAULT_CONV, params, dims, { dims: { buffer: uniform(convDimsData(dims)) }, src, weights, skip, dst }));
     } else if (op.kind === 'depthwise') {
       const src = get(op.x), dst = alloc(op.out);
       mapDispatch(kernelOf(op, precision, z), op.out, op.x, [src, gpu.weights(op.weights, () => depthwisePack(op.weights)), dst]);
