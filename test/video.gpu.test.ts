@@ -109,6 +109,23 @@ describe.skipIf(!HAS_SHARED)('TAEHV on WebGPU: f16, chunks, limits, device loss'
 });
 
 describe.skipIf(!HAS_SHARED)('TAEHV backend choice', () => {
+  for (const name of ['taew2_1_rand_t3', 'taew2_2_super_rand_t2'] as const) {
+    it(`tiled conv kernels (the hardware default): ${name} matches upstream to 2e-3 (f32)`, async () => {
+      const g = loadVideoGolden(name);
+      const decoder = await createVideoDecoder({ weights: readFileSync(g.weightsFile), model: g.model, backend: 'webgpu', webgpu: { device, precision: 'f32', convKernel: 'tiled' } });
+      const frames = await decoder.decodeVideoRaw(latentOf(g), options(g));
+      const [, , H, W] = g.image.shape as [number, number, number, number];
+      const per = 3 * H * W;
+      const err = Math.max(...frames.map((f, i) => maxAbsDiff(clamp01(f), g.image.data.subarray(i * per, (i + 1) * per))));
+      console.log(`webgpu tiled f32 ${name}: max abs ${err.toExponential(2)}`);
+      const { WebGpuVideoRunner } = await import('../src/gpu/videoRunner.js');
+      const shape = { k: 3, cinBlocks: 64, coutBlocks: 64, upsample: false, relu: true, residual: false, normGroups: 0, precision: 'f32', outputF32: false, zeroVec4s: 128 } as const;
+      expect(new WebGpuVideoRunner(device, 'f32', 'tiled').variant(shape).kernel).toBe('convTiled');
+      expect(err).toBeLessThan(2e-3);
+      decoder.destroy();
+    }, 400_000);
+  }
+
   it("'auto' takes onnxruntime on a CPU-emulated adapter (lavapipe), WebGPU on hardware", async () => {
     const { deviceAdapterInfo, isFallbackAdapter } = await import('../src/gpu/device.js');
     const g = loadVideoGolden('taew2_1_rand_t1');

@@ -7,7 +7,7 @@ import type { VideoGraph, VideoStage } from '../model/videoGraph.js';
 import type { VideoStageRunner } from '../model/videoSession.js';
 import type { DepthwiseWeights } from '../model/videoWeights.js';
 import type { ConvWeights } from '../model/weights.js';
-import { act4Bytes, type Precision } from './conv.js';
+import { act4Bytes, CONV_VARIANTS, DEFAULT_CONV, type ConvShape, type ConvVariant, type Precision } from './conv.js';
 import { deviceAdapterInfo, isFallbackAdapter, requestGpuDevice } from './device.js';
 import { blocks } from './program.js';
 import { GpuSubmitter } from './submit.js';
@@ -21,8 +21,14 @@ export class WebGpuVideoRunner implements VideoStageRunner<GPUBuffer>, VideoGpu 
   private readonly owned: GPUBuffer[] = [];
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly device: GPUDevice, readonly precision: Precision) {
+  /** `conv`: 'direct' (what CPU-emulated adapters run best) or 'tiled' (workgroup-tiled, for hardware GPUs; direct where no tiled variant fits a shape). */
+  constructor(readonly device: GPUDevice, readonly precision: Precision, private readonly conv: 'direct' | 'tiled' = 'direct') {
     this.submitter = new GpuSubmitter(device);
+  }
+
+  variant(shape: ConvShape): ConvVariant {
+    // f32 math only: the f16-math tiled variants are the tuner's call, not a default.
+    return (this.conv === 'tiled' && CONV_VARIANTS.find((v) => v.kernel === 'convTiled' && !v.id.endsWith('-f16') && v.refuses(shape) === null)) || DEFAULT_CONV;
   }
 
   weights(of: ConvWeights | DepthwiseWeights, pack: () => Float32Array): GPUBuffer {
@@ -134,19 +140,22 @@ export interface WebGpuVideoOptions {
   readonly device?: GPUDevice;
   /** Storage precision: `'auto'` (default) f16 where the device has shader-f16; math accumulates in f32. */
   readonly precision?: Precision | 'auto';
+  /** Conv kernels: `'auto'` (default) tiled on a hardware adapter, direct on a CPU-emulated one. */
+  readonly convKernel?: 'auto' | 'direct' | 'tiled';
 }
 
 /** A WebGPU runner, or null for `auto` on a CPU-emulated adapter (lavapipe, SwiftShader), where onnxruntime is faster. */
 export async function webGpuVideoRunner(options: WebGpuVideoOptions, auto: boolean): Promise<{ runner: WebGpuVideoRunner; owned: boolean } | null> {
   const owned = !options.device;
   const device = options.device ?? (await requestGpuDevice({ f16: options.precision !== 'f32' })).device;
-  const info = deviceAdapterInfo(device);
-  if (auto && info && isFallbackAdapter(info)) {
+  const info = deviceAdapterInfo(device), emulated = !!info && isFallbackAdapter(info);
+  if (auto && emulated) {
     if (owned) device.destroy();
     return null;
   }
   const f16 = device.features.has('shader-f16');
   if (options.precision === 'f16' && !f16) fail('BACKEND_UNAVAILABLE', "precision 'f16' needs a WebGPU device with shader-f16, which this one lacks: use 'f32' or 'auto'");
   const precision: Precision = options.precision === 'f32' || !f16 ? 'f32' : 'f16';
-  return { runner: new WebGpuVideoRunner(device, precision), owned };
+  const conv = options.convKernel === 'direct' || options.convKernel === 'tiled' ? options.convKernel : emulated ? 'direct' : 'tiled';
+  return { runner: new WebGpuVideoRunner(device, precision, conv), owned };
 }

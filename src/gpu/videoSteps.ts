@@ -7,7 +7,7 @@ import type { Value } from '../model/graph.js';
 import type { VideoOp, VideoStage } from '../model/videoGraph.js';
 import type { DepthwiseWeights } from '../model/videoWeights.js';
 import type { ConvWeights } from '../model/weights.js';
-import { act4Bytes, act4Type, convDimsData, convDispatch, convPipeline, DEFAULT_CONV, type ConvDims, type ConvShape, type Precision } from './conv.js';
+import { act4Bytes, act4Type, convDimsData, convDispatch, convPipeline, type ConvDims, type ConvShape, type ConvVariant, type Precision } from './conv.js';
 import { compiledPipeline, kernelPipeline, pipelineDispatch, type Dispatch, type KernelName, type KernelParams } from './kernels.js';
 import { blocks } from './program.js';
 import { VIDEO_DIMS } from './uniforms.js';
@@ -20,6 +20,8 @@ const MODES = { relu: 0, add: 1, clamp: 2, upsample: 3, toFrames: 4, pixelShuffl
 export interface VideoGpu {
   readonly device: GPUDevice;
   readonly precision: Precision;
+  /** The conv kernel (conv.ts's seam) that runs `shape`. */
+  variant(shape: ConvShape): ConvVariant;
   /** The packed weights of a conv or depthwise conv, uploaded once. */
   weights(of: ConvWeights | DepthwiseWeights, pack: () => Float32Array): GPUBuffer;
 }
@@ -125,9 +127,11 @@ export async function compileStage(gpu: VideoGpu, stage: VideoStage): Promise<vo
   const { convs, absorbed } = fuseStage(stage), tail = splitTail(stage);
   for (const [i, op] of stage.ops.entries()) {
     if (tail?.conv === i) {
-      waits.push(convPipeline(device, DEFAULT_CONV, DEFAULT_CONV.params(convShape(tail.slices[0]!, precision, z, convs.get(i)!))));
+      const shape = convShape(tail.slices[0]!, precision, z, convs.get(i)!), v = gpu.variant(shape);
+      waits.push(convPipeline(device, v, v.params(shape)));
     } else if (op.kind === 'conv') {
-      waits.push(convPipeline(device, DEFAULT_CONV, DEFAULT_CONV.params(convShape(op.conv, precision, z, convs.get(i)!))));
+      const shape = convShape(op.conv, precision, z, convs.get(i)!), v = gpu.variant(shape);
+      waits.push(convPipeline(device, v, v.params(shape)));
     } else if (op.kind !== 'prevFrame' && !absorbed.has(i)) {
       for (const prev of [false, true]) {
         const k = kernelOf(op, precision, z);
@@ -192,10 +196,10 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
       const o = valueSize(stage, op.out, size);
       const dims: ConvDims = { inW: o.w, inRow0: 0, outW: o.w, outH: o.h, outRow0: 0, outRows: o.h, dstRow0: 0, skipRow0: 0, inRows: o.h, dstRows: o.h, skipRows: o.h, batch: o.frames };
       for (const slice of tail.slices) {
-        const params = DEFAULT_CONV.params(convShape(slice, precision, z, convs.get(i)!));
+        const shape = convShape(slice, precision, z, convs.get(i)!), v = gpu.variant(shape), params = v.params(shape);
         const dst = make(`taesd video ${slice.key}`, (z + o.frames * o.h * o.w * blocks(slice.cout)) * bytes4);
         subFrames.push(dst);
-        run(convDispatch(device, `taesd video ${slice.key}`, DEFAULT_CONV, params, dims, { dims: { buffer: uniform(convDimsData(dims)) }, src: get(op.x), weights: gpu.weights(slice, () => DEFAULT_CONV.pack(slice, null)), dst }));
+        run(convDispatch(device, `taesd video ${slice.key}`, v, params, dims, { dims: { buffer: uniform(convDimsData(dims)) }, src: get(op.x), weights: gpu.weights(slice, () => v.pack(slice, null)), dst }));
       }
     } else if (absorbed.has(i) || (tail && i === stage.ops.length - 1)) {
       // Run by the conv before it; only its inputs' lifetimes are kept here.
@@ -211,12 +215,12 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
       return;
     } else if (op.kind === 'conv') {
       const fused = convs.get(i)!;
-      const shape = convShape(op.conv, precision, z, fused), params = DEFAULT_CONV.params(shape);
+      const shape = convShape(op.conv, precision, z, fused), v = gpu.variant(shape), params = v.params(shape);
       const o = valueSize(stage, op.out, size);
       const dims: ConvDims = { inW: o.w, inRow0: 0, outW: o.w, outH: o.h, outRow0: 0, outRows: o.h, dstRow0: 0, skipRow0: 0, inRows: o.h, dstRows: o.h, skipRows: o.h, batch: o.frames };
-      const weights = gpu.weights(op.conv, () => DEFAULT_CONV.pack(op.conv, null));
+      const weights = gpu.weights(op.conv, () => v.pack(op.conv, null));
       const src = get(op.x), skip = fused.residual ? get(fused.residual) : undefined, dst = alloc(fused.out);
-      run(convDispatch(device, `taesd video ${op.conv.key}`, DEFAULT_CONV, params, dims, { dims: { buffer: uniform(convDimsData(dims)) }, src, weights, skip, dst }));
+      run(convDispatch(device, `taesd video ${op.conv.key}`, v, params, dims, { dims: { buffer: uniform(convDimsData(dims)) }, src, weights, skip, dst }));
     } else if (op.kind === 'depthwise') {
       const src = get(op.x), dst = alloc(op.out);
       mapDispatch(kernelOf(op, precision, z), op.out, op.x, [src, gpu.weights(op.weights, () => depthwisePack(op.weights)), dst]);
