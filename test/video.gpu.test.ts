@@ -59,7 +59,7 @@ describe.skipIf(!HAS_SHARED)('TAEHV on WebGPU: f16, chunks, limits, device loss'
     }, 400_000); // the first compiles every f16 pipeline (minutes on a loaded lavapipe)
   }
 
-  it('chunks of 1 and 2 latent frames and the stream equal the whole decode to 1e-5 (f32)', async () => {
+  it('chunks of 1 and 2 latent frames equal the default (whole) decode to 1e-5 (f32), frames out per chunk', async () => {
     const g = loadVideoGolden('taew2_1_rand_t3');
     const decoder = await decoderFor(g, 'f32');
     const whole = await decoder.decodeVideoRaw(latentOf(g));
