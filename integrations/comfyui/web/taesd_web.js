@@ -11,6 +11,9 @@ const SETTING = "TaesdWeb.DecodeInBrowser";
 const RECONNECT_MS = 3000;
 let client = null;
 let wanted = false;
+// The prompt this tab runs (ComfyUI sends execution_start only to the tab that queued it); "-"
+// matches none, so until then this tab draws no one else's steps into its nodes.
+let promptId = "-";
 
 function weightsUrl(model) {
   // The node serves models/vae_approx, else redirects to the pinned upstream file.
@@ -61,6 +64,7 @@ function start() {
   if (client) return;
   client = new ComfyPreviewClient({
     url: new URL(api.apiURL(""), location.href).href,
+    promptId,
     weights: weightsUrl,
     decoder: { backend: navigator.gpu ? "webgpu" : "linear" },
   });
@@ -90,6 +94,10 @@ app.registerExtension({
     onChange: (on) => (on ? start() : stop()),
   }],
   setup() {
+    api.addEventListener("execution_start", ({ detail }) => {
+      promptId = detail.prompt_id;
+      client?.subscribe(promptId);
+    });
     if (app.extensionManager?.setting?.get(SETTING) ?? app.ui.settings.getSettingValue(SETTING)) start();
   },
 });
