@@ -115,7 +115,7 @@ async function importOrt(options: WasmDecoderOptions, ep: OrtExecutionProvider, 
   return configure((await import('onnxruntime-web/wasm')) as typeof Ort, options.worker ?? true);
 }
 
-/** Loads onnxruntime-web and sets its one-time options; later calls get the same runtime. */
+/** Loads onnxruntime-web and sets its one-time options; later calls get the same runtime (or, after a failure, try again). */
 function loadRuntime(options: WasmDecoderOptions, ep: OrtExecutionProvider): Promise<Runtime> {
   let runtime = runtimes.get(ep);
   if (!runtime) {
@@ -125,6 +125,9 @@ function loadRuntime(options: WasmDecoderOptions, ep: OrtExecutionProvider): Pro
       return importOrt(options, ep, isNode || globalThis.crossOriginIsolated ? requested : 1);
     })();
     runtimes.set(ep, runtime);
+    // A failed load (a missing wasm file, a network error) is not kept: the next decoder retries.
+    const loading = runtime;
+    loading.catch(() => { if (runtimes.get(ep) === loading) runtimes.delete(ep); });
   }
   return runtime;
 }
