@@ -114,6 +114,7 @@ describe.skipIf(MISSING !== null)('the Python side', () => {
     it('latentFromFile gives the f16 latent in the sampler layout and its latent_format', () => {
       const file = latentFromFile(readFileSync(flux2), 'step.safetensors');
       expect(file.latentFormat).toBe('Flux2');
+      expect(file.space).toBe('model');
       expect(file.latent.shape).toEqual([1, 128, 4, 4]);
       const { metadata } = parseSafetensors(readFileSync(flux2));
       expect(metadata).toMatchObject({ latent_format: 'Flux2', step: '3', total_steps: '8', prompt_id: 'test-prompt', node_id: '3', sigma: '0.5', layout: 'BCHW' });
