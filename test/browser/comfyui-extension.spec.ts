@@ -27,9 +27,7 @@ export const app = {
 };`;
 const API_JS = `
 export const api = {
-  apiURL: (path) => path.startsWith('/taesd-web/weights/')
-    ? '/shared/models/' + path.split('/').pop() + '_decoder.safetensors'   // ComfyUI's route, tested in Python
-    : 'http://127.0.0.1:' + window.comfyStandIn.port + path,
+  apiURL: (path) => path.startsWith('/taesd-web/weights/') ? '/comfy/api' + path : 'http://127.0.0.1:' + window.comfyStandIn.port + path,
   dispatchCustomEvent(type, detail) { window.comfyStandIn.events.push({ type, detail }); },
   addEventListener(type, listener) { (window.comfyStandIn.listeners[type] ??= []).push(listener); },
 };`;
@@ -49,6 +47,8 @@ test('off opens no socket; on, each step of the prompt this tab runs shows as a 
   const js = (body: string | Buffer) => ({ contentType: 'text/javascript', body });
   await page.route('**/comfy/scripts/app.js', (r) => r.fulfill(js(APP_JS)));
   await page.route('**/comfy/scripts/api.js', (r) => r.fulfill(js(API_JS)));
+  // The node's weights route, as when models/vae_approx lacks the file: a redirect to the pinned upstream one (here ../shared's).
+  await page.route('**/comfy/api/taesd-web/weights/*', (r) => r.fulfill({ status: 302, headers: { location: `/shared/models/${r.request().url().split('/').pop()}_decoder.safetensors` } }));
   await page.route('**/comfy/extensions/taesd-web/**', (r) => r.fulfill(js(readFileSync(join(WEB_DIR, new URL(r.request().url()).pathname.split('/comfy/extensions/taesd-web/')[1]!)))));
   await page.goto('/test.html');
   await page.evaluate(async ([src, port]) => {
@@ -88,10 +88,12 @@ test('off opens no socket; on, each step of the prompt this tab runs shows as a 
     const ctx = canvas.getContext('2d')!;
     ctx.drawImage(bitmap, 0, 0);
     const { blob: _, ...detail } = e.detail;
-    return { before, type: e.type, detail, width: bitmap.width, height: bitmap.height, rgba: Array.from(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data), sockets: s.sockets };
+    const cached = (await (await caches.open('taesd-web-weights')).keys()).map((k) => new URL(k.url).pathname);
+    return { cached, before, type: e.type, detail, width: bitmap.width, height: bitmap.height, rgba: Array.from(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data), sockets: s.sockets };
   });
   expect(shown).not.toBeNull();
   expect(shown!.before).toBe(0);
+  expect(shown!.cached).toEqual(['/comfy/api/taesd-web/weights/taef2']); // the redirected (pinned upstream) weights are kept
   expect(shown!.type).toBe('b_preview_with_metadata');
   expect(shown!.detail).toMatchObject({ nodeId: '3', displayNodeId: '3', realNodeId: '3', promptId: 'test-prompt', jobId: 'test-prompt' });
   expect(shown!.sockets).toEqual([`ws://127.0.0.1:${server.port}/taesd-web/ws?prompt_id=-`]);

@@ -15,9 +15,23 @@ let wanted = false;
 // matches none, so until then this tab draws no one else's steps into its nodes.
 let promptId = "-";
 
-function weightsUrl(model) {
-  // The node serves models/vae_approx, else redirects to the pinned upstream file.
-  return new URL(api.apiURL(`/taesd-web/weights/${model}`), location.href).href;
+const WEIGHTS_CACHE = "taesd-web-weights";
+
+// The node serves models/vae_approx, else redirects to the pinned upstream file: those (pinned, so
+// never changing) are kept in the Cache API; a local file is left to the HTTP cache.
+async function weights(model) {
+  const url = new URL(api.apiURL(`/taesd-web/weights/${model}`), location.href).href;
+  try {
+    const cache = await caches.open(WEIGHTS_CACHE);
+    const hit = await cache.match(url);
+    if (hit) return new Uint8Array(await hit.arrayBuffer());
+    const res = await fetch(url);
+    if (!res.ok) return url; // the decoder's own fetch reports it, with a typed error
+    if (res.redirected) await cache.put(url, res.clone());
+    return new Uint8Array(await res.arrayBuffer());
+  } catch {
+    return url; // no Cache API here (not a secure context)
+  }
 }
 
 async function toBlob(image) {
@@ -65,7 +79,7 @@ function start() {
   client = new ComfyPreviewClient({
     url: new URL(api.apiURL(""), location.href).href,
     promptId,
-    weights: weightsUrl,
+    weights,
     decoder: { backend: navigator.gpu ? "webgpu" : "linear" },
   });
   const c = client;
