@@ -19,7 +19,7 @@ export const LATENT_HEAD_BYTES = 8 + MAX_HEADER_BYTES;
 
 export interface LatentFile {
   readonly latent: LatentInput;
-  /** The space the file's values are in, when the format says so (ComfyUI `.latent`: raw VAE). */
+  /** The space the file's values are in, when the format says so (ComfyUI `.latent`: raw VAE; a step message's `latent_space`). */
   readonly space: LatentSpace | null;
   /** ComfyUI's latent-format class name from the file's `latent_format` metadata (a taesd-web step message), else null. */
   readonly latentFormat: string | null;
@@ -82,5 +82,6 @@ export function latentFromFile(bytes: Uint8Array, name: string): LatentFile {
   }
   const t = tensors.get('latent') ?? (tensors.size === 1 ? [...tensors.values()][0] : undefined);
   if (!t) fail('LATENT_SHAPE', `latent file ${name} has no tensor named "latent" or "latent_tensor" (found: ${[...tensors.keys()].join(', ') || 'none'})`);
-  return { latent: { data: t.data, shape: t.shape }, space: null, latentFormat };
+  const space = metadata['latent_space'];
+  return { latent: { data: t.data, shape: t.shape }, space: space === 'model' || space === 'vae' ? space : null, latentFormat };
 }
