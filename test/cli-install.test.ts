@@ -55,6 +55,7 @@ describe('.ci/install-system where it cannot install', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^install-system: cannot install system packages: not root, and sudo does not run here/);
     expectExplained(r.stderr);
+    expect(r.stderr).toMatch(/Missing here: chromium libvulkan1 fonts-dejavu-core mesa-vulkan-drivers\.\n$/);
   });
 });
 
