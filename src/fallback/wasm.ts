@@ -2,7 +2,7 @@
 // browsers (for comparisons). The graph comes from the weights (onnxGraph.ts); no model files.
 import type * as Ort from 'onnxruntime-web';
 import { fail } from '../errors.js';
-import type { LatentDecoder, LatentSpace } from '../model/decoder.js';
+import type { BackendDecoder, LatentSpace } from '../model/decoder.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { importNodeOnly, isNode } from '../platform.js';
 import { OrtDecoder, type OrtModule, type OrtRuntime } from './ort.js';
@@ -59,7 +59,7 @@ export interface WasmDecoderOptions {
 }
 
 /** A `LatentDecoder` on onnxruntime-web. `backend` is `'wasm'` whichever execution provider runs it. */
-export interface WasmDecoder extends LatentDecoder {
+export interface WasmDecoder extends BackendDecoder {
   readonly backend: 'wasm';
   readonly executionProvider: OrtExecutionProvider;
   /** Threads the wasm backend runs with in this page or process (fixed by its first decoder). */
@@ -115,7 +115,7 @@ async function importOrt(options: WasmDecoderOptions, ep: OrtExecutionProvider, 
   return configure((await import('onnxruntime-web/wasm')) as typeof Ort, options.worker ?? true);
 }
 
-/** Loads onnxruntime-web and sets its one-time options; later calls get the same runtime. */
+/** Loads onnxruntime-web and sets its one-time options; later calls get the same runtime (or, after a failure, try again). */
 function loadRuntime(options: WasmDecoderOptions, ep: OrtExecutionProvider): Promise<Runtime> {
   let runtime = runtimes.get(ep);
   if (!runtime) {
@@ -125,6 +125,9 @@ function loadRuntime(options: WasmDecoderOptions, ep: OrtExecutionProvider): Pro
       return importOrt(options, ep, isNode || globalThis.crossOriginIsolated ? requested : 1);
     })();
     runtimes.set(ep, runtime);
+    // A failed load (a missing wasm file, a network error) is not kept: the next decoder retries.
+    const loading = runtime;
+    loading.catch(() => { if (runtimes.get(ep) === loading) runtimes.delete(ep); });
   }
   return runtime;
 }
@@ -154,13 +157,17 @@ function checkOptions(options: WasmDecoderOptions): OrtExecutionProvider {
  * served where `wasmPaths` says).
  */
 export async function createWasmDecoder(weights: DecoderWeights, options: WasmDecoderOptions = {}): Promise<WasmDecoder> {
+  return (await OrtDecoder.create(await wasmRuntime(options), weights, options.latentSpace ?? 'model', options.maxBufferBytes ?? WASM_MAX_BYTES)) as WasmDecoder;
+}
+
+/** onnxruntime-web with `options`' provider, as the image and video decoders run it. */
+export async function wasmRuntime(options: WasmDecoderOptions): Promise<OrtRuntime> {
   const executionProvider = checkOptions(options);
   const { ort, numThreads, worker } = await loadRuntime(options, executionProvider);
-  const runtime: OrtRuntime = {
+  return {
     ort, backend: 'wasm', library: 'onnxruntime-web', executionProvider, numThreads, transfersInput: worker,
     sessionOptions: { executionProviders: [executionProvider], graphOptimizationLevel: 'all', logSeverityLevel: 3 },
     // ort says "no available backend found" when its .wasm could not be fetched or compiled.
     hint: (e) => (/backend/i.test(e) ? ' (are its .wasm files served where wasmPaths says?)' : ''),
   };
-  return (await OrtDecoder.create(runtime, weights, options.latentSpace ?? 'model', options.maxBufferBytes ?? WASM_MAX_BYTES)) as WasmDecoder;
 }

@@ -287,16 +287,19 @@ function gather(storage: Float32Array, t: TensorRef): Float32Array {
  * Throws WEIGHTS_CORRUPT for a damaged archive or pickle, or one past a limit (MAX_ZIP_ENTRIES,
  * MAX_ARCHIVE_BYTES, MAX_PICKLE_*, MAX_RANK, MAX_ELEMENTS), checked before the memory is
  * allocated; WEIGHTS_UNSAFE when the pickle asks for anything but OrderedDicts, tensors and
- * storages. Non-tensor values in the dict are skipped.
+ * storages. Non-tensor values in the dict are skipped. `maxElements` raises the cap for larger
+ * models (the TAEHV checkpoints).
  */
-export function parsePth(bytes: Uint8Array, name = 'pth'): StateDict {
+export function parsePth(bytes: Uint8Array, name = 'pth', maxElements = MAX_ELEMENTS): StateDict {
   function corrupt(problem: string): never {
     fail('WEIGHTS_CORRUPT', `${name}: ${problem}`);
   }
   const entries = new Map<string, ZipEntry>();
+  const others: string[] = [];
+  let skipped = 0;
   let total = 0;
   for (const e of readZipDirectory(bytes, corrupt)) {
-    if (!KEPT_ENTRY.test(e.name)) continue;
+    if (!KEPT_ENTRY.test(e.name)) { if (skipped++ < 3) others.push(e.name.slice(0, 60)); continue; }
     if (e.name.endsWith('data.pkl') && e.size > MAX_PICKLE_BYTES) corrupt(`${e.name} is ${e.size} bytes, over the ${MAX_PICKLE_BYTES}-byte limit`);
     total += e.size;
     if (total > MAX_ARCHIVE_BYTES) corrupt(`zip entries claim over ${MAX_ARCHIVE_BYTES} bytes in all (at ${e.name})`);
@@ -304,7 +307,10 @@ export function parsePth(bytes: Uint8Array, name = 'pth'): StateDict {
   }
   const read = (entry: ZipEntry): Uint8Array => readZipEntry(bytes, entry, corrupt);
   const pkl = [...entries.keys()].filter((f) => /(?:^|\/)data\.pkl$/.test(f)).sort((a, b) => a.length - b.length)[0];
-  if (pkl === undefined) corrupt('zip has no data.pkl: not a PyTorch checkpoint');
+  if (pkl === undefined) {
+    const listed = others.length ? ` (it holds ${others.map((n) => JSON.stringify(n)).join(', ')}${skipped > others.length ? ', ...' : ''})` : '';
+    corrupt(`a zip archive without data.pkl${listed}, not a PyTorch checkpoint: expected torch.save's zip (<name>/data.pkl and <name>/data/<n>) or a .safetensors file`);
+  }
   const pklEntry = entries.get(pkl)!;
   const prefix = pkl.slice(0, -'data.pkl'.length);
   const order = entries.get(`${prefix}byteorder`);
@@ -321,7 +327,7 @@ export function parsePth(bytes: Uint8Array, name = 'pth'): StateDict {
   let elements = 0;
   const count = (n: number, what: string): void => {
     elements += n;
-    if (elements > MAX_ELEMENTS) corrupt(`${what} brings the file to over ${MAX_ELEMENTS} elements`);
+    if (elements > maxElements) corrupt(`${what} brings the file to over ${maxElements} elements`);
   };
   for (const [key, value] of root) {
     if (!(value instanceof TensorRef)) continue;

@@ -1,18 +1,24 @@
 """The ComfyUI node and the server wiring (imports ComfyUI's modules; the rest of taesd_web does not)."""
+from . import weights
 from .hub import ViewerHub
+from .jobfolder import JobFolderSink
 from .publisher import StepPublisher
 from .wrapper import StepWrapper, with_step_wrapper
 
 HUB = ViewerHub()
-_publisher = None
+_publishers = {}
 
 
-def publisher():
-    """One publisher thread for the whole server, started on first use."""
-    global _publisher
-    if _publisher is None:
-        _publisher = StepPublisher([HUB.sink])
-    return _publisher
+def publisher(job_folder=""):
+    """One publisher thread per destination (the viewers, plus a job folder when given), started on first use."""
+    if job_folder not in _publishers:
+        sinks = [HUB.sink]
+        if job_folder:
+            import folder_paths
+
+            sinks.append(JobFolderSink(folder_paths.get_output_directory(), job_folder))
+        _publishers[job_folder] = StepPublisher(sinks)
+    return _publishers[job_folder]
 
 
 def register_routes():
@@ -26,6 +32,7 @@ def register_routes():
         return False
     HUB.loop = instance.loop
     HUB.add_routes(instance.routes)
+    weights.add_routes(instance.routes)
     return True
 
 
@@ -36,17 +43,20 @@ class TaesdWebPreview:
     RETURN_TYPES = ("MODEL",)
     FUNCTION = "patch"
     DESCRIPTION = ("Sends each sampler step's latent (f16) to viewers connected to /taesd-web/ws, which decode it on "
-                   "their own GPU. With server_preview off, ComfyUI's own preview for this sampler is not computed.")
+                   "their own GPU. server_preview auto: ComfyUI's own preview is not computed while a viewer follows "
+                   "the prompt; off: never; keep: always.")
 
     @classmethod
     def INPUT_TYPES(cls):
         return {"required": {
             "model": ("MODEL",),
-            "server_preview": (["off", "keep"], {"default": "off", "tooltip": "off: the server decodes no preview for this model's sampling"}),
+            "server_preview": (["auto", "off", "keep"], {"default": "auto", "tooltip": "auto: the server decodes no preview while a taesd-web viewer follows the prompt; off: never; keep: always"}),
+        }, "optional": {
+            "job_folder": ("STRING", {"default": "", "tooltip": "also write the steps to output/<job_folder>/<prompt id>/ (empty: do not)"}),
         }}
 
-    def patch(self, model, server_preview="off"):
-        return (with_step_wrapper(model, StepWrapper(publisher(), server_preview=server_preview == "keep")),)
+    def patch(self, model, server_preview="auto", job_folder=""):
+        return (with_step_wrapper(model, StepWrapper(publisher(job_folder.strip()), server_preview, watching=HUB.watching)),)
 
 
 NODE_CLASS_MAPPINGS = {"TaesdWebPreview": TaesdWebPreview}

@@ -24,10 +24,11 @@ def message(step, prompt="p1", size=(1, 4, 8, 8)):
     return encode_latent(np.full(size, step, np.float32), latent_format="SD15", step=step, total_steps=1000, prompt_id=prompt, node_id="3")
 
 
-async def serve(hub):
+async def serve(add_routes):
+    """A real aiohttp server on 127.0.0.1 with the routes ``add_routes`` adds: (runner, port)."""
     app = web.Application()
     routes = web.RouteTableDef()
-    hub.add_routes(routes)
+    add_routes(routes)
     app.add_routes(routes)
     runner = web.AppRunner(app)
     await runner.setup()
@@ -60,7 +61,7 @@ def stalled_client(port, path):
 class HubTest(unittest.IsolatedAsyncioTestCase):
     async def asyncSetUp(self):
         self.hub = ViewerHub(asyncio.get_running_loop())
-        self.runner, self.port = await serve(self.hub)
+        self.runner, self.port = await serve(self.hub.add_routes)
         self.session = aiohttp.ClientSession()
         self.sockets = []
 
@@ -78,8 +79,14 @@ class HubTest(unittest.IsolatedAsyncioTestCase):
         return ws
 
     async def test_subscriptions_to_a_prompt_and_to_all(self):
-        p1, p2, every = await self.connect("?prompt_id=p1"), await self.connect("?prompt_id=p2"), await self.connect()
+        self.assertFalse(self.hub.watching("p1"))
+        p1 = await self.connect("?prompt_id=p1")
+        await until(lambda: len(self.hub.viewers) == 1)
+        self.assertTrue(self.hub.watching("p1"))
+        self.assertFalse(self.hub.watching("p2"))
+        p2, every = await self.connect("?prompt_id=p2"), await self.connect()
         await until(lambda: len(self.hub.viewers) == 3)
+        self.assertTrue(self.hub.watching("p9"))
         self.hub.publish(message(5, "p1"), "p1")
         self.assertEqual(decode_latent((await p1.receive()).data)[1]["step"], "5")
         self.assertEqual(decode_latent((await every.receive()).data)[1]["prompt_id"], "p1")
@@ -117,6 +124,32 @@ class HubTest(unittest.IsolatedAsyncioTestCase):
         stalled.close()
         await until(lambda: len(self.hub.viewers) == 1)
 
+    async def test_steps_offered_on_a_sampler_thread_reach_a_viewer_through_the_publisher(self):
+        import threading
+
+        from taesd_web.publisher import Step, StepPublisher
+
+        ws = await self.connect("?prompt_id=p1")
+        await until(lambda: len(self.hub.viewers) == 1)
+        pub = StepPublisher([self.hub.sink])
+
+        def sampler():
+            for i in range(50):
+                pub.offer(Step(np.full((1, 4, 8, 8), i, np.float32), "SD15", i, 50, "p1", "3", 1.0 - i / 50))
+
+        thread = threading.Thread(target=sampler)
+        thread.start()
+        steps = []
+        try:
+            while not steps or steps[-1] != 49:
+                latent, meta = decode_latent((await ws.receive(timeout=10)).data)
+                steps.append(int(meta["step"]))
+                self.assertEqual(latent[0, 0, 0, 0], steps[-1])
+        finally:
+            thread.join()
+            pub.close()
+        self.assertEqual(steps, sorted(set(steps)))
+
     async def test_a_slow_viewer_gets_the_latest_step_when_it_reads_again(self):
         ws = await self.connect()
         await until(lambda: len(self.hub.viewers) == 1)
@@ -135,3 +168,27 @@ class HubTest(unittest.IsolatedAsyncioTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipIf(aiohttp is None, "aiohttp is not installed for this python")
+class WeightsRouteTest(unittest.IsolatedAsyncioTestCase):
+    async def test_local_file_redirect_and_refusals(self):
+        import tempfile
+
+        from taesd_web import weights
+
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "taef2_decoder.safetensors"), "wb") as f:
+                f.write(b"weights")
+            self.assertEqual(weights.find_local("taef2", ["x.pth", "taef2_decoder.safetensors"], lambda n: os.path.join(d, n)), os.path.join(d, "taef2_decoder.safetensors"))
+            self.assertIsNone(weights.find_local("taef1", ["taef2_decoder.safetensors", "taef1_decoder.txt"], lambda n: n))
+        runner, port = await serve(weights.add_routes)
+        try:
+            async with aiohttp.ClientSession() as s:
+                r = await s.get(f"http://127.0.0.1:{port}/taesd-web/weights/taesdxl", allow_redirects=False)
+                self.assertEqual(r.status, 302)
+                self.assertTrue(r.headers["Location"].endswith("/taesdxl_decoder.pth"))
+                self.assertEqual((await s.get(f"http://127.0.0.1:{port}/taesd-web/weights/nope", allow_redirects=False)).status, 404)
+                self.assertEqual((await s.get(f"http://127.0.0.1:{port}/taesd-web/weights/..%2Fx", allow_redirects=False)).status, 400)
+        finally:
+            await runner.cleanup()

@@ -55,6 +55,17 @@ class Guider:
         return executor.execute(noise, noise, None, sigmas, None, callback, False, 0, latent_shapes=latent_shapes)
 
 
+def attach(wrapper):
+    """model_options with the wrapper, the way it gets there in ComfyUI: ModelPatcher.add_wrapper_with_key
+    keeps it in the patcher's wrappers dict, and sampler_helpers.prepare_model_patcher merges that into
+    model_options["transformer_options"]["wrappers"] before CFGGuider.sample reads them."""
+    patcher = {}
+    patcher_extension.add_wrapper_with_key(patcher_extension.WrappersMP.OUTER_SAMPLE, WRAPPER_KEY, wrapper, patcher)
+    model_options = {"transformer_options": {}}
+    patcher_extension.merge_nested_dicts(model_options["transformer_options"].setdefault("wrappers", {}), patcher["wrappers"], copy_dict1=False)
+    return model_options
+
+
 @unittest.skipIf(SKIP, SKIP)
 class StepWrapperTest(unittest.TestCase):
     def run_sampler(self, latent_format, noise, latent_shapes=None, steps=6):
@@ -68,9 +79,7 @@ class StepWrapperTest(unittest.TestCase):
 
         pub = StepPublisher([sink])
         guider = Guider(latent_format)
-        model_options = {}
-        # What ModelPatcher.add_wrapper_with_key does with the clone's model_options.
-        patcher_extension.add_wrapper_with_key(patcher_extension.WrappersMP.OUTER_SAMPLE, WRAPPER_KEY, StepWrapper(pub), model_options, is_model_options=True)
+        model_options = attach(StepWrapper(pub))
         sigmas = torch.linspace(1.0, 0.0, steps + 1)
         try:
             with CurrentNodeContext("prompt-7", "12"):
@@ -111,8 +120,7 @@ class StepWrapperTest(unittest.TestCase):
         gate = threading.Event()
         pub = StepPublisher([lambda m, st: gate.wait(10)])
         try:
-            guider, options = Guider(latent_formats.SDXL()), {}
-            patcher_extension.add_wrapper_with_key(patcher_extension.WrappersMP.OUTER_SAMPLE, WRAPPER_KEY, StepWrapper(pub), options, is_model_options=True)
+            guider, options = Guider(latent_formats.SDXL()), attach(StepWrapper(pub))
             t = time.perf_counter()
             guider.sample(options, torch.randn(1, 4, 64, 64), torch.linspace(1, 0, 201), None)
             self.assertLess(time.perf_counter() - t, 5.0)
@@ -124,3 +132,64 @@ class StepWrapperTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ServerPreviewOffTest(unittest.TestCase):
+    """ComfyUI's latent_preview does not import here (it needs safetensors, which Debian lacks), so
+    this module stands in for it with the same class shape: LatentPreviewer and subclasses that
+    override decode_latent_to_preview_image (as custom nodes' previewers do)."""
+
+    def test_silences_every_previewer_while_asked_and_restores_them(self):
+        import types
+
+        from taesd_web.wrapper import ServerPreviewOff
+
+        module = types.ModuleType("latent_preview")
+
+        class LatentPreviewer:
+            def decode_latent_to_preview_image(self, preview_format, x0):
+                return ("JPEG", "image", 512)
+
+        class Latent2RGBPreviewer(LatentPreviewer):
+            pass
+
+        class CustomPreviewer(Latent2RGBPreviewer):
+            def decode_latent_to_preview_image(self, preview_format, x0):
+                return ("JPEG", "custom", 512)
+
+        module.LatentPreviewer = LatentPreviewer
+        saved = sys.modules.get("latent_preview")
+        sys.modules["latent_preview"] = module
+        try:
+            with ServerPreviewOff(lambda: False):
+                self.assertEqual(CustomPreviewer().decode_latent_to_preview_image("JPEG", None)[1], "custom")
+            silent = [True]
+            with ServerPreviewOff(lambda: silent[0]):
+                for cls in (LatentPreviewer, Latent2RGBPreviewer, CustomPreviewer):
+                    self.assertIsNone(cls().decode_latent_to_preview_image("JPEG", None))
+                silent[0] = False  # a viewer went away mid-run: ComfyUI's preview is back at the next step
+                self.assertEqual(Latent2RGBPreviewer().decode_latent_to_preview_image("JPEG", None)[1], "image")
+            self.assertEqual(Latent2RGBPreviewer().decode_latent_to_preview_image("JPEG", None)[1], "image")
+            self.assertEqual(CustomPreviewer().decode_latent_to_preview_image("JPEG", None)[1], "custom")
+            self.assertNotIn("decode_latent_to_preview_image", Latent2RGBPreviewer.__dict__)
+        finally:
+            if saved is None:
+                del sys.modules["latent_preview"]
+            else:
+                sys.modules["latent_preview"] = saved
+
+
+@unittest.skipIf(SKIP, SKIP)
+class StepWrapperFailureTest(unittest.TestCase):
+    def test_a_step_that_cannot_be_published_does_not_stop_the_sampling(self):
+        class Broken:
+            def offer(self, step):
+                raise RuntimeError("boom")
+
+        seen = []
+        guider = Guider(latent_formats.SDXL())
+        with self.assertLogs("taesd_web", "ERROR") as logs:
+            out = guider.sample(attach(StepWrapper(Broken())), torch.randn(1, 4, 8, 8), torch.linspace(1, 0, 5), lambda i, x0, x, n: seen.append(i))
+        self.assertEqual(seen, [0, 1, 2, 3])
+        self.assertEqual(out.shape, (1, 4, 8, 8))
+        self.assertEqual(len(logs.records), 1)
