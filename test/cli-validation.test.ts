@@ -125,6 +125,18 @@ describe('no output may be an input (issue #19 item 2)', () => {
     expect(snapshot()).toEqual(before);
   });
 
+  it('refuses a video decode (TAEHV) whose --out is its input', () => {
+    const before = snapshot();
+    const r = cli('decode', 'in/keep.safetensors', '--model', 'taew2_1', '--out', 'in/hard.png');
+    const same = cli('decode', 'in/keep.safetensors', '--model', 'taew2_1', '--out', 'in/keep.safetensors');
+    for (const [res, file] of [[r, 'in/hard.png'], [same, 'in/keep.safetensors']] as const) {
+      expect(res.status, res.stderr).toBe(2);
+      expect(res.stderr).toContain(`--out: ${file} is the input in/keep.safetensors`);
+    }
+    expect(readFileSync(input).equals(original)).toBe(true);
+    expect(snapshot()).toEqual(before);
+  });
+
   it("still writes beside the input: --out-dir the input's folder as PNG", () => {
     const r = cli('decode', 'in/keep.safetensors', '--out-dir', 'in', '--model', 'taef2', '--backend', 'native');
     expect(r.status, r.stderr).toBe(0);

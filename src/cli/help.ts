@@ -18,7 +18,8 @@ with status "cancelled", releases its lock and exits 130 / 143.`,
   'fetch-models': `Downloads upstream decoders (default: every TAESD one but the shipped taef2; the TAEHV
 video decoders by id) into the per-user cache, from the pinned GitHub commit or a mirror, or copies
 them from a folder; each is kept only when its git blob id matches models/manifest.json. Downloads
-stop after 30 s without data and at the weights size limit; a progress bar shows the size on a terminal.`,
+stop after 30 s without data and at the weights size limit; a progress bar shows the size on a
+terminal.`,
 };
 
 /** `taesd-web <command> --help`. */
