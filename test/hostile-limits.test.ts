@@ -12,6 +12,7 @@ import { decodeImage } from '../src/image/encode.js';
 import { encodeJpeg, jpegSize } from '../src/image/jpeg.js';
 import { createImage } from '../src/image/image.js';
 import { readLatentFile } from '../src/cli/latentFile.js';
+import { modelFromLatents } from '../src/cli/latentModel.js';
 import { MAX_LATENT_FILE_BYTES } from '../src/model/latentFile.js';
 import { loadStateDict, MAX_WEIGHTS_FILE_BYTES, readSource } from '../src/weights/load.js';
 import { encodeSafetensors } from '../src/weights/safetensors.js';
@@ -113,6 +114,8 @@ describe('issue #19 item 7: weights and latent files are judged before their bod
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     await refused(() => readSource(fifo), 'IO', /is a FIFO \(named pipe\), not a regular file/);
     await refused(() => readLatentFile(fifo), 'IO', /is a FIFO \(named pipe\), not a regular file/);
+    // The CLI reads a latent's metadata (its model) first: that read must not hang either.
+    expect(await modelFromLatents([fifo])).toBeUndefined();
   });
 
   it('a directory is refused as IO', async () => {

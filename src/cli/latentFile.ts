@@ -1,6 +1,6 @@
 import { fail } from '../errors.js';
 import { checkLatentHead, LATENT_HEAD_BYTES, latentFromFile, MAX_LATENT_FILE_BYTES, type LatentFile } from '../model/latentFile.js';
-import { readRegularFile } from '../weights/file.js';
+import { readRegularFile } from '../boundedRead.js';
 
 export type { LatentFile };
 

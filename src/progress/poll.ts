@@ -1,4 +1,4 @@
-import { readCappedBody } from '../body.js';
+import { readCappedBody } from '../boundedRead.js';
 import { fail, TaesdError } from '../errors.js';
 import { isBase64 } from '../image/base64.js';
 import type { ProgressRecord, ProgressStatus } from './record.js';

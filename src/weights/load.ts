@@ -1,10 +1,9 @@
 // The front door for weights: bytes from a path, URL or buffer, parsed by the format they hold.
-import { readCappedBody } from '../body.js';
+import { readCappedBody, readRegularFile } from '../boundedRead.js';
 import { fail, isTaesdError } from '../errors.js';
 import { importNodeOnly, isNode } from '../platform.js';
 import { fetchWatched, type DownloadOptions } from './download.js';
 import { parsePth } from './pth.js';
-import { readRegularFile } from './file.js';
 import { MAX_HEADER_BYTES, parseSafetensors, readSafetensorsHeader } from './safetensors.js';
 import { describeBytes, firstBytes } from './sniff.js';
 import type { StateDict } from './tensor.js';

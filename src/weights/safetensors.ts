@@ -104,9 +104,6 @@ function brief(v: unknown): string {
   return text.length > 80 ? `${text.slice(0, 80)}...` : text;
 }
 
-/** What a safetensors file holds: weights (errors WEIGHTS_CORRUPT) or a latent (LATENT_CORRUPT, LATENT_OUT_OF_RANGE). */
-export type SafetensorsKind = 'weights' | 'latent';
-
 export interface SafetensorsHeader {
   readonly entries: readonly SafetensorsEntry[];
   readonly metadata: Record<string, string>;
@@ -117,8 +114,9 @@ export interface SafetensorsHeader {
 /**
  * Reads and checks a safetensors header from the file's first bytes (`bytes` may stop after the
  * header; `fileLength` is the whole file's), so a file on disk is judged before its body is read.
+ * `kind` picks the error codes: weights (WEIGHTS_CORRUPT) or a latent (LATENT_CORRUPT).
  */
-export function readSafetensorsHeader(bytes: Uint8Array, name: string, kind: SafetensorsKind = 'weights', fileLength = bytes.byteLength): SafetensorsHeader {
+export function readSafetensorsHeader(bytes: Uint8Array, name: string, kind: 'weights' | 'latent' = 'weights', fileLength = bytes.byteLength): SafetensorsHeader {
   const code: TaesdErrorCode = kind === 'latent' ? 'LATENT_CORRUPT' : 'WEIGHTS_CORRUPT';
   function corrupt(problem: string): never {
     fail(code, `${name}: ${problem}`);
@@ -191,7 +189,7 @@ export function readSafetensorsHeader(bytes: Uint8Array, name: string, kind: Saf
  * (for `kind: 'latent'`, LATENT_CORRUPT), and for a finite float64 beyond float32's range
  * WEIGHTS_CORRUPT (LATENT_OUT_OF_RANGE).
  */
-export function parseSafetensors(bytes: Uint8Array, name = 'safetensors', kind: SafetensorsKind = 'weights'): { tensors: StateDict; metadata: Record<string, string> } {
+export function parseSafetensors(bytes: Uint8Array, name = 'safetensors', kind: 'weights' | 'latent' = 'weights'): { tensors: StateDict; metadata: Record<string, string> } {
   const { entries, metadata, dataStart } = readSafetensorsHeader(bytes, name, kind);
   const tensors: StateDict = new Map();
   for (const e of entries) {

@@ -1,15 +1,46 @@
-// Node only: reading a weights or latent file from disk with its limits checked up front.
-import { fail, isTaesdError } from '../errors.js';
-import { importNodeOnly } from '../platform.js';
+// Reading bytes from elsewhere within limits: an HTTP body with a byte cap, and (Node only) a
+// regular file with its size and head checked before its body is read.
+import { fail, isTaesdError } from './errors.js';
+import { importNodeOnly } from './platform.js';
+
+/**
+ * The bytes of `response`'s body, read in pieces so that a body over `maxBytes` (declared by
+ * `content-length` or only sent) stops at the cap: `tooLarge` is called with the bytes seen so
+ * far (or declared) and must throw. The body is cancelled before `tooLarge` is called.
+ */
+export async function readCappedBody(response: Response, maxBytes: number, tooLarge: (bytes: number) => never): Promise<Uint8Array> {
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    tooLarge(declared);
+  }
+  const reader = response.body?.getReader();
+  if (!reader) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    total += r.value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      tooLarge(total);
+    }
+    chunks.push(r.value);
+  }
+  const bytes = new Uint8Array(total);
+  chunks.reduce((at, c) => (bytes.set(c, at), at + c.byteLength), 0);
+  return bytes;
+}
 
 export interface FileLimits {
   /** Largest file read; a larger one calls `tooLarge` before anything is read. */
   readonly maxBytes: number;
   readonly tooLarge: (bytes: number) => never;
-  /** Bytes read first and shown to `checkHead` (with the file's size) before the rest is read. */
-  readonly headBytes: number;
+  /** Bytes read first and shown to `checkHead` (with the file's size) before the rest is read (default 0). */
+  readonly headBytes?: number;
   /** Judges the file from its first bytes and its size; throws to refuse it before the body is read. */
-  readonly checkHead: (head: Uint8Array, size: number) => void;
+  readonly checkHead?: (head: Uint8Array, size: number) => void;
+  /** Told the open file's stats (e.g. its mtime), once it is known to be a regular file. */
+  readonly onStat?: (stats: Stats) => void;
 }
 
 type Stats = import('node:fs').Stats;
@@ -43,20 +74,24 @@ export async function readRegularFile(path: string, what: string, limits: FileLi
   try {
     const st = await handle.stat();
     if (!st.isFile()) fail('IO', `${what} ${path} is ${kindOf(st)}, not a regular file; refused before reading`);
+    limits.onStat?.(st);
     if (st.size > limits.maxBytes) limits.tooLarge(st.size);
-    // One byte more than the size: a file that grows while read is caught, never read past its cap.
-    const bytes = new Uint8Array(st.size + 1);
     let got = 0;
-    const fill = async (until: number) => {
+    const fill = async (into: Uint8Array, until: number) => {
       while (got < until) {
-        const { bytesRead } = await handle.read(bytes, got, until - got, got);
+        const { bytesRead } = await handle.read(into, got, until - got, got);
         if (bytesRead === 0) break;
         got += bytesRead;
       }
     };
-    await fill(Math.min(limits.headBytes, st.size));
-    limits.checkHead(bytes.subarray(0, got), st.size);
-    await fill(st.size + 1);
+    // The head alone first: a file its header refuses costs no more memory than its head.
+    const head = new Uint8Array(Math.min(limits.headBytes ?? 0, st.size));
+    await fill(head, head.length);
+    limits.checkHead?.(head.subarray(0, got), st.size);
+    // One byte more than the size: a file that grows while read is caught, never read past its cap.
+    const bytes = new Uint8Array(st.size + 1);
+    bytes.set(head.subarray(0, got));
+    await fill(bytes, st.size + 1);
     if (got !== st.size) fail('IO', `${what} ${path} changed size while it was read (${st.size} bytes when opened, ${got > st.size ? 'more' : got} then)`);
     return bytes.subarray(0, got);
   } catch (e) {
