@@ -1,11 +1,10 @@
 import { createDecoder } from '../decoder.js';
-import type { LatentSpace } from '../model/decoder.js';
 import { isVideoModelId } from '../model/videoRegistry.js';
 import { decodeFiles } from './decode.js';
 import { decodeVideoCommand, refuseVideoOptions } from './decodeVideo.js';
 import { announceBackend, decoderOptions, scaleArg } from './decoderArgs.js';
 import { videoModelFromLatents } from './latentModel.js';
-import { formatOption, oneOf, qualityOption, UsageError, type CliValues } from './options.js';
+import { formatOption, qualityOption, UsageError, type CliValues } from './options.js';
 import { outputKind, planDecode, type OutputKind } from './outputs.js';
 import { withSpinner } from './spinner.js';
 
@@ -32,9 +31,9 @@ export async function decodeCommand(inputs: string[], v: CliValues): Promise<num
   if (v.out !== undefined && inputs.length > 1) throw new UsageError('several inputs need --out-dir <dir> instead of --out');
   const kind = kindOf(v);
   const quality = qualityOption(v.quality, kind === 'jpeg', `the output is ${kind === 'png' ? 'PNG' : 'raw float32 safetensors'}`);
-  const latentSpace = oneOf<LatentSpace>('latent-space', v['latent-space'], ['model', 'vae']);
   const scale = scaleArg(v);
   const options = await decoderOptions(v, inputs);
+  const { latentSpace } = options;
   const plan = await planDecode(inputs, { ...(v.out !== undefined ? { out: v.out } : { outDir: v['out-dir']! }), kind });
   const failures = [...plan.failures];
   if (plan.targets.length) {

@@ -97,7 +97,7 @@ export function optionLines(command: Command): string {
  */
 export function parseCli(argv: string[]): { command: string | undefined; values: CliValues; rest: string[] } {
   const { tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
-  const command = tokens.find((t) => t.kind === 'positional')?.value;
+  const command = commandOf(argv);
   for (const t of tokens) {
     if (t.kind !== 'option') continue;
     if (!Object.hasOwn(OPTIONS, t.name)) throw new UsageError(`unknown option ${t.rawName}`);
@@ -105,10 +105,16 @@ export function parseCli(argv: string[]): { command: string | undefined; values:
     if (spec.type === 'string' && (!t.value || (!t.inlineValue && t.value.startsWith('-')))) throw new UsageError(`${t.rawName} needs a value`);
     if (spec.type === 'boolean' && t.value !== undefined) throw new UsageError(`${t.rawName} takes no value`);
     const known = (['decode', 'progress', 'fetch-models'] as const).find((c) => c === command);
-    if (known && t.name !== 'version' && !spec.commands.includes(known)) throw new UsageError(`${known} takes no ${t.rawName} (taesd-web ${known} --help lists its options)`);
+    if (known && t.name !== 'version' && !spec.commands.includes(known)) throw new UsageError(`${known} takes no ${t.rawName}`);
   }
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   return { command: positionals[0], values, rest: positionals.slice(1) };
+}
+
+/** The command word in `argv` (the first positional), also where the options are wrong. */
+export function commandOf(argv: string[]): string | undefined {
+  const { tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
+  return tokens.find((t) => t.kind === 'positional')?.value;
 }
 
 export function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {

@@ -53,10 +53,10 @@ function jobOptions(inputs: string[], v: CliValues): Omit<ProgressOptions, 'jobI
   return options;
 }
 
-/** Turns SIGINT/SIGTERM into an abort of `controller`, with the exit code 128 + the signal's number; returns the remover. */
+/** Turns SIGINT/SIGTERM (and SIGHUP: the terminal closed) into an abort of `controller`, with the exit code 128 + the signal's number; returns the remover. */
 function cancelOnSignals(controller: AbortController): { exitCode: () => number; remove: () => void } {
   let code = 0;
-  const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => {
     const handler = () => {
       if (controller.signal.aborted) return; // Ctrl-C reaches this process twice: from the terminal and from bin's parent
       code = 128 + constants.signals[signal];
