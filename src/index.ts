@@ -25,7 +25,7 @@ export { VIDEO_MODEL_IDS, getVideoModel, type FrameRuleKind, type VideoArch, typ
 export { MODEL_IDS, getModel, type ModelId, type ModelSpec } from './model/registry.js';
 export type { FamilyId, LatentFamily, Rgb } from './model/families.js';
 export { packFlux2, unpackFlux2, type Latent } from './model/latent.js';
-export { encodeSafetensors, parseSafetensors, type EncodableTensor, type SafetensorsKind } from './weights/safetensors.js';
+export { encodeSafetensors, parseSafetensors, type EncodableTensor } from './weights/safetensors.js';
 export { parseNpy, type NpyArray } from './weights/npy.js';
 export { latentFromFile, type LatentFile } from './model/latentFile.js';
 export type { DType, StateDict, Tensor } from './weights/tensor.js';
