@@ -25,8 +25,9 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   timeout: 120_000,
   expect: { timeout: 30_000 },
-  // The JSON report feeds scripts/test-summary.mjs (the closing 'N passed, N failed' line).
-  reporter: [['list'], ['json', { outputFile: 'test-results/playwright.json' }]],
+  // The JSON report feeds scripts/test-summary.mjs (the closing 'N passed, N failed' line);
+  // skipReasons.ts prints why each skipped test was skipped.
+  reporter: [['list'], ['./test/browser/skipReasons.ts'], ['json', { outputFile: 'test-results/playwright.json' }]],
   use: {
     ...devices['Desktop Chrome'],
     baseURL: BASE_URL,

@@ -14,7 +14,7 @@
 //   pages; never copied into the repo, never read by the demo). TAESD_SHARED overrides where it is;
 // - /ort/*     -> onnxruntime-web's .wasm/.mjs from node_modules (no CDN) for the test and bench
 //   pages; the demo imports the .wasm it needs as assets, which a build copies;
-// - `taesd-web` resolves to src/index.ts, so the demo imports the package by its name.
+// - `taesd-web` (and `taesd-web/progress`, ...) resolve to src/, so the demo imports the package by its name.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join, resolve, sep } from 'node:path';
@@ -126,7 +126,11 @@ export default defineConfig({
   root: join(ROOT, 'demo'),
   plugins: [taesdServe()],
   resolve: {
-    alias: { 'taesd-web': join(ROOT, 'src/index.ts') },
+    // The package's entries (package.json `exports`) by name, as an app that installed it imports them.
+    alias: [
+      { find: /^taesd-web$/, replacement: join(ROOT, 'src/index.ts') },
+      { find: /^taesd-web\/(node|image|progress)$/, replacement: join(ROOT, 'src/$1.ts') },
+    ],
   },
   server: {
     headers: { ...ISOLATION_HEADERS },

@@ -138,10 +138,20 @@ async function takeFiles(list: FileList | null): Promise<void> {
     else latents.push(f);
   }
   if (latents.length === 0) return;
-  const run = runFromFiles(latents); // checks them now, so a bad file is reported on drop
-  droppedFiles = latents;
+  // A new pick replaces the last one even when it does not read: the old files must not play on.
+  droppedFiles = [];
   ui.source.value = 'files';
   showSource();
+  let run: Run;
+  try {
+    run = runFromFiles(latents); // checks them now, so a bad file is reported on drop
+  } catch (e) {
+    clearRun();
+    setBusy(false);
+    ui.canvasEmpty.textContent = ui.sourceNote.textContent = `Not played: ${errorText(e)}`;
+    throw e;
+  }
+  droppedFiles = latents;
   ui.sourceNote.textContent = run.title + chooseModel(run.channels).note;
 }
 

@@ -1,6 +1,7 @@
 // "Follow a job": a job folder's progress.json watched with pollProgress, as a frontend (or the
 // ComfyUI node's own page) does: progress bar, step, latest image, status and the error, if any.
-import { pollProgress, type ProgressRecord } from 'taesd-web';
+// It imports the poll client alone (taesd-web/progress), as a polling page should.
+import { pollProgress, type ProgressRecord } from 'taesd-web/progress';
 import { $, errorText, setStatus } from './ui.js';
 
 const ui = {
@@ -16,10 +17,22 @@ const ui = {
 };
 
 let following: AbortController | null = null;
-/** The last problem pollProgress reported (a timeout, a skipped record), shown with the status. */
+/** The last problem pollProgress reported (a 404, a timeout, a skipped record), shown with the status. */
 let lastWarning = '';
+/** Problems reported since the last record, e.g. 404s while the job does not exist (yet). */
+let problemsInARow = 0;
+/** Why the demo stopped polling by itself, if it did. */
+let gaveUp: string | null = null;
+
+/**
+ * Gives up after this many problems in a row with no record between them: pollProgress retries a
+ * missing progress.json (a job not started yet) forever, and a demo should not. The poll client's
+ * own limit on malformed answers (`maxMalformedPolls`) has the same default.
+ */
+const MAX_PROBLEMS_IN_A_ROW = 20;
 
 function showRecord(r: ProgressRecord): void {
+  problemsInARow = 0;
   ui.progress.value = r.progress_percent;
   ui.step.value = r.status === 'completed' ? `done: ${r.total_steps} steps` : r.status === 'starting' ? `0 / ${r.total_steps}` : `step ${r.current_step + 1} / ${r.total_steps}`;
   const state = r.status === 'error' ? 'error' : r.status === 'completed' ? 'done' : 'busy';
@@ -32,6 +45,9 @@ async function follow(url: string): Promise<void> {
   ui.start.disabled = true;
   ui.stop.disabled = false;
   lastWarning = '';
+  problemsInARow = 0;
+  gaveUp = null;
+  const polling = following;
   ui.image.hidden = true;
   ui.empty.hidden = false;
   ui.progress.value = 0;
@@ -47,11 +63,21 @@ async function follow(url: string): Promise<void> {
         ui.image.hidden = false;
         ui.empty.hidden = true;
       },
-      onError: (e) => (lastWarning = errorText(e)),
+      onError: (e) => {
+        lastWarning = errorText(e);
+        problemsInARow++;
+        if (problemsInARow >= MAX_PROBLEMS_IN_A_ROW) {
+          gaveUp = `gave up on ${url} after ${problemsInARow} failed polls in a row (last: ${lastWarning}); is the job id right, and has the job started?`;
+          polling.abort();
+        } else {
+          setStatus(ui.status, 'busy', `polling ${url}: ${lastWarning} (${problemsInARow} in a row; giving up at ${MAX_PROBLEMS_IN_A_ROW})`);
+        }
+      },
     });
     showRecord(last);
   } catch (e) {
-    if (following.signal.aborted) setStatus(ui.status, 'stopped', `stopped following ${url}`);
+    if (gaveUp !== null) setStatus(ui.status, 'error', gaveUp);
+    else if (polling.signal.aborted) setStatus(ui.status, 'stopped', `stopped following ${url}`);
     else setStatus(ui.status, 'error', errorText(e));
   } finally {
     following = null;

@@ -9,6 +9,7 @@ import { fail } from './errors.js';
 import type { AnyLatentInput, BackendKind, DecodeOptions, BackendDecoder, DecoderCapabilities, GpuOutputs, LatentDecoder, LatentInput, LatentSpace, LayerKernel, RawImage, RgbaImage } from './model/decoder.js';
 import { prepareLatent, type Latent } from './model/latent.js';
 import { getModel, type ModelId, type ModelSpec } from './model/registry.js';
+import { defaultWeights } from './model/shippedWeights.js';
 import { resolveDecoderWeights, type DecoderWeights } from './model/weights.js';
 import { loadStateDict, type WeightsSource } from './weights/load.js';
 import type { StateDict } from './weights/tensor.js';
@@ -19,7 +20,10 @@ export type BackendChoice = 'auto' | BackendKind;
 export interface CreateDecoderOptions extends BackendOptions {
   /** Model id. Optional with weights: detected from their shapes, and checked when given. */
   readonly model?: ModelId;
-  /** Weights: URL, file path (Node), bytes, or an already parsed state dict. Not needed for `backend: 'linear'`. */
+  /**
+   * Weights: URL, file path (Node), bytes, or an already parsed state dict. Default: the weights
+   * that ship with the package (taef2's only; src/model/shippedWeights.ts). Not needed for `backend: 'linear'`.
+   */
   readonly weights?: WeightsSource | StateDict;
   /**
    * `'auto'` (default): WebGPU on a real GPU, WASM where WebGPU is missing or CPU-emulated
@@ -32,10 +36,8 @@ export interface CreateDecoderOptions extends BackendOptions {
 export type { BackendChange, TuningStore };
 
 async function loadWeights(options: CreateDecoderOptions): Promise<DecoderWeights> {
-  if (options.weights === undefined) fail('BAD_OPTION', 'weights are required for the webgpu and wasm backends (see models/manifest.json)');
-  const { dict, name } = options.weights instanceof Map
-    ? { dict: options.weights, name: 'state dict' }
-    : await loadStateDict(options.weights);
+  const source = options.weights ?? defaultWeights(options.model);
+  const { dict, name } = source instanceof Map ? { dict: source, name: 'state dict' } : await loadStateDict(source);
   return resolveDecoderWeights(dict, { ...(options.model !== undefined && { model: options.model }), sourceName: name });
 }
 

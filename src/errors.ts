@@ -16,6 +16,8 @@ export type TaesdErrorCode =
   | 'WEIGHTS_MISSING_TENSOR'
   /** A tensor has the wrong shape for the model. */
   | 'WEIGHTS_SHAPE'
+  /** The weights fit several models that decode differently and nothing chose one: pass `model`. */
+  | 'MODEL_AMBIGUOUS'
   /** The requested model id and the weights disagree, or the weights match no model. */
   | 'MODEL_MISMATCH'
   /** Unknown model id. */

@@ -110,7 +110,7 @@ describe('taesd-web decode', () => {
 
   it.each([
     ['a wrong channel count', ['decode', 'mapped.safetensors', '--model', 'taef2', '--out', 'bad1.png'], 1, /LATENT_CHANNELS.*16 channels/],
-    ['an unknown model', ['decode', EXAMPLE, '--model', 'sdxl', '--out', 'bad2.png'], 1, /MODEL_UNKNOWN/],
+    ['an unknown model', ['decode', EXAMPLE, '--model', 'sdxl', '--out', 'bad2.png'], 2, /--model must be one of taesd, .*got "sdxl"/],
     ['weights of another model', ['decode', EXAMPLE, '--model', 'taesd', '--weights', 'taesd3_random.safetensors', '--out', 'bad3.png'], 1, /MODEL_MISMATCH/],
     ['a missing latent file', ['decode', 'nope.safetensors', '--model', 'taef2', '--out', 'bad4.png'], 1, /IO.*nope\.safetensors/],
     ['no --out', ['decode', EXAMPLE, '--model', 'taef2'], 2, /--out/],
@@ -118,7 +118,7 @@ describe('taesd-web decode', () => {
     ['an option without its value', ['decode', EXAMPLE, '--out', 'bad7.png', '--model'], 2, /^taesd-web: --model needs a value\n/],
     ['a value for a flag', ['decode', EXAMPLE, '--model', 'taef2', '--out', 'bad8.png', '--example=yes'], 2, /^taesd-web: --example takes no value\n/],
     ['--example with latent files', ['decode', EXAMPLE, '--example', '--out', 'bad9.png'], 2, /give it or latent files, not both/],
-    ['an unsupported output', ['decode', EXAMPLE, '--model', 'taef2', '--out', 'bad6.gif'], 1, /\.png, \.jpg/],
+    ['an unsupported output', ['decode', EXAMPLE, '--model', 'taef2', '--out', 'bad6.gif'], 2, /--out bad6\.gif: the extension must be \.png, \.jpg/],
   ])('fails clearly on %s, writing nothing', (_name, args, status, message) => {
     const before = readdirSync(tmp).sort();
     const r = cli(...args);
@@ -130,7 +130,7 @@ describe('taesd-web decode', () => {
   it('prints usage with --help', () => {
     const r = cli('--help');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/taesd-web decode \(<latent-file\.\.\.> \| --example\) --model <id>/);
+    expect(r.stdout).toMatch(/taesd-web decode \(<latent-file\.\.\.> \| --example\) \(--out <file> \| --out-dir <dir>\)/);
     expect(existsSync(BIN)).toBe(true);
   });
 
@@ -253,8 +253,8 @@ describe('a taesd latent in VAE space, with random weights', () => {
     writeFileSync(join(tmp, 'a/x.npy'), npy([4, 6, 5], raw));
     writeFileSync(join(tmp, 'b/x.safetensors'), readFileSync(join(tmp, 'vae.safetensors')));
     const r = cli('decode', 'a/x.npy', 'b/x.safetensors', ...common, '--out-dir', 'dup');
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/BAD_OPTION.*a\/x\.npy and b\/x\.safetensors would both be written to dup\/x\.png/);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--out-dir: a\/x\.npy and b\/x\.safetensors would both be written to dup\/x\.png/);
     expect(existsSync(join(tmp, 'dup'))).toBe(false);
   });
 });

@@ -29,7 +29,11 @@ const tempDir = (): string => {
 
 /** Runs the CLI in `cwd` with `cache` as XDG_CACHE_HOME; async, so this process's server can answer. */
 function run(cache: string, ...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, XDG_CACHE_HOME: cache };
+  return runWith({}, cache, ...args);
+}
+
+function runWith(extraEnv: Record<string, string>, cache: string, ...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, XDG_CACHE_HOME: cache, ...extraEnv };
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], { env, cwd: cache, encoding: 'utf8' }, (error, stdout, stderr) => {
       resolve({ status: error ? Number(error.code) : 0, stdout, stderr });
@@ -151,6 +155,71 @@ describe('taesd-web fetch-models', () => {
     const r = await run(tempDir(), 'fetch-models', ...args);
     expect(r.status).toBe(status);
     expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('fetch-models: limits, progress, defaults (issue #19 item 5, #18)', () => {
+  // Hostile mirrors, each a real server on 127.0.0.1: one that never answers, one that stops
+  // after a first chunk, one that sends forever, one that declares a size past the limit.
+  let hostile: Server;
+  let origin: string;
+  const paths: string[] = [];
+  beforeAll(async () => {
+    hostile = createServer((req, res) => {
+      paths.push(req.url ?? '');
+      if (req.url?.startsWith('/silent/')) return; // no status line, ever
+      if (req.url?.startsWith('/stall/')) return void res.writeHead(200, { 'content-length': pth.byteLength }).write(pth.subarray(0, 65536));
+      if (req.url?.startsWith('/huge/')) return void res.writeHead(200, { 'content-length': 300 << 20 }).flushHeaders();
+      if (req.url?.startsWith('/endless/')) {
+        res.writeHead(200);
+        const chunk = new Uint8Array(1 << 20);
+        const pump = () => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        return pump();
+      }
+      res.writeHead(404, 'Not Found').end();
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    hostile.closeAllConnections();
+    hostile.close();
+  });
+
+  it.each([
+    ['never answers', 'silent', 1, /^taesd-web: error \[IO\]: cannot download .*\/silent\/taef2_decoder\.pth \(stalled: no data for 1 s\); download that file/],
+    ['stops after the first chunk', 'stall', 1, /^taesd-web: error \[IO\]: cannot download .*\/stall\/taef2_decoder\.pth \(stalled: no data for 1 s\)/],
+    ['sends forever', 'endless', 1, /^taesd-web: error \[WEIGHTS_CORRUPT\]: .*\/endless\/taef2_decoder\.pth: \d+ bytes is over the 268435456-byte limit for decoder weights/],
+    ['declares 300 MiB', 'huge', 1, /^taesd-web: error \[WEIGHTS_CORRUPT\]: .*\/huge\/taef2_decoder\.pth: 314572800 bytes is over the 268435456-byte limit/],
+  ])('gives up on a mirror that %s, in bounded time, saving nothing', async (_name, path, status, message) => {
+    const cache = tempDir();
+    const started = performance.now();
+    const r = await run(cache, 'fetch-models', 'taef2', '--base-url', `${origin}/${path}`, '--timeout', '1');
+    expect(r.status).toBe(status);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(existsSync(join(cache, 'taesd-web'))).toBe(false);
+  }, 30_000);
+
+  it('without ids fetches every model but the shipped taef2', async () => {
+    const cache = tempDir();
+    paths.length = 0;
+    const r = await run(cache, 'fetch-models', '--base-url', `${origin}/none`);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('taef2: ships with the package (models/taef2_decoder.pth), skipped\n');
+    expect(paths.sort()).toEqual(MODEL_IDS.filter((id) => id !== 'taef2').map((id) => `/none/${id}_decoder.pth`).sort());
+  });
+
+  it('shows a progress bar with the size on a terminal, stdout keeping its one line', async () => {
+    const cache = tempDir();
+    const r = await runWith({ TAESD_WEB_STDERR_COLUMNS: '100' }, cache, 'fetch-models', 'taef2', '--base-url', `${base}/good`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/\r\[#{30}\] 2\.7 MB \/ 2\.7 MB [\d.]+s eta 0s taef2 *\n$/);
+    expect(r.stdout).toMatch(/^taef2: downloaded 2704756 bytes from .*, verified \(.*\)\n$/);
   });
 });
 

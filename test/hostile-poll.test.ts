@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { pollProgress, type PolledImage } from '../src/progress/poll.js';
 import type { ProgressRecord } from '../src/progress/record.js';
+import { deeplyNestedStatus, endless, hugeBase64 } from './support/hostileBodies.js';
 
 /** A server whose `handle` answers request n (0-based); closed by the returned function. */
 async function serve(handle: (req: IncomingMessage, res: ServerResponse, n: number) => void): Promise<{ origin: string; close: () => Promise<void> }> {
@@ -166,6 +167,73 @@ describe('item 16: redirects, types, base64, steps and stuck records', () => {
   test('options out of range are BAD_OPTION', async () => {
     for (const o of [{ requestTimeoutMs: 10 }, { staleAfterMs: 0 }, { maxMalformedPolls: 0 }, { intervalMs: Number.NaN }]) {
       await expect(pollProgress('http://127.0.0.1:9/p.json', o), JSON.stringify(o)).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    }
+  });
+});
+
+describe('issue #19: bodies, base64, names and redirects from a hostile server', () => {
+  test('an image_base64 of 6 MB is checked without a regex: valid becomes a data URL, invalid is reported', async () => {
+    const valid = hugeBase64(6e6);
+    const invalid = `${valid.slice(0, -4)}AA!=`;
+    const { last, images, errors } = await pollBodies([rec(1, { latest_image: 'step_0001.png', image_base64: valid }), rec(2, { latest_image: 'step_0002.png', image_base64: invalid }), done()]);
+    expect(last).toMatchObject({ status: 'completed' });
+    expect(images.map((i) => i.dataUrl?.length ?? null)).toEqual([valid.length + 'data:image/png;base64,'.length, null, null]);
+    expect(errors).toEqual([expect.stringMatching(/image_base64 of step_0002\.png is not valid base64/)]);
+  });
+
+  test.each([
+    ['an endless body', (res: ServerResponse) => endless(res, false)],
+    ['a declared 200 MB body', (res: ServerResponse) => endless(res, true)],
+  ])('%s is dropped at maxBodyBytes, typed, in bounded memory, and counts as malformed', async (_, send) => {
+    const server = await serve((_req, res) => send(res));
+    const errors: unknown[] = [];
+    const before = process.memoryUsage().rss;
+    try {
+      const last = await pollProgress(`${server.origin}/progress.json`, { intervalMs: 50, maxBodyBytes: 1 << 20, maxMalformedPolls: 3, onError: (e) => errors.push(e) }).catch((e: unknown) => e);
+      expect(last).toMatchObject({ code: 'IO', message: expect.stringMatching(/malformed 3 times.*over the 1048576-byte limit \(maxBodyBytes\)/) });
+    } finally {
+      await server.close();
+    }
+    expect(errors).toEqual(Array(3).fill(expect.objectContaining({ code: 'IO', message: expect.stringMatching(/over the 1048576-byte limit/) })));
+    expect(process.memoryUsage().rss - before).toBeLessThan(200 << 20);
+  });
+
+  test('the default cap reads a record holding an 8 MB image_base64', async () => {
+    const { images } = await pollBodies([done({ latest_image: 'step_final.png', image_base64: hugeBase64(8e6) })]);
+    expect(images[0]!.dataUrl).not.toBeNull();
+  });
+
+  test('a status nested 100,000 deep is malformed (typed), so maxMalformedPolls ends the poll', async () => {
+    const { last, errors } = await pollBodies([rec(1), deeplyNestedStatus(100_000)], { maxMalformedPolls: 3 });
+    expect(last).toMatchObject({ code: 'IO', message: expect.stringMatching(/was malformed 3 times.*unknown status of type array/) });
+    expect(errors).toEqual(Array(3).fill(expect.stringMatching(/has an unknown status of type array/)));
+  });
+
+  test.each([' .secret.png', '\u00a0x.png'.replace('\u00a0', ' '), '  .x.jpeg'])('%j is not a plain name (the URL parser would strip the space)', async (name) => {
+    const { images, errors, origin } = await pollBodies([rec(1, { latest_image: name }), done()]);
+    expect(images.map((i) => i.url)).toEqual([`${origin}/jobs/a/step_final.jpeg`]);
+    expect(errors).toEqual([expect.stringMatching(/is not a plain \.jpeg\/\.jpg\/\.png file name; skipped/)]);
+  });
+
+  test('a redirect to another origin keeps the records but follows no images there; one within the origin does', async () => {
+    const other = await serve((req, res) => json(res, done()));
+    const first = await serve((req, res) => res.writeHead(302, { location: req.url === '/same' ? '/moved/progress.json' : `${other.origin}/jobs/b/progress.json` }).end());
+    const images: PolledImage[] = [];
+    const errors: unknown[] = [];
+    try {
+      const last = await pollProgress(`${first.origin}/cross`, { intervalMs: 50, onImage: (im) => images.push(im), onError: (e) => errors.push(e) });
+      expect(last.status).toBe('completed');
+      expect(images).toEqual([]);
+      expect(errors).toEqual([expect.objectContaining({ code: 'IO', message: expect.stringMatching(new RegExp(`redirected to another origin \\(${other.origin}\\); its images are not followed`)) })]);
+    } finally {
+      await other.close();
+      await first.close();
+    }
+  });
+
+  test('maxBodyBytes out of range is BAD_OPTION', async () => {
+    for (const maxBodyBytes of [0, 1023, 2 ** 31, Number.NaN]) {
+      await expect(pollProgress('http://127.0.0.1:9/p.json', { maxBodyBytes })).rejects.toMatchObject({ code: 'BAD_OPTION' });
     }
   });
 });

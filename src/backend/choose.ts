@@ -41,18 +41,18 @@ function parseProbe(text: string | null): ProbeResult | null {
 
 /**
  * The fastest backend without a GPU: native onnxruntime in Node when onnxruntime-node is
- * installed, else onnxruntime-web's WASM; `why` says which and why.
+ * installed, else onnxruntime-web's WASM; `why` names it (callers add why it was chosen).
  */
 export async function cpuBackend(model: ModelSpec, weights: DecoderWeights, options: BackendOptions): Promise<{ decoder: BackendDecoder; why: string }> {
   if (isNode) {
     try {
-      return { decoder: await BACKENDS.native.create(model, weights, options), why: 'native onnxruntime is faster there' };
+      return { decoder: await BACKENDS.native.create(model, weights, options), why: 'native onnxruntime' };
     } catch (e) {
       if (!isTaesdError(e, 'BACKEND_UNAVAILABLE')) throw e;
-      return { decoder: await BACKENDS.wasm.create(model, weights, options), why: 'WASM is faster there (install onnxruntime-node for native speed)' };
+      return { decoder: await BACKENDS.wasm.create(model, weights, options), why: 'WASM (install onnxruntime-node for native speed)' };
     }
   }
-  return { decoder: await BACKENDS.wasm.create(model, weights, options), why: 'WASM is faster there' };
+  return { decoder: await BACKENDS.wasm.create(model, weights, options), why: 'WASM' };
 }
 
 /** The best backend for this machine, made, and why it was chosen. */
@@ -64,7 +64,7 @@ export async function chooseBackend(model: ModelSpec, weights: DecoderWeights, o
   } catch (e) {
     if (!isTaesdError(e, 'NO_WEBGPU')) throw e;
     const { decoder, why } = await cpu();
-    return { decoder, reason: `no WebGPU (${e.message}); ${why}` };
+    return { decoder, reason: `no WebGPU (${e.message}); using ${why}` };
   }
   const { device, owned } = gpu;
   const info = deviceAdapterInfo(device);
@@ -72,7 +72,7 @@ export async function chooseBackend(model: ModelSpec, weights: DecoderWeights, o
     if (owned) device.destroy();
     const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'fallback adapter';
     const { decoder, why } = await cpu();
-    return { decoder, reason: `WebGPU adapter is CPU-emulated (${name}); ${why}` };
+    return { decoder, reason: `WebGPU adapter is CPU-emulated (${name}), slower than the CPU backends; using ${why}` };
   }
   const webgpu = webgpuOn(device, owned, weights, options);
   if (info && info.vendor !== '') return { decoder: webgpu, reason: `hardware WebGPU adapter (${info.vendor} ${info.architecture})`.trim() };

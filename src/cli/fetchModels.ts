@@ -1,9 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fail, isTaesdError } from '../errors.js';
+import { fetchBytes, readSource } from '../weights/load.js';
 import { writeFileAtomic } from './files.js';
-import { UsageError, type CliValues } from './main.js';
+import { intOption, UsageError, type CliValues } from './options.js';
 import { gitBlobId, manifestModel, modelCacheDir, readManifest, type ManifestModel } from './modelCache.js';
+import { PACKAGE_ROOT } from './packageRoot.js';
+import { ProgressBar } from './progressBar.js';
 
 export interface FetchOptions {
   /** Folder to put the file in. */
@@ -12,30 +15,30 @@ export interface FetchOptions {
   readonly from?: string;
   /** Download from `<baseUrl>/<file>` instead of the manifest's URL (a mirror). */
   readonly baseUrl?: string;
+  /** Give up on a download after this many ms without data (default: the weights loader's, 30 s). */
+  readonly idleTimeoutMs?: number;
 }
 
+/** The file's bytes, read with the weights loader's limits (a size cap), or null when there is none. */
 async function readIfPresent(path: string): Promise<Uint8Array | null> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
+  return existsSync(path) ? (await readSource(path)).bytes : null;
 }
 
-/** What went wrong in a fetch(), as briefly as Node says it (the cause names the DNS or socket error). */
-function networkReason(e: unknown): string {
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.message || cause?.code || (e as Error).message;
-}
-
-async function download(id: string, url: string, dir: string): Promise<Uint8Array> {
+/** Downloads with the weights loader's limits (idle timeout, size cap), a progress bar with the size on a terminal. */
+async function download(id: string, url: string, o: FetchOptions): Promise<Uint8Array> {
+  let bar: ProgressBar | null = null;
   try {
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
-    return new Uint8Array(await response.arrayBuffer());
+    const { bytes } = await fetchBytes(url, url, {
+      ...(o.idleTimeoutMs !== undefined && { idleTimeoutMs: o.idleTimeoutMs }),
+      onProgress: (received, total) => (bar ??= new ProgressBar(total, { bytes: true })).update(received, id),
+    });
+    return bytes;
   } catch (e) {
-    fail('IO', `cannot download ${url} (${networkReason(e)}); download that file where you can and put it in ${dir}, or run "taesd-web fetch-models --from <folder with the file> ${id}"`, e);
+    if (!isTaesdError(e, 'IO')) throw e;
+    // As briefly as Node says it: the fetch error's cause names the DNS or socket error.
+    const socket = (e.cause as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+    const reason = socket?.message || socket?.code || e.message.replace(/^(?:cannot fetch \S+: )?(?:fetching|download of) \S+ /, '');
+    fail('IO', `cannot download ${url} (${reason}); download that file where you can and put it in ${o.dir}, or run "taesd-web fetch-models --from <folder with the file> ${id}"`, e);
   }
 }
 
@@ -58,7 +61,7 @@ export async function fetchModel(id: string, entry: ManifestModel, o: FetchOptio
     if (!copy) fail('IO', `${id}: ${origin} not found`);
     bytes = copy;
   } else {
-    bytes = await download(id, origin, o.dir);
+    bytes = await download(id, origin, o);
   }
   const got = gitBlobId(bytes);
   if (got !== entry.gitBlobId) fail('WEIGHTS_CORRUPT', `${id}: ${origin} has git blob id ${got}, expected ${entry.gitBlobId}; not saved`);
@@ -67,19 +70,29 @@ export async function fetchModel(id: string, entry: ManifestModel, o: FetchOptio
   return `${id}: ${o.from !== undefined ? 'copied' : 'downloaded'} ${bytes.byteLength} bytes from ${origin}, verified${replaced} (${dest})`;
 }
 
-/** `taesd-web fetch-models [ids...]`: every listed model (default: all in the manifest); exit 1 if any failed. */
+/** The models whose weights ship in the package's models/ (taef2), which fetch-models without ids leaves out. */
+function shipped(known: readonly string[]): string[] {
+  return known.filter((id) => existsSync(join(PACKAGE_ROOT, 'models', manifestModel(id)!.file)));
+}
+
+/** `taesd-web fetch-models [ids...]`: every listed model (default: all in the manifest but the shipped ones); exit 1 if any failed. */
 export async function fetchModelsCommand(ids: string[], v: CliValues): Promise<number> {
   const known = Object.keys(readManifest().models);
   const unknown = ids.filter((id) => !manifestModel(id));
   if (unknown.length) fail('MODEL_UNKNOWN', `unknown model id ${unknown.join(', ')}; known: ${known.join(', ')}`);
   if (v.from !== undefined && v['base-url'] !== undefined) throw new UsageError('give --from <dir> or --base-url <url>, not both');
+  const timeout = intOption('timeout', v.timeout, 1, 3600);
+  if (timeout !== undefined && v.from !== undefined) throw new UsageError('--timeout is for downloads; --from copies files');
   const options: FetchOptions = {
+    ...(timeout !== undefined && { idleTimeoutMs: timeout * 1000 }),
     dir: v.dir !== undefined ? resolve(v.dir) : modelCacheDir(),
     ...(v.from !== undefined && { from: resolve(v.from) }),
     ...(v['base-url'] !== undefined && { baseUrl: v['base-url'] }),
   };
+  const skipped = ids.length ? [] : shipped(known);
+  for (const id of skipped) process.stdout.write(`${id}: ships with the package (models/${manifestModel(id)!.file}), skipped\n`);
   let failed = 0;
-  for (const id of ids.length ? ids : known) {
+  for (const id of ids.length ? ids : known.filter((k) => !skipped.includes(k))) {
     try {
       process.stdout.write(`${await fetchModel(id, manifestModel(id)!, options)}\n`);
     } catch (e) {

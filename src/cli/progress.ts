@@ -1,32 +1,87 @@
+import { constants } from 'node:os';
 import { createDecoder } from '../decoder.js';
-import { checkFormat } from '../image/encode.js';
+import { isTaesdError } from '../errors.js';
 import { FileSink } from '../progress/fileSink.js';
+import { MAX_TOTAL_STEPS, resolveOptions, type BatchMode, type ProgressOptions } from '../progress/options.js';
 import { runProgressJob } from '../progress/run.js';
+import { announceBackend, decoderOptions } from './decoderArgs.js';
 import { readLatentFile } from './latentFile.js';
-import type { BatchMode } from '../progress/options.js';
-import { decoderOptions, intOption, scaleOption, UsageError, type CliValues } from './main.js';
+import { formatOption, intOption, oneOf, qualityOption, scaleOption, UsageError, type CliValues } from './options.js';
 import { ProgressBar } from './progressBar.js';
+import { withSpinner } from './spinner.js';
+
+/** The job options' API names, as the command line spells them (for resolveOptions' messages). */
+const FLAGS: Record<string, string> = {
+  jobId: '--job-id', totalSteps: '--total', outputFolder: '--output-folder', filenamePrefix: '--prefix',
+  startStep: '--start', endStep: '--end', saveEveryN: '--every', batch: '--batch', scale: '--scale',
+};
+
+/** Every job option, checked as the writer will (names included) and reported by its flag, before any work. */
+function jobOptions(inputs: string[], v: CliValues): Omit<ProgressOptions, 'jobId'> & { jobId: string } {
+  if (v['job-id'] === undefined) throw new UsageError('--job-id is required');
+  const total = intOption('total', v.total, 1, MAX_TOTAL_STEPS) ?? inputs.length;
+  if (total < inputs.length) throw new UsageError(`--total ${total} is less than the ${inputs.length} files given`);
+  const every = intOption('every', v.every, 1, MAX_TOTAL_STEPS);
+  const start = intOption('start', v.start, 0, MAX_TOTAL_STEPS);
+  const end = intOption('end', v.end);
+  if (end !== undefined && end < (start ?? 0)) throw new UsageError(`--end ${end} is before --start ${start ?? 0}: no step would be saved`);
+  const format = formatOption(v.format, ['png', 'jpeg'] as const);
+  const quality = qualityOption(v.quality, format !== 'png', 'the steps are PNG (--format png)');
+  const scale = scaleOption(v.scale);
+  const batch = oneOf<BatchMode>('batch', v.batch, ['first', 'grid', 'each']);
+  const options = {
+    jobId: v['job-id'],
+    totalSteps: total,
+    ...(v['output-folder'] !== undefined && { outputFolder: v['output-folder'] }),
+    ...(v.prefix !== undefined && { filenamePrefix: v.prefix }),
+    ...(format !== undefined && { format }),
+    ...(quality !== undefined && { quality }),
+    ...(v.base64 && { includeBase64: true }),
+    ...(every !== undefined && { saveEveryN: every }),
+    ...(start !== undefined && { startStep: start }),
+    ...(end !== undefined && { endStep: end }),
+    ...(scale !== undefined && { scale }),
+    ...(batch !== undefined && { batch }),
+  };
+  try {
+    resolveOptions(options);
+  } catch (e) {
+    if (!isTaesdError(e)) throw e;
+    throw new UsageError(`${e.message.replace(/\b(\w+)\b/g, (w) => FLAGS[w] ?? w)} [${e.code}]`);
+  }
+  return options;
+}
+
+/** Turns SIGINT/SIGTERM into an abort of `controller`, with the exit code 128 + the signal's number; returns the remover. */
+function cancelOnSignals(controller: AbortController): { exitCode: () => number; remove: () => void } {
+  let code = 0;
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+    const handler = () => {
+      if (controller.signal.aborted) return; // Ctrl-C reaches this process twice: from the terminal and from bin's parent
+      code = 128 + constants.signals[signal];
+      process.stderr.write(`\ntaesd-web: ${signal}: cancelling the job (the step in flight finishes first)\n`);
+      controller.abort(new Error(`cancelled by ${signal}`));
+    };
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  return { exitCode: () => code, remove: () => handlers.forEach(([signal, h]) => process.off(signal, h)) };
+}
 
 /**
- * `taesd-web progress`: the files, in order, are steps 0..N-1 of one job. Every file is read and
- * checked against the model before the job folder is touched, so bad input writes nothing.
+ * `taesd-web progress`: the files, in order, are steps 0..N-1 of one job. Every option and file is
+ * checked (and every file read and checked against the model) before the job folder is touched,
+ * so bad input writes nothing. SIGINT/SIGTERM end the job with status `cancelled`, its lock
+ * released and no temp file left; exit 130 / 143.
  */
 export async function progressCommand(inputs: string[], v: CliValues): Promise<number> {
-  if (inputs.length === 0) throw new UsageError('progress needs at least one latent file');
-  if (v['job-id'] === undefined) throw new UsageError('--job-id is required');
-  const total = intOption('total', v.total, 1) ?? inputs.length;
-  if (total < inputs.length) throw new UsageError(`--total ${total} is less than the ${inputs.length} files given`);
-  const every = intOption('every', v.every, 1);
-  const start = intOption('start', v.start);
-  const end = intOption('end', v.end);
-  const quality = intOption('quality', v.quality, 1);
-  const format = v.format === undefined ? undefined : checkFormat(v.format === 'jpg' ? 'jpeg' : v.format);
-  const scale = scaleOption(v.scale);
-  if (v.batch !== undefined && !['first', 'grid', 'each'].includes(v.batch)) throw new UsageError(`--batch must be one of first, grid, each, got "${v.batch}"`);
-  const batch = v.batch as BatchMode | undefined;
-  const options = decoderOptions(v);
+  if (inputs.length === 0) throw new UsageError('progress needs at least one latent file (or --example)');
+  const job = jobOptions(inputs, v);
+  const options = await decoderOptions(v, inputs);
+  const cancel = new AbortController();
+  const signals = cancelOnSignals(cancel);
   // Each step is mapped into model space below, so the writer's decodes must not map it again.
-  const decoder = await createDecoder({ ...options, latentSpace: 'model' });
+  const decoder = await withSpinner('loading the decoder', createDecoder({ ...options, latentSpace: 'model' }));
   try {
     const steps = [];
     for (const file of inputs) {
@@ -34,7 +89,8 @@ export async function progressCommand(inputs: string[], v: CliValues): Promise<n
       const prepared = decoder.prepareLatent(latent, { latentSpace: options.latentSpace ?? space ?? 'model' });
       steps.push({ data: prepared.data, shape: [prepared.batch, prepared.channels, prepared.height, prepared.width] });
     }
-    process.stderr.write(`taesd-web: ${decoder.model.id} on ${decoder.backend} (${decoder.backendReason})\n`);
+    if (cancel.signal.aborted) return signals.exitCode(); // before the job folder was touched
+    announceBackend(decoder, v);
     const bar = new ProgressBar(inputs.length);
     let done = 0;
     const summary = await runProgressJob(
@@ -44,26 +100,16 @@ export async function progressCommand(inputs: string[], v: CliValues): Promise<n
           bar.update(++done, inputs[done - 1]!);
         }
       })(),
-      {
-        sink: new FileSink({ root: v.root ?? '.' }),
-        decoder,
-        jobId: v['job-id'],
-        totalSteps: total,
-        ...(v['output-folder'] !== undefined && { outputFolder: v['output-folder'] }),
-        ...(v.prefix !== undefined && { filenamePrefix: v.prefix }),
-        ...(format !== undefined && { format }),
-        ...(quality !== undefined && { quality }),
-        ...(v.base64 && { includeBase64: true }),
-        ...(every !== undefined && { saveEveryN: every }),
-        ...(start !== undefined && { startStep: start }),
-        ...(end !== undefined && { endStep: end }),
-        ...(scale !== undefined && { scale }),
-        ...(batch !== undefined && { batch }),
-      },
+      { ...job, sink: new FileSink({ root: v.root ?? '.' }), decoder, signal: cancel.signal },
     );
     process.stderr.write(`taesd-web: job ${summary.jobId}: saved ${summary.savedSteps.length} step(s), final ${summary.finalImage ?? 'none'}\n`);
     return 0;
+  } catch (e) {
+    if (!cancel.signal.aborted) throw e;
+    process.stderr.write(`taesd-web: job ${job.jobId}: cancelled; progress.json says so\n`);
+    return signals.exitCode();
   } finally {
+    signals.remove();
     decoder.destroy();
   }
 }

@@ -6,7 +6,7 @@ import { fail } from '../errors.js';
 import type { BackendDecoder, LatentSpace } from '../model/decoder.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { importNodeOnly, isNode } from '../platform.js';
-import { errorMessage, OrtDecoder, type OrtModule } from './ort.js';
+import { errorMessage, OrtDecoder, type OrtModule, type OrtRuntime } from './ort.js';
 
 export interface NativeDecoderOptions {
   /** onnxruntime's intra-op threads, >= 1 (default: every core onnxruntime sees). */
@@ -52,6 +52,12 @@ export async function loadNativeRuntime(): Promise<OrtModule> {
  * IO when onnxruntime cannot start the session (e.g. the CUDA provider is not installed).
  */
 export async function createNativeDecoder(weights: DecoderWeights, options: NativeDecoderOptions = {}): Promise<NativeDecoder> {
+  const runtime = await nativeRuntime(options);
+  return (await OrtDecoder.create(runtime, weights, options.latentSpace ?? 'model', options.maxBufferBytes ?? NATIVE_MAX_BYTES)) as NativeDecoder;
+}
+
+/** onnxruntime-node with `options`' threads and provider, as the image and video decoders run it. */
+export async function nativeRuntime(options: NativeDecoderOptions): Promise<OrtRuntime> {
   const { numThreads, executionProvider = 'cpu' } = options;
   if (numThreads !== undefined && !(Number.isInteger(numThreads) && numThreads >= 1)) fail('BAD_OPTION', `native numThreads must be an integer >= 1, got ${String(numThreads)}`);
   if (executionProvider !== 'cpu' && executionProvider !== 'cuda') fail('BAD_OPTION', `native executionProvider must be 'cpu' or 'cuda', got ${String(executionProvider)}`);
@@ -62,9 +68,8 @@ export async function createNativeDecoder(weights: DecoderWeights, options: Nati
     logSeverityLevel: 3,
     ...(numThreads !== undefined && { intraOpNumThreads: numThreads }),
   };
-  const decoder = await OrtDecoder.create({
+  return {
     ort, backend: 'native', library: 'onnxruntime-node', executionProvider, numThreads: numThreads ?? 0, sessionOptions, transfersInput: false,
     hint: (e) => (executionProvider === 'cuda' && /cuda/i.test(e) ? ' (is onnxruntime-node installed with its CUDA binaries? ONNXRUNTIME_NODE_INSTALL=cuda12)' : ''),
-  }, weights, options.latentSpace ?? 'model', options.maxBufferBytes ?? NATIVE_MAX_BYTES);
-  return decoder as NativeDecoder;
+  };
 }

@@ -94,9 +94,14 @@ export class GraphBuilder {
 
   /** The model: this graph with its one input and output, named and shaped. */
   model(title: string, input: string, inputDims: readonly (number | string)[], output: string, outputDims: readonly (number | string)[]): Uint8Array {
+    return this.modelWithIo(title, [[input, inputDims]], [[output, outputDims]]);
+  }
+
+  /** The model with several inputs and outputs (a video stage's carried states), each `[name, dims]`. */
+  modelWithIo(title: string, inputs: readonly (readonly [string, readonly (number | string)[]])[], outputs: readonly (readonly [string, readonly (number | string)[]])[]): Uint8Array {
     this.graph.string(2, title);
-    this.graph.message(11, valueInfo(input, inputDims));
-    this.graph.message(12, valueInfo(output, outputDims));
+    for (const [name, dims] of inputs) this.graph.message(11, valueInfo(name, dims));
+    for (const [name, dims] of outputs) this.graph.message(12, valueInfo(name, dims));
     return new ProtoWriter()
       .int(1, IR_VERSION)
       .string(2, 'taesd-web')
@@ -114,7 +119,7 @@ export class GraphBuilder {
 }
 
 /** The ONNX node(s) of one op; returns the output's name. */
-function emit(b: GraphBuilder, op: Op, name: (id: number) => string): string {
+export function emit(b: GraphBuilder, op: Op, name: (id: number) => string): string {
   const x = name(op.x.id);
   switch (op.kind) {
     case 'clamp': {

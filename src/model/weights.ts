@@ -67,8 +67,8 @@ export function upstreamKeys(dict: StateDict): StateDict {
 function signature(model: ModelSpec): { first: readonly number[]; poolKey: string; pooled: boolean } {
   const layers = modelLayers(model);
   const conv = layers.find((l) => l.kind === 'conv') as Extract<Layer, { kind: 'conv' }>;
-  const block = layers.find((l) => l.kind === 'block')!;
-  return { first: [conv.cout, conv.cin, conv.k, conv.k], poolKey: `${block.key}.pool.0.weight`, pooled: model.pool !== null };
+  const block = layers.find((l) => l.kind === 'block') as Extract<Layer, { kind: 'block' }>;
+  return { first: [conv.cout, conv.cin, conv.k, conv.k], poolKey: `${block.key}.pool.0.weight`, pooled: block.pool !== null };
 }
 
 /** Models whose layer shapes match the weights (SD/SDXL and SD3/FLUX.1 share shapes). */
@@ -116,7 +116,7 @@ function chooseModel(dict: StateDict, options: ResolveOptions): { model: ModelSp
   };
 }
 
-function tensor(dict: StateDict, key: string, shape: readonly number[]): Float32Array {
+export function tensor(dict: StateDict, key: string, shape: readonly number[]): Float32Array {
   const t: Tensor | undefined = dict.get(key);
   if (!t) fail('WEIGHTS_MISSING_TENSOR', `missing tensor ${key} (expected shape [${shape.join(',')}])`);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {

@@ -1,8 +1,10 @@
+import { readCappedBody } from '../body.js';
 import { fail, TaesdError } from '../errors.js';
+import { isBase64 } from '../image/base64.js';
 import type { ProgressRecord, ProgressStatus } from './record.js';
 
 export interface PolledImage {
-  /** Absolute URL of the image file: `latest_image` resolved in the folder of progress.json (after redirects). */
+  /** Absolute URL of the image file: `latest_image` resolved in the folder of progress.json (after same-origin redirects). */
   readonly url: string;
   /** `latest_image` as written: a plain file name. */
   readonly name: string;
@@ -54,9 +56,15 @@ export interface PollOptions {
    * a torn read of a non-atomic writer is one).
    */
   readonly maxMalformedPolls?: number;
+  /**
+   * Largest progress.json read, bytes, 1024..1073741824 (default 67108864, 64 MiB: a step's
+   * `image_base64` of a 4096 x 4096 PNG fits). The body is read in pieces and dropped at the
+   * cap; a larger one counts as malformed (onError with IO, `maxMalformedPolls`).
+   */
+  readonly maxBodyBytes?: number;
 }
 
-const STATUSES: readonly ProgressStatus[] = ['starting', 'generating', 'completed', 'error'];
+const STATUSES: readonly ProgressStatus[] = ['starting', 'generating', 'completed', 'error', 'cancelled'];
 const MIME = new Map([['jpeg', 'image/jpeg'], ['jpg', 'image/jpeg'], ['png', 'image/png']]);
 
 /**
@@ -64,9 +72,7 @@ const MIME = new Map([['jpeg', 'image/jpeg'], ['jpg', 'image/jpeg'], ['png', 'im
  * (a scheme), no control characters, not hidden, ending in .jpeg/.jpg/.png. Resolved against
  * the JSON's URL, it can only name a file in the same folder.
  */
-const IMAGE_NAME = /^[^/\\?#%:\x00-\x1f\x7f.][^/\\?#%:\x00-\x1f\x7f]{0,250}\.(jpe?g|png)$/i;
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const IMAGE_NAME = /^[^/\\?#%:\x00-\x20\x7f.][^/\\?#%:\x00-\x1f\x7f]{0,250}\.(jpe?g|png)$/i;
 
 /** Records that go back this many polls in a row are believed: the job was restarted. */
 const RESTART_POLLS = 3;
@@ -77,7 +83,7 @@ const isCount = (v: unknown, max = Number.MAX_SAFE_INTEGER): v is number => type
 function problem(v: unknown): string | null {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'is not a JSON object';
   const r = v as Record<string, unknown>;
-  if (!(STATUSES as readonly unknown[]).includes(r.status)) return `has an unknown status ${JSON.stringify(String(r.status).slice(0, 40))}`;
+  if (!(STATUSES as readonly unknown[]).includes(r.status)) return `has an unknown status ${typeof r.status === 'string' ? JSON.stringify(r.status.slice(0, 40)) : `of type ${Array.isArray(r.status) ? 'array' : typeof r.status}`}`;
   if (!isCount(r.total_steps) || r.total_steps < 1) return 'has no total_steps (a positive integer)';
   const total = r.total_steps;
   if (!isCount(r.current_step, total)) return `has a current_step that is not an integer 0..${total}`;
@@ -96,16 +102,38 @@ function imageStep(r: ProgressRecord, name: string): number {
 }
 
 type Fetched =
-  | { readonly record: ProgressRecord; readonly base: URL }
+  | { readonly record: ProgressRecord; readonly base: URL | TaesdError }
   | { readonly error: unknown; readonly kind: 'missing' | 'failed' | 'malformed' };
 
 /**
- * One poll, bounded by `timeoutMs` from request to the last byte of the body. A 404 (not
- * started yet) is `missing`; network errors, timeouts and other HTTP errors are `failed`;
- * unparsable JSON (a torn write, as the node's non-atomic writes give) and bad fields are
- * `malformed`. Images are resolved against `base`: the URL the answer came from, after redirects.
+ * The URL images resolve against: where the answer came from, after redirects, when that is on
+ * the origin asked; a redirect to another origin gives the error that skips its images.
  */
-async function fetchRecord(doFetch: typeof globalThis.fetch, url: URL, signal: AbortSignal | undefined, timeoutMs: number): Promise<Fetched> {
+function imageBase(asked: URL, answeredFrom: string): URL | TaesdError {
+  const base = new URL(answeredFrom || asked.href);
+  if (base.origin === asked.origin) return base;
+  return new TaesdError('IO', `${asked.href} was redirected to another origin (${base.origin}); its images are not followed there: poll the new URL itself`);
+}
+
+/** A body's text as a record, or why it is not one: every failure here is typed and `malformed`. */
+function parseRecord(bytes: Uint8Array, url: URL): ProgressRecord | TaesdError {
+  try {
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    const wrong = problem(parsed);
+    return wrong ? new TaesdError('IO', `${url.href} ${wrong}`) : (parsed as ProgressRecord);
+  } catch (e) {
+    // JSON.parse's SyntaxError, or a RangeError from a value nested past the stack.
+    return new TaesdError('IO', `${url.href} is not a JSON record: ${e instanceof Error ? `${e.name}: ${e.message.slice(0, 200)}` : String(e)}`, { cause: e });
+  }
+}
+
+/**
+ * One poll, bounded by `timeoutMs` from request to the last byte of the body, and by
+ * `maxBytes`. A 404 (not started yet) is `missing`; network errors, timeouts and other HTTP
+ * errors are `failed`; unparsable JSON (a torn write, as the node's non-atomic writes give), a
+ * body over `maxBytes` and bad fields are `malformed`.
+ */
+async function fetchRecord(doFetch: typeof globalThis.fetch, url: URL, signal: AbortSignal | undefined, timeoutMs: number, maxBytes: number): Promise<Fetched> {
   const request = new AbortController();
   const timer = setTimeout(() => request.abort(new TaesdError('IO', `${url.href} did not answer within ${timeoutMs} ms`)), timeoutMs);
   const onAbort = () => request.abort(signal!.reason);
@@ -116,16 +144,16 @@ async function fetchRecord(doFetch: typeof globalThis.fetch, url: URL, signal: A
       await res.body?.cancel();
       return { error: new TaesdError('IO', `HTTP ${res.status} for ${url.href}`), kind: res.status === 404 ? 'missing' : 'failed' };
     }
-    const text = await res.text();
-    let parsed: unknown;
+    let bytes: Uint8Array;
     try {
-      parsed = JSON.parse(text);
+      bytes = await readCappedBody(res, maxBytes, (n) => fail('IO', `${url.href} is over the ${maxBytes}-byte limit (maxBodyBytes) at ${n} bytes; not read further`));
     } catch (e) {
-      return { error: e, kind: 'malformed' };
+      if (e instanceof TaesdError) return { error: e, kind: 'malformed' };
+      throw e;
     }
-    const wrong = problem(parsed);
-    if (wrong) return { error: new TaesdError('IO', `${url.href} ${wrong}`), kind: 'malformed' };
-    return { record: parsed as ProgressRecord, base: new URL(res.url || url.href) };
+    const record = parseRecord(bytes, url);
+    if (record instanceof TaesdError) return { error: record, kind: 'malformed' };
+    return { record, base: imageBase(url, res.url) };
   } catch (e) {
     if (signal?.aborted) throw signal.reason;
     return { error: request.signal.aborted ? request.signal.reason : e, kind: 'failed' };
@@ -166,26 +194,46 @@ function range(name: string, value: number | undefined, fallback: number, min: n
   return v;
 }
 
-/** The image a record names, or why it is skipped. */
-function polledImage(record: ProgressRecord, name: string, base: URL): PolledImage | TaesdError {
+/** The image a record names, or why it is skipped: never throws, so one record cannot end the poll. */
+function polledImage(record: ProgressRecord, name: string, base: URL | TaesdError): PolledImage | TaesdError {
+  try {
+    return checkedImage(record, name, base);
+  } catch (e) {
+    return new TaesdError('IO', `latest_image ${JSON.stringify(name.slice(0, 100))} could not be resolved (${e instanceof Error ? e.message.slice(0, 200) : String(e)}); skipped`, { cause: e });
+  }
+}
+
+function checkedImage(record: ProgressRecord, name: string, base: URL | TaesdError): PolledImage | TaesdError {
   const ext = IMAGE_NAME.exec(name)?.[1]?.toLowerCase();
   if (ext === undefined) return new TaesdError('IO', `latest_image ${JSON.stringify(name.slice(0, 100))} is not a plain .jpeg/.jpg/.png file name; skipped`);
+  if (base instanceof TaesdError) return base;
   const step = imageStep(record, name);
   if (step > record.total_steps) return new TaesdError('IO', `latest_image ${name} claims step ${step} of ${record.total_steps}; skipped`);
+  const url = new URL(name, base);
+  // The URL parser trims and drops characters; the name must survive as the folder's last segment.
+  let last: string | null;
+  try {
+    last = decodeURIComponent(url.pathname.slice(url.pathname.lastIndexOf('/') + 1));
+  } catch {
+    last = null;
+  }
+  if (last !== name || url.search !== '' || url.hash !== '') return new TaesdError('IO', `latest_image ${JSON.stringify(name.slice(0, 100))} does not resolve to itself in the job's folder; skipped`);
   const b64 = record.image_base64;
-  const valid = typeof b64 === 'string' && b64 !== '' && BASE64.test(b64);
-  return { url: new URL(name, base).href, name, step, dataUrl: valid ? `data:${MIME.get(ext)};base64,${b64}` : null };
+  const valid = typeof b64 === 'string' && b64 !== '' && isBase64(b64);
+  return { url: url.href, name, step, dataUrl: valid ? `data:${MIME.get(ext)};base64,${b64}` : null };
 }
 
 /**
  * Polls a job's progress.json (written by ProgressWriter or by the ComfyUI node) until its
- * status is `completed` or `error`, and resolves with that last record (an `error` run
- * resolves too: check `status`). Fetches with `cache: 'no-store'`, so a static server's
+ * status is `completed`, `error` or `cancelled`, and resolves with that last record (an `error`
+ * or `cancelled` run resolves too: check `status`). Fetches with `cache: 'no-store'`, so a static server's
  * one-second `If-Modified-Since` cannot pin a stale record. A missing file (404: the job has
  * not started) and unparsable JSON are retried at the interval; network errors, timeouts and
  * other HTTP errors back off (doubling up to `maxBackoffMs`). Records are checked (status,
  * integer steps within `total_steps`, ...); a malformed one is reported and skipped. Images are
- * handed out only for plain file names, resolved in the JSON's own folder. Records older than
+ * handed out only for plain file names, resolved in the JSON's own folder (after redirects
+ * within its origin; a redirect to another origin gets no images, reported through onError).
+ * Bodies are read up to `maxBodyBytes`. Records older than
  * one already seen (lower step) are ignored, unless RESTART_POLLS in a row say so. Rejects with
  * `signal.reason` when aborted, with IO when the job goes stale (`staleAfterMs`) or stays
  * malformed (`maxMalformedPolls`), or with an error a callback throws.
@@ -197,6 +245,7 @@ export async function pollProgress(url: string | URL, options: PollOptions = {})
   const timeout = range('requestTimeoutMs', options.requestTimeoutMs, 10_000, 100, 600_000);
   const staleAfter = options.staleAfterMs === undefined ? Infinity : range('staleAfterMs', options.staleAfterMs, 0, 1, 86_400_000);
   const maxMalformed = range('maxMalformedPolls', options.maxMalformedPolls, 20, 1, 1_000_000);
+  const maxBytes = range('maxBodyBytes', options.maxBodyBytes, 64 << 20, 1024, 1 << 30);
   const doFetch = options.fetch ?? globalThis.fetch;
   const { signal } = options;
   let failures = 0;
@@ -209,12 +258,12 @@ export async function pollProgress(url: string | URL, options: PollOptions = {})
 
   for (;;) {
     if (signal?.aborted) throw signal.reason;
-    const got = await fetchRecord(doFetch, jsonUrl, signal, timeout);
+    const got = await fetchRecord(doFetch, jsonUrl, signal, timeout, maxBytes);
     if ('record' in got) {
       failures = 0;
       malformed = 0;
       const record = got.record;
-      const terminal = record.status === 'completed' || record.status === 'error';
+      const terminal = record.status === 'completed' || record.status === 'error' || record.status === 'cancelled';
       const time = record.timestamp ?? 0;
       const older = seen !== null && !terminal && (record.current_step < seen.step || (record.current_step === seen.step && time < seen.time));
       olderInARow = older ? olderInARow + 1 : 0;

@@ -1,5 +1,8 @@
-/** The `status` of a progress.json, as the ComfyUI node writes it (plus `completed` and `error`, which it never reaches). */
-export type ProgressStatus = 'starting' | 'generating' | 'completed' | 'error';
+/**
+ * The `status` of a progress.json, as the ComfyUI node writes it (plus `completed` and `error`, which
+ * it never reaches, and `cancelled`: the run was stopped, e.g. `taesd-web progress` got SIGINT).
+ */
+export type ProgressStatus = 'starting' | 'generating' | 'completed' | 'error' | 'cancelled';
 
 /**
  * A progress.json, field for field as ComfyUI-SaveIntermediates writes it; the fields after
@@ -19,7 +22,7 @@ export interface ProgressRecord {
   readonly timestamp: number;
   /** Raw base64 (no `data:` prefix) of `latest_image`'s bytes; only with `includeBase64`. */
   readonly image_base64?: string;
-  /** The failure, when `status` is `error`. */
+  /** The failure, when `status` is `error`; why, when `cancelled`. */
   readonly error?: string;
   /** Step index of `latest_image` (`total_steps` for the final image); null before the first. */
   readonly latest_step?: number | null;

@@ -7,12 +7,15 @@ export interface RunProgressOptions extends ProgressWriterInit {
    * they come and superseded ones are skipped, as in a live sampler.
    */
   readonly waitEachStep?: boolean;
+  /** Stops the run between steps: progress.json gets status `cancelled` and the signal's reason is thrown. */
+  readonly signal?: AbortSignal;
 }
 
 /**
  * Writes a whole job from a sequence of steps (latents or images, step i = the i-th item):
  * start, push each, finish. On any failure (a bad latent, a full disk) progress.json gets
- * status `error` with the message, files already written stay, and the error is rethrown.
+ * status `error` with the message (`cancelled` when `signal` stopped it), files already written
+ * stay, and the error is rethrown.
  * What `taesd-web progress` calls.
  */
 export async function runProgressJob(
@@ -23,12 +26,13 @@ export async function runProgressJob(
   await writer.start();
   try {
     for await (const step of steps) {
+      options.signal?.throwIfAborted();
       writer.push(step);
       if (options.waitEachStep ?? true) await writer.flush();
     }
     return await writer.finish();
   } catch (e) {
-    await writer.abort(e);
+    await writer.abort(e, options.signal?.aborted ? 'cancelled' : 'error');
     throw e;
   }
 }

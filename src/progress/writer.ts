@@ -210,15 +210,16 @@ export class ProgressWriter {
 
   /**
    * Marks the run failed: waits for the step in flight, then writes progress.json with status
-   * `error` and `error` = the message (absolute paths cut to their last segment, no
-   * `image_base64`). Files already written stay. No-op after finish() or a failure.
+   * `error` (or `cancelled`, for a run stopped on purpose) and `error` = the message (absolute
+   * paths cut to their last segment, no `image_base64`). Files already written stay. No-op after
+   * finish() or a failure.
    */
-  async abort(error: unknown): Promise<void> {
+  async abort(error: unknown, status: 'error' | 'cancelled' = 'error'): Promise<void> {
     if (this.state === 'done' || this.state === 'failed') return;
     const opened = this.state !== 'new' && this.state !== 'opening';
     this.markFailed(error);
     await this.idle();
-    if (opened) await this.writeError(error);
+    if (opened) await this.writeError(error, status);
   }
 
   private assertRunning(what: string): void {
@@ -245,9 +246,9 @@ export class ProgressWriter {
   }
 
   /** The run is over: the error record, then the sink is closed. */
-  private async writeError(e: unknown): Promise<void> {
+  private async writeError(e: unknown, status: 'error' | 'cancelled' = 'error'): Promise<void> {
     try {
-      await this.writeProgress('error', publicMessage(e));
+      await this.writeProgress(status, publicMessage(e));
     } catch {
       // The sink itself is failing; the caller gets `e` from finish()/flush()/push().
     }
@@ -355,7 +356,7 @@ export class ProgressWriter {
       latest_image: this.latestName,
       timestamp: Date.now() / 1000,
       // An error record stays small: it must fit where the last record was, even on a full disk.
-      ...(this.latestBase64 !== null && status !== 'error' ? { image_base64: this.latestBase64 } : {}),
+      ...(this.latestBase64 !== null && status !== 'error' && status !== 'cancelled' ? { image_base64: this.latestBase64 } : {}),
       ...(error !== undefined ? { error } : {}),
       latest_step: this.latestStep,
       saved_steps: [...this.saved],

@@ -1,6 +1,8 @@
 // The front door for weights: bytes from a path, URL or buffer, parsed by the format they hold.
+import { readCappedBody } from '../body.js';
 import { fail, isTaesdError } from '../errors.js';
 import { importNodeOnly, isNode } from '../platform.js';
+import { fetchWatched, type DownloadOptions } from './download.js';
 import { parsePth } from './pth.js';
 import { parseSafetensors } from './safetensors.js';
 import type { StateDict } from './tensor.js';
@@ -29,30 +31,17 @@ async function readFile(path: string, name: string): Promise<{ bytes: Uint8Array
   }
 }
 
-async function fetchBytes(url: string, name: string): Promise<{ bytes: Uint8Array; name: string }> {
+/** Downloads weights within MAX_WEIGHTS_FILE_BYTES and the idle timeout (see fetchWatched). */
+export async function fetchBytes(url: string, name: string, o: DownloadOptions = {}): Promise<{ bytes: Uint8Array; name: string }> {
   let response: Response;
   try {
-    response = await fetch(url);
+    response = await fetchWatched(url, name, o);
   } catch (e) {
     fail('IO', `cannot fetch ${name}: ${(e as Error).message}`, e);
   }
   if (!response.ok) fail('IO', `fetching ${name} failed: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > MAX_WEIGHTS_FILE_BYTES) tooLarge(name, declared);
   try {
-    // Read in pieces, so a server that sends more than it declared stops at the limit.
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    const reader = response.body?.getReader();
-    if (!reader) return { bytes: new Uint8Array(await response.arrayBuffer()), name };
-    for (let r = await reader.read(); !r.done; r = await reader.read()) {
-      total += r.value.byteLength;
-      if (total > MAX_WEIGHTS_FILE_BYTES) { await reader.cancel(); tooLarge(name, total); }
-      chunks.push(r.value);
-    }
-    const bytes = new Uint8Array(total);
-    chunks.reduce((at, c) => (bytes.set(c, at), at + c.byteLength), 0);
-    return { bytes, name };
+    return { bytes: await readCappedBody(response, MAX_WEIGHTS_FILE_BYTES, (bytes) => tooLarge(name, bytes)), name };
   } catch (e) {
     if (isTaesdError(e)) throw e;
     fail('IO', `download of ${name} broke off: ${(e as Error).message}`, e);
@@ -90,10 +79,10 @@ export async function readSource(source: WeightsSource): Promise<{ bytes: Uint8A
  * else is read as safetensors. `name` (default `"weights"`) names the file in errors.
  * Throws WEIGHTS_CORRUPT (or WEIGHTS_UNSAFE for a hostile pickle).
  */
-export function parseWeights(bytes: Uint8Array, name = 'weights'): StateDict {
+export function parseWeights(bytes: Uint8Array, name = 'weights', maxElements?: number): StateDict {
   if (bytes.byteLength < 8) fail('WEIGHTS_CORRUPT', `${name}: ${bytes.byteLength} bytes is too short to be a weights file`);
   const [b0, b1, b2, b3] = bytes;
-  if (b0 === 0x50 && b1 === 0x4b && b2 === 0x03 && b3 === 0x04) return parsePth(bytes, name);
+  if (b0 === 0x50 && b1 === 0x4b && b2 === 0x03 && b3 === 0x04) return parsePth(bytes, name, maxElements);
   // Pickle protocol 2 + torch's legacy magic number: the pre-1.6 format, which has no zip.
   if (b0 === 0x80 && b1 === 0x02 && b2 === 0x8a && b3 === 0x0a) {
     fail('WEIGHTS_CORRUPT', `${name}: a legacy (pre-1.6, non-zip) torch.save file; re-save it with a current PyTorch or convert it to safetensors`);

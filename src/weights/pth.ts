@@ -287,9 +287,10 @@ function gather(storage: Float32Array, t: TensorRef): Float32Array {
  * Throws WEIGHTS_CORRUPT for a damaged archive or pickle, or one past a limit (MAX_ZIP_ENTRIES,
  * MAX_ARCHIVE_BYTES, MAX_PICKLE_*, MAX_RANK, MAX_ELEMENTS), checked before the memory is
  * allocated; WEIGHTS_UNSAFE when the pickle asks for anything but OrderedDicts, tensors and
- * storages. Non-tensor values in the dict are skipped.
+ * storages. Non-tensor values in the dict are skipped. `maxElements` raises the cap for larger
+ * models (the TAEHV checkpoints).
  */
-export function parsePth(bytes: Uint8Array, name = 'pth'): StateDict {
+export function parsePth(bytes: Uint8Array, name = 'pth', maxElements = MAX_ELEMENTS): StateDict {
   function corrupt(problem: string): never {
     fail('WEIGHTS_CORRUPT', `${name}: ${problem}`);
   }
@@ -321,7 +322,7 @@ export function parsePth(bytes: Uint8Array, name = 'pth'): StateDict {
   let elements = 0;
   const count = (n: number, what: string): void => {
     elements += n;
-    if (elements > MAX_ELEMENTS) corrupt(`${what} brings the file to over ${MAX_ELEMENTS} elements`);
+    if (elements > maxElements) corrupt(`${what} brings the file to over ${maxElements} elements`);
   };
   for (const [key, value] of root) {
     if (!(value instanceof TensorRef)) continue;

@@ -79,3 +79,27 @@ test('weights from a URL decode the shipped steps on WASM at scale 1/8', async (
   await expect(page.locator('#output')).toHaveText('16×16 px from a 32×16×16 latent, scale 1/8');
   await expect(page.locator('#filmstrip button')).toHaveCount(8);
 });
+
+test('a bad file after good ones: the view is cleared, the error shown, and the old files do not play', async ({ page }) => {
+  await openDemo(page);
+  const dir = join(ROOT, 'examples/steps');
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.safetensors'));
+  await page.setInputFiles('#files', names.map((n) => join(dir, n)));
+  await page.selectOption('#backend', 'linear');
+  expect((await playRun(page)).state).toBe('done');
+  await expect(page.locator('#filmstrip button')).toHaveCount(8);
+
+  await page.setInputFiles('#files', { name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a safetensors file at all') });
+  await expect(page.locator('#status')).toHaveAttribute('data-state', 'error');
+  const error = (await page.locator('#status').textContent())!;
+  expect(error).toMatch(/^WEIGHTS_CORRUPT: |^LATENT_/);
+  await expect(page.locator('#source-note')).toHaveText(`Not played: ${error}`);
+  await expect(page.locator('#canvas-empty')).toHaveText(`Not played: ${error}`);
+  await expect(page.locator('#filmstrip button')).toHaveCount(0);
+  await expect(page.locator('#dl-png')).toBeDisabled();
+
+  // Play now has no files to play: it says so instead of playing the previous ones.
+  const run = await playRun(page);
+  expect(run).toEqual({ state: 'error', text: 'drop latent files on the page, or choose them, first' });
+  await expect(page.locator('#filmstrip button')).toHaveCount(0);
+});

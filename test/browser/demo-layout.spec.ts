@@ -1,9 +1,10 @@
-// The demo at phone and desktop widths: no sideways scrolling from 360 px up, after a run (filmstrip
-// and timings filled) and with an error showing; screenshots kept in test-results/ to look at.
+// The demo at phone and desktop widths: no sideways scrolling from 360 px up, no select whose
+// options show cut off, after a run (filmstrip and timings filled) and with an error showing;
+// screenshots kept in test-results/ to look at.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeSafetensors } from '../../src/weights/safetensors.js';
-import { horizontalOverflow, openDemo, playRun } from './demoPage.js';
+import { clippedOptions, horizontalOverflow, openDemo, playRun } from './demoPage.js';
 import { expect, test } from './fixtures.js';
 
 const RESULTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../test-results');
@@ -13,6 +14,7 @@ for (const [width, height] of [[1280, 800], [390, 844], [360, 740]] as const) {
     await page.setViewportSize({ width, height });
     await openDemo(page);
     expect(await horizontalOverflow(page)).toEqual({ scrollWidth: width, clientWidth: width });
+    expect(await clippedOptions(page)).toEqual([]);
     if (width !== 360) {
       const path = `${RESULTS}/demo-${width}x${height}-first-screen.png`;
       await page.screenshot({ path });

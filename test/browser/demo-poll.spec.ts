@@ -1,6 +1,6 @@
 // "Follow a job" in the demo: a job folder that `taesd-web progress` is writing in the background,
-// served by the dev server at /jobs/ (no-store, no path escapes), followed to "completed"; and a
-// job that ended in an error.
+// served by the dev server at /jobs/ (no-store, no path escapes), followed to "completed"; a job
+// that ended in an error; and one that does not exist (its 404s shown, then given up on).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -67,4 +67,23 @@ test('a job that ended in an error shows the error', async ({ page }) => {
   await page.click('#poll-start');
   expect(await settled(page, 'poll-status')).toEqual({ state: 'error', text: `demo-error: error: ${error}` });
   await expect(page.locator('#poll-progress')).toHaveJSProperty('value', 25);
+});
+
+test('a job that does not exist: the 404s show in the page, and polling stops after 20', async ({ page, problems }) => {
+  await openDemo(page);
+  const url = '/jobs/progress/no-such-job/progress.json';
+  await page.fill('#poll-url', url);
+  await page.click('#poll-start');
+  await expect(page.locator('#poll-status')).toContainText(`polling ${url}: IO: HTTP 404 for`);
+  await expect(page.locator('#poll-status')).toContainText('in a row; giving up at 20');
+  const r = await settled(page, 'poll-status', 60_000);
+  expect(r.state).toBe('error');
+  expect(r.text).toMatch(new RegExp(`^gave up on ${url} after 20 failed polls in a row \\(last: IO: HTTP 404 for http://[^)]+/no-such-job/progress\\.json\\); is the job id right, and has the job started\\?$`));
+  await expect(page.locator('#poll-start')).toBeEnabled();
+  await expect(page.locator('#poll-stop')).toBeDisabled();
+  // The 404s this test asked for are not page problems; anything else still is.
+  const expected = (p: string) => p.includes('no-such-job/progress.json') || /console\.error: Failed to load resource: .*404/.test(p);
+  const asked = problems.list.filter(expected).length;
+  expect(asked).toBeGreaterThanOrEqual(20);
+  problems.list.splice(0, problems.list.length, ...problems.list.filter((p) => !expected(p)));
 });

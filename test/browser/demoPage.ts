@@ -51,3 +51,23 @@ export function autoBackendRule(page: Page): Promise<'wasm' | 'webgpu'> {
 export function horizontalOverflow(page: Page): Promise<{ scrollWidth: number; clientWidth: number }> {
   return page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
 }
+
+/**
+ * Options whose text is wider than their select's box (less padding and the arrow), so a
+ * selected one would show cut off: `#id: text` for each.
+ */
+export function clippedOptions(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const ctx = document.createElement('canvas').getContext('2d')!;
+    const clipped: string[] = [];
+    for (const select of document.querySelectorAll('select')) {
+      if (select.offsetParent === null) continue; // not shown
+      const cs = getComputedStyle(select);
+      ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+      const ARROW = 20;
+      const room = select.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - ARROW;
+      for (const o of select.options) if (ctx.measureText(o.text).width > room) clipped.push(`#${select.id}: ${o.text}`);
+    }
+    return clipped;
+  });
+}

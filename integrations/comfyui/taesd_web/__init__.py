@@ -1,0 +1,1 @@
+"""taesd-web's ComfyUI bridge: step latents out of the sampler, decoded on the viewer's GPU."""

@@ -1,0 +1,76 @@
+// ComfyUI frontend extension: with the setting on, this tab follows /taesd-web/ws, decodes each
+// step latent on its own GPU (WebGPU; the linear preview where there is none) and shows it where
+// ComfyUI shows its own preview, by raising the same event ComfyUI's socket raises for one.
+// Off (the default) it opens no socket and changes nothing. lib/ is built by
+// `npm run build:comfyui` (scripts/build-comfyui-web.mjs) from taesd-web/comfyui.
+import { app } from "../../scripts/app.js";
+import { api } from "../../scripts/api.js";
+import { ComfyPreviewClient } from "./lib/taesd-web-comfyui.js";
+
+const SETTING = "TaesdWeb.DecodeInBrowser";
+const RECONNECT_MS = 3000;
+let client = null;
+let wanted = false;
+
+function weightsUrl(model) {
+  // The node serves models/vae_approx, else redirects to the pinned upstream file.
+  return new URL(api.apiURL(`/taesd-web/weights/${model}`), location.href).href;
+}
+
+async function toBlob(image) {
+  const canvas = new OffscreenCanvas(image.width, image.height);
+  canvas.getContext("2d").putImageData(new ImageData(image.data, image.width, image.height), 0, 0);
+  return canvas.convertToBlob({ type: "image/png" });
+}
+
+async function follow(c) {
+  for await (const p of c.previews()) {
+    if (p.error) {
+      console.warn(`taesd-web: step not decoded: [${p.error.code}] ${p.error.message}`);
+      continue;
+    }
+    const { nodeId, promptId } = p.message;
+    const blob = await toBlob(p.images[0]);
+    // What ComfyUI's own socket raises for a preview with metadata: the node's preview shows it.
+    api.dispatchCustomEvent("b_preview_with_metadata", {
+      blob, nodeId, displayNodeId: nodeId, parentNodeId: nodeId, realNodeId: nodeId, promptId, jobId: promptId,
+    });
+  }
+}
+
+function start() {
+  wanted = true;
+  if (client) return;
+  client = new ComfyPreviewClient({
+    url: new URL(api.apiURL(""), location.href).href,
+    weights: weightsUrl,
+    decoder: { backend: navigator.gpu ? "webgpu" : "linear" },
+  });
+  const c = client;
+  follow(c).catch((e) => console.error("taesd-web:", e)).finally(() => {
+    if (client !== c) return;
+    client = null;
+    if (wanted) setTimeout(() => wanted && start(), RECONNECT_MS); // the server restarted or the socket dropped
+  });
+}
+
+function stop() {
+  wanted = false;
+  client?.close();
+  client = null;
+}
+
+app.registerExtension({
+  name: "taesd-web.preview",
+  settings: [{
+    id: SETTING,
+    name: "Decode step previews in this browser (taesd-web; needs the 'taesd-web preview' node on the model)",
+    category: ["taesd-web", "Previews", "Decode in browser"],
+    type: "boolean",
+    defaultValue: false,
+    onChange: (on) => (on ? start() : stop()),
+  }],
+  setup() {
+    if (app.extensionManager?.setting?.get(SETTING) ?? app.ui.settings.getSettingValue(SETTING)) start();
+  },
+});

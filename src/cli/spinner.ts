@@ -1,0 +1,42 @@
+import { stderrColumns } from './dawnNotices.js';
+
+const FRAMES = '|/-\\';
+
+export interface SpinnerOptions {
+  /** Show nothing for work shorter than this (default 1000 ms). */
+  readonly afterMs?: number;
+  /** The terminal's width; null (stderr is not a terminal): show nothing. */
+  readonly columns?: number | null;
+  readonly write?: (text: string) => void;
+}
+
+/**
+ * Awaits `work`; once it has taken `afterMs`, shows `label` and the elapsed seconds on one
+ * stderr line, redrawn every 100 ms and erased when the work ends. Only on a terminal: a
+ * redirected stderr gets no carriage returns, and stdout is never touched.
+ */
+export async function withSpinner<T>(label: string, work: Promise<T>, o: SpinnerOptions = {}): Promise<T> {
+  const columns = o.columns === undefined ? stderrColumns() : o.columns;
+  if (columns === null) return work;
+  const write = o.write ?? ((text: string) => void process.stderr.write(text));
+  const started = performance.now();
+  let frame = 0;
+  let shown = 0;
+  const draw = () => {
+    const line = `${FRAMES[frame++ % FRAMES.length]} ${label} ${((performance.now() - started) / 1000).toFixed(1)} s`.slice(0, columns - 1);
+    shown = line.length;
+    write(`\r${line}`);
+  };
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const delay = setTimeout(() => {
+    draw();
+    timer = setInterval(draw, 100);
+  }, o.afterMs ?? 1000);
+  try {
+    return await work;
+  } finally {
+    clearTimeout(delay);
+    clearInterval(timer);
+    if (shown) write(`\r${' '.repeat(shown)}\r`);
+  }
+}

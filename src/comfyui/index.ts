@@ -1,0 +1,5 @@
+// taesd-web/comfyui: previews of ComfyUI's sampler steps, decoded where they are viewed. The
+// server side is the custom node in integrations/comfyui; this is the viewer side, for any frontend.
+export { ComfyPreviewClient, COMFY_ROUTE, comfyRouteUrl, type ComfyPreview, type ComfyPreviewOptions } from './client.js';
+export { parseStepMessage, type StepMessage } from './message.js';
+export { COMFY_LATENT_FORMATS, modelForComfyFormat, type ComfyModelId } from '../model/comfyFormats.js';

@@ -1,0 +1,141 @@
+// A TAEHV decode in chunks of latent frames with every MemBlock's last frame carried from chunk to
+// chunk: the session object owns that state (outside any backend's buffer reuse or plan cache),
+// so a stream of pushes, a whole video in chunks and a whole video at once give the same frames.
+import { fail } from '../errors.js';
+import type { RawImage } from './decoder.js';
+import { frameRule, FrameSelector } from './videoFrames.js';
+import { lowerVideoDecoder, stageFrameBytes, videoSkips, videoStages, type VideoGraph, type VideoStage } from './videoGraph.js';
+import type { VideoLatent } from './videoLatent.js';
+import type { VideoWeights } from './videoWeights.js';
+
+/** What a backend does for a session: run one stage on some of its frames with that stage's carried states. */
+export interface VideoStageRunner {
+  /**
+   * Runs `stage` (its index in `stages`) on `input` `[n, C, h, w]`; `states` are the stage's carried
+   * frames in `stage.states` order. Returns the output `[m, C', H, W]` and the states after.
+   */
+  runStage(graph: VideoGraph, key: string, index: number, stage: VideoStage, input: Float32Array, dims: readonly number[], states: readonly Float32Array[]): Promise<{ data: Float32Array; dims: readonly number[]; states: Float32Array[] }>;
+}
+
+export interface VideoDecodeOptions {
+  /** Output size relative to a full decode: 1 (default), 1/2, 1/4, 1/8 (base decoders; super decoders only 1). */
+  readonly scale?: number;
+  /** Output frames relative to a full decode: 1 (default), 1/2, 1/4 (LTX-2 also 1/8): time upscales off from the last. */
+  readonly timeScale?: number;
+  /** Latent frames per chunk (default: as many as the memory budget allows). */
+  readonly chunk?: number;
+}
+
+/** One stage's frames in flight: data `[n, C, h, w]`. */
+interface Frames { readonly data: Float32Array; readonly n: number }
+
+export class VideoSession {
+  readonly graph: VideoGraph;
+  private readonly stages: VideoStage[];
+  private readonly key: string;
+  private states: Float32Array[] | null = null;
+  private size: { h: number; w: number } | null = null;
+  private selector: FrameSelector<RawImage> | null = null;
+
+  /** `latentFrames`: the video's length where known (the CogVideoX rule needs it); null for a stream. */
+  constructor(
+    private readonly runner: VideoStageRunner,
+    readonly weights: VideoWeights,
+    private readonly options: VideoDecodeOptions,
+    /** Largest bytes one stage run may hold (about). */
+    private readonly maxChunkBytes: number,
+    private readonly latentFrames: number | null,
+  ) {
+    const skips = videoSkips(weights.model, options.scale, options.timeScale);
+    this.graph = lowerVideoDecoder(weights, skips);
+    this.stages = videoStages(this.graph);
+    this.key = `${skips.skipUpsamples}:${skips.skipTimeUpsamples}`;
+    const { chunk } = options;
+    if (chunk !== undefined && !(Number.isInteger(chunk) && chunk >= 1)) fail('BAD_OPTION', `chunk must be an integer >= 1 (latent frames), got ${String(chunk)}`);
+  }
+
+  /** Frames each stage may run at once at an h x w latent; BAD_OPTION when one frame of a stage (or the chunk asked for) cannot fit. */
+  private runFrames(h: number, w: number): number[] {
+    const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+    return this.stages.map((stage, i) => {
+      const per = stageFrameBytes(stage, h, w);
+      const n = Math.floor(this.maxChunkBytes / per);
+      if (n < 1) fail('BAD_OPTION', `a ${h}x${w} latent cannot fit: one frame of stage ${i} needs about ${mib(per)}, over the ${mib(this.maxChunkBytes)} memory budget; raise maxChunkBytes or decode at scale 1/2`);
+      if (i === 0 && this.options.chunk !== undefined && this.options.chunk > n) {
+        fail('BAD_OPTION', `chunk ${this.options.chunk} cannot fit: ${this.options.chunk} latent frames of ${h}x${w} need about ${mib(per * this.options.chunk)}, over the ${mib(this.maxChunkBytes)} memory budget (at most ${n})`);
+      }
+      return n;
+    });
+  }
+
+  /** The latent frames per chunk a whole decode of `latent` uses. */
+  chunkFor(latent: VideoLatent): number {
+    return Math.min(latent.frames, this.options.chunk ?? this.runFrames(latent.height, latent.width)[0]!);
+  }
+
+  /** Decodes latent frames [t0, t1) of `latent` (after those pushed before); returns the frames now final. */
+  async push(latent: VideoLatent, t0 = 0, t1 = latent.frames): Promise<RawImage[]> {
+    const { height: h, width: w } = latent;
+    if (this.size && (this.size.h !== h || this.size.w !== w)) fail('LATENT_SHAPE', `latent frames are ${h}x${w}, but this stream started at ${this.size.h}x${this.size.w}; reset() to start another`);
+    const runs = this.runFrames(h, w);
+    if (!this.size) this.start(h, w);
+    const chunk = this.options.chunk ?? runs[0]!;
+    const out: RawImage[] = [];
+    for (let a = t0; a < t1; a += chunk) {
+      const b = Math.min(t1, a + chunk);
+      const raw = await this.runChunk({ data: latent.read(a, b), n: b - a }, runs, h, w);
+      out.push(...this.selector!.push(raw));
+    }
+    return out;
+  }
+
+  /** The end of the video: the frames still held (H3's padded last window, less its tail). Then the session starts over. */
+  flush(): RawImage[] {
+    const out = this.selector?.finish() ?? [];
+    this.reset();
+    return out;
+  }
+
+  /** Forgets the carried frames: the next push starts a new video. */
+  reset(): void {
+    this.states = null;
+    this.size = null;
+    this.selector = null;
+  }
+
+  private start(h: number, w: number): void {
+    this.size = { h, w };
+    this.states = this.graph.states.map((v) => new Float32Array(v.channels * (h << v.level) * (w << v.level)));
+    const rule = frameRule(this.weights.model.frameRule, this.graph.timeUpscale, this.latentFrames);
+    const { output, upscale } = this.graph;
+    const H = h * upscale, W = w * upscale;
+    this.selector = new FrameSelector<RawImage>(rule, () => ({ width: W, height: H, data: new Float32Array(output.channels * H * W) }));
+  }
+
+  /** Runs every stage over one chunk, each in runs that fit; returns its raw frames. */
+  private async runChunk(chunk: Frames, runs: readonly number[], h: number, w: number): Promise<RawImage[]> {
+    let x = chunk;
+    for (const [i, stage] of this.stages.entries()) {
+      const pieces: Frames[] = [];
+      const per = x.data.length / x.n;
+      const inH = h << stage.input.level, inW = w << stage.input.level;
+      for (let a = 0; a < x.n; a += runs[i]!) {
+        const n = Math.min(x.n, a + runs[i]!) - a;
+        const states = stage.states.map((s) => this.states![s]!);
+        const r = await this.runner.runStage(this.graph, this.key, i, stage, x.data.subarray(a * per, (a + n) * per), [n, stage.input.channels, inH, inW], states);
+        r.states.forEach((s, k) => { this.states![stage.states[k]!] = s; });
+        pieces.push({ data: r.data, n: r.dims[0]! });
+      }
+      x = pieces.length === 1 ? pieces[0]! : concatFrames(pieces);
+    }
+    const H = h * this.graph.upscale, W = w * this.graph.upscale, per = 3 * H * W;
+    return Array.from({ length: x.n }, (_, k) => ({ width: W, height: H, data: x.data.subarray(k * per, (k + 1) * per) }));
+  }
+}
+
+function concatFrames(pieces: readonly Frames[]): Frames {
+  const data = new Float32Array(pieces.reduce((s, p) => s + p.data.length, 0));
+  let at = 0;
+  for (const p of pieces) { data.set(p.data, at); at += p.data.length; }
+  return { data, n: pieces.reduce((s, p) => s + p.n, 0) };
+}

@@ -1,0 +1,15 @@
+// taesd-web/progress: the per-step artifacts and their poll client, browser-safe and without the
+// decoder (a polling page loads only this). FileSink and readJobSteps need Node: taesd-web/node.
+// The main entries re-export all of it.
+export { ProgressWriter, type ProgressSummary, type ProgressWriterInit, type StepInput } from './progress/writer.js';
+export { runProgressJob, type RunProgressOptions } from './progress/run.js';
+export type { BatchMode, ProgressOptions, ResolvedProgressOptions } from './progress/options.js';
+export type { ProgressRecord, ProgressStatus } from './progress/record.js';
+export type { Artifact, ArtifactKind, JobInfo, ProgressSink } from './progress/sink.js';
+export { MemorySink } from './progress/memorySink.js';
+export { CallbackSink } from './progress/callbackSink.js';
+export { OpfsSink, type OpfsSinkOptions } from './progress/opfsSink.js';
+export { gather, type GatherOptions, type Gathered } from './progress/gather.js';
+export type { StepFile } from './progress/stepFiles.js';
+export { pollProgress, type PollOptions, type PolledImage } from './progress/poll.js';
+export { TaesdError, isTaesdError, type TaesdErrorCode } from './errors.js';

@@ -1,0 +1,170 @@
+// createVideoDecoder: TAEHV weights loaded and checked, decoded on onnxruntime (native in Node,
+// WASM elsewhere) in chunks of latent frames, whole or as a stream (upstream's StreamingTAEHV).
+import { fail, isTaesdError } from './errors.js';
+import { nativeRuntime, type NativeDecoderOptions } from './fallback/native.js';
+import type { OrtRuntime } from './fallback/ort.js';
+import { rawToRgba } from './model/rgba.js';
+import { OrtVideoRunner } from './fallback/videoOrt.js';
+import { wasmRuntime, type WasmDecoderOptions } from './fallback/wasm.js';
+import type { LatentSpace, RawImage, RgbaImage } from './model/decoder.js';
+import { frameRule, outputFrameCount } from './model/videoFrames.js';
+import { lowerVideoDecoder, videoSkips } from './model/videoGraph.js';
+import { prepareVideoLatent, type VideoLatentInput } from './model/videoLatent.js';
+import type { VideoModelId, VideoModelSpec } from './model/videoRegistry.js';
+import { VideoSession, type VideoDecodeOptions } from './model/videoSession.js';
+import { resolveVideoWeights, VIDEO_MAX_ELEMENTS, type VideoWeights } from './model/videoWeights.js';
+import { parseWeights, readSource, type WeightsSource } from './weights/load.js';
+import type { StateDict } from './weights/tensor.js';
+import { isNode } from './platform.js';
+
+/** `'auto'`: native onnxruntime in Node where installed, else WASM. WebGPU has no TAEHV kernels yet. */
+export type VideoBackendChoice = 'auto' | 'native' | 'wasm' | 'webgpu';
+
+export interface CreateVideoDecoderOptions {
+  /** A TAEHV file (whole checkpoint or decoder only, .pth or .safetensors): URL, path (Node), bytes, or a parsed state dict. */
+  readonly weights: WeightsSource | StateDict;
+  /** Model id; needed where the weights fit several (e.g. 16 channels: taehv, taew2_1, taecvx, taeos1_3) and the file name does not tell. */
+  readonly model?: VideoModelId;
+  readonly backend?: VideoBackendChoice;
+  /** About the most bytes one stage run may hold (default: native 1 GiB, WASM 512 MiB); sets the default chunk. */
+  readonly maxChunkBytes?: number;
+  readonly native?: Omit<NativeDecoderOptions, 'latentSpace' | 'maxBufferBytes'>;
+  readonly wasm?: WasmDecoderOptions;
+}
+
+export interface VideoCallOptions<F> extends VideoDecodeOptions {
+  /** Called with the frames each chunk finishes (in order; `first` is the first one's index). */
+  readonly onFrames?: (frames: F[], first: number) => void | Promise<void>;
+}
+
+const DEFAULT_CHUNK_BYTES = { native: 1 << 30, wasm: 512 << 20 } as const;
+
+/** A stream of latent frames decoded as they arrive; owns the carried MemBlock frames. */
+export class VideoStream {
+  constructor(private readonly session: VideoSession, private readonly gone: () => void) {}
+
+  /** Output frames per latent frame at this stream's settings. */
+  get timeUpscale(): number {
+    return this.session.graph.timeUpscale;
+  }
+
+  /** Feeds latent frames `[1,C,t,h,w]` or `[C,t,h,w]`; returns the frames now final. */
+  async pushRaw(latent: VideoLatentInput): Promise<RawImage[]> {
+    this.gone();
+    return this.session.push(prepareVideoLatent(latent, this.session.weights.model));
+  }
+
+  async push(latent: VideoLatentInput): Promise<RgbaImage[]> {
+    return (await this.pushRaw(latent)).map(rawToRgba);
+  }
+
+  /** The end of the stream: the frames still held. The stream then starts over (a new video). */
+  flushRaw(): RawImage[] {
+    return this.session.flush();
+  }
+
+  flush(): RgbaImage[] {
+    return this.flushRaw().map(rawToRgba);
+  }
+
+  reset(): void {
+    this.session.reset();
+  }
+}
+
+export class VideoDecoder {
+  private destroyed = false;
+
+  private constructor(private readonly runner: OrtVideoRunner, readonly weights: VideoWeights, private readonly maxChunkBytes: number) {}
+
+  get model(): VideoModelSpec {
+    return this.weights.model;
+  }
+
+  get backend(): 'native' | 'wasm' {
+    return this.runner.runtime.backend as 'native' | 'wasm';
+  }
+
+  /** The space this file's latents are in: `'model'` (madebyollin's, a sampler's latents) or `'vae'` (lightx2v's). Latents are decoded as given. */
+  get latentSpace(): LatentSpace {
+    return this.weights.latentSpace;
+  }
+
+  static async create(options: CreateVideoDecoderOptions): Promise<VideoDecoder> {
+    const { dict, name } = options.weights instanceof Map
+      ? { dict: options.weights, name: 'state dict' }
+      : await (async () => { const { bytes, name: n } = await readSource(options.weights as WeightsSource); return { dict: parseWeights(bytes, n, VIDEO_MAX_ELEMENTS), name: n }; })();
+    const weights = resolveVideoWeights(dict, { ...(options.model !== undefined && { model: options.model }), sourceName: name });
+    const runtime = await videoRuntime(options);
+    const budget = options.maxChunkBytes ?? DEFAULT_CHUNK_BYTES[runtime.backend as 'native' | 'wasm'];
+    if (!(Number.isFinite(budget) && budget >= 1 << 20)) fail('BAD_OPTION', `maxChunkBytes must be a number >= 1 MiB, got ${String(budget)}`);
+    return new VideoDecoder(new OrtVideoRunner(runtime), weights, budget);
+  }
+
+  /** Frames a decode of `latentFrames` gives at `options`' settings (upstream's count). */
+  outputFrames(latentFrames: number, options: VideoDecodeOptions = {}): number {
+    const { timeUpscale } = lowerVideoDecoder(this.weights, videoSkips(this.model, options.scale, options.timeScale));
+    return outputFrameCount(frameRule(this.model.frameRule, timeUpscale, latentFrames), latentFrames, timeUpscale);
+  }
+
+  /** A whole video `[1,C,T,h,w]` or `[C,T,h,w]` -> raw frames `[3,H,W]` (unclamped), decoded chunk by chunk. */
+  async decodeVideoRaw(latent: VideoLatentInput, options: VideoCallOptions<RawImage> = {}): Promise<RawImage[]> {
+    this.alive();
+    const video = prepareVideoLatent(latent, this.model);
+    const session = new VideoSession(this.runner, this.weights, options, this.maxChunkBytes, video.frames);
+    const chunk = session.chunkFor(video);
+    const frames: RawImage[] = [];
+    const emit = async (got: RawImage[]) => {
+      if (got.length && options.onFrames) await options.onFrames(got, frames.length);
+      frames.push(...got);
+    };
+    for (let t = 0; t < video.frames; t += chunk) await emit(await session.push(video, t, Math.min(video.frames, t + chunk)));
+    await emit(session.flush());
+    return frames;
+  }
+
+  /** A whole video -> RGBA frames (clamped to [0,1], x255, rounded). */
+  async decodeVideo(latent: VideoLatentInput, options: VideoCallOptions<RgbaImage> = {}): Promise<RgbaImage[]> {
+    const { onFrames, ...rest } = options;
+    const raw = await this.decodeVideoRaw(latent, { ...rest, ...(onFrames && { onFrames: (f: RawImage[], first: number) => onFrames(f.map(rawToRgba), first) }) });
+    return raw.map(rawToRgba);
+  }
+
+  /** A stream: push latent frames as they arrive, flush at the end (CogVideoX is never trimmed, as upstream's StreamingTAEHV). */
+  stream(options: Omit<VideoDecodeOptions, 'chunk'> & { readonly chunk?: number } = {}): VideoStream {
+    this.alive();
+    return new VideoStream(new VideoSession(this.runner, this.weights, options, this.maxChunkBytes, null), () => this.alive());
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    void this.runner.release();
+  }
+
+  private alive(): void {
+    if (this.destroyed) fail('DESTROYED', `the ${this.model.id} video decoder was destroyed`);
+  }
+}
+
+async function videoRuntime(options: CreateVideoDecoderOptions): Promise<OrtRuntime> {
+  const backend = options.backend ?? 'auto';
+  if (backend === 'webgpu') fail('BACKEND_UNAVAILABLE', "the TAEHV video decoders have no WebGPU kernels yet: use backend 'native' (Node) or 'wasm', or 'auto'");
+  if (backend === 'native') return nativeRuntime(options.native ?? {});
+  if (backend === 'wasm') return wasmRuntime(options.wasm ?? {});
+  if (backend !== 'auto') fail('BAD_OPTION', `video backend must be 'auto', 'native', 'wasm' or 'webgpu', got ${String(backend)}`);
+  if (isNode) {
+    try {
+      return await nativeRuntime(options.native ?? {});
+    } catch (e) {
+      // onnxruntime-node is optional: WASM runs everywhere.
+      if (!isTaesdError(e, 'BACKEND_UNAVAILABLE')) throw e;
+    }
+  }
+  return wasmRuntime(options.wasm ?? {});
+}
+
+/** Creates a TAEHV video decoder; see CreateVideoDecoderOptions. */
+export function createVideoDecoder(options: CreateVideoDecoderOptions): Promise<VideoDecoder> {
+  return VideoDecoder.create(options);
+}

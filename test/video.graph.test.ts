@@ -1,0 +1,60 @@
+// The TAEHV op list (src/model/videoGraph.ts) against upstream's goldens through the CPU
+// reference, the frame rules, and chunked decodes equal to whole ones.
+import { describe, expect, it } from 'vitest';
+import { frameRule, FrameSelector, outputFrameCount } from '../src/model/videoFrames.js';
+import { VIDEO_MODELS } from '../src/model/videoRegistry.js';
+import { maxAbsDiff, type Map3 } from './support/reference.js';
+import { HAS_SHARED, NO_SHARED_REASON } from './support/shared.js';
+import { goldenGraph, loadVideoGolden, VIDEO_GOLDENS } from './support/videoGolden.js';
+import { referenceVideoDecode } from './support/videoReference.js';
+
+/** Latent `[1,C,T,h,w]` -> frames `[C,h,w]`. */
+function latentFrames(data: Float32Array, shape: readonly number[]): Map3[] {
+  const [, c, t, h, w] = shape as [number, number, number, number, number];
+  return Array.from({ length: t }, (_, f) => {
+    const out = new Float32Array(c * h * w);
+    for (let ch = 0; ch < c; ch++) out.set(data.subarray((ch * t + f) * h * w, (ch * t + f + 1) * h * w), ch * h * w);
+    return { c, h, w, data: out };
+  });
+}
+
+const clamp01 = (f: Map3) => f.data.map((v) => Math.min(1, Math.max(0, v)));
+
+describe.skipIf(!HAS_SHARED)('TAEHV goldens through the CPU reference', () => {
+  for (const name of VIDEO_GOLDENS) {
+    it(name, () => {
+      const g = loadVideoGolden(name);
+      const graph = goldenGraph(g);
+      const latents = latentFrames(g.latent.data, g.latent.shape);
+      const { frames } = referenceVideoDecode(graph, latents);
+      const spec = VIDEO_MODELS[g.model];
+      const rule = frameRule(spec.frameRule, graph.timeUpscale, latents.length);
+      const selector = new FrameSelector<Map3>(rule, () => ({ ...frames[0]!, data: new Float32Array(frames[0]!.data.length) }));
+      const out = [...selector.push(frames), ...selector.finish()];
+      const [T, , H, W] = g.image.shape as [number, number, number, number];
+      expect(out.length).toBe(T);
+      expect(outputFrameCount(rule, latents.length, graph.timeUpscale)).toBe(T);
+      expect([out[0]!.h, out[0]!.w]).toEqual([H, W]);
+      const per = 3 * H * W;
+      const diffs = out.map((f, i) => maxAbsDiff(clamp01(f), g.image.data.subarray(i * per, (i + 1) * per)));
+      expect(Math.max(...diffs)).toBeLessThan(1e-4);
+    });
+  }
+
+  it('chunked (1 and 2 latent frames, states carried) equals whole', () => {
+    const g = loadVideoGolden('taew2_2_super_rand_t2');
+    const graph = goldenGraph(g);
+    const latents = latentFrames(g.latent.data, g.latent.shape);
+    const whole = referenceVideoDecode(graph, latents).frames;
+    let states: Map3[] = [];
+    const chunked: Map3[] = [];
+    for (const f of latents) {
+      const r = referenceVideoDecode(graph, [f], states);
+      chunked.push(...r.frames);
+      states = r.states;
+    }
+    expect(chunked.length).toBe(whole.length);
+    expect(Math.max(...chunked.map((f, i) => maxAbsDiff(f.data, whole[i]!.data)))).toBeLessThan(1e-5);
+  });
+});
+describe.skipIf(HAS_SHARED)('TAEHV goldens', () => it.skip(NO_SHARED_REASON, () => undefined));

@@ -1,0 +1,107 @@
+// TAEHV on onnxruntime (native and WASM) from the op list: upstream's goldens, chunked equal to
+// whole for every chunk size, frames out per chunk, the stream, and bad input.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { RawImage } from '../src/model/decoder.js';
+import { createVideoDecoder, type VideoDecoder } from '../src/videoDecoder.js';
+import { maxAbsDiff } from './support/reference.js';
+import { HAS_SHARED, NO_SHARED_REASON, sharedPath } from './support/shared.js';
+import { loadVideoGolden, VIDEO_GOLDENS, type VideoGolden } from './support/videoGolden.js';
+
+const decoders = new Map<string, Promise<VideoDecoder>>();
+function decoderFor(g: VideoGolden, backend: 'native' | 'wasm'): Promise<VideoDecoder> {
+  const key = `${g.weightsFile}:${g.model}:${backend}`;
+  if (!decoders.has(key)) decoders.set(key, createVideoDecoder({ weights: readFileSync(g.weightsFile), model: g.model, backend }));
+  return decoders.get(key)!;
+}
+
+const options = (g: VideoGolden) => ({ scale: 2 ** -g.skipUpsamples, timeScale: 2 ** -g.skipTimeUpsamples });
+const latentOf = (g: VideoGolden) => ({ data: g.latent.data, shape: g.latent.shape });
+const clamp01 = (f: RawImage) => f.data.map((v) => Math.min(1, Math.max(0, v)));
+const worst = (a: RawImage[], b: RawImage[]) => Math.max(...a.map((f, i) => maxAbsDiff(f.data, b[i]!.data)));
+
+describe.skipIf(!HAS_SHARED)('TAEHV on onnxruntime', () => {
+  for (const backend of ['native', 'wasm'] as const) {
+    for (const name of VIDEO_GOLDENS) {
+      it(`${backend}: ${name} matches upstream to 2e-3`, async () => {
+        const g = loadVideoGolden(name);
+        const decoder = await decoderFor(g, backend);
+        const frames = await decoder.decodeVideoRaw(latentOf(g), options(g));
+        const [T, , H, W] = g.image.shape as [number, number, number, number];
+        expect(frames.length).toBe(T);
+        expect(decoder.outputFrames(g.latent.shape[2]!, options(g))).toBe(T);
+        expect([frames[0]!.height, frames[0]!.width]).toEqual([H, W]);
+        const per = 3 * H * W;
+        expect(Math.max(...frames.map((f, i) => maxAbsDiff(clamp01(f), g.image.data.subarray(i * per, (i + 1) * per))))).toBeLessThan(2e-3);
+      });
+    }
+    it(`${backend}: chunks of 1 and 2 latent frames equal the whole decode to 1e-5, frames out per chunk`, async () => {
+      const g = loadVideoGolden('taeh3_rand_t6');
+      const decoder = await decoderFor(g, backend);
+      const whole = await decoder.decodeVideoRaw(latentOf(g), { chunk: 6 });
+      for (const chunk of [1, 2]) {
+        const calls: number[] = [];
+        const frames = await decoder.decodeVideoRaw(latentOf(g), { chunk, onFrames: (f, first) => { calls.push(first, f.length); } });
+        expect(frames.length).toBe(whole.length);
+        expect(worst(frames, whole)).toBeLessThan(1e-5);
+        // H3 holds back three latent frames' outputs (its tail drop), so frames leave from the fourth chunk of 1 on.
+        expect(calls.length / 2).toBeGreaterThanOrEqual(chunk === 1 ? 4 : 3);
+      }
+      const auto = await decoder.decodeVideoRaw(latentOf(g));
+      expect(worst(auto, whole)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('stream: one latent frame per push, then flush, equals the whole decode (super decoder)', async () => {
+    const g = loadVideoGolden('taew2_2_super_rand_t2');
+    const decoder = await decoderFor(g, 'native');
+    const whole = await decoder.decodeVideoRaw(latentOf(g));
+    const [, c, t, h, w] = g.latent.shape as [number, number, number, number, number];
+    const stream = decoder.stream();
+    const got: RawImage[] = [];
+    for (let f = 0; f < t; f++) {
+      const data = new Float32Array(c * h * w);
+      for (let ch = 0; ch < c; ch++) data.set(g.latent.data.subarray((ch * t + f) * h * w, (ch * t + f + 1) * h * w), ch * h * w);
+      got.push(...(await stream.pushRaw({ data, shape: [1, c, 1, h, w] })));
+    }
+    got.push(...stream.flushRaw());
+    expect(got.length).toBe(whole.length);
+    expect(worst(got, whole)).toBeLessThan(1e-5);
+  });
+
+  it('bad input gets typed errors', async () => {
+    const g = loadVideoGolden('taew2_1_rand_t3');
+    const decoder = await decoderFor(g, 'native');
+    const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) => e.code);
+    expect(await code(decoder.decodeVideo({ data: new Float32Array(8 * 3 * 4 * 6), shape: [1, 8, 3, 4, 6] }))).toBe('LATENT_CHANNELS');
+    expect(await code(decoder.decodeVideo({ data: new Float32Array(0), shape: [1, 16, 0, 4, 6] }))).toBe('LATENT_SHAPE');
+    expect(await code(decoder.decodeVideo({ data: new Float32Array(3 * 16 * 4 * 6), shape: [3, 16, 4, 6] }))).toBe('LATENT_SHAPE');
+    expect(await code(decoder.decodeVideo({ data: new Float32Array(16 * 16 * 4 * 6), shape: [16, 16, 4, 6] }))).toBe('LATENT_SHAPE');
+    const nan = new Float32Array(16 * 3 * 4 * 6).fill(Number.NaN);
+    expect(await code(decoder.decodeVideo({ data: nan, shape: [1, 16, 3, 4, 6] }))).toBe('LATENT_NON_FINITE');
+    expect(await code(decoder.decodeVideo(latentOf(g), { timeScale: 1 / 8 }))).toBe('BAD_OPTION');
+    expect(await code(createVideoDecoder({ weights: readFileSync(g.weightsFile), model: 'taew2_1', backend: 'native', maxChunkBytes: 1 << 20 }).then((d) => d.decodeVideo(latentOf(g))))).toBe('BAD_OPTION');
+    expect(await code(createVideoDecoder({ weights: readFileSync(g.weightsFile), model: 'taew2_1', backend: 'native', maxChunkBytes: 64 << 20 }).then((d) => d.decodeVideo(latentOf(g), { chunk: 3000 })))).toBe('BAD_OPTION');
+    expect(await code(createVideoDecoder({ weights: readFileSync(g.weightsFile), model: 'taew2_1', backend: 'webgpu' }))).toBe('BACKEND_UNAVAILABLE');
+    // 16 channels fit taehv, taew2_1, taecvx and taeos1_3: a buffer has no name to tell.
+    expect(await code(createVideoDecoder({ weights: readFileSync(g.weightsFile) }))).toBe('MODEL_AMBIGUOUS');
+    expect(await code(createVideoDecoder({ weights: readFileSync(g.weightsFile), model: 'taew2_2' }))).toBe('MODEL_MISMATCH');
+    const noOut = new Map([...(await import('../src/weights/load.js')).parseWeights(readFileSync(g.weightsFile), 'w', 2 ** 27)].filter(([k]) => !k.startsWith('decoder.22')));
+    expect(await code(createVideoDecoder({ weights: noOut, model: 'taew2_1' }))).toBe('WEIGHTS_MISSING_TENSOR');
+    const noBlock = new Map([...(await import('../src/weights/load.js')).parseWeights(readFileSync(g.weightsFile), 'w', 2 ** 27)].filter(([k]) => !k.startsWith('decoder.9.conv.2')));
+    expect(await code(createVideoDecoder({ weights: noBlock, model: 'taew2_1' }))).toBe('WEIGHTS_MISSING_TENSOR');
+  });
+
+  it('models are told from shapes and file names; the encoder is dropped', async () => {
+    const path = sharedPath('models/test/taew2_1_randw.pth');
+    const d = await createVideoDecoder({ weights: path, backend: 'native' });
+    expect(d.model.id).toBe('taew2_1');
+    expect(d.weights.layers.length).toBe(23);
+    const super2 = await createVideoDecoder({ weights: readFileSync(sharedPath('models/test/taew2_2_super_randw.pth')), backend: 'native' });
+    expect(super2.model.id).toBe('taew2_2_super');
+    const h3 = await createVideoDecoder({ weights: readFileSync(sharedPath('models/test/taeh3_randw.pth')), backend: 'native' });
+    expect(h3.model.id).toBe('taeh3');
+    expect(h3.latentSpace).toBe('model');
+  });
+});
+describe.skipIf(HAS_SHARED)('TAEHV on onnxruntime', () => it.skip(NO_SHARED_REASON, () => undefined));
