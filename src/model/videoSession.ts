@@ -114,8 +114,8 @@ export class VideoSession {
 
   /**
    * Runs every stage over one chunk, depth first: each run's output goes on through the later
-   * stages before the next run starts, so no stage's whole-chunk output is ever held (at 480p the
-   * frames after the last TGrow are 100 MiB each). Returns the chunk's raw frames in order.
+   * stages before the next run starts, so no stage's whole-chunk output is ever held. Returns the
+   * chunk's raw frames in order.
    */
   private async runChunk(chunk: Frames, runs: readonly number[], h: number, w: number): Promise<RawImage[]> {
     const H = h * this.graph.upscale, W = w * this.graph.upscale, per = 3 * H * W;
