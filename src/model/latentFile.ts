@@ -1,8 +1,9 @@
 // Latent files as bytes, with no file system: what the CLI reads from disk and a page gets from a
 // drop or a fetch. `.safetensors`/`.latent` (tensor `latent`, ComfyUI's `latent_tensor`, or the only
-// tensor) and `.npy`.
+// tensor), `.pth` (a saved tensor or dict) and `.npy`.
 import { fail } from '../errors.js';
 import { parseNpy } from '../weights/npy.js';
+import { parsePth } from '../weights/pth.js';
 import { parseSafetensors } from '../weights/safetensors.js';
 import type { LatentInput, LatentSpace } from './decoder.js';
 
@@ -29,8 +30,9 @@ export function latentFromFile(bytes: Uint8Array, name: string): LatentFile {
     const a = parseNpy(bytes, name);
     return { latent: { data: a.data, shape: a.shape }, space: null, latentFormat: null };
   }
-  if (ext !== '.safetensors' && ext !== '.latent') fail('BAD_OPTION', `latent file ${name}: expected .safetensors, .latent or .npy`);
-  const { tensors, metadata } = parseSafetensors(bytes, name);
+  if (ext !== '.safetensors' && ext !== '.latent' && ext !== '.pth') fail('BAD_OPTION', `latent file ${name}: expected .safetensors, .latent, .pth or .npy`);
+  // .pth: torch.save of the latent tensor itself (taehv's examples) or of a dict holding "latent".
+  const { tensors, metadata } = ext === '.pth' ? { tensors: parsePth(bytes, name), metadata: {} as Record<string, string> } : parseSafetensors(bytes, name);
   const latentFormat = metadata['latent_format'] || null;
   const comfy = tensors.get('latent_tensor');
   if (comfy) {
