@@ -7,6 +7,7 @@ import { createVideoDecoder, type VideoDecoder } from '../src/videoDecoder.js';
 import { lowerVideoDecoder, videoSkips } from '../src/model/videoGraph.js';
 import { VIDEO_MODELS } from '../src/model/videoRegistry.js';
 import { resolveVideoWeights, VIDEO_MAX_ELEMENTS } from '../src/model/videoWeights.js';
+import { floatsToHalves, halvesToFloats } from '../src/weights/half.js';
 import { parseWeights } from '../src/weights/load.js';
 import { maxAbsDiff } from './support/reference.js';
 import { HAS_SHARED, NO_SHARED_REASON, sharedPath } from './support/shared.js';
@@ -72,6 +73,20 @@ describe.skipIf(!HAS_SHARED)('TAEHV on onnxruntime', () => {
     got.push(...stream.flushRaw());
     expect(got.length).toBe(whole.length);
     expect(worst(got, whole)).toBeLessThan(1e-5);
+  });
+
+  it('float16 and bfloat16 latents (Uint16Array bits) decode as their float32 values', async () => {
+    const g = loadVideoGolden('taew2_1_rand_t3');
+    const decoder = await decoderFor(g, 'native');
+    const u32 = new Uint32Array(g.latent.data.slice().buffer);
+    const bf16 = Uint16Array.from(u32, (b) => b >>> 16);
+    const f16 = floatsToHalves(g.latent.data);
+    const shape = [16, 3, 4, 6];
+    for (const [bits, dtype, values] of [[f16, 'float16', halvesToFloats(f16)], [bf16, 'bfloat16', new Float32Array(Uint32Array.from(bf16, (b) => b << 16).buffer)]] as const) {
+      const want = await decoder.decodeVideoRaw({ data: values, shape });
+      const got = await decoder.decodeVideoRaw({ data: bits, shape, dtype });
+      expect(worst(got, want)).toBe(0);
+    }
   });
 
   it('bad input gets typed errors', async () => {
