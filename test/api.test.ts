@@ -14,7 +14,9 @@ const IMAGE = ['contactSheet', 'decodeImage', 'downscale', 'encodeApng', 'encode
 const PROGRESS = ['CallbackSink', 'MemorySink', 'OpfsSink', 'ProgressWriter', 'gather', 'pollProgress', 'runProgressJob', ...ERRORS];
 const BROWSER = [
   ...new Set([...IMAGE, ...PROGRESS, 'MODEL_IDS', 'createDecoder', 'encodeSafetensors', 'getModel', 'latentFromFile', 'loadStateDict',
-    'packFlux2', 'parseNpy', 'parseSafetensors', 'unpackFlux2']),
+    'packFlux2', 'parseNpy', 'parseSafetensors', 'unpackFlux2',
+    // Video (TAEHV)
+    'VIDEO_MODEL_IDS', 'VideoDecoder', 'createVideoDecoder', 'getVideoModel']),
 ];
 const NAMED_TYPE = ts.SymbolFlags.Interface | ts.SymbolFlags.Class | ts.SymbolFlags.TypeAlias | ts.SymbolFlags.Enum;
 const ENTRIES = ['index', 'node', 'image', 'progress'].map((e) => join(ROOT, 'src', `${e}.ts`));
