@@ -1,7 +1,7 @@
 // `taesd-web decode --model <video id>`: animated PNG, frames .safetensors, one file per frame,
 // against upstream's goldens, through the built CLI.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -67,6 +67,15 @@ describe.skipIf(!HAS_SHARED)('taesd-web decode, video models', () => {
     const r = cli('decode', path, '--model', 'taew2_1', '--weights', g.weightsFile, '--out', out);
     expect(r.status, r.stderr).toBe(0);
     expect(maxAbsDiff(parseSafetensors(readFileSync(out)).tensors.get('image')!.data, g.image.data)).toBeLessThan(2e-3);
+  });
+
+  it('fetch-models knows the TAEHV files and checks their git blob ids (a random-weight file is refused)', () => {
+    const from = join(tmp, 'from');
+    mkdirSync(from, { recursive: true });
+    copyFileSync(weights('taew2_1_rand_t3'), join(from, 'taew2_1.pth'));
+    const r = cli('fetch-models', 'taew2_1', '--from', from, '--dir', join(tmp, 'cache'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('expected d6ffa27358914606153bbb790bd1da1c5cf822fd');
   });
 
   it('refuses video options for an image model, and bad values, before decoding', () => {
