@@ -3,7 +3,7 @@
 import { fail, isTaesdError } from './errors.js';
 import { nativeRuntime, type NativeDecoderOptions } from './fallback/native.js';
 import type { OrtRuntime } from './fallback/ort.js';
-import { rawToRgba } from './fallback/rgba.js';
+import { rawToRgba } from './model/rgba.js';
 import { OrtVideoRunner } from './fallback/videoOrt.js';
 import { wasmRuntime, type WasmDecoderOptions } from './fallback/wasm.js';
 import type { LatentSpace, RawImage, RgbaImage } from './model/decoder.js';

@@ -3,8 +3,8 @@ import type { LatentSpace } from '../model/decoder.js';
 import { isVideoModelId } from '../model/videoRegistry.js';
 import { decodeFiles } from './decode.js';
 import { decodeVideoCommand, refuseVideoOptions } from './decodeVideo.js';
-import { announceBackend, decoderOptions } from './decoderArgs.js';
-import { formatOption, oneOf, qualityOption, scaleOption, UsageError, type CliValues } from './options.js';
+import { announceBackend, decoderOptions, scaleArg } from './decoderArgs.js';
+import { formatOption, oneOf, qualityOption, UsageError, type CliValues } from './options.js';
 import { outputKind, planDecode, type OutputKind } from './outputs.js';
 import { withSpinner } from './spinner.js';
 
@@ -31,7 +31,7 @@ export async function decodeCommand(inputs: string[], v: CliValues): Promise<num
   const kind = kindOf(v);
   const quality = qualityOption(v.quality, kind === 'jpeg', `the output is ${kind === 'png' ? 'PNG' : 'raw float32 safetensors'}`);
   const latentSpace = oneOf<LatentSpace>('latent-space', v['latent-space'], ['model', 'vae']);
-  const scale = scaleOption(v.scale);
+  const scale = scaleArg(v);
   const options = await decoderOptions(v, inputs);
   const plan = await planDecode(inputs, { ...(v.out !== undefined ? { out: v.out } : { outDir: v['out-dir']! }), kind });
   const failures = [...plan.failures];

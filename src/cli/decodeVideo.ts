@@ -2,7 +2,7 @@
 // PNG (one frame: a plain PNG), a .safetensors of every frame, or one image per frame.
 import { basename, extname, join } from 'node:path';
 import { fail } from '../errors.js';
-import { rawToRgba } from '../fallback/rgba.js';
+import { rawToRgba } from '../model/rgba.js';
 import { encodeApng } from '../image/apng.js';
 import { encodeImage } from '../image/encode.js';
 import { encodePng } from '../image/png.js';

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { fail } from '../errors.js';
 import { modelForComfyFormat } from '../model/comfyFormats.js';
@@ -25,8 +26,10 @@ async function metadataModel(path: string): Promise<ModelId | null> {
 async function readMetadata(path: string): Promise<Record<string, unknown> | null> {
   if (!/\.(?:safetensors|latent)$/i.test(path)) return null;
   try {
-    const file = await open(path, 'r');
+    // Non-blocking: a FIFO named .safetensors must not hang the open; only regular files are read.
+    const file = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     try {
+      if (!(await file.stat()).isFile()) return null;
       const head = Buffer.alloc(8);
       if ((await file.read(head, 0, 8, 0)).bytesRead < 8) return null;
       const length = head.readBigUInt64LE(0);

@@ -102,7 +102,7 @@ export function parseCli(argv: string[]): { command: string | undefined; values:
     if (t.kind !== 'option') continue;
     if (!Object.hasOwn(OPTIONS, t.name)) throw new UsageError(`unknown option ${t.rawName}`);
     const spec: OptionSpec = OPTIONS[t.name as keyof typeof OPTIONS];
-    if (spec.type === 'string' && (t.value === undefined || (!t.inlineValue && t.value.startsWith('-')))) throw new UsageError(`${t.rawName} needs a value`);
+    if (spec.type === 'string' && (!t.value || (!t.inlineValue && t.value.startsWith('-')))) throw new UsageError(`${t.rawName} needs a value`);
     if (spec.type === 'boolean' && t.value !== undefined) throw new UsageError(`${t.rawName} takes no value`);
     const known = (['decode', 'progress', 'fetch-models'] as const).find((c) => c === command);
     if (known && t.name !== 'version' && !spec.commands.includes(known)) throw new UsageError(`${known} takes no ${t.rawName} (taesd-web ${known} --help lists its options)`);

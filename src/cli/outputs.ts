@@ -61,6 +61,7 @@ async function identity(path: string): Promise<{ real: string; id: string | null
  */
 export async function planDecode(inputs: readonly string[], o: { out?: string; outDir?: string; kind: OutputKind }): Promise<DecodePlan> {
   const option = o.out !== undefined ? '--out' : '--out-dir';
+  if (o.outDir !== undefined && !(await stat(o.outDir).then((s) => s.isDirectory(), () => true))) throw new UsageError(`--out-dir ${o.outDir} is a file, not a folder`);
   const targets: DecodeTarget[] = [];
   const failures: string[] = [];
   for (const input of inputs) {

@@ -1,14 +1,15 @@
 import { constants } from 'node:os';
+import { basename } from 'node:path';
 import { createDecoder } from '../decoder.js';
 import { isTaesdError } from '../errors.js';
 import { FileSink } from '../progress/fileSink.js';
 import { MAX_TOTAL_STEPS, resolveOptions, type BatchMode, type ProgressOptions } from '../progress/options.js';
 import { runProgressJob } from '../progress/run.js';
-import { announceBackend, decoderOptions } from './decoderArgs.js';
+import { announceBackend, decoderOptions, scaleArg } from './decoderArgs.js';
 import { readLatentFile } from './latentFile.js';
-import { formatOption, intOption, oneOf, qualityOption, scaleOption, UsageError, type CliValues } from './options.js';
+import { formatOption, intOption, oneOf, qualityOption, UsageError, type CliValues } from './options.js';
 import { ProgressBar } from './progressBar.js';
-import { withSpinner } from './spinner.js';
+import { startSpinner, withSpinner } from './spinner.js';
 
 /** The job options' API names, as the command line spells them (for resolveOptions' messages). */
 const FLAGS: Record<string, string> = {
@@ -27,7 +28,7 @@ function jobOptions(inputs: string[], v: CliValues): Omit<ProgressOptions, 'jobI
   if (end !== undefined && end < (start ?? 0)) throw new UsageError(`--end ${end} is before --start ${start ?? 0}: no step would be saved`);
   const format = formatOption(v.format, ['png', 'jpeg'] as const);
   const quality = qualityOption(v.quality, format !== 'png', 'the steps are PNG (--format png)');
-  const scale = scaleOption(v.scale);
+  const scale = scaleArg(v);
   const batch = oneOf<BatchMode>('batch', v.batch, ['first', 'grid', 'each']);
   const options = {
     jobId: v['job-id'],
@@ -96,8 +97,14 @@ export async function progressCommand(inputs: string[], v: CliValues): Promise<n
     const summary = await runProgressJob(
       (async function* () {
         for (const step of steps) {
-          yield step;
-          bar.update(++done, inputs[done - 1]!);
+          // A slow step (a first WebGPU decode on a CPU adapter) shows its elapsed time.
+          const stop = startSpinner(`step ${done + 1}/${inputs.length}: ${basename(inputs[done]!)}`);
+          try {
+            yield step;
+          } finally {
+            stop();
+          }
+          bar.update(++done, basename(inputs[done - 1]!));
         }
       })(),
       { ...job, sink: new FileSink({ root: v.root ?? '.' }), decoder, signal: cancel.signal },

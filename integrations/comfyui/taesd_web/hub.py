@@ -54,6 +54,10 @@ class ViewerHub:
         self.loop = loop
         self.viewers = set()
 
+    def watching(self, prompt_id):
+        """Whether a viewer follows this prompt (any thread: reads a snapshot of the set)."""
+        return any(v.wants(prompt_id) for v in list(self.viewers))
+
     def publish(self, message, prompt_id):
         for v in list(self.viewers):
             if v.wants(prompt_id):

@@ -23,18 +23,36 @@ async function toBlob(image) {
   return canvas.convertToBlob({ type: "image/png" });
 }
 
+// Video steps play their frames in the node's preview until the next step arrives.
+const FRAMES_PER_SECOND = 12;
+const players = new Map();
+
+function show(message, blob) {
+  const { nodeId, promptId } = message;
+  // What ComfyUI's own socket raises for a preview with metadata: the node's preview shows it.
+  api.dispatchCustomEvent("b_preview_with_metadata", {
+    blob, nodeId, displayNodeId: nodeId, parentNodeId: nodeId, realNodeId: nodeId, promptId, jobId: promptId,
+  });
+}
+
+function stopPlaying(nodeId) {
+  clearInterval(players.get(nodeId));
+  players.delete(nodeId);
+}
+
 async function follow(c) {
   for await (const p of c.previews()) {
     if (p.error) {
       console.warn(`taesd-web: step not decoded: [${p.error.code}] ${p.error.message}`);
       continue;
     }
-    const { nodeId, promptId } = p.message;
-    const blob = await toBlob(p.images[0]);
-    // What ComfyUI's own socket raises for a preview with metadata: the node's preview shows it.
-    api.dispatchCustomEvent("b_preview_with_metadata", {
-      blob, nodeId, displayNodeId: nodeId, parentNodeId: nodeId, realNodeId: nodeId, promptId, jobId: promptId,
-    });
+    const frames = await Promise.all((p.kind === "video" ? p.images : p.images.slice(0, 1)).map(toBlob));
+    stopPlaying(p.message.nodeId);
+    show(p.message, frames[0]);
+    if (frames.length > 1) {
+      let i = 0;
+      players.set(p.message.nodeId, setInterval(() => show(p.message, frames[(i = (i + 1) % frames.length)]), 1000 / FRAMES_PER_SECOND));
+    }
   }
 }
 
@@ -56,6 +74,7 @@ function start() {
 
 function stop() {
   wanted = false;
+  for (const nodeId of [...players.keys()]) stopPlaying(nodeId);
   client?.close();
   client = null;
 }
