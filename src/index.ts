@@ -15,6 +15,12 @@ export type { OrtExecutionProvider, WasmDecoderOptions } from './fallback/wasm.j
 export type { NativeDecoderOptions } from './fallback/native.js';
 export type { LinearUpscale } from './fallback/linear.js';
 
+// Video (TAEHV)
+export { createVideoDecoder, VideoDecoder, type CreateVideoDecoderOptions, type VideoBackendChoice, type VideoCallOptions, type VideoStream } from './videoDecoder.js';
+export type { VideoDecodeOptions } from './model/videoSession.js';
+export type { VideoLatentInput } from './model/videoLatent.js';
+export { VIDEO_MODEL_IDS, getVideoModel, type FrameRuleKind, type VideoArch, type VideoModelId, type VideoModelSpec } from './model/videoRegistry.js';
+
 // Models and latents
 export { MODEL_IDS, getModel, type ModelId, type ModelSpec } from './model/registry.js';
 export type { FamilyId, LatentFamily, Rgb } from './model/families.js';
