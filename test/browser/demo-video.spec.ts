@@ -71,6 +71,20 @@ test('a golden video decodes on WASM, plays, and every frame is upstream\'s with
   await expect(page.locator('#video-play')).toHaveText('Pause');
 });
 
+test('the shipped Wan example decodes at the smallest settings: 5 frames of 128 x 80', async ({ page }) => {
+  await openDemo(page);
+  await expect(page.locator('#video-source')).toHaveValue('example');
+  await page.fill('#video-weights-url', WEIGHTS_URL);
+  await page.dispatchEvent('#video-weights-url', 'change');
+  await page.selectOption('#video-scale', '0.25');
+  await page.selectOption('#video-time-scale', '0.25');
+  await page.click('#video-decode');
+  await expect(page.locator('#video-status')).toHaveAttribute('data-state', 'done', { timeout: 180_000 });
+  await expect(page.locator('#video-output')).toHaveText('5 frames, 128 × 80, taew2_1 on wasm');
+  const { width, height } = await canvasPixels(page, '#video-canvas');
+  expect([width, height]).toEqual([128, 80]);
+});
+
 test('the video section at 1280 and 390 px: no sideways scroll, canvas and controls visible', async ({ page }, testInfo) => {
   await decodeGolden(page);
   await page.click('#video-play'); // pause, so the screenshot is one frame
