@@ -2,14 +2,14 @@ import { fail } from '../errors.js';
 import type { AnyLatentInput, DecodeOptions, LatentDecoder, LatentSpace } from '../model/decoder.js';
 import { expectCpuLatent, expectSingle, prepareLatent, type Latent } from '../model/latent.js';
 import { canvasTexture } from './canvas.js';
-import { rgbFactors, type ModelSpec } from '../model/registry.js';
+import { rgbFactors, type LinearModel } from '../model/registry.js';
 import { encodeDispatches, kernelPipeline } from './kernels.js';
 
 /**
  * The `params` uniform of shaders/latent_rgb.wgsl for a width x height latent: u32 width, height,
  * upscale, pad; vec4f bias; then one vec4f factor row per latent channel (rgb, 0).
  */
-export function latentRgbParams(model: ModelSpec, width: number, height: number, upscale = 1): ArrayBuffer {
+export function latentRgbParams(model: LinearModel, width: number, height: number, upscale = 1): ArrayBuffer {
   const buffer = new ArrayBuffer(32 + 16 * model.latent.channels);
   new Uint32Array(buffer, 0, 3).set([width, height, upscale]);
   const floats = new Float32Array(buffer, 16);
@@ -25,20 +25,22 @@ export function latentRgbParams(model: ModelSpec, width: number, height: number,
 export class LinearPreview {
   private buffers: { key: string; latent: GPUBuffer; params: GPUBuffer } | null = null;
 
-  constructor(readonly device: GPUDevice, readonly model: ModelSpec, readonly upscale = 1) {}
+  constructor(readonly device: GPUDevice, readonly model: LinearModel, readonly upscale = 1) {}
 
   /**
    * Draws `latent` (prepared: TAESD space, unpacked) into an rgba8unorm storage texture of (w, h) x
    * upscale, taken from `target` only once nothing is left to await (a canvas's expires with the task).
+   * A batch (a video's frames) is drawn as a column: item i below item i - 1.
    */
   async drawToTexture(latent: Latent, target: () => GPUTexture): Promise<void> {
-    const { width, height } = latent;
+    const { width, batch } = latent;
+    const height = latent.height * batch;
     const pipeline = await kernelPipeline(this.device, 'latentRgb', { CHANNELS: this.model.latent.channels });
     const texture = target();
     if (texture.width !== width * this.upscale || texture.height !== height * this.upscale || texture.format !== 'rgba8unorm') {
       fail('BAD_OPTION', `target texture is ${texture.format} ${texture.width}x${texture.height}; need rgba8unorm ${width * this.upscale}x${height * this.upscale}`);
     }
-    const key = `${width}x${height}`;
+    const key = `${width}x${latent.height}x${batch}`;
     if (this.buffers?.key !== key) {
       this.destroy();
       const usage = GPUBufferUsage.COPY_DST;
@@ -47,13 +49,13 @@ export class LinearPreview {
         latent: this.device.createBuffer({ label: `taesd linear ${key} latent`, size: latent.data.byteLength, usage: usage | GPUBufferUsage.STORAGE }),
         params: this.device.createBuffer({ label: `taesd linear ${key} params`, size: 32 + 16 * this.model.latent.channels, usage: usage | GPUBufferUsage.UNIFORM }),
       };
-      this.device.queue.writeBuffer(this.buffers.params, 0, latentRgbParams(this.model, width, height, this.upscale));
+      this.device.queue.writeBuffer(this.buffers.params, 0, latentRgbParams(this.model, width, latent.height, this.upscale));
     }
     this.device.queue.writeBuffer(this.buffers.latent, 0, latent.data.buffer as ArrayBuffer, latent.data.byteOffset, latent.data.byteLength);
     const encoder = this.device.createCommandEncoder({ label: 'taesd linear preview' });
     const resources = [{ buffer: this.buffers.latent }, { buffer: this.buffers.params }, texture.createView()];
     const bindGroup = this.device.createBindGroup({ label: 'taesd linear preview', layout: pipeline.getBindGroupLayout(0), entries: resources.map((resource, binding) => ({ binding, resource })) });
-    encodeDispatches(encoder, [{ pipeline, bindGroup, workgroups: [Math.ceil(width / 8), Math.ceil(height / 8), 1] }], 'taesd linear preview');
+    encodeDispatches(encoder, [{ pipeline, bindGroup, workgroups: [Math.ceil(width / 8), Math.ceil(latent.height / 8), batch] }], 'taesd linear preview');
     this.device.queue.submit([encoder.finish()]);
     await this.device.queue.onSubmittedWorkDone();
   }
