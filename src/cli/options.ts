@@ -53,6 +53,7 @@ export const OPTIONS = {
   end: { type: 'string', commands: ['progress'], value: '<step>', help: 'last step to save, >= --start', byDefault: 'the last step' },
   total: { type: 'string', commands: ['progress'], value: '<n>', help: 'steps the run has, >= the files given', byDefault: 'the number of files' },
   batch: { type: 'string', commands: ['progress'], value: 'first|grid|each', help: 'what a batch step saves: its first item, a grid, or each item', byDefault: 'first' },
+  'budget-ms': { type: 'string', commands: ['progress'], value: '<ms>', help: "video models: most time one step's preview may take (linear first, then TAEHV at the largest scale/time-scale that fits)", byDefault: 'no limit' },
   dir: { type: 'string', commands: ['fetch-models'], value: '<dir>', help: 'where to put the files', byDefault: 'the per-user cache' },
   from: { type: 'string', commands: ['fetch-models'], value: '<dir>', help: 'copy the files from this folder instead of downloading' },
   'base-url': { type: 'string', commands: ['fetch-models'], value: '<url>', help: 'download <url>/<file> from a mirror instead of GitHub' },
