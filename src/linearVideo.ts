@@ -9,7 +9,7 @@ import { LinearPreview } from './gpu/linearPreview.js';
 import type { LatentSpace, RawImage, RgbaImage } from './model/decoder.js';
 import type { LatentFamily } from './model/families.js';
 import type { Latent } from './model/latent.js';
-import { rgbFactors } from './model/registry.js';
+import { rgbFactors, type LinearModel } from './model/registry.js';
 import { videoFamily, videoVaeToModel } from './model/videoFamilies.js';
 import { prepareVideoLatent, type VideoLatentInput } from './model/videoLatent.js';
 import { fullTimeUpscale, getVideoModel, type VideoModelId, type VideoModelSpec } from './model/videoRegistry.js';
@@ -37,8 +37,8 @@ export class LinearVideoDecoder {
   readonly model: VideoModelSpec;
   readonly family: LatentFamily;
   readonly upscale: LinearUpscale;
-  private readonly linearModel: { readonly id: string; readonly latent: LatentFamily };
-  private readonly gpu: LinearPreview | null;
+  private readonly linearModel: LinearModel;
+  private readonly gpu: LinearPreview<LinearModel> | null;
   private destroyed = false;
 
   constructor(private readonly options: LinearVideoDecoderOptions) {

@@ -1,7 +1,6 @@
 // Video steps through the ProgressWriter: golden TAEHV frames (../shared/golden) written as an
 // animated PNG (decoded back frame by frame with upng-js) or a JPEG contact sheet, progress.json's
 // `video` / `step_videos`, readJobSteps and gather on the folder, and pollProgress over real HTTP.
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

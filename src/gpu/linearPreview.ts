@@ -2,7 +2,7 @@ import { fail } from '../errors.js';
 import type { AnyLatentInput, DecodeOptions, LatentDecoder, LatentSpace } from '../model/decoder.js';
 import { expectCpuLatent, expectSingle, prepareLatent, type Latent } from '../model/latent.js';
 import { canvasTexture } from './canvas.js';
-import { rgbFactors, type LinearModel } from '../model/registry.js';
+import { rgbFactors, type LinearModel, type ModelSpec } from '../model/registry.js';
 import { encodeDispatches, kernelPipeline } from './kernels.js';
 
 /**
@@ -22,10 +22,10 @@ export function latentRgbParams(model: LinearModel, width: number, height: numbe
  * The linear preview on the GPU, drawn straight into a texture (a canvas's): the WGSL twin of
  * latent2rgb, for the canvas path. Buffers are kept for the last latent size.
  */
-export class LinearPreview {
+export class LinearPreview<M extends LinearModel = ModelSpec> {
   private buffers: { key: string; latent: GPUBuffer; params: GPUBuffer } | null = null;
 
-  constructor(readonly device: GPUDevice, readonly model: LinearModel, readonly upscale = 1) {}
+  constructor(readonly device: GPUDevice, readonly model: M, readonly upscale = 1) {}
 
   /**
    * Draws `latent` (prepared: TAESD space, unpacked) into an rgba8unorm storage texture of (w, h) x

@@ -2,10 +2,11 @@
 // dispatch (frames as a column of one texture), read back as RGBA frames.
 import type { RgbaImage } from '../model/decoder.js';
 import type { Latent } from '../model/latent.js';
+import type { LinearModel } from '../model/registry.js';
 import type { LinearPreview } from './linearPreview.js';
 
 /** Draws the frames of `frames` (a batch `[T,C,h,w]`, model space) and reads them back; groups of frames fit the device's texture limit. */
-export async function drawLinearFrames(preview: LinearPreview, frames: Latent): Promise<RgbaImage[]> {
+export async function drawLinearFrames(preview: LinearPreview<LinearModel>, frames: Latent): Promise<RgbaImage[]> {
   const { device, upscale } = preview;
   const W = frames.width * upscale, frameH = frames.height * upscale;
   const perGroup = Math.max(1, Math.min(frames.batch, Math.floor(device.limits.maxTextureDimension2D / frameH)));
