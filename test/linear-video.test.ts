@@ -48,6 +48,9 @@ describe('video latent formats (ComfyUI latent_formats.py @9a9a69fd)', () => {
     for (const i of [0, 24, 24 * 7 + 5, 24 * 15 + 23]) expect(wan[i]).toBeCloseTo((x[i]! - m![Math.floor(i / 24)]!) / s![Math.floor(i / 24)]!, 5);
     const hv = videoVaeToModel({ data: x, shape: [16, 2, 3, 4] }, VIDEO_FAMILIES.HunyuanVideo).data as Float32Array;
     expect(hv[100]).toBeCloseTo(x[100]! * 0.476986, 6);
+    expect(() => videoVaeToModel({ data: x, shape: [2, 16, 1, 3, 4] }, VIDEO_FAMILIES.Wan21)).toThrow(expect.objectContaining({ code: 'LATENT_SHAPE' }));
+    expect(() => videoVaeToModel({ data: x, shape: [1, 48, 1, 2, 3] }, VIDEO_FAMILIES.Wan22)).toThrow(expect.objectContaining({ code: 'LATENT_SHAPE' }));
+    expect(() => videoVaeToModel({ data: x, shape: [16, 2, 3, 4] }, VIDEO_FAMILIES.Wan22)).toThrow(expect.objectContaining({ code: 'LATENT_CHANNELS' }));
   });
 });
 

@@ -303,7 +303,9 @@ export function videoFamily(model: VideoModelId): LatentFamily {
 export function videoVaeToModel(input: VideoLatentInput, family: LatentFamily): VideoLatentInput {
   const { shape, data } = input;
   const c = shape[shape.length - 4];
-  if (shape.length < 4 || c !== family.channels) fail('LATENT_CHANNELS', `latent [${shape.join(',')}] has ${String(c)} channels; the ${family.id} latent space has ${family.channels}`);
+  if ((shape.length !== 4 && shape.length !== 5) || (shape.length === 5 && shape[0] !== 1) || data.length !== shape.reduce((a, d) => a * d, 1))
+    fail('LATENT_SHAPE', `latent [${shape.join(',')}] with ${data.length} values is not one video [1,C,T,h,w] or [C,T,h,w]`);
+  if (c !== family.channels) fail('LATENT_CHANNELS', `latent [${shape.join(',')}] has ${String(c)} channels; the ${family.id} latent space has ${family.channels}`);
   const plane = data.length / c;
   const value = data instanceof Float32Array ? (i: number) => data[i]! : input.dtype === 'bfloat16' ? (i: number) => bfloat16ToFloat(data[i]!) : (i: number) => halfToFloat(data[i]!);
   const out = new Float32Array(data.length);
