@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressRecord } from '../src/progress/record.js';
+import { createLinearVideoDecoder } from '../src/linearVideo.js';
 import { encodeSafetensors } from '../src/weights/safetensors.js';
 import { upngFrames } from './support/progressImages.js';
 import { HAS_SHARED, NO_SHARED_REASON, ROOT } from './support/shared.js';
@@ -33,13 +34,28 @@ describe.skipIf(!HAS_SHARED)('taesd-web progress with a video model', () => {
     const rec = record('wan');
     expect(rec.status).toBe('completed');
     expect(rec.step_videos!.map((v) => [v.made_with!.decoder, v.made_with!.scale, v.made_with!.time_scale, v.frame_count])).toEqual([['linear', 1, 1, 3], ['taew2_1', 1 / 8, 1 / 4, 3], ['taew2_1', 1, 1, 9]]);
-    expect(upngFrames(readFileSync(join(tmp, 'progress', 'wan', 'latest.png'))).frames.length).toBe(9);
+    expect(upngFrames(new Uint8Array(readFileSync(join(tmp, 'progress', 'wan', 'latest.png')))).frames.length).toBe(9);
   });
 
   it('--backend linear needs no weights; JPEG steps are contact sheets', () => {
     const r = cli('progress', latent, '--model', 'taew2_1', '--backend', 'linear', '--job-id', 'lin');
     expect(r.status).toBe(0);
     expect(record('lin').video).toMatchObject({ layout: 'sheet', frame_count: 3, columns: 2, rows: 2, frame_stride: 4, made_with: { decoder: 'linear' } });
+  });
+
+  it('a ComfyUI .latent video (raw VAE values) is mapped with Wan 2.1\'s latents_mean/std first', async () => {
+    const g = loadVideoGolden('taew2_1_rand_t3');
+    const file = join(tmp, 'wan.latent');
+    writeFileSync(file, encodeSafetensors({
+      latent_tensor: { dtype: 'F32', shape: g.latent.shape, data: g.latent.data },
+      latent_format_version_0: { dtype: 'F32', shape: [1], data: new Float32Array(1) },
+    }));
+    const r = cli('progress', file, '--model', 'taew2_1', '--backend', 'linear', '--format', 'png', '--job-id', 'vae');
+    expect(r.status).toBe(0);
+    const expected = await createLinearVideoDecoder({ model: 'taew2_1' }).decodeVideo({ data: g.latent.data, shape: g.latent.shape }, { latentSpace: 'vae' });
+    const got = upngFrames(new Uint8Array(readFileSync(join(tmp, 'progress', 'vae', 'latest.png')))).frames;
+    expect(got.length).toBe(3);
+    got.forEach((f, t) => expect(Buffer.from(f).equals(Buffer.from(expected[t]!.data))).toBe(true));
   });
 
   it('refuses --budget-ms for an image model and options a video job does not take, before writing anything', () => {
