@@ -19,20 +19,8 @@ import { jpegjsDecode, psnr, upngFrames } from './support/progressImages.js';
 import { serveFolder } from './support/progressServer.js';
 import { HAS_SHARED, NO_SHARED_REASON } from './support/shared.js';
 import { loadVideoGolden, type VideoGolden } from './support/videoGolden.js';
+import { goldenFrames } from './support/goldenFrames.js';
 
-/** A golden's `image` [T',3,H,W] in [0,1] as 8-bit RGBA frames. */
-function goldenFrames(g: VideoGolden): RgbaImage[] {
-  const [T, , H, W] = g.image.shape as number[];
-  const plane = H! * W!;
-  return Array.from({ length: T! }, (_, t) => {
-    const data = new Uint8ClampedArray(plane * 4);
-    for (let p = 0; p < plane; p++) {
-      for (let c = 0; c < 3; c++) data[4 * p + c] = Math.round(g.image.data[(t * 3 + c) * plane + p]! * 255);
-      data[4 * p + 3] = 255;
-    }
-    return { width: W!, height: H!, data };
-  });
-}
 
 /** Cell `i` of a sheet laid out as `layout` says. */
 function cell(sheet: RgbaImage, layout: VideoLayout, i: number): RgbaImage {

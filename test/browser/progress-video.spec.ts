@@ -12,29 +12,17 @@ import { serveFolder } from '../support/progressServer.js';
 import { HAS_SHARED, NO_SHARED_REASON } from '../support/shared.js';
 import { loadVideoGolden } from '../support/videoGolden.js';
 import { expect, test } from './fixtures.js';
+import { goldenFrames } from '../support/goldenFrames.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-function goldenFrames(): RgbaImage[] {
-  const g = loadVideoGolden('taew2_1_rand_t3');
-  const [T, , H, W] = g.image.shape as number[];
-  const plane = H! * W!;
-  return Array.from({ length: T! }, (_, t) => {
-    const data = new Uint8ClampedArray(plane * 4);
-    for (let p = 0; p < plane; p++) {
-      for (let c = 0; c < 3; c++) data[4 * p + c] = Math.round(g.image.data[(t * 3 + c) * plane + p]! * 255);
-      data[4 * p + 3] = 255;
-    }
-    return { width: W!, height: H!, data };
-  });
-}
 
 const meanRed = (im: RgbaImage) => { let s = 0; for (let p = 0; p < im.data.length; p += 4) s += im.data[p]!; return s / (im.data.length / 4); };
 
 for (const format of ['png', 'jpeg'] as const) {
   test(`pollProgress in Chromium follows a video job (${format})`, async ({ page }) => {
     test.skip(!HAS_SHARED, NO_SHARED_REASON);
-    const frames = goldenFrames();
+    const frames = goldenFrames(loadVideoGolden('taew2_1_rand_t3'));
     const dir = await mkdtemp(join(tmpdir(), 'taesd-browser-video-'));
     const server = await serveFolder(dir);
     try {
