@@ -25,8 +25,13 @@ export const TAEHV_LADDER: readonly TaehvRung[] = [
 const cost = (r: TaehvRung) => r.scale * r.scale * r.timeScale;
 
 export interface CheapFirstOptions {
-  /** Most wall time one step's preview may take, ms (> 0): e.g. 10 % of a step's sampling time. */
+  /** Most wall time one step's preview may take, ms (> 0; Infinity: no fixed limit). */
   readonly budgetMs: number;
+  /**
+   * Also at most this share of a step, 0..1 (e.g. 0.1): the step is timed as the interval between
+   * two preview() calls (sampling plus preview), so a slow sampler allows more and a fast one less.
+   */
+  readonly stepShare?: number;
   /** The linear preview: the first step's, and the fallback when no TAEHV setting fits. */
   readonly linear?: LinearVideoDecoder | null;
   /** The TAEHV decoder the policy climbs to when the budget allows. */
@@ -51,11 +56,14 @@ export class CheapFirstPreviewer implements VideoPreviewer {
   /** The next rung: -1 is linear. */
   private next: number;
   private gaveUp = false;
+  private lastCallAt: number | null = null;
+  private stepMs = Infinity;
 
   constructor(private readonly options: CheapFirstOptions) {
     const { budgetMs, linear = null, decoder = null } = options;
     if (!(typeof budgetMs === 'number' && budgetMs > 0)) fail('BAD_OPTION', `budgetMs must be a positive number (Infinity: no limit), got ${String(budgetMs)}`);
     if (!linear && !decoder) fail('BAD_OPTION', 'a cheap-first previewer needs a linear decoder, a TAEHV decoder, or both');
+    if (options.stepShare !== undefined && !(options.stepShare > 0 && options.stepShare <= 1)) fail('BAD_OPTION', `stepShare must be in (0, 1], got ${String(options.stepShare)}`);
     this.headroom = options.headroom ?? 0.8;
     if (!(this.headroom >= 0.1 && this.headroom <= 1)) fail('BAD_OPTION', `headroom must be 0.1..1, got ${String(options.headroom)}`);
     this.budgetMs = budgetMs;
@@ -67,6 +75,8 @@ export class CheapFirstPreviewer implements VideoPreviewer {
     const { linear, decoder } = this.options;
     const rung = this.next >= 0 ? this.rungs[this.next]! : null;
     const started = performance.now();
+    if (this.lastCallAt !== null) this.stepMs = started - this.lastCallAt;
+    this.lastCallAt = started;
     let frames: RgbaImage[];
     let madeWith: Omit<PreviewMadeWith, 'decode_ms'>;
     let timeStride: number;
@@ -86,6 +96,11 @@ export class CheapFirstPreviewer implements VideoPreviewer {
     return { frames, timeStride, madeWith: made };
   }
 
+  /** The budget now: budgetMs, or less where stepShare of the last measured step is less. */
+  get currentBudgetMs(): number {
+    return Math.min(this.budgetMs, (this.options.stepShare ?? Infinity) * this.stepMs);
+  }
+
   /** The next step's rung, from this one's measured time. */
   private choose(rung: TaehvRung | null, ms: number): void {
     if (this.rungs.length === 0) return;
@@ -95,9 +110,10 @@ export class CheapFirstPreviewer implements VideoPreviewer {
       return;
     }
     const estimate = (r: TaehvRung) => (ms * cost(r)) / cost(rung);
+    const budget = this.currentBudgetMs;
     let best = -1;
     this.rungs.forEach((r, i) => {
-      const limit = cost(r) > cost(rung) ? this.budgetMs * this.headroom : this.budgetMs;
+      const limit = cost(r) > cost(rung) ? budget * this.headroom : budget;
       if (estimate(r) <= limit) best = i;
     });
     if (best < 0 && this.options.linear) this.gaveUp = true;

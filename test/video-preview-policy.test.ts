@@ -74,9 +74,17 @@ describe.skipIf(!HAS_SHARED)('cheap-first video previews', () => {
     expect(record.video).toMatchObject({ frame_count: 9, frame_width: 48, frame_height: 32, fps: 16, frame_stride: 1 });
   });
 
+  it('stepShare: a tiny share of a step drops back to linear once a step has been timed', async () => {
+    const p = cheapFirstPreviewer({ budgetMs: Infinity, stepShare: 1e-9, linear: linear(), decoder });
+    await steps(p, 4);
+    expect(p.history.map((m) => m.decoder)).toEqual(['linear', 'taew2_1', 'linear', 'linear']);
+    expect(p.currentBudgetMs).toBeLessThan(0.01);
+  });
+
   it('refuses a budget that is not positive, or no decoder at all', () => {
     expect(() => cheapFirstPreviewer({ budgetMs: 0, linear: linear() })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
     expect(() => cheapFirstPreviewer({ budgetMs: 5 })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
+    expect(() => cheapFirstPreviewer({ budgetMs: 5, stepShare: 1.5, linear: linear() })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
   });
 });
 if (!HAS_SHARED) describe.skip(NO_SHARED_REASON, () => { it('needs ../shared', () => undefined); });
