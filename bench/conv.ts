@@ -25,7 +25,7 @@ const dims = { inW: size, inRow0: 0, outW: size, outH: size, outRow0: 0, outRows
 const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
 const mk = (n: number, u = usage) => device.createBuffer({ size: Math.ceil(n / 16) * 16, usage: u });
 const uniforms = mk(256, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-device.queue.writeBuffer(uniforms, 0, convDimsData(dims) as Int32Array<ArrayBuffer>);
+device.queue.writeBuffer(uniforms, 0, convDimsData(dims));
 const src = mk((cb + size * size * cb) * 16), dst = mk((cb + size * size * ob) * 16);
 
 const flops = 2 * 9 * cin * cout * size * size;

@@ -4,8 +4,8 @@
 // through workgroup memory (the input pixels it needs, GroupNorm + ReLU applied on the way in,
 // and the weights), so each value is read from global memory once per tile and reused from fast
 // memory TP (weights) or TB (inputs) times. Each invocation accumulates TP pixels x TB blocks
-// (vec4s of 4 channels) in registers, in f32. The epilogue adds bias and the residual, applies
-// ReLU and stores, as conv.wgsl does; both kernels read the same packed weights and the same Dims.
+// (vec4s of 4 channels) in registers, in f32. The input normalisation and the epilogue (residual,
+// ReLU, store) are conv_io.wgsl's, as in conv.wgsl; both read the same packed weights and Dims.
 //
 // Parameters: WG_X x WG_Y invocations; TP pixels and TB output blocks per invocation, so
 // TILE_PX = WG_X * TP and TILE_OB = WG_Y * TB; KB input blocks per chunk (CIN_BLOCKS % KB == 0);
@@ -14,6 +14,8 @@
 const TILE_PX = WG_X * TP;
 const TILE_OB = WG_Y * TB;
 const INVOCATIONS = WG_X * WG_Y;
+// Output-block tiles per item: wid.z runs over items x tiles, so no dimension passes 65535.
+const OB_TILES = (COUT_BLOCKS + TILE_OB - 1u) / TILE_OB;
 
 // The chunk's input: TILE_PX pixels x KB blocks; its weights: KB blocks x TILE_OB output blocks x 4 columns.
 var<workgroup> tile_in: array<vec4<MATH>, TILE_PX * KB>;
@@ -23,9 +25,9 @@ var<workgroup> tile_w: array<vec4<MATH>, KB * TILE_OB * 4>;
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let flat = lid.y * WG_X + lid.x;
   let x_base = wid.x * TILE_PX;
-  let item = wid.y / dims.out_rows;
-  let y = i32(wid.y % dims.out_rows) + dims.out_row0;
-  let ob_base = wid.z * TILE_OB;
+  let item = wid.z / OB_TILES;
+  let y = i32(wid.y) + dims.out_row0;
+  let ob_base = (wid.z % OB_TILES) * TILE_OB;
 
   var acc: array<array<vec4<f32>, TB>, TP>;
   for (var b = 0u; b < TB; b++) {
@@ -48,11 +50,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         if (row_ok && ux >= 0 && ux < i32(dims.out_w)) {
           let sx = u32(select(ux, ux >> 1u, UPSAMPLE));
           v = vec4<f32>(src[act_at(item_row(item, sy, dims.in_rows), sx, dims.in_w, CIN_BLOCKS) + cb]);
-          if (NORM_INPUT) {
-            let s = stats[item * (CIN_BLOCKS / GROUP_BLOCKS) + cb / GROUP_BLOCKS];
-            let scale = params[NORM_AT + cb] * s.y;
-            v = max(v * scale + params[NORM_AT + CIN_BLOCKS + cb] - s.x * scale, vec4<f32>(0.0));
-          }
+          if (NORM_INPUT) { v = norm_input(v, item, cb); }
         }
         tile_in[i] = vec4<MATH>(v);
       }
@@ -83,13 +81,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     if (x >= dims.out_w) { continue; }
     for (var b = 0u; b < TB; b++) {
       let ob = ob_base + lid.y * TB + b;
-      if (ob >= COUT_BLOCKS) { continue; }
-      var r = acc[p][b];
-      if (RESIDUAL) {
-        r += vec4<f32>(skip[act_at(item_row(item, u32(y - dims.skip_row0), dims.skip_rows), x, dims.out_w, COUT_BLOCKS) + ob]);
-      }
-      if (RELU) { r = max(r, vec4<f32>(0.0)); }
-      dst[act_at(item_row(item, u32(y - dims.dst_row0), dims.dst_rows), x, dims.out_w, COUT_BLOCKS) + ob] = out4(r);
+      if (ob < COUT_BLOCKS) { store_out(item, y, x, ob, acc[p][b]); }
     }
   }
 }

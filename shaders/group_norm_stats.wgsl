@@ -2,8 +2,7 @@
 // the mean and 1/sqrt(var + EPS) over all pixels of its GROUP_BLOCKS channel blocks, in two
 // passes (mean, then squared deviations) so large images keep f32 precision. Input in the shared
 // layout with CHANNEL_BLOCKS blocks per pixel, items' pixels stacked; stats[item * groups + g].
-
-struct Dims { pixels: u32, _a: u32, _b: u32, _c: u32 }
+// The Dims struct is generated from STATS_DIMS (src/gpu/uniforms.ts).
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> src: array<act4>;

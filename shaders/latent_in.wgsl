@@ -3,8 +3,7 @@
 // The latent is f32, or (F16) f16 pairs in u32 words; PACKED reads FLUX.2's [N, 4C, h/2, w/2]
 // 2x2-patch layout in place. So a sampler's GPU buffer is read as it is, with no copy. The tanh
 // argument is clamped first because some tanh implementations overflow to NaN for large inputs.
-
-struct Dims { w: u32, h: u32, batch: u32, _pad: u32, scale: f32, shift: f32, _a: f32, _b: f32 }
+// The Dims struct is generated from LATENT_DIMS (src/gpu/uniforms.ts).
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> latent: array<LATENT_WORD>;
@@ -24,18 +23,19 @@ fn latent_at(item: u32, c: u32, y: u32, x: u32) -> f32 {
   return bitcast<f32>(latent[index]);
 }
 
-// One row of one item per gid.y (2-D, so large latents stay under 65535 workgroups per dimension).
+// One row per gid.y, one item per gid.z (so large batches stay under 65535 workgroups per dimension).
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  if (gid.x >= dims.w * CHANNEL_BLOCKS || gid.y >= dims.h * dims.batch) { return; }
-  let item = gid.y / dims.h;
+  if (gid.x >= dims.w * CHANNEL_BLOCKS || gid.y >= dims.h) { return; }
+  let item = gid.z;
+  let row = item * dims.h + gid.y;
   let x = gid.x / CHANNEL_BLOCKS;
   let cb = gid.x % CHANNEL_BLOCKS;
   var v = vec4<f32>(0.0);
   for (var j = 0u; j < 4u; j++) {
     let c = cb * 4u + j;
-    if (c < CHANNELS) { v[j] = latent_at(item, c, gid.y % dims.h, x); }
+    if (c < CHANNELS) { v[j] = latent_at(item, c, gid.y, x); }
   }
   v = (v - dims.shift) * dims.scale;
-  dst[act_pixel(gid.y * dims.w + x, CHANNEL_BLOCKS) + cb] = act4(tanh(clamp(v / 3.0, vec4<f32>(-10.0), vec4<f32>(10.0))) * 3.0);
+  dst[act_pixel(row * dims.w + x, CHANNEL_BLOCKS) + cb] = act4(tanh(clamp(v / 3.0, vec4<f32>(-10.0), vec4<f32>(10.0))) * 3.0);
 }

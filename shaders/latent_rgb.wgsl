@@ -2,23 +2,14 @@
 // Latent2RGBPreviewer): per latent pixel, rgb = clamp((latent . factors + bias + 1) / 2, 0, 1),
 // stored into an rgba8unorm texture (e.g. a canvas's) over an upscale x upscale block (nearest).
 // CHANNELS is injected (4, 16 or 32; FLUX.2's 128 are unpacked on the CPU first); the uniform is
-// packed by latentRgbParams in src/gpu/linearPreview.ts. id.z is the batch item (a video frame):
-// item z reads latent item z and draws below item z - 1.
-
-struct Params {
-  width: u32,
-  height: u32,
-  upscale: u32,
-  pad: u32,
-  bias: vec4f,
-  factors: array<vec4f, CHANNELS>,
-}
+// declared by LINEAR_PARAMS in src/gpu/uniforms.ts (the Params struct is generated from it).
+// id.z is the batch item (a video frame): item z reads latent item z and draws below item z - 1.
 
 @group(0) @binding(0) var<storage, read> latent: array<f32>;
 @group(0) @binding(1) var<uniform> params: Params;
 @group(0) @binding(2) var dst: texture_storage_2d<rgba8unorm, write>;
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) id: vec3u) {
   let x = id.x;
   let y = id.y;

@@ -1,14 +1,12 @@
 // createDecoder: the weights loaded and checked, a backend chosen (backend/choose.ts), device loss
 // recovered from (backend/recovery.ts), canvases drawn into (backend/present.ts).
 import { chooseBackend, cpuBackend } from './backend/choose.js';
-import { WebGpuDecoder, type LayerKernel } from './gpu/decoder.js';
 import type { TuningStore } from './gpu/tune.js';
 import { CanvasPresenter, type AnyCanvas, type Drawn } from './backend/present.js';
 import { Recovering, type BackendChange, type RecoveryPolicy } from './backend/recovery.js';
 import { BACKENDS, BACKEND_KINDS, isBackendKind, type BackendOptions } from './backend/registry.js';
 import { fail } from './errors.js';
-import type { AnyLatentInput, BackendKind, DecodeOptions, LatentDecoder, LatentInput, LatentSpace, RawImage, RgbaImage } from './model/decoder.js';
-import { lowerDecoder, skipForScale } from './model/graph.js';
+import type { AnyLatentInput, BackendKind, DecodeOptions, BackendDecoder, DecoderCapabilities, GpuOutputs, LatentDecoder, LatentInput, LatentSpace, LayerKernel, RawImage, RgbaImage } from './model/decoder.js';
 import { prepareLatent, type Latent } from './model/latent.js';
 import { getModel, type ModelId, type ModelSpec } from './model/registry.js';
 import { defaultWeights } from './model/shippedWeights.js';
@@ -103,23 +101,23 @@ export class Decoder implements LatentDecoder {
   /** How the model was chosen: given, detected from the weights' shapes (and file name), or guessed. */
   get modelReason(): string { return this.weights?.modelReason ?? 'given'; }
   get backend(): BackendKind { return this.backends.decoder.backend; }
+  /** What the current backend offers (threads, GPU outputs, kernels). */
+  get capabilities(): DecoderCapabilities { return this.backends.decoder.capabilities; }
   /** Why the current backend was chosen (or changed to). */
   get backendReason(): string { return this.backends.reason; }
   /** Threads of the WASM backend (fixed per page or process by its first decoder) or the native one (0: one per core), else null. */
   get numThreads(): number | null {
-    const d = this.backends.decoder as LatentDecoder & { numThreads?: number };
-    return d.numThreads ?? null;
+    return this.backends.decoder.capabilities.numThreads;
   }
   /** On WebGPU, the conv kernel each layer ran with in the last decode (tuned per adapter); else null. */
   get kernels(): readonly LayerKernel[] | null {
-    const d = this.backends.decoder as LatentDecoder & { kernels?: readonly LayerKernel[] };
-    return d.kernels ?? null;
+    return this.backends.decoder.capabilities.kernels();
   }
 
   /** The WebGPU device in use, or null on another backend. */
   get device(): GPUDevice | null {
-    const d = this.backends.decoder as LatentDecoder & { device?: GPUDevice };
-    return d.backend === 'webgpu' ? (d.device ?? null) : null;
+    const d = this.backends.decoder;
+    return d.backend === 'webgpu' ? (d.capabilities.gpu?.device ?? null) : null;
   }
 
   /** Listens for backend or device changes; returns a function that stops listening. */
@@ -162,7 +160,7 @@ export class Decoder implements LatentDecoder {
    * size, on the decoder's device, with no CPU readback; resolves when the GPU is done.
    */
   decodeToTexture(latent: AnyLatentInput, texture: GPUTexture, options?: DecodeOptions): Promise<{ width: number; height: number }> {
-    return this.backends.run((d) => this.webgpu(d, 'decodeToTexture').decodeToTexture(latent, texture, this.checkSpace(options)));
+    return this.backends.run((d) => (this.gpuOutput(d, 'decodeToTexture'))(latent, texture, this.checkSpace(options)));
   }
 
   /**
@@ -170,11 +168,12 @@ export class Decoder implements LatentDecoder {
    * per pixel, items one after another; needs `COPY_DST` usage. No CPU readback.
    */
   decodeToBuffer(latent: AnyLatentInput, buffer: GPUBuffer, options?: DecodeOptions): Promise<{ width: number; height: number; batch: number }> {
-    return this.backends.run((d) => this.webgpu(d, 'decodeToBuffer').decodeToBuffer(latent, buffer, this.checkSpace(options)));
+    return this.backends.run((d) => (this.gpuOutput(d, 'decodeToBuffer'))(latent, buffer, this.checkSpace(options)));
   }
 
-  private webgpu(d: LatentDecoder, method: string): WebGpuDecoder {
-    return d instanceof WebGpuDecoder ? d : fail('BAD_OPTION', `${method} needs the webgpu backend; this decoder runs on ${d.backend}`);
+  /** A GPU output the backend declares, or BAD_OPTION naming the backend that lacks it. */
+  private gpuOutput<M extends 'decodeToTexture' | 'decodeToBuffer'>(d: BackendDecoder, method: M): NonNullable<GpuOutputs[M]> {
+    return d.capabilities.gpu?.[method] ?? fail('BAD_OPTION', `${method} needs the webgpu backend; this decoder runs on ${d.backend}`);
   }
 
   /**
@@ -188,17 +187,12 @@ export class Decoder implements LatentDecoder {
 
   /** Output size for a latent of h x w (TAESD: 8x, taesana 32x, times `scale`; the linear backend: its upscale). */
   outputSize(h: number, w: number, options?: DecodeOptions): { width: number; height: number } {
-    const f = this.backend === 'linear' ? (this.options.linearUpscale ?? 1) : this.upscale(options?.scale);
-    return { width: w * f, height: h * f };
+    return this.backends.decoder.outputSize(h, w, options);
   }
 
   /** Frees the backend; a WebGPU device the decoder requested (itself or via `requestDevice`) goes with it. */
   destroy(): void {
     this.backends.destroy();
-  }
-
-  private upscale(scale?: number): number {
-    return this.weights ? lowerDecoder(this.weights, { skipUpsamples: skipForScale(this.weights, scale) }).upscale : 1;
   }
 
   private checkSpace(options?: DecodeOptions): DecodeOptions | undefined {

@@ -6,6 +6,12 @@ export type TaesdErrorCode =
   | 'LATENT_CHANNELS'
   /** Latent holds NaN or +-Infinity. */
   | 'LATENT_NON_FINITE'
+  /** Latent file holds finite values beyond float32's range (float64 data such as 1e300), which would become Infinity. */
+  | 'LATENT_OUT_OF_RANGE'
+  /** Latent file is truncated, corrupt, too large, or not a format we read (a weights file, an image, text). */
+  | 'LATENT_CORRUPT'
+  /** The decoder's output holds NaN or +-Infinity (weights that overflow): no image is given. */
+  | 'OUTPUT_NON_FINITE'
   /** Weights file is truncated, corrupt, or not a format we read. */
   | 'WEIGHTS_CORRUPT'
   /** A .pth pickle asks for something beyond a tensor state dict. */

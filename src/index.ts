@@ -8,12 +8,18 @@
 export { createDecoder, type BackendChange, type BackendChoice, type CreateDecoderOptions, type Decoder } from './decoder.js';
 export type { KernelChoice, TuningStore } from './gpu/tune.js';
 export type { AnyCanvas, Drawn } from './backend/present.js';
-export type { AnyLatentInput, BackendKind, DecodeOptions, GpuLatentInput, LatentDecoder, LatentInput, LatentSpace, RawImage } from './model/decoder.js';
+export type { AnyLatentInput, BackendKind, DecodeOptions, DecoderCapabilities, GpuLatentInput, GpuOutputs, LatentDecoder, LatentInput, LatentSpace, RawImage } from './model/decoder.js';
 export type { Precision } from './gpu/conv.js';
 export type { LayerKernel } from './gpu/decoder.js';
 export type { OrtExecutionProvider, WasmDecoderOptions } from './fallback/wasm.js';
 export type { NativeDecoderOptions } from './fallback/native.js';
 export type { LinearUpscale } from './fallback/linear.js';
+
+// Video (TAEHV)
+export { createVideoDecoder, VideoDecoder, type CreateVideoDecoderOptions, type VideoBackendChoice, type VideoCallOptions, type VideoStream } from './videoDecoder.js';
+export type { VideoDecodeOptions } from './model/videoSession.js';
+export type { VideoLatentInput } from './model/videoLatent.js';
+export { VIDEO_MODEL_IDS, getVideoModel, type FrameRuleKind, type VideoArch, type VideoModelId, type VideoModelSpec } from './model/videoRegistry.js';
 
 // Models and latents
 export { MODEL_IDS, getModel, type ModelId, type ModelSpec } from './model/registry.js';

@@ -3,7 +3,7 @@
 // a given GPUDevice. The same decodeVideo/decodeVideoRaw/outputFrames surface as VideoDecoder.
 import { fail } from './errors.js';
 import { latent2rgbRaw, upscaleNearest, type LinearUpscale } from './fallback/linear.js';
-import { rawToRgba } from './fallback/rgba.js';
+import { rawToRgba } from './model/rgba.js';
 import { drawLinearFrames } from './gpu/linearVideo.js';
 import { LinearPreview } from './gpu/linearPreview.js';
 import type { LatentSpace, RawImage, RgbaImage } from './model/decoder.js';

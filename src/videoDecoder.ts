@@ -3,7 +3,7 @@
 import { fail, isTaesdError } from './errors.js';
 import { nativeRuntime, type NativeDecoderOptions } from './fallback/native.js';
 import type { OrtRuntime } from './fallback/ort.js';
-import { rawToRgba } from './fallback/rgba.js';
+import { rawToRgba } from './model/rgba.js';
 import { OrtVideoRunner } from './fallback/videoOrt.js';
 import { wasmRuntime, type WasmDecoderOptions } from './fallback/wasm.js';
 import type { LatentSpace, RawImage, RgbaImage } from './model/decoder.js';
@@ -26,7 +26,7 @@ export interface CreateVideoDecoderOptions {
   /** Model id; needed where the weights fit several (e.g. 16 channels: taehv, taew2_1, taecvx, taeos1_3) and the file name does not tell. */
   readonly model?: VideoModelId;
   readonly backend?: VideoBackendChoice;
-  /** About the most bytes one stage run may hold (default: native 1 GiB, WASM 512 MiB); sets the default chunk. */
+  /** About the most bytes one stage run may hold (default 512 MiB); sets the default chunk. */
   readonly maxChunkBytes?: number;
   readonly native?: Omit<NativeDecoderOptions, 'latentSpace' | 'maxBufferBytes'>;
   readonly wasm?: WasmDecoderOptions;
@@ -37,18 +37,29 @@ export interface VideoCallOptions<F> extends VideoDecodeOptions {
   readonly onFrames?: (frames: F[], first: number) => void | Promise<void>;
 }
 
-const DEFAULT_CHUNK_BYTES = { native: 1 << 30, wasm: 512 << 20 } as const;
+const DEFAULT_CHUNK_BYTES = { native: 512 << 20, wasm: 512 << 20 } as const;
 
-/** A stream of latent frames decoded as they arrive; owns the carried MemBlock frames. */
-export class VideoStream {
+/** A stream of latent frames decoded as they arrive (upstream's StreamingTAEHV); owns the carried MemBlock frames. */
+export interface VideoStream {
+  /** Output frames per latent frame at this stream's settings. */
+  readonly timeUpscale: number;
+  /** Feeds latent frames `[1,C,t,h,w]` or `[C,t,h,w]` (the same h x w each time); returns the raw frames now final. */
+  pushRaw(latent: VideoLatentInput): Promise<RawImage[]>;
+  push(latent: VideoLatentInput): Promise<RgbaImage[]>;
+  /** The end of the stream: the frames still held (H3: its padded last window, less the tail). The stream then starts a new video. */
+  flushRaw(): RawImage[];
+  flush(): RgbaImage[];
+  /** Drops the carried frames: the next push starts a new video. */
+  reset(): void;
+}
+
+class SessionStream implements VideoStream {
   constructor(private readonly session: VideoSession, private readonly gone: () => void) {}
 
-  /** Output frames per latent frame at this stream's settings. */
   get timeUpscale(): number {
     return this.session.graph.timeUpscale;
   }
 
-  /** Feeds latent frames `[1,C,t,h,w]` or `[C,t,h,w]`; returns the frames now final. */
   async pushRaw(latent: VideoLatentInput): Promise<RawImage[]> {
     this.gone();
     return this.session.push(prepareVideoLatent(latent, this.session.weights.model));
@@ -58,7 +69,6 @@ export class VideoStream {
     return (await this.pushRaw(latent)).map(rawToRgba);
   }
 
-  /** The end of the stream: the frames still held. The stream then starts over (a new video). */
   flushRaw(): RawImage[] {
     return this.session.flush();
   }
@@ -75,10 +85,15 @@ export class VideoStream {
 export class VideoDecoder {
   private destroyed = false;
 
-  private constructor(private readonly runner: OrtVideoRunner, readonly weights: VideoWeights, private readonly maxChunkBytes: number) {}
+  private constructor(private readonly runner: OrtVideoRunner, private readonly weights: VideoWeights, private readonly maxChunkBytes: number) {}
 
   get model(): VideoModelSpec {
     return this.weights.model;
+  }
+
+  /** How the model was chosen: given, or detected from the tensors' shapes (and the file name). */
+  get modelReason(): string {
+    return this.weights.modelReason;
   }
 
   get backend(): 'native' | 'wasm' {
@@ -108,13 +123,23 @@ export class VideoDecoder {
   }
 
   /** A whole video `[1,C,T,h,w]` or `[C,T,h,w]` -> raw frames `[3,H,W]` (unclamped), decoded chunk by chunk. */
-  async decodeVideoRaw(latent: VideoLatentInput, options: VideoCallOptions<RawImage> = {}): Promise<RawImage[]> {
+  decodeVideoRaw(latent: VideoLatentInput, options: VideoCallOptions<RawImage> = {}): Promise<RawImage[]> {
+    return this.run(latent, options, (f) => f);
+  }
+
+  /** A whole video -> RGBA frames (clamped to [0,1], x255, rounded), converted as each chunk finishes. */
+  decodeVideo(latent: VideoLatentInput, options: VideoCallOptions<RgbaImage> = {}): Promise<RgbaImage[]> {
+    return this.run(latent, options, rawToRgba);
+  }
+
+  private async run<F>(latent: VideoLatentInput, options: VideoCallOptions<F>, convert: (raw: RawImage) => F): Promise<F[]> {
     this.alive();
     const video = prepareVideoLatent(latent, this.model);
     const session = new VideoSession(this.runner, this.weights, options, this.maxChunkBytes, video.frames);
     const chunk = session.chunkFor(video);
-    const frames: RawImage[] = [];
-    const emit = async (got: RawImage[]) => {
+    const frames: F[] = [];
+    const emit = async (raw: RawImage[]) => {
+      const got = raw.map(convert);
       if (got.length && options.onFrames) await options.onFrames(got, frames.length);
       frames.push(...got);
     };
@@ -123,17 +148,10 @@ export class VideoDecoder {
     return frames;
   }
 
-  /** A whole video -> RGBA frames (clamped to [0,1], x255, rounded). */
-  async decodeVideo(latent: VideoLatentInput, options: VideoCallOptions<RgbaImage> = {}): Promise<RgbaImage[]> {
-    const { onFrames, ...rest } = options;
-    const raw = await this.decodeVideoRaw(latent, { ...rest, ...(onFrames && { onFrames: (f: RawImage[], first: number) => onFrames(f.map(rawToRgba), first) }) });
-    return raw.map(rawToRgba);
-  }
-
   /** A stream: push latent frames as they arrive, flush at the end (CogVideoX is never trimmed, as upstream's StreamingTAEHV). */
   stream(options: Omit<VideoDecodeOptions, 'chunk'> & { readonly chunk?: number } = {}): VideoStream {
     this.alive();
-    return new VideoStream(new VideoSession(this.runner, this.weights, options, this.maxChunkBytes, null), () => this.alive());
+    return new SessionStream(new VideoSession(this.runner, this.weights, options, this.maxChunkBytes, null), () => this.alive());
   }
 
   destroy(): void {

@@ -1,5 +1,6 @@
 // The public API is deliberate: the entries export exactly the names the README lists, and every
 // type their signatures use is exported too (no type a consumer can see but not name).
+import { readFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
@@ -14,12 +15,15 @@ const IMAGE = ['contactSheet', 'decodeImage', 'downscale', 'encodeApng', 'encode
 const PROGRESS = ['CallbackSink', 'MemorySink', 'OpfsSink', 'ProgressWriter', 'gather', 'pollProgress', 'runProgressJob', ...ERRORS];
 const BROWSER = [
   ...new Set([...IMAGE, ...PROGRESS, 'MODEL_IDS', 'createDecoder', 'encodeSafetensors', 'getModel', 'latentFromFile', 'loadStateDict',
-    'packFlux2', 'parseNpy', 'parseSafetensors', 'unpackFlux2']),
+    'packFlux2', 'parseNpy', 'parseSafetensors', 'unpackFlux2', 'VIDEO_MODEL_IDS', 'VideoDecoder', 'createVideoDecoder', 'getVideoModel']),
 ];
 const NAMED_TYPE = ts.SymbolFlags.Interface | ts.SymbolFlags.Class | ts.SymbolFlags.TypeAlias | ts.SymbolFlags.Enum;
-const ENTRIES = ['index', 'node', 'image', 'progress'].map((e) => join(ROOT, 'src', `${e}.ts`));
+/** The source of every code entry in package.json's `exports` (`./dist/src/x.js` -> src/x.ts). */
+const ENTRIES = Object.values(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).exports as Record<string, string | { default: string }>)
+  .flatMap((target) => (typeof target === 'object' ? [target.default.replace(/^\.\/dist\/(src\/.*)\.js$/, '$1.ts')] : []))
+  .map((file) => join(ROOT, file));
 
-/** `Type (used by export)` for each type declared in src/ that an entry's exports use but no entry exports. */
+/** `entry: Type (used by export)` for each type declared in src/ that an entry's exports use but that entry does not export. */
 function unexportedTypes(): string[] {
   const { config } = ts.readConfigFile(join(ROOT, 'tsconfig.json'), ts.sys.readFile);
   const { options } = ts.parseJsonConfigFileContent(config, ts.sys, ROOT);
@@ -28,10 +32,10 @@ function unexportedTypes(): string[] {
   const src = join(ROOT, 'src') + sep;
   const resolve = (s: ts.Symbol) => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
   const inSrc = (s: ts.Symbol) => (s.declarations ?? []).some((d) => d.getSourceFile().fileName.startsWith(src));
-  const exports = ENTRIES.flatMap((f) => checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(f)!)!));
-  const exported = new Set(exports.map(resolve));
   const missing = new Set<string>();
-  const seen = new Set<ts.Type>();
+  let exported = new Set<ts.Symbol>();
+  let seen = new Set<ts.Type>();
+  let entry = '';
   const hidden = (p: ts.Symbol) => p.name.startsWith('#') || (p.valueDeclaration !== undefined && (ts.getCombinedModifierFlags(p.valueDeclaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) !== 0);
   const visitSignature = (sig: ts.Signature, via: string) => {
     for (const p of sig.parameters) visit(checker.getTypeOfSymbol(p), via);
@@ -42,7 +46,7 @@ function unexportedTypes(): string[] {
     seen.add(type);
     const symbol = type.aliasSymbol ?? type.getSymbol();
     const named = symbol && symbol.flags & NAMED_TYPE ? symbol : undefined;
-    if (named && inSrc(named) && !exported.has(named)) missing.add(`${named.name} (used by ${via})`);
+    if (named && inSrc(named) && !exported.has(named)) missing.add(`${entry}: ${named.name} (used by ${via})`);
     if (named && !inSrc(named)) return; // library and platform types
     if (type.isUnionOrIntersection()) type.types.forEach((t) => visit(t, via));
     type.aliasTypeArguments?.forEach((t) => visit(t, via));
@@ -54,10 +58,16 @@ function unexportedTypes(): string[] {
       for (const s of [...type.getCallSignatures(), ...constructors]) visitSignature(s, via);
     }
   }
-  for (const e of exports) {
-    const s = resolve(e);
-    if (s.flags & ts.SymbolFlags.Value) visit(checker.getTypeOfSymbol(s), e.name);
-    if (s.flags & (ts.SymbolFlags.Type)) visit(checker.getDeclaredTypeOfSymbol(s), e.name);
+  for (const file of ENTRIES) {
+    const exports = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(file)!)!);
+    exported = new Set(exports.map(resolve));
+    seen = new Set();
+    entry = file.slice(src.length);
+    for (const e of exports) {
+      const s = resolve(e);
+      if (s.flags & ts.SymbolFlags.Value) visit(checker.getTypeOfSymbol(s), e.name);
+      if (s.flags & ts.SymbolFlags.Type) visit(checker.getDeclaredTypeOfSymbol(s), e.name);
+    }
   }
   return [...missing].sort();
 }
@@ -80,6 +90,7 @@ describe('public API', () => {
   });
 
   it('every type a public signature uses is exported', () => {
+    expect(ENTRIES.map((f) => f.slice(ROOT.length + 1))).toEqual(expect.arrayContaining(['src/index.ts', 'src/node.ts', 'src/image.ts', 'src/progress.ts']));
     expect(unexportedTypes()).toEqual([]);
   }, 60_000);
 

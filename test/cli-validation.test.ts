@@ -31,14 +31,17 @@ describe('options are checked before any work: exit 2, named as typed', () => {
     ['--format that --out contradicts', ['decode', 'small.safetensors', '--model', 'taef2', '--format', 'jpeg', '--out', 'q.png'], /--format jpeg does nothing with --out q\.png/],
     ['an unknown --out extension', ['decode', 'small.safetensors', '--model', 'taef2', '--out', 'q.webp'], /^taesd-web: --out q\.webp: the extension must be/],
     ['--precision on native', ['decode', 'small.safetensors', '--model', 'taef2', '--backend', 'native', '--precision', 'f16', '--out', 'q.png'], /--precision sets WebGPU's arithmetic; --backend native does not use it/],
+    ['--scale with --backend linear', ['decode', 'small.safetensors', '--model', 'taef2', '--backend', 'linear', '--scale', '0.5', '--out', 'q.png'], /--scale 0\.5 does nothing with --backend linear/],
     ['--end before --start', ['progress', 'small.safetensors', '--model', 'taef2', '--job-id', 'j', '--start', '5', '--end', '2'], /^taesd-web: --end 2 is before --start 5/],
     ['a --job-id that is not a plain name', ['progress', 'small.safetensors', '--model', 'taef2', '--job-id', '../up'], /^taesd-web: --job-id "\.\.\/up" is not a plain name.*\[UNSAFE_PATH\]/],
     ['a --prefix that is not a plain name', ['progress', 'small.safetensors', '--model', 'taef2', '--job-id', 'j', '--prefix', 'a/b'], /^taesd-web: --prefix "a\/b" is not a plain name/],
     ['--every 0', ['progress', 'small.safetensors', '--model', 'taef2', '--job-id', 'j', '--every', '0'], /--every must be an integer 1\.\.100000, got "0"/],
     ['--total below the files given', ['progress', 'small.safetensors', 'small.safetensors', '--model', 'taef2', '--job-id', 'j', '--total', '1'], /--total 1 is less than the 2 files given/],
     ['--format safetensors for progress', ['progress', 'small.safetensors', '--model', 'taef2', '--job-id', 'j', '--format', 'safetensors'], /--format must be one of png, jpeg/],
+    ['an --out-dir that is a file', ['decode', 'small.safetensors', '--model', 'taef2', '--out-dir', 'small.safetensors'], /--out-dir small\.safetensors is a file, not a folder/],
+    ['an empty --out-dir', ['decode', 'small.safetensors', '--model', 'taef2', '--out-dir='], /^taesd-web: --out-dir needs a value\n/],
     ['an unknown --model', ['decode', 'small.safetensors', '--model', 'sd15', '--out', 'q.png'], /--model must be one of taesd, taesdxl/],
-    ["another command's option", ['decode', 'small.safetensors', '--model', 'taef2', '--out', 'q.png', '--job-id', 'x'], /^taesd-web: decode takes no --job-id \(taesd-web decode --help lists its options\)/],
+    ["another command's option", ['decode', 'small.safetensors', '--model', 'taef2', '--out', 'q.png', '--job-id', 'x'], /^taesd-web: decode takes no --job-id\nRun taesd-web decode --help for usage\.\n$/],
     ['an unknown --timeout', ['fetch-models', 'taesd', '--timeout', 'soon'], /--timeout must be an integer 1\.\.3600/],
   ])('%s', (_name, args, message) => {
     const before = snapshot();
@@ -118,6 +121,18 @@ describe('no output may be an input (issue #19 item 2)', () => {
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/ on native /);
+    expect(readFileSync(input).equals(original)).toBe(true);
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('refuses a video decode (TAEHV) whose --out is its input', () => {
+    const before = snapshot();
+    const r = cli('decode', 'in/keep.safetensors', '--model', 'taew2_1', '--out', 'in/hard.png');
+    const same = cli('decode', 'in/keep.safetensors', '--model', 'taew2_1', '--out', 'in/keep.safetensors');
+    for (const [res, file] of [[r, 'in/hard.png'], [same, 'in/keep.safetensors']] as const) {
+      expect(res.status, res.stderr).toBe(2);
+      expect(res.stderr).toContain(`--out: ${file} is the input in/keep.safetensors`);
+    }
     expect(readFileSync(input).equals(original)).toBe(true);
     expect(snapshot()).toEqual(before);
   });

@@ -1,19 +1,21 @@
 // The ComfyUI bridge's Python side (integrations/comfyui) on real parts: its unittest suite, and
 // its step messages read back by the package and the CLI.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COMFY_LATENT_FORMATS, modelForComfyFormat } from '../src/model/comfyFormats.js';
+import { COMFY_LATENT_FORMATS, comfyProcessOut, modelForComfyFormat } from '../src/model/comfyFormats.js';
 import { packFlux2 } from '../src/model/latent.js';
 import { latentFromFile } from '../src/model/latentFile.js';
 import { MODEL_IDS } from '../src/model/registry.js';
 import { comfyRouteUrl } from '../src/comfyui/client.js';
 import { parseStepMessage } from '../src/comfyui/message.js';
 import { encodeSafetensors, parseSafetensors } from '../src/weights/safetensors.js';
-import { loadGolden, type Golden } from './support/golden.js';
-import { makeStepMessage } from './support/comfyServer.js';
+import { loadGolden, maxLevelDiff, toRgb8, type Golden } from './support/golden.js';
+import { loadVideoGolden } from './support/videoGolden.js';
+import { makeStepMessage, startHubServer } from './support/comfyServer.js';
 import { COMFY_DIR, PYTHON, pythonMissing } from './support/python.js';
 import { maxAbsDiff } from './support/reference.js';
 import { HAS_SHARED, NO_SHARED_REASON, ROOT, TAEF2_SAFETENSORS } from './support/shared.js';
@@ -30,9 +32,41 @@ describe('ComfyUI latent formats', () => {
     expect(modelForComfyFormat('Flux2')).toBe('taef2');
     expect(modelForComfyFormat('SDXL')).toBe('taesdxl');
     expect(modelForComfyFormat('Wan22')).toBe('taew2_2');
-    for (const [format, id] of Object.entries(COMFY_LATENT_FORMATS)) expect(MODEL_IDS.includes(id as never) || id.startsWith('tae'), format).toBe(true);
+    for (const [format, { model, processOut }] of Object.entries(COMFY_LATENT_FORMATS)) {
+      expect(MODEL_IDS.includes(model as never) || model.startsWith('tae'), format).toBe(true);
+      // TAESD decodes the sampler's x0 as it is; the video formats carry ComfyUI's process_out.
+      expect(processOut === undefined, format).toBe(MODEL_IDS.includes(model as never));
+    }
     expect(() => modelForComfyFormat('StableAudio1')).toThrow(expect.objectContaining({ code: 'MODEL_UNKNOWN' }));
     expect(() => modelForComfyFormat('constructor')).toThrow(expect.objectContaining({ code: 'MODEL_UNKNOWN' }));
+  });
+});
+
+describe.skipIf(MISSING !== null || !process.env['COMFYUI_PATH'])('video formats: process_out as ComfyUI computes it (needs COMFYUI_PATH)', () => {
+  it('matches comfy.latent_formats process_out for each video format the checkout has', () => {
+    const shape = [2, 48, 2, 3, 4];
+    const script = `
+import json, sys, numpy as np, torch
+sys.path.insert(0, ${JSON.stringify(process.env['COMFYUI_PATH'] ?? '')})
+import comfy.latent_formats as lf
+out = {}
+for name in ${JSON.stringify(Object.keys(COMFY_LATENT_FORMATS))}:
+    cls = getattr(lf, name, None)
+    f = cls() if cls else None
+    if f is None or cls.latent_dimensions != 3: continue
+    c = f.latent_channels if name != 'LTXAV' else 128
+    x = torch.from_numpy(np.random.default_rng(len(name)).standard_normal([2, c, 2, 3, 4]).astype(np.float32))
+    out[name] = {'x': x.flatten().tolist(), 'y': f.process_out(x).flatten().tolist(), 'c': c}
+print(json.dumps(out))`;
+    const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    expect(r.status, r.stderr).toBe(0);
+    const cases = JSON.parse(r.stdout) as Record<string, { x: number[]; y: number[]; c: number }>;
+    expect(Object.keys(cases).length).toBeGreaterThanOrEqual(3);
+    for (const [name, { x, y, c }] of Object.entries(cases)) {
+      const got = comfyProcessOut(name, { data: Float32Array.from(x), shape: [shape[0]!, c, 2, 3, 4] });
+      expect(maxAbsDiff(got.data as Float32Array, Float32Array.from(y)), name).toBeLessThan(1e-5);
+    }
+    console.log(`process_out checked against ComfyUI for: ${Object.keys(cases).join(', ')}`);
   });
 });
 
@@ -80,6 +114,7 @@ describe.skipIf(MISSING !== null)('the Python side', () => {
     it('latentFromFile gives the f16 latent in the sampler layout and its latent_format', () => {
       const file = latentFromFile(readFileSync(flux2), 'step.safetensors');
       expect(file.latentFormat).toBe('Flux2');
+      expect(file.space).toBe('model');
       expect(file.latent.shape).toEqual([1, 128, 4, 4]);
       const { metadata } = parseSafetensors(readFileSync(flux2));
       expect(metadata).toMatchObject({ latent_format: 'Flux2', step: '3', total_steps: '8', prompt_id: 'test-prompt', node_id: '3', sigma: '0.5', layout: 'BCHW' });
@@ -111,15 +146,48 @@ describe.skipIf(MISSING !== null)('the Python side', () => {
       expect(record).toMatchObject({ status: 'completed', total_steps: 2, latest_image: 'step_final.png' });
     });
 
+    it('a Node viewer (the built taesd-web/comfyui) decodes a step from the Python route to the golden', async () => {
+      const entry = join(ROOT, 'dist/src/comfyui/index.js');
+      if (!existsSync(entry)) throw new Error(`${entry} is missing: npm run build`);
+      const server = await startHubServer([flux2]);
+      try {
+        const flags = typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'undefined' ? ['--experimental-websocket', '--no-warnings'] : [];
+        const child = spawn(process.execPath, [...flags, join(ROOT, 'test/support/comfyClientChild.mjs'), pathToFileURL(entry).href, `http://127.0.0.1:${server.port}`, TAEF2_SAFETENSORS, 'wasm'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '', err = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+        expect(code, err).toBe(0);
+        const r = JSON.parse(out) as { message: Record<string, unknown>; kind: string; width: number; height: number; rgba: string };
+        expect(r.message).toMatchObject({ latentFormat: 'Flux2', model: 'taef2', step: 3, totalSteps: 8, promptId: 'test-prompt' });
+        expect([r.kind, r.width, r.height]).toEqual(['image', 64, 64]);
+        expect(maxLevelDiff(new Uint8ClampedArray(Buffer.from(r.rgba, 'base64')), toRgb8(g.image.data as Float32Array, 64 * 64))).toBeLessThanOrEqual(2);
+      } finally {
+        server.close();
+      }
+    });
+
+    it('taesd-web decode takes a video step message (Wan21) to the golden frames, the TAEHV model from latent_format', () => {
+      const v = loadVideoGolden('taew2_1_rand_t3');
+      const wan = message('wan', v.latent.data as Float32Array, [...v.latent.shape], 'Wan21');
+      const r = cli('decode', wan, '--weights', v.weightsFile, '--out', 'wan_frames.safetensors');
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/taew2_1 on /);
+      const frames = parseSafetensors(readFileSync(join(tmp, 'wan_frames.safetensors'))).tensors.get('image')!;
+      expect(frames.shape).toEqual(v.image.shape);
+      // The latent went through f16: a few thousandths against the f32 reference.
+      expect(maxAbsDiff(frames.data as Float32Array, v.image.data as Float32Array)).toBeLessThan(2e-2);
+    });
+
     it('fails with a typed error when latent_format and the weights disagree, or names no known model', () => {
       const sdxl = message('sdxl', new Float32Array(4 * 8 * 8), [1, 4, 8, 8], 'SDXL');
       const r = cli('decode', sdxl, '--weights', TAEF2_SAFETENSORS, '--out', 'x.png');
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/\[MODEL_MISMATCH\]/);
-      const wan = message('wan', new Float32Array(16 * 2 * 4 * 6), [1, 16, 2, 4, 6], 'Wan21');
-      const w = cli('decode', wan, '--out', 'w.png');
-      expect(w.status).toBe(1);
-      expect(w.stderr).toMatch(/\[(MODEL_UNKNOWN|IO|WEIGHTS_\w+)\].*taew2_1/);
+      const mochi = message('mochi', new Float32Array(12 * 2 * 4 * 4), [1, 12, 2, 4, 4], 'Mochi');
+      const m = cli('decode', mochi, '--out', 'm.png');
+      expect(m.status).toBe(1);
+      expect(m.stderr).toMatch(/\[MODEL_UNKNOWN\].*Mochi/);
     });
   });
 });

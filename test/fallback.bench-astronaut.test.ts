@@ -3,7 +3,7 @@
 //   TAESD_BENCH=1 TAESD_THREADS=1 npx vitest run test/fallback.bench-astronaut.test.ts
 //   TAESD_BENCH=1 TAESD_THREADS=2 npx vitest run test/fallback.bench-astronaut.test.ts
 import { expect, it } from 'vitest';
-import { rawToRgba } from '../src/fallback/rgba.js';
+import { rawToRgba } from '../src/model/rgba.js';
 import { createWasmDecoder } from '../src/fallback/wasm.js';
 import { graphFlops, lowerDecoder } from '../src/model/graph.js';
 import { readGolden, taef2Weights } from './support/fallbackFixtures.js';

@@ -2,7 +2,7 @@
 // against the goldens, and the LatentDecoder contract.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ProtoWriter } from '../src/fallback/protobuf.js';
-import { rawToRgba } from '../src/fallback/rgba.js';
+import { rawToRgba } from '../src/model/rgba.js';
 import { createWasmDecoder, type WasmDecoder } from '../src/fallback/wasm.js';
 import { packFlux2 } from '../src/model/latent.js';
 import { MODELS, type ModelId } from '../src/model/registry.js';

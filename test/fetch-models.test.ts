@@ -1,5 +1,6 @@
 // `taesd-web fetch-models` and the CLI's weights lookup: the built CLI in a child process, a real
 // HTTP server on 127.0.0.1 as the mirror, and a cache folder of its own (XDG_CACHE_HOME).
+import { VIDEO_MODEL_IDS, VIDEO_MODELS } from '../src/model/videoRegistry.js';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -61,10 +62,13 @@ afterAll(() => {
   temps.forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
+/** The taehv commit the TAEHV files are pinned to (../shared/README.md). */
+const TAEHV_COMMIT = '1f14a568f24bf8811e0a0ac601613e04fc1581e8';
+
 describe('models/manifest.json', () => {
   const manifest = JSON.parse(readFileSync(join(ROOT, 'models/manifest.json'), 'utf8')) as {
     commit: string;
-    models: Record<string, { file: string; url: string; gitBlobId: string; latentChannels: number; family: string; license: string }>;
+    models: Record<string, { file: string; url: string; gitBlobId: string; latentChannels: number; family: string; license: string; video?: boolean }>;
   };
 
   it('lists every model with its pinned URL, blob id and channels, agreeing with the registry', () => {
@@ -74,10 +78,12 @@ describe('models/manifest.json', () => {
       expect(m.latentChannels).toBe(MODELS[id].latent.channels);
     }
     for (const m of Object.values(manifest.models)) {
-      expect(m.url).toBe(`https://github.com/madebyollin/taesd/raw/${manifest.commit}/${m.file}`);
+      expect(m.url).toBe(m.video ? `https://github.com/madebyollin/taehv/raw/${TAEHV_COMMIT}/${m.file}` : `https://github.com/madebyollin/taesd/raw/${manifest.commit}/${m.file}`);
       expect(m.gitBlobId).toMatch(/^[0-9a-f]{40}$/);
       expect(m.license).toBe('MIT');
     }
+    for (const id of VIDEO_MODEL_IDS) expect(manifest.models[id]).toMatchObject({ file: VIDEO_MODELS[id].weightsFile, latentChannels: VIDEO_MODELS[id].latentChannels, video: true });
+    expect(manifest.models['taew2_1']!.gitBlobId).toBe('d6ffa27358914606153bbb790bd1da1c5cf822fd');
     expect(manifest.models['taef2']!.gitBlobId).toBe(TAEF2_BLOB);
     expect(manifest.models['taesana']).toMatchObject({ file: 'taesana_decoder.pth', gitBlobId: 'aa645f9d0a0a1c6b5ed1fc5b446e764af4843a9f', latentChannels: 32, family: 'Sana' });
   });

@@ -44,4 +44,6 @@ test(`fuzz: ${CASES} loader cases from seed ${SEED}, typed errors only, bounded 
   expect(s.outcomes['ok'] ?? 0).toBeGreaterThan(0);
   expect(s.outcomes['WEIGHTS_CORRUPT'] ?? 0).toBeGreaterThan(0);
   expect(s.outcomes['WEIGHTS_UNSAFE'] ?? 0).toBeGreaterThan(0);
+  expect(s.outcomes['LATENT_CORRUPT'] ?? 0).toBeGreaterThan(0);
+  expect(s.outcomes['LATENT_OUT_OF_RANGE'] ?? 0).toBeGreaterThan(0);
 });

@@ -1,7 +1,7 @@
 // Issue #12, items 8-12: job folders that stay honest under a full disk, a second writer, long
 // names and a writer killed mid-run. Real files, a real tmpfs (as root), real child processes.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import type { LatentInput, RgbaImage } from '../src/model/decoder.js';
 import { FileSink } from '../src/progress/fileSink.js';
 import { LOCK_FILE } from '../src/progress/jobLock.js';
 import { pollProgress } from '../src/progress/poll.js';
+import { MAX_STEP_FILE_BYTES, readJobSteps } from '../src/progress/readJob.js';
 import type { ProgressRecord } from '../src/progress/record.js';
 import { runProgressJob } from '../src/progress/run.js';
 import { ProgressWriter } from '../src/progress/writer.js';
@@ -202,5 +203,53 @@ describe('item 12: a heartbeat tells a dead writer from a slow step', () => {
     // The dead writer's lock names a dead pid: taken over at once.
     await runProgressJob(frames.slice(0, 1), { sink: new FileSink({ root }), jobId: 'killed', totalSteps: 1 });
     expect(record(join(root, 'progress', 'killed'))).toMatchObject({ status: 'completed' });
+  });
+});
+
+describe('issue #19 item 7: readJobSteps reads only regular step files, each within its cap', () => {
+  /** A job folder holding a real step and `plant` under step_0001.png. */
+  async function planted(plant: (path: string) => void): Promise<unknown> {
+    const root = mkdtempSync(join(tmpdir(), 'taesd-planted-'));
+    const dir = join(root, 'progress', 'j');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'step_0000.png'), new Uint8Array(8));
+    plant(join(dir, 'step_0001.png'));
+    const start = performance.now();
+    try {
+      return await readJobSteps({ root, jobId: 'j' }).catch((e: unknown) => e);
+    } finally {
+      expect(performance.now() - start).toBeLessThan(2000);
+      rmSync(root, { recursive: true, force: true });
+    }
+  }
+
+  test.skipIf(process.platform === 'win32')('a FIFO and /dev/zero under a step name are IO, without hanging or reading', async () => {
+    expect(await planted((p) => spawnSync('mkfifo', [p]))).toMatchObject({ code: 'IO', message: expect.stringMatching(/step file .*step_0001\.png is a FIFO \(named pipe\), not a regular file/) });
+    if (existsSync('/dev/zero')) expect(await planted((p) => symlinkSync('/dev/zero', p))).toMatchObject({ code: 'IO', message: expect.stringMatching(/is a character device/) });
+  });
+
+  test.skipIf(process.platform === 'win32')('a FIFO or /dev/zero planted as the job lock is IO, without hanging or reading', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'taesd-lockplant-'));
+    const plants: [string, (p: string) => void, RegExp][] = [
+      ['fifo', (p) => spawnSync('mkfifo', [p]), /job lock .* is a FIFO \(named pipe\), not a regular file/],
+      ...(existsSync('/dev/zero') ? [['zero', (p: string) => symlinkSync('/dev/zero', p), /is a character device/] as [string, (p: string) => void, RegExp]] : []),
+      ['huge', (p) => { writeFileSync(p, ''); truncateSync(p, 1 << 30); }, /job lock \.taesd-lock is 1073741824 bytes, not a lock taesd-web wrote/],
+    ];
+    try {
+      for (const [jobId, plant, message] of plants) {
+        mkdirSync(join(root, 'progress', jobId), { recursive: true });
+        plant(join(root, 'progress', jobId, LOCK_FILE));
+        const start = performance.now();
+        await expect(new FileSink({ root }).open({ jobId, outputFolder: 'progress', filenamePrefix: 'step', format: 'png' }), jobId).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(message) });
+        expect(performance.now() - start).toBeLessThan(2000);
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a sparse step file over the cap is refused from its size', async () => {
+    const e = await planted((p) => { writeFileSync(p, ''); truncateSync(p, MAX_STEP_FILE_BYTES + 1); });
+    expect(e).toMatchObject({ code: 'IO', message: expect.stringMatching(/step file step_0001\.png in .*: \d+ bytes is over the \d+-byte limit per step/) });
   });
 });

@@ -1,6 +1,8 @@
-// Two more limits for files from strangers: a JPEG's declared size is checked before it is
-// decoded, and a weights file past any decoder's size is refused before it is read.
-import { closeSync, mkdtempSync, openSync, ftruncateSync } from 'node:fs';
+// Limits for files from strangers: a JPEG's declared size is checked before it is decoded; a
+// weights or latent file past its size limit, not a regular file, or whose header does not fit
+// its size is refused before its body is read.
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, ftruncateSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +11,13 @@ import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../src/image/encode.js';
 import { encodeJpeg, jpegSize } from '../src/image/jpeg.js';
 import { createImage } from '../src/image/image.js';
-import { MAX_WEIGHTS_FILE_BYTES, readSource } from '../src/weights/load.js';
+import { readLatentFile } from '../src/cli/latentFile.js';
+import { modelFromLatents } from '../src/cli/latentModel.js';
+import { MAX_LATENT_FILE_BYTES } from '../src/model/latentFile.js';
+import { loadStateDict, MAX_WEIGHTS_FILE_BYTES, readSource } from '../src/weights/load.js';
+import { encodeSafetensors } from '../src/weights/safetensors.js';
+import { jpegStart, npyFromHeader } from './support/foreignFiles.js';
+import { TAEF2_PTH } from './support/shared.js';
 
 /** A JPEG whose frame header claims `width` x `height` (the rest of a real small JPEG follows). */
 async function claimingJpeg(width: number, height: number): Promise<Uint8Array> {
@@ -75,4 +83,71 @@ describe('weights file size limit', () => {
       server.close();
     }
   }, 60_000);
+});
+
+describe('issue #19 item 7: weights and latent files are judged before their bodies are read', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'taesd-files-'));
+  /** A sparse file: `head` written, then `size` bytes in all (no disk, no memory). */
+  const sparse = (name: string, head: Uint8Array, size: number): string => {
+    const path = join(dir, name);
+    writeFileSync(path, head);
+    truncateSync(path, size);
+    return path;
+  };
+  /** Runs `read` and checks it fails with `code` and `message` within 2 s and 64 MiB. */
+  async function refused(read: () => Promise<unknown>, code: string, message: RegExp): Promise<void> {
+    const before = process.memoryUsage().rss;
+    const start = performance.now();
+    await expect(read()).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
+    expect(performance.now() - start).toBeLessThan(2000);
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 << 20);
+  }
+
+  it.skipIf(!existsSync('/dev/zero'))('/dev/zero (stat size 0) as weights or as a latent, also through a link named .npy', async () => {
+    symlinkSync('/dev/zero', join(dir, 'zero.npy'));
+    await refused(() => readSource('/dev/zero'), 'IO', /weights file \/dev\/zero is a character device, not a regular file; refused before reading/);
+    await refused(() => readLatentFile(join(dir, 'zero.npy')), 'IO', /latent file .*zero\.npy is a character device, not a regular file/);
+  });
+
+  it.skipIf(process.platform === 'win32')('a FIFO with no writer does not hang', async () => {
+    const fifo = join(dir, 'pipe.safetensors');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    await refused(() => readSource(fifo), 'IO', /is a FIFO \(named pipe\), not a regular file/);
+    await refused(() => readLatentFile(fifo), 'IO', /is a FIFO \(named pipe\), not a regular file/);
+    // The CLI reads a latent's metadata (its model) first: that read must not hang either.
+    expect(await modelFromLatents([fifo])).toBeUndefined();
+  });
+
+  it('a directory is refused as IO', async () => {
+    const folder = join(dir, 'folder.npy');
+    mkdirSync(folder);
+    await refused(() => readLatentFile(folder), 'IO', /is a directory, not a regular file/);
+  });
+
+  it('a sparse 1.5 GiB .npy is refused from its size, a 200 MiB one from its header', async () => {
+    const header = npyFromHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 4, 20000, 20000), }");
+    await refused(() => readLatentFile(sparse('huge.npy', header, 1.5 * 2 ** 30)), 'LATENT_CORRUPT', new RegExp(`1610612736 bytes is over the ${MAX_LATENT_FILE_BYTES}-byte limit for latent files`));
+    await refused(() => readLatentFile(sparse('claims.npy', header, 200 << 20)), 'LATENT_CORRUPT', /holds 1600000000 values, over the 33554432-value limit/);
+    const small = npyFromHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (4, 8, 8), }");
+    await refused(() => readLatentFile(sparse('padded.npy', small, 200 << 20)), 'LATENT_CORRUPT', /needs 1024 data bytes but the file holds \d+/);
+  });
+
+  it('a safetensors file (weights or latent) whose header does not describe its size is refused before its body', async () => {
+    const file = encodeSafetensors({ latent: { dtype: 'F32', shape: [4], data: new Float32Array(4) } });
+    await refused(() => readSource(sparse('padded_decoder.safetensors', file, 200 << 20)), 'WEIGHTS_CORRUPT', /bytes after the last tensor/);
+    await refused(() => readLatentFile(sparse('padded.safetensors', file, 200 << 20)), 'LATENT_CORRUPT', /bytes after the last tensor/);
+  });
+
+  it('a JPEG named .pth is named from its first bytes; a .pth named .npy gets a latent code', async () => {
+    writeFileSync(join(dir, 'photo_decoder.pth'), jpegStart());
+    await refused(() => loadStateDict(join(dir, 'photo_decoder.pth')), 'WEIGHTS_CORRUPT', /photo_decoder\.pth is a JPEG image, not decoder weights/);
+    writeFileSync(join(dir, 'model.npy'), readFileSync(TAEF2_PTH));
+    await refused(() => readLatentFile(join(dir, 'model.npy')), 'LATENT_CORRUPT', /model\.npy is a zip archive \(a PyTorch checkpoint\? weights go to --weights\): expected a NumPy \.npy array/);
+  });
+
+  it('valid files still read: a latent .npy and the shipped checkpoint', async () => {
+    writeFileSync(join(dir, 'ok.npy'), npyFromHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", new Uint8Array(Float32Array.of(1.5, -2).buffer)));
+    expect((await readLatentFile(join(dir, 'ok.npy'))).latent.data).toEqual(Float32Array.of(1.5, -2));
+    expect((await loadStateDict(TAEF2_PTH)).dict.size).toBeGreaterThan(50);
+  });
 });

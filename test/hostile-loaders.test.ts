@@ -35,7 +35,7 @@ afterAll(() => console.log(`hostile files (parse ms, peak RSS of the loading pro
 
 describe('hostile files: typed within bounds', () => {
   it.each(HOSTILE_FILES.map((f, i) => [f.name, f, i] as const))('%s', (_, f, i) => {
-    const file = join(dir, `${String(i).padStart(2, '0')}-${f.reader}.bin`);
+    const file = join(dir, `${String(i).padStart(2, '0')}-${f.reader}${f.ext ?? '.bin'}`);
     const bytes = f.bytes();
     writeFileSync(file, bytes);
     const run = spawnSync(process.execPath, [child, f.reader, file], { encoding: 'utf8', timeout: 60_000 });

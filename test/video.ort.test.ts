@@ -96,7 +96,7 @@ describe.skipIf(!HAS_SHARED)('TAEHV on onnxruntime', () => {
     const path = sharedPath('models/test/taew2_1_randw.pth');
     const d = await createVideoDecoder({ weights: path, backend: 'native' });
     expect(d.model.id).toBe('taew2_1');
-    expect(d.weights.layers.length).toBe(23);
+    expect(d.modelReason).toMatch(/file name/);
     const super2 = await createVideoDecoder({ weights: readFileSync(sharedPath('models/test/taew2_2_super_randw.pth')), backend: 'native' });
     expect(super2.model.id).toBe('taew2_2_super');
     const h3 = await createVideoDecoder({ weights: readFileSync(sharedPath('models/test/taeh3_randw.pth')), backend: 'native' });

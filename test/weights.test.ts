@@ -221,6 +221,31 @@ describe('safetensors dtypes', () => {
     expect(t.get('empty')!.data.length).toBe(0);
   });
 
+  it('encodeSafetensors refuses what its reader would (BAD_OPTION): reserved names, non-string metadata', () => {
+    const t: EncodableTensor = { dtype: 'F32', shape: [1], data: new Float32Array(1) };
+    expect(thrown(() => encodeSafetensors(JSON.parse('{"__proto__": 1}') as Record<string, EncodableTensor>), 'BAD_OPTION').message).toMatch(/cannot be named __proto__/);
+    expect(thrown(() => encodeSafetensors(Object.fromEntries([['__proto__', t]])), 'BAD_OPTION').message).toMatch(/cannot be named __proto__/);
+    expect(thrown(() => encodeSafetensors({ __metadata__: t }), 'BAD_OPTION').message).toMatch(/cannot be named __metadata__ \(the format's reserved key\)/);
+    for (const bad of [1, null, { nested: 'x' }, ['a']]) {
+      expect(thrown(() => encodeSafetensors({ a: t }, { n: bad } as unknown as Record<string, string>), 'BAD_OPTION').message).toMatch(/metadata "n" is a/);
+    }
+  });
+
+  it('every file encodeSafetensors writes, parseSafetensors reads back: odd names and metadata', () => {
+    const names = ['a', '', ' ', 'constructor', 'toString', 'hasOwnProperty', '__metadata', '__proto', 'é/ü', '"quoted"', '\u0000nul', '1.weight', 'x'.repeat(300)];
+    const tensors = Object.fromEntries(names.map((n, i) => [n, { dtype: 'F32', shape: [1], data: Float32Array.of(i) } as EncodableTensor]));
+    const metadata = Object.fromEntries([['__proto__', 'p'], ['constructor', 'c'], ['format', 'pt']]);
+    const read = parseSafetensors(encodeSafetensors(tensors, metadata));
+    expect([...read.tensors.keys()].sort()).toEqual([...names].sort());
+    names.forEach((n, i) => expect(read.tensors.get(n)!.data[0]).toBe(i));
+    expect(Object.entries(read.metadata)).toEqual(Object.entries(metadata));
+  });
+
+  it('a finite F64 value beyond float32 is named as such, not as a non-finite one', () => {
+    const file = rawSafetensors({ w: { dtype: 'F64', shape: [2], data_offsets: [0, 16] } }, new Uint8Array(Float64Array.of(1, 1e300).buffer));
+    expect(thrown(() => parseSafetensors(file, 'big.safetensors'), 'WEIGHTS_CORRUPT').message).toBe("big.safetensors: tensor w holds 1e+300 at element 1, beyond float32's range (+-3.4e38): it would become Infinity");
+  });
+
   it('encodeSafetensors refuses data that disagrees with dtype or shape (BAD_OPTION)', () => {
     thrown(() => encodeSafetensors({ x: { dtype: 'F32', shape: [3], data: new Float32Array(2) } }), 'BAD_OPTION');
     thrown(() => encodeSafetensors({ x: { dtype: 'F16', shape: [2], data: new Float32Array(2) as unknown as Uint16Array } }), 'BAD_OPTION');
@@ -346,7 +371,7 @@ describe('pth reader', () => {
     ['a missing storage file', () => rezip((f) => delete f['taef2_decoder/data/3']), /missing storage file taef2_decoder\/data\/3 for tensor 3\.conv\.0\.bias/],
     ['a short storage file', () => rezip((f) => { f['taef2_decoder/data/0'] = f['taef2_decoder/data/0']!.subarray(0, 100); }), /truncated: storage taef2_decoder\/data\/0 for tensor 1\.weight has 100 bytes, needs 36864/],
     ['a truncated data.pkl', () => rezip((f) => { f['taef2_decoder/data.pkl'] = f['taef2_decoder/data.pkl']!.subarray(0, 5000); }), /data\.pkl is truncated/],
-    ['no data.pkl', () => rezip((f) => delete f['taef2_decoder/data.pkl']), /no data\.pkl/],
+    ['no data.pkl', () => rezip((f) => delete f['taef2_decoder/data.pkl']), /a zip archive without data\.pkl.*, not a PyTorch checkpoint/],
     ['a bad byteorder', () => rezip((f) => { f['taef2_decoder/byteorder'] = enc.encode('middle'); }), /byteorder is "middle"/],
     ['an unknown opcode', () => checkpoint(Uint8Array.from([0x80, 2, 0x7e, 0x2e]), {}), /unsupported opcode 0x7e/],
     ['a pickle of a list', () => checkpoint(Uint8Array.from([0x80, 2, 0x5d, 0x2e]), {}), /not a state dict/],
@@ -425,6 +450,15 @@ describe('resolveDecoderWeights on damaged dicts', () => {
     expect(thrown(() => resolveDecoderWeights(d), 'WEIGHTS_SHAPE').message).toMatch(/3\.pool\.1\.weight has shape \[255\], expected \[256\]/);
   });
 
+  it('a tensor under both its upstream and its diffusers name -> WEIGHTS_CORRUPT naming both', () => {
+    const d = new Map(PTH);
+    d.set('decoder.layers.3.conv.2.weight', d.get('4.conv.2.weight')!);
+    expect(thrown(() => resolveDecoderWeights(d), 'WEIGHTS_CORRUPT').message).toBe('tensors 4.conv.2.weight and decoder.layers.3.conv.2.weight are both 4.conv.2.weight; keep one layout (upstream or diffusers)');
+    const prefixed = new Map([...PTH].map(([k, t]) => [`decoder.${k}`, t]));
+    prefixed.set('vae.decoder.layers.0.weight', PTH.get('1.weight')!);
+    expect(thrown(() => resolveDecoderWeights(prefixed), 'WEIGHTS_CORRUPT').message).toMatch(/tensors decoder\.1\.weight and vae\.decoder\.layers\.0\.weight are both 1\.weight/);
+  });
+
   it('taef2 weights for model taesd -> MODEL_MISMATCH naming expected and found', () => {
     const e = thrown(() => resolveDecoderWeights(PTH, { model: 'taesd', sourceName: 'taef2_decoder.pth' }), 'MODEL_MISMATCH');
     expect(e.message).toContain('taesd');
@@ -473,8 +507,8 @@ describe('npy', () => {
     ['truncated header', () => npy('<f4', [2, 3], floats(values)).subarray(0, 40), /truncated: header/],
     ['no magic', () => floats(values), /not a \.npy file/],
   ];
-  it.each(bad)('%s -> WEIGHTS_CORRUPT', (_, file, message) => {
-    const e = thrown(() => parseNpy(file(), 'latent.npy'), 'WEIGHTS_CORRUPT');
+  it.each(bad)('%s -> LATENT_CORRUPT (a latent file\'s code)', (_, file, message) => {
+    const e = thrown(() => parseNpy(file(), 'latent.npy'), 'LATENT_CORRUPT');
     expect(e.message).toMatch(/^latent\.npy: /);
     expect(e.message).toMatch(message);
   });

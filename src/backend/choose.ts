@@ -4,7 +4,7 @@ import { isTaesdError } from '../errors.js';
 import { isNode } from '../platform.js';
 import { deviceAdapterInfo, isFallbackAdapter } from '../gpu/device.js';
 import { adapterKey, processStore, type TuningStore } from '../gpu/tune.js';
-import type { LatentDecoder, LatentInput } from '../model/decoder.js';
+import type { BackendDecoder, LatentInput } from '../model/decoder.js';
 import type { ModelSpec } from '../model/registry.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { BACKENDS, gpuDevice, webgpuOn, type BackendOptions } from './registry.js';
@@ -17,13 +17,13 @@ interface ProbeResult { pick: 'webgpu' | 'cpu'; reason: string }
  * Times a second decode of a `size` x `size` latent (default 16) on each backend (the first
  * builds pipelines) and picks the faster; the answer is kept in `store` under the adapter's description.
  */
-export async function probeBackends(adapter: string, webgpu: LatentDecoder, cpu: LatentDecoder, store: TuningStore = processStore, size = 16): Promise<ProbeResult> {
+export async function probeBackends(adapter: string, webgpu: BackendDecoder, cpu: BackendDecoder, store: TuningStore = processStore, size = 16): Promise<ProbeResult> {
   const key = `taesd-web:probe:${cpu.backend}:${adapter}`;
   const cached = parseProbe(await store.getItem(key));
   if (cached) return { pick: cached.pick, reason: `${cached.reason} (cached for this adapter)` };
   const c = webgpu.model.latent.channels;
   const probe: LatentInput = { data: new Float32Array(c * size * size), shape: [c, size, size] };
-  const time = async (d: LatentDecoder) => { await d.decode(probe); const t = performance.now(); await d.decode(probe); return performance.now() - t; };
+  const time = async (d: BackendDecoder) => { await d.decode(probe); const t = performance.now(); await d.decode(probe); return performance.now() - t; };
   const tg = await time(webgpu), tc = await time(cpu);
   const result: ProbeResult = { pick: tg <= tc ? 'webgpu' : 'cpu', reason: `timed probe (${size}x${size} latent): webgpu ${tg.toFixed(0)} ms, ${cpu.backend} ${tc.toFixed(0)} ms` };
   await store.setItem(key, JSON.stringify(result));
@@ -43,7 +43,7 @@ function parseProbe(text: string | null): ProbeResult | null {
  * The fastest backend without a GPU: native onnxruntime in Node when onnxruntime-node is
  * installed, else onnxruntime-web's WASM; `why` names it (callers add why it was chosen).
  */
-export async function cpuBackend(model: ModelSpec, weights: DecoderWeights, options: BackendOptions): Promise<{ decoder: LatentDecoder; why: string }> {
+export async function cpuBackend(model: ModelSpec, weights: DecoderWeights, options: BackendOptions): Promise<{ decoder: BackendDecoder; why: string }> {
   if (isNode) {
     try {
       return { decoder: await BACKENDS.native.create(model, weights, options), why: 'native onnxruntime' };
@@ -56,7 +56,7 @@ export async function cpuBackend(model: ModelSpec, weights: DecoderWeights, opti
 }
 
 /** The best backend for this machine, made, and why it was chosen. */
-export async function chooseBackend(model: ModelSpec, weights: DecoderWeights, options: BackendOptions): Promise<{ decoder: LatentDecoder; reason: string }> {
+export async function chooseBackend(model: ModelSpec, weights: DecoderWeights, options: BackendOptions): Promise<{ decoder: BackendDecoder; reason: string }> {
   const cpu = () => cpuBackend(model, weights, options);
   let gpu: { device: GPUDevice; owned: boolean };
   try {

@@ -2,16 +2,9 @@
 // on the GPU (no readback), else through `2d`. A canvas keeps its first context, so after a
 // backend change a DOM canvas is swapped for a fresh copy in place, and later calls follow it.
 import { fail } from '../errors.js';
-import type { AnyLatentInput, DecodeOptions, LatentDecoder } from '../model/decoder.js';
+import type { AnyLatentInput, DecodeOptions, BackendDecoder } from '../model/decoder.js';
 
 export type AnyCanvas = HTMLCanvasElement | OffscreenCanvas;
-
-/** Backends that render into a WebGPU canvas themselves (WebGPU, the linear preview with a device). */
-interface GpuCanvasDecoder extends LatentDecoder {
-  decodeToCanvas(latent: AnyLatentInput, context: GPUCanvasContext, options?: DecodeOptions): Promise<{ width: number; height: number }>;
-}
-
-const drawsOnGpu = (d: LatentDecoder): d is GpuCanvasDecoder => 'decodeToCanvas' in d;
 
 export interface Drawn {
   readonly width: number;
@@ -23,12 +16,14 @@ export interface Drawn {
 export class CanvasPresenter {
   private readonly replaced = new WeakMap<AnyCanvas, AnyCanvas>();
 
-  async draw(decoder: LatentDecoder, latent: AnyLatentInput, given: AnyCanvas, options?: DecodeOptions): Promise<Drawn> {
+  async draw(decoder: BackendDecoder, latent: AnyLatentInput, given: AnyCanvas, options?: DecodeOptions): Promise<Drawn> {
     let canvas = this.replaced.get(given) ?? given;
-    if (drawsOnGpu(decoder)) {
+    // Backends that render on a device (WebGPU, the linear preview given one) draw through its `webgpu` context.
+    const gpu = decoder.capabilities.gpu;
+    if (gpu) {
       let context = canvas.getContext('webgpu') as GPUCanvasContext | null;
       if (!context) context = (canvas = this.swap(given, canvas, decoder)).getContext('webgpu') as GPUCanvasContext;
-      return { ...(await decoder.decodeToCanvas(latent, context, options)), canvas };
+      return { ...(await gpu.decodeToCanvas(latent, context, options)), canvas };
     }
     const image = await decoder.decode(latent, options);
     type Context2d = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
@@ -40,7 +35,7 @@ export class CanvasPresenter {
   }
 
   /** A fresh copy of `canvas` (same attributes, no context) in its place in the page. */
-  private swap(given: AnyCanvas, canvas: AnyCanvas, decoder: LatentDecoder): AnyCanvas {
+  private swap(given: AnyCanvas, canvas: AnyCanvas, decoder: BackendDecoder): AnyCanvas {
     if (!('replaceWith' in canvas) || !canvas.isConnected) {
       fail('BAD_OPTION', `this canvas has a context the ${decoder.backend} backend cannot draw into, and it is not in a page to be swapped; use a fresh canvas (see onBackendChange)`);
     }

@@ -1,7 +1,7 @@
 // Device-loss recovery: a decode that fails with DEVICE_LOST is run again on a replacement
 // backend, which a policy function makes; decodes in flight together share one replacement.
 import { fail, isTaesdError } from '../errors.js';
-import type { BackendKind, LatentDecoder } from '../model/decoder.js';
+import type { BackendKind, BackendDecoder } from '../model/decoder.js';
 
 /** Emitted when the decoder moves to another backend or device (device loss), with why. */
 export interface BackendChange {
@@ -11,7 +11,7 @@ export interface BackendChange {
 }
 
 /** Makes the backend that replaces a lost one; null when there is nothing to recover to. */
-export type RecoveryPolicy = (lost: LatentDecoder, why: string) => Promise<{ decoder: LatentDecoder; reason: string }> | null;
+export type RecoveryPolicy = (lost: BackendDecoder, why: string) => Promise<{ decoder: BackendDecoder; reason: string }> | null;
 
 export class Recovering {
   private recovery: Promise<void> | null = null;
@@ -19,12 +19,12 @@ export class Recovering {
   private destroyed = false;
 
   constructor(
-    private current: LatentDecoder,
+    private current: BackendDecoder,
     private why: string,
     private readonly policy: RecoveryPolicy,
   ) {}
 
-  get decoder(): LatentDecoder {
+  get decoder(): BackendDecoder {
     return this.current;
   }
 
@@ -39,7 +39,7 @@ export class Recovering {
   }
 
   /** Runs `fn` on the current backend; after a device loss, once more on its replacement. */
-  async run<T>(fn: (d: LatentDecoder) => Promise<T>): Promise<T> {
+  async run<T>(fn: (d: BackendDecoder) => Promise<T>): Promise<T> {
     if (this.destroyed) fail('DESTROYED', 'decoder was destroyed');
     const used = this.current;
     try {
@@ -58,7 +58,7 @@ export class Recovering {
     this.current.destroy();
   }
 
-  private async replace(lost: LatentDecoder, error: Error): Promise<void> {
+  private async replace(lost: BackendDecoder, error: Error): Promise<void> {
     const next = this.policy(lost, error.message);
     if (!next) throw error;
     lost.destroy();

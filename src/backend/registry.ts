@@ -7,7 +7,7 @@ import { WebGpuDecoder, type Precision } from '../gpu/decoder.js';
 import { requestGpuDevice } from '../gpu/device.js';
 import { linearOnGpu } from '../gpu/linearPreview.js';
 import type { TuningStore } from '../gpu/tune.js';
-import type { BackendKind, LatentDecoder, LatentSpace } from '../model/decoder.js';
+import type { BackendKind, BackendDecoder, LatentSpace } from '../model/decoder.js';
 import type { ModelSpec } from '../model/registry.js';
 import type { DecoderWeights } from '../model/weights.js';
 
@@ -42,7 +42,7 @@ export interface BackendOptions {
 interface Backend {
   /** The linear preview needs only the model's latent factors. */
   readonly needsWeights: boolean;
-  create(model: ModelSpec, weights: DecoderWeights | null, options: BackendOptions): Promise<LatentDecoder>;
+  create(model: ModelSpec, weights: DecoderWeights | null, options: BackendOptions): Promise<BackendDecoder>;
 }
 
 /** A WebGPU device: the caller's (kept), else a new one the decoder owns (destroyed with it). */

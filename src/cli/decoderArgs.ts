@@ -5,12 +5,12 @@ import type { LatentSpace } from '../model/decoder.js';
 import { MODEL_IDS, type ModelId } from '../model/registry.js';
 import { defaultWeights } from './files.js';
 import { modelFromLatents } from './latentModel.js';
-import { oneOf, UsageError, type CliValues } from './options.js';
+import { oneOf, scaleOption, UsageError, type CliValues } from './options.js';
 
 /**
  * Checks --backend, --model, --precision and --latent-space, and builds the decoder's options;
- * without --model, the model is the one the latent files' metadata names (checked against --weights). Only
- * --weights and the default weights' lookup are left to the decoder.
+ * without --model, the model is the one the latent files' metadata names (--weights are then
+ * checked against it). Only --weights and the default weights' lookup are left to the decoder.
  */
 export async function decoderOptions(v: CliValues, inputs: readonly string[]): Promise<CreateDecoderOptions> {
   const backend = oneOf<BackendChoice>('backend', v.backend, ['auto', ...BACKEND_KINDS]) ?? 'auto';
@@ -26,6 +26,13 @@ export async function decoderOptions(v: CliValues, inputs: readonly string[]): P
     ...(precision !== undefined && { precision }),
     ...(latentSpace !== undefined && { latentSpace }),
   };
+}
+
+/** `--scale`, refused with `--backend linear`, whose preview is at latent resolution whatever the scale. */
+export function scaleArg(v: CliValues): number | undefined {
+  const scale = scaleOption(v.scale);
+  if (scale !== undefined && scale !== 1 && v.backend === 'linear') throw new UsageError(`--scale ${v.scale} does nothing with --backend linear: its preview is at latent resolution`);
+  return scale;
 }
 
 /** Says which backend decodes and why, and that --precision does nothing when auto did not pick WebGPU. */

@@ -92,7 +92,8 @@ export async function fetchModelsCommand(ids: string[], v: CliValues): Promise<n
   const skipped = ids.length ? [] : shipped(known);
   for (const id of skipped) process.stdout.write(`${id}: ships with the package (models/${manifestModel(id)!.file}), skipped\n`);
   let failed = 0;
-  for (const id of ids.length ? ids : known.filter((k) => !skipped.includes(k))) {
+  // The TAEHV files (20-40 MB each) only when asked for by id.
+  for (const id of ids.length ? ids : known.filter((k) => !skipped.includes(k) && !manifestModel(k)!.video)) {
     try {
       process.stdout.write(`${await fetchModel(id, manifestModel(id)!, options)}\n`);
     } catch (e) {

@@ -2,12 +2,13 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fail } from '../errors.js';
 import { getModel } from '../model/registry.js';
+import { isVideoModelId, VIDEO_MODELS } from '../model/videoRegistry.js';
 import { describeFsError, replaceFile } from '../progress/atomicFile.js';
 import { findWeights, manifestModel, modelCacheDir, weightsSearchDirs } from './modelCache.js';
 
 /** Default weights for `--model <id>` (see findWeights); fails with IO saying how to get them. */
 export function defaultWeights(modelId: string): string {
-  const model = getModel(modelId);
+  const model = isVideoModelId(modelId) ? VIDEO_MODELS[modelId] : getModel(modelId);
   const found = findWeights(model.id);
   if (found) return found;
   const url = manifestModel(model.id)?.url ?? 'its upstream file';

@@ -1,11 +1,13 @@
 // The frame of a `taesd-web progress` run, image or video: SIGINT/SIGTERM cancel it, every step is
 // read before the job folder is touched, then the steps are written with a progress bar.
+import { basename } from 'node:path';
 import { FileSink } from '../progress/fileSink.js';
 import type { ProgressOptions } from '../progress/options.js';
 import { runProgressJob } from '../progress/run.js';
 import type { ProgressWriterInit, StepInput } from '../progress/writer.js';
 import { ProgressBar } from './progressBar.js';
 import { cancelOnSignals } from './signals.js';
+import { startSpinner } from './spinner.js';
 
 export interface PreparedJob {
   /** Step i is the i-th input file's. */
@@ -19,8 +21,8 @@ export interface PreparedJob {
 
 /**
  * Runs `prepare` (which loads decoders, registering their release in `cleanup`, and reads every
- * step), then writes the job into `<root>/<outputFolder>/<jobId>`. SIGINT/SIGTERM end it with
- * status `cancelled` (before the folder is touched: nothing written); exit 130 / 143.
+ * step), then writes the job into `<root>/<outputFolder>/<jobId>`. SIGINT/SIGTERM/SIGHUP end it
+ * with status `cancelled` (before the folder is touched: nothing written); exit 130 / 143.
  */
 export async function runCliJob(inputs: readonly string[], job: ProgressOptions, root: string, prepare: (cleanup: (() => void)[]) => Promise<PreparedJob>): Promise<number> {
   const cancel = new AbortController();
@@ -35,8 +37,14 @@ export async function runCliJob(inputs: readonly string[], job: ProgressOptions,
     const summary = await runProgressJob(
       (async function* () {
         for (const step of prepared.steps) {
-          yield step;
-          bar.update(++done, inputs[done - 1]!);
+          // A slow step (a first WebGPU decode on a CPU adapter, a TAEHV decode) shows its elapsed time.
+          const stop = startSpinner(`step ${done + 1}/${inputs.length}: ${basename(inputs[done]!)}`);
+          try {
+            yield step;
+          } finally {
+            stop();
+          }
+          bar.update(++done, basename(inputs[done - 1]!));
         }
       })(),
       { ...job, ...prepared.writer, sink: new FileSink({ root }), signal: cancel.signal },

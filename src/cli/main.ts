@@ -5,7 +5,7 @@ import { decodeCommand } from './decodeCommand.js';
 import { EXAMPLE_MODEL, exampleInputs } from './examples.js';
 import { fetchModelsCommand } from './fetchModels.js';
 import { commandHelp, USAGE } from './help.js';
-import { parseCli, UsageError, type CliValues, type Command } from './options.js';
+import { commandOf, parseCli, UsageError, type CliValues, type Command } from './options.js';
 import { PACKAGE_ROOT } from './packageRoot.js';
 import { progressCommand } from './progress.js';
 
@@ -24,11 +24,9 @@ function withExample(command: 'decode' | 'progress', inputs: string[], v: CliVal
 
 /** Runs the CLI; returns the exit code (0 ok, 1 failed, 2 usage). */
 export async function main(argv: string[]): Promise<number> {
-  let command: string | undefined;
+  const command = commandOf(argv);
   try {
-    const parsed = parseCli(argv);
-    command = parsed.command;
-    const { values, rest } = parsed;
+    const { values, rest } = parseCli(argv);
     if (values.version) {
       process.stdout.write(`${JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version}\n`);
       return 0;

@@ -15,6 +15,8 @@ export interface ManifestModel {
   readonly latentChannels: number;
   readonly family: string;
   readonly license: string;
+  /** A TAEHV video decoder (whole checkpoint from madebyollin/taehv): fetched by id only. */
+  readonly video?: boolean;
 }
 
 export interface Manifest {

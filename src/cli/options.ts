@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { BACKEND_KINDS } from '../backend/registry.js';
 import { MODEL_IDS } from '../model/registry.js';
+import { VIDEO_MODEL_IDS } from '../model/videoRegistry.js';
 
 /** A mistake in the command line: exit 2 with the message and a pointer to the command's --help. */
 export class UsageError extends Error {}
@@ -29,12 +30,15 @@ const BACKENDS = ['auto', ...BACKEND_KINDS];
 
 export const OPTIONS = {
   example: { type: 'boolean', commands: BOTH, help: { decode: 'decode the 64x64 astronaut latent that ships in examples/', progress: 'the 8-step run at 16x16 that ships in examples/steps' } },
-  model: { type: 'string', commands: BOTH, value: '<id>', help: `the decoder: ${MODEL_IDS.join(', ')}`, byDefault: "the latent file's metadata, or detected from --weights; taef2 with --example" },
+  model: { type: 'string', commands: BOTH, value: '<id>', help: `the decoder: ${MODEL_IDS.join(', ')}; video: ${VIDEO_MODEL_IDS.join(', ')}`, byDefault: "the latent file's metadata, or detected from --weights; taef2 with --example" },
   weights: { type: 'string', commands: BOTH, value: '<file|url>', help: 'decoder weights, .pth or .safetensors', byDefault: '<id>_decoder.pth in models/, the fetch-models cache, ../shared/models' },
   'latent-space': { type: 'string', commands: BOTH, value: 'model|vae', help: "vae: raw VAE latents, mapped with the model's scale and shift", byDefault: 'model; vae for .latent files' },
   backend: { type: 'string', commands: BOTH, value: BACKENDS.join('|'), help: 'where to decode', byDefault: 'auto' },
   precision: { type: 'string', commands: BOTH, value: 'auto|f32|f16', help: 'WebGPU arithmetic (webgpu backend only)', byDefault: 'auto' },
   scale: { type: 'string', commands: BOTH, value: '1|0.5|0.25|0.125', help: "image size relative to a full decode (skips the decoder's last upsamples)", byDefault: '1' },
+  'time-scale': { type: 'string', commands: ['decode'], value: '1|0.5|0.25|0.125', help: 'video models: frames relative to a full decode (skips the last time upscales)', byDefault: '1' },
+  chunk: { type: 'string', commands: ['decode'], value: '<n>', help: 'video models: latent frames decoded at a time', byDefault: 'what the memory budget allows' },
+  fps: { type: 'string', commands: ['decode'], value: '<n>', help: 'video models: frame rate of the animated PNG', byDefault: '16' },
   out: { type: 'string', commands: ['decode'], value: '<file>', help: 'the output for one input: .png, .jpg/.jpeg, or .safetensors (raw float32 tensor "image")' },
   'out-dir': { type: 'string', commands: ['decode'], value: '<dir>', help: 'a folder for one output per input, <name>.<ext> (a batch: <name>_b<k>.<ext>)' },
   'job-id': { type: 'string', commands: ['progress'], value: '<id>', help: 'the job folder <root>/<output-folder>/<id>; a plain name (letters, digits, _ . -)' },
@@ -94,18 +98,24 @@ export function optionLines(command: Command): string {
  */
 export function parseCli(argv: string[]): { command: string | undefined; values: CliValues; rest: string[] } {
   const { tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
-  const command = tokens.find((t) => t.kind === 'positional')?.value;
+  const command = commandOf(argv);
   for (const t of tokens) {
     if (t.kind !== 'option') continue;
     if (!Object.hasOwn(OPTIONS, t.name)) throw new UsageError(`unknown option ${t.rawName}`);
     const spec: OptionSpec = OPTIONS[t.name as keyof typeof OPTIONS];
-    if (spec.type === 'string' && (t.value === undefined || (!t.inlineValue && t.value.startsWith('-')))) throw new UsageError(`${t.rawName} needs a value`);
+    if (spec.type === 'string' && (!t.value || (!t.inlineValue && t.value.startsWith('-')))) throw new UsageError(`${t.rawName} needs a value`);
     if (spec.type === 'boolean' && t.value !== undefined) throw new UsageError(`${t.rawName} takes no value`);
     const known = (['decode', 'progress', 'fetch-models'] as const).find((c) => c === command);
-    if (known && t.name !== 'version' && !spec.commands.includes(known)) throw new UsageError(`${known} takes no ${t.rawName} (taesd-web ${known} --help lists its options)`);
+    if (known && t.name !== 'version' && !spec.commands.includes(known)) throw new UsageError(`${known} takes no ${t.rawName}`);
   }
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   return { command: positionals[0], values, rest: positionals.slice(1) };
+}
+
+/** The command word in `argv` (the first positional), also where the options are wrong. */
+export function commandOf(argv: string[]): string | undefined {
+  const { tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
+  return tokens.find((t) => t.kind === 'positional')?.value;
 }
 
 export function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
@@ -123,11 +133,11 @@ export function intOption(name: string, value: string | undefined, min = 0, max 
 }
 
 /** `--scale`: 1, 0.5, 0.25, 0.125 (or 1/2, 1/4, ...); the model says how small it may go. */
-export function scaleOption(value: string | undefined): number | undefined {
+export function scaleOption(value: string | undefined, name = 'scale'): number | undefined {
   if (value === undefined) return undefined;
   const m = /^(?:1\/(\d+)|(\d*\.?\d+))$/.exec(value);
   const scale = m ? (m[1] !== undefined ? 1 / Number(m[1]) : Number(m[2])) : NaN;
-  if (!(scale > 0 && scale <= 1 && Number.isInteger(Math.log2(1 / scale)))) throw new UsageError(`--scale must be 1, 0.5, 0.25 or 0.125 (or 1/2, 1/4, 1/8), got "${value}"`);
+  if (!(scale > 0 && scale <= 1 && Number.isInteger(Math.log2(1 / scale)))) throw new UsageError(`--${name} must be 1, 0.5, 0.25 or 0.125 (or 1/2, 1/4, 1/8), got "${value}"`);
   return scale;
 }
 

@@ -2,10 +2,10 @@ import { createDecoder } from '../decoder.js';
 import { isTaesdError } from '../errors.js';
 import { isVideoModelId } from '../model/videoRegistry.js';
 import { MAX_TOTAL_STEPS, resolveOptions, type BatchMode, type ProgressOptions } from '../progress/options.js';
-import { announceBackend, decoderOptions } from './decoderArgs.js';
-import { readLatentFile } from './latentFile.js';
-import { formatOption, intOption, oneOf, qualityOption, scaleOption, UsageError, type CliValues } from './options.js';
+import { announceBackend, decoderOptions, scaleArg } from './decoderArgs.js';
 import { runCliJob } from './jobRun.js';
+import { readLatentFile } from './latentFile.js';
+import { formatOption, intOption, oneOf, qualityOption, UsageError, type CliValues } from './options.js';
 import { progressVideoCommand } from './progressVideo.js';
 import { withSpinner } from './spinner.js';
 
@@ -26,7 +26,7 @@ function jobOptions(inputs: string[], v: CliValues): Omit<ProgressOptions, 'jobI
   if (end !== undefined && end < (start ?? 0)) throw new UsageError(`--end ${end} is before --start ${start ?? 0}: no step would be saved`);
   const format = formatOption(v.format, ['png', 'jpeg'] as const);
   const quality = qualityOption(v.quality, format !== 'png', 'the steps are PNG (--format png)');
-  const scale = scaleOption(v.scale);
+  const scale = scaleArg(v);
   const batch = oneOf<BatchMode>('batch', v.batch, ['first', 'grid', 'each']);
   const options = {
     jobId: v['job-id'],
@@ -54,8 +54,8 @@ function jobOptions(inputs: string[], v: CliValues): Omit<ProgressOptions, 'jobI
 /**
  * `taesd-web progress`: the files, in order, are steps 0..N-1 of one job. Every option and file is
  * checked (and every file read and checked against the model) before the job folder is touched,
- * so bad input writes nothing. SIGINT/SIGTERM end the job with status `cancelled`, its lock
- * released and no temp file left; exit 130 / 143.
+ * so bad input writes nothing. SIGINT/SIGTERM/SIGHUP end the job with status `cancelled`, its lock
+ * released and no temp file left; exit 130 / 143 / 129.
  */
 export async function progressCommand(inputs: string[], v: CliValues): Promise<number> {
   if (inputs.length === 0) throw new UsageError('progress needs at least one latent file (or --example)');

@@ -1,10 +1,10 @@
-// SIGINT/SIGTERM as the cancellation of a CLI job (progress, image or video).
+// SIGINT/SIGTERM/SIGHUP as the cancellation of a CLI job (progress, image or video).
 import { constants } from 'node:os';
 
-/** Turns SIGINT/SIGTERM into an abort of `controller`, with the exit code 128 + the signal's number; returns the remover. */
+/** Turns SIGINT/SIGTERM (and SIGHUP: the terminal closed) into an abort of `controller`, with the exit code 128 + the signal's number; returns the remover. */
 export function cancelOnSignals(controller: AbortController): { exitCode: () => number; remove: () => void } {
   let code = 0;
-  const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => {
     const handler = () => {
       if (controller.signal.aborted) return; // Ctrl-C reaches this process twice: from the terminal and from bin's parent
       code = 128 + constants.signals[signal];

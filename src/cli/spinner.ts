@@ -11,13 +11,13 @@ export interface SpinnerOptions {
 }
 
 /**
- * Awaits `work`; once it has taken `afterMs`, shows `label` and the elapsed seconds on one
- * stderr line, redrawn every 100 ms and erased when the work ends. Only on a terminal: a
- * redirected stderr gets no carriage returns, and stdout is never touched.
+ * Once `afterMs` has passed, shows `label` and the elapsed seconds on one stderr line, redrawn
+ * every 100 ms, until the returned stop() erases it. Only on a terminal: a redirected stderr
+ * gets no carriage returns, and stdout is never touched. The timers never keep Node alive.
  */
-export async function withSpinner<T>(label: string, work: Promise<T>, o: SpinnerOptions = {}): Promise<T> {
+export function startSpinner(label: string, o: SpinnerOptions = {}): () => void {
   const columns = o.columns === undefined ? stderrColumns() : o.columns;
-  if (columns === null) return work;
+  if (columns === null) return () => undefined;
   const write = o.write ?? ((text: string) => void process.stderr.write(text));
   const started = performance.now();
   let frame = 0;
@@ -31,12 +31,23 @@ export async function withSpinner<T>(label: string, work: Promise<T>, o: Spinner
   const delay = setTimeout(() => {
     draw();
     timer = setInterval(draw, 100);
+    timer.unref?.();
   }, o.afterMs ?? 1000);
-  try {
-    return await work;
-  } finally {
+  delay.unref?.();
+  return () => {
     clearTimeout(delay);
     clearInterval(timer);
     if (shown) write(`\r${' '.repeat(shown)}\r`);
+    shown = 0;
+  };
+}
+
+/** Awaits `work` with a spinner (see startSpinner) while it runs. */
+export async function withSpinner<T>(label: string, work: Promise<T>, o: SpinnerOptions = {}): Promise<T> {
+  const stop = startSpinner(label, o);
+  try {
+    return await work;
+  } finally {
+    stop();
   }
 }

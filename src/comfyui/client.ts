@@ -3,22 +3,29 @@
 // the previews. Steps that arrive while one decodes are dropped but the newest.
 import { createDecoder, type CreateDecoderOptions } from '../decoder.js';
 import { fail, isTaesdError, TaesdError } from '../errors.js';
+import { comfyProcessOut } from '../model/comfyFormats.js';
 import type { LatentDecoder, RgbaImage } from '../model/decoder.js';
 import { isModelId, MODEL_IDS } from '../model/registry.js';
+import { isVideoModelId, VIDEO_MODEL_IDS } from '../model/videoRegistry.js';
+import { createVideoDecoder, type CreateVideoDecoderOptions, type VideoDecoder } from '../videoDecoder.js';
 import type { WeightsSource } from '../weights/load.js';
 import { batchItem, parseStepMessage, type StepMessage } from './message.js';
 
 export const COMFY_ROUTE = '/taesd-web/ws';
+
+type AnyDecoder = { readonly kind: 'image'; readonly decoder: LatentDecoder } | { readonly kind: 'video'; readonly decoder: VideoDecoder };
 
 export interface ComfyPreviewOptions {
   /** The ComfyUI server (`http://127.0.0.1:8188`) or the route's full `ws://`/`wss://` URL. */
   readonly url: string | URL;
   /** Only this prompt's steps; default all prompts. `subscribe()` changes it later. */
   readonly promptId?: string;
-  /** The weights of a decoder id (`taef2`, `taesdxl`, ...); not needed for `backend: 'linear'`. */
-  readonly weights?: (model: string) => WeightsSource | undefined;
-  /** Passed to createDecoder (backend, precision, device, ...). */
+  /** The weights of a decoder id (`taef2`, `taew2_1`, ...), or a promise of them (e.g. from a cache); not needed for `backend: 'linear'`. */
+  readonly weights?: (model: string) => WeightsSource | undefined | Promise<WeightsSource | undefined>;
+  /** Passed to createDecoder for image formats (backend, precision, device, ...). */
   readonly decoder?: Omit<CreateDecoderOptions, 'model' | 'weights'>;
+  /** Passed to createVideoDecoder for video formats (TAEHV on onnxruntime: backend, wasm paths, ...). */
+  readonly videoDecoder?: Omit<CreateVideoDecoderOptions, 'model' | 'weights'>;
   /** Decode every item of a batch; default the first only, as ComfyUI's own preview does. */
   readonly allBatchItems?: boolean;
   /** Stops the previews and closes the socket. */
@@ -27,9 +34,12 @@ export interface ComfyPreviewOptions {
   readonly WebSocket?: typeof WebSocket;
 }
 
-/** One decoded step, or why it could not be decoded (a typed error; the stream goes on). */
+/**
+ * One decoded step, or why it could not be decoded (a typed error; the stream goes on). `images`:
+ * an image per batch item decoded (image formats), or the frames of the first item (video).
+ */
 export type ComfyPreview =
-  | { readonly message: StepMessage; readonly images: RgbaImage[]; readonly error?: undefined; readonly decodeMs: number }
+  | { readonly message: StepMessage; readonly kind: 'image' | 'video'; readonly images: RgbaImage[]; readonly error?: undefined; readonly decodeMs: number }
   | { readonly message: StepMessage | null; readonly images?: undefined; readonly error: TaesdError };
 
 /** The route's URL for a server URL (http -> ws, https -> wss) or the URL itself when it is one. */
@@ -45,7 +55,7 @@ export function comfyRouteUrl(url: string | URL, promptId?: string): string {
 
 export class ComfyPreviewClient {
   private readonly socket: WebSocket;
-  private readonly decoders = new Map<string, Promise<LatentDecoder>>();
+  private readonly decoders = new Map<string, Promise<AnyDecoder>>();
   private pending: ArrayBuffer | null = null;
   private wake: (() => void) | null = null;
   private closed = false;
@@ -100,28 +110,41 @@ export class ComfyPreviewClient {
     let message: StepMessage | null = null;
     try {
       message = parseStepMessage(bytes);
-      const decoder = await this.decoderFor(message.model);
+      const d = await this.decoderFor(message.model);
       const started = performance.now();
+      if (d.kind === 'video') {
+        // Lightx2v's weights read the VAE's space: ComfyUI's process_out first, as its previewer does.
+        const first = batchItem(message.latent, 0);
+        const latent = d.decoder.latentSpace === 'vae' ? comfyProcessOut(message.latentFormat, first) : first;
+        const images = await d.decoder.decodeVideo(latent);
+        return { message, kind: 'video', images, decodeMs: performance.now() - started };
+      }
       const latent = this.options.allBatchItems ? message.latent : batchItem(message.latent, 0);
-      const images = await decoder.decodeBatch(latent);
-      return { message, images, decodeMs: performance.now() - started };
+      const images = await d.decoder.decodeBatch(latent);
+      return { message, kind: 'image', images, decodeMs: performance.now() - started };
     } catch (e) {
       if (!isTaesdError(e)) throw e;
       return { message, error: e };
     }
   }
 
-  private decoderFor(model: string): Promise<LatentDecoder> {
+  private decoderFor(model: string): Promise<AnyDecoder> {
     let d = this.decoders.get(model);
     if (!d) {
-      // Before any weights are fetched: a video format's TAEHV id is not a model of this build yet.
-      if (!isModelId(model)) return Promise.reject(new TaesdError('MODEL_UNKNOWN', `no decoder ${JSON.stringify(model)} here (models: ${MODEL_IDS.join(', ')})`));
-      const weights = this.options.weights?.(model);
-      d = createDecoder({ ...this.options.decoder, model, ...(weights !== undefined && { weights }) });
+      d = this.createDecoder(model);
       this.decoders.set(model, d);
       d.catch(() => this.decoders.delete(model)); // a failed load is tried again on the next step
     }
     return d;
+  }
+
+  private async createDecoder(model: string): Promise<AnyDecoder> {
+    // Checked before any weights are fetched.
+    if (!isModelId(model) && !isVideoModelId(model)) throw new TaesdError('MODEL_UNKNOWN', `no decoder ${JSON.stringify(model)} here (models: ${[...MODEL_IDS, ...VIDEO_MODEL_IDS].join(', ')})`);
+    const weights = await this.options.weights?.(model);
+    if (isModelId(model)) return { kind: 'image', decoder: await createDecoder({ ...this.options.decoder, model, ...(weights !== undefined && { weights }) }) };
+    const source = weights ?? fail('BAD_OPTION', `the ${model} video decoder needs weights: give options.weights`);
+    return { kind: 'video', decoder: await createVideoDecoder({ ...this.options.videoDecoder, model, weights: source }) };
   }
 
   /** Closes the socket and frees the decoders. */
@@ -130,7 +153,7 @@ export class ComfyPreviewClient {
     this.closed = true;
     this.pending = null;
     this.wake?.();
-    for (const d of this.decoders.values()) d.then((x) => x.destroy(), () => {});
+    for (const d of this.decoders.values()) d.then((x) => x.decoder.destroy(), () => {});
     this.decoders.clear();
   }
 }

@@ -1,11 +1,12 @@
 // The cheapest preview: each latent pixel's channels times a C x 3 matrix, as ComfyUI's
 // Latent2RGBPreviewer does (comfy/latent_preview.py; factors and bias from comfy/latent_formats.py,
-// copied with their source commits into src/model/registry.ts). shaders/latent_rgb.wgsl is its GPU twin.
+// copied with their source commits into src/model/families.ts). shaders/latent_rgb.wgsl is its GPU twin.
 import { fail } from '../errors.js';
-import type { AnyLatentInput, DecodeOptions, LatentDecoder, LatentSpace, RawImage, RgbaImage } from '../model/decoder.js';
-import { expectCpuLatent, expectSingle, latentItem, prepareLatent, type Latent } from '../model/latent.js';
+import type { AnyLatentInput, DecodeOptions, BackendDecoder, DecoderCapabilities, LatentSpace, RawImage, RgbaImage } from '../model/decoder.js';
+import { expectCpuLatent, latentItem, prepareLatent, type Latent } from '../model/latent.js';
 import { rgbFactors, type LinearModel, type ModelSpec } from '../model/registry.js';
-import { rawToRgba } from './rgba.js';
+import { rawToRgba } from '../model/rgba.js';
+import { DecoderSurface } from '../model/surface.js';
 
 /**
  * `rgb = clamp((latent . factors + bias + 1) / 2, 0, 1)` per pixel, as planar float `[3,h,w]` at
@@ -74,7 +75,7 @@ export interface LinearDecoderOptions {
 }
 
 /** The linear preview as a `LatentDecoder`; `decodeRaw` gives `latent2rgbRaw`'s [0,1] floats, upscaled. */
-export interface LinearDecoder extends LatentDecoder {
+export interface LinearDecoder extends BackendDecoder {
   readonly backend: 'linear';
   readonly upscale: LinearUpscale;
 }
@@ -84,27 +85,29 @@ export function createLinearDecoder(model: ModelSpec, options: LinearDecoderOpti
   const { upscale = 1, latentSpace = 'model' } = options;
   if (![1, 2, 4, 8].includes(upscale)) fail('BAD_OPTION', `upscale must be 1, 2, 4 or 8, got ${String(upscale)}`);
   rgbFactors(model);
-  let destroyed = false;
+  return new LinearCpuDecoder(model, upscale, latentSpace);
+}
+
+class LinearCpuDecoder extends DecoderSurface<Latent> implements LinearDecoder {
+  readonly backend = 'linear' as const;
+  readonly capabilities: DecoderCapabilities = { numThreads: null, gpu: null, kernels: () => null };
+
+  constructor(readonly model: ModelSpec, readonly upscale: LinearUpscale, private readonly latentSpace: LatentSpace) {
+    super();
+  }
+
   // `scale` does not apply: the preview's size is the latent's times `upscale`.
-  const decodeRawBatch = async (input: AnyLatentInput, opts?: DecodeOptions): Promise<RawImage[]> => {
-    if (destroyed) fail('DESTROYED', `the ${model.id} linear decoder was destroyed`);
-    const latent = prepareLatent(expectCpuLatent(input, 'linear'), model, opts?.latentSpace ?? latentSpace);
-    return Array.from({ length: latent.batch }, (_, i) => upscaleNearest(latent2rgbRaw(latentItem(latent, i), model), upscale));
-  };
-  const single = (input: AnyLatentInput, opts?: DecodeOptions) => {
-    expectSingle(input);
-    return decodeRawBatch(input, opts).then((images) => images[0]!);
-  };
-  return {
-    model,
-    backend: 'linear',
-    upscale,
-    decodeRawBatch,
-    decodeRaw: single,
-    decodeBatch: async (input, opts) => (await decodeRawBatch(input, opts)).map(rawToRgba),
-    decode: async (input, opts) => rawToRgba(await single(input, opts)),
-    destroy: () => {
-      destroyed = true;
-    },
-  };
+  outputSize(h: number, w: number): { width: number; height: number } {
+    return { width: w * this.upscale, height: h * this.upscale };
+  }
+
+  protected prepare(input: AnyLatentInput, options: DecodeOptions | undefined): Latent {
+    return prepareLatent(expectCpuLatent(input, 'linear'), this.model, options?.latentSpace ?? this.latentSpace);
+  }
+
+  protected async rawBatch(latent: Latent): Promise<RawImage[]> {
+    return Array.from({ length: latent.batch }, (_, i) => upscaleNearest(latent2rgbRaw(latentItem(latent, i), this.model), this.upscale));
+  }
+
+  protected release(): void {}
 }

@@ -3,7 +3,7 @@
 // CUDA where onnxruntime-node's CUDA provider is installed.
 import type * as Ort from 'onnxruntime-web';
 import { fail } from '../errors.js';
-import type { LatentDecoder, LatentSpace } from '../model/decoder.js';
+import type { BackendDecoder, LatentSpace } from '../model/decoder.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { importNodeOnly, isNode } from '../platform.js';
 import { errorMessage, OrtDecoder, type OrtModule, type OrtRuntime } from './ort.js';
@@ -22,7 +22,7 @@ export interface NativeDecoderOptions {
   readonly maxBufferBytes?: number;
 }
 
-export interface NativeDecoder extends LatentDecoder {
+export interface NativeDecoder extends BackendDecoder {
   readonly backend: 'native';
   readonly executionProvider: string;
   /** Threads requested (0: onnxruntime's default, one per core). */

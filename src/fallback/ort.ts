@@ -3,13 +3,14 @@
 // the graph's symbolic batch dimension. Decodes run one at a time, in call order.
 import type * as Ort from 'onnxruntime-web';
 import { fail } from '../errors.js';
-import type { AnyLatentInput, BackendKind, DecodeOptions, LatentDecoder, LatentSpace, RawImage, RgbaImage } from '../model/decoder.js';
-import { graphStages, lowerDecoder, skipForScale, stageSlices, type DecoderGraph, type Value } from '../model/graph.js';
-import { expectCpuLatent, expectSingle, prepareLatent, type Latent } from '../model/latent.js';
+import type { AnyLatentInput, BackendKind, DecodeOptions, DecoderCapabilities, LatentSpace, RawImage } from '../model/decoder.js';
+import { fewestBands, valueRows } from '../model/bands.js';
+import { graphStages, lowerDecoder, skipForScale, type DecoderGraph, type Stage, type Value } from '../model/graph.js';
+import { expectCpuLatent, prepareLatent, type Latent } from '../model/latent.js';
 import type { ModelSpec } from '../model/registry.js';
+import { DecoderSurface } from '../model/surface.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { buildDecoderGraph, GRAPH_INPUT, GRAPH_OUTPUT } from './onnxGraph.js';
-import { rawToRgba } from './rgba.js';
 
 /** The onnxruntime API both builds share (onnxruntime-common). */
 export type OrtModule = Pick<typeof Ort, 'InferenceSession' | 'Tensor'>;
@@ -31,15 +32,18 @@ export interface OrtRuntime {
 
 export const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-export class OrtDecoder implements LatentDecoder {
+/** One call's input, prepared at call time: the latent in TAESD space and the upsamples to skip. */
+interface OrtInput { readonly skip: number; readonly latent: Latent }
+
+export class OrtDecoder extends DecoderSurface<OrtInput> {
   readonly backend: BackendKind;
   readonly model: ModelSpec;
+  readonly capabilities: DecoderCapabilities;
   /** Sessions per output scale and stage (`<skip>:all`, `<skip>:<stage>`), made on first use. */
   private sessions = new Map<string, Promise<Ort.InferenceSession>>();
+  /** The lowered graph per output scale. */
+  private graphs = new Map<number, DecoderGraph>();
   private bands = 0;
-  private destroyed = false;
-  /** The last queued decode; the next one starts after it settles. */
-  private tail: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly runtime: OrtRuntime,
@@ -48,8 +52,10 @@ export class OrtDecoder implements LatentDecoder {
     /** Largest activation decoded whole; larger images decode in row bands. */
     private readonly maxBytes: number,
   ) {
+    super();
     this.backend = runtime.backend;
     this.model = weights.model;
+    this.capabilities = { numThreads: runtime.numThreads, gpu: null, kernels: () => null };
   }
 
   /** A decoder with its full-size session started (so a broken runtime fails here, typed). */
@@ -73,49 +79,21 @@ export class OrtDecoder implements LatentDecoder {
     return this.bands;
   }
 
-  async decode(latent: AnyLatentInput, options?: DecodeOptions): Promise<RgbaImage> {
-    expectSingle(latent);
-    return rawToRgba((await this.decodeRawBatch(latent, options))[0]!);
+  outputSize(h: number, w: number, options?: DecodeOptions): { width: number; height: number } {
+    const u = this.graph(skipForScale(this.weights, options?.scale)).upscale;
+    return { width: w * u, height: h * u };
   }
 
-  async decodeRaw(latent: AnyLatentInput, options?: DecodeOptions): Promise<RawImage> {
-    expectSingle(latent);
-    return (await this.decodeRawBatch(latent, options))[0]!;
+  protected prepare(input: AnyLatentInput, options: DecodeOptions | undefined): OrtInput {
+    const latent = prepareLatent(expectCpuLatent(input, this.backend), this.model, options?.latentSpace ?? this.latentSpace);
+    return { skip: skipForScale(this.weights, options?.scale), latent };
   }
 
-  async decodeBatch(latent: AnyLatentInput, options?: DecodeOptions): Promise<RgbaImage[]> {
-    return (await this.decodeRawBatch(latent, options)).map(rawToRgba);
-  }
-
-  // Runs synchronously up to the return, so the queue keeps call order.
-  decodeRawBatch(input: AnyLatentInput, options?: DecodeOptions): Promise<RawImage[]> {
-    if (this.destroyed) return Promise.reject(this.gone());
-    try {
-      const latent = prepareLatent(expectCpuLatent(input, this.backend), this.model, options?.latentSpace ?? this.latentSpace);
-      const skip = skipForScale(this.weights, options?.scale);
-      const result = this.tail.then(() => this.run(skip, latent));
-      this.tail = result.catch(() => undefined);
-      return result;
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-
-  destroy(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
+  protected release(): void {
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
-    // After the queued decodes: releasing a session mid-run is undefined in ort.
-    this.tail = this.tail.then(() => Promise.all(sessions.map((s) => s.then((x) => x.release(), () => undefined)))).catch(() => undefined);
-  }
-
-  private gone(): Error {
-    try {
-      return fail('DESTROYED', `the ${this.model.id} ${this.runtime.executionProvider} decoder was destroyed`);
-    } catch (e) {
-      return e as Error;
-    }
+    // Called once no decode runs: releasing a session mid-run is undefined in ort.
+    for (const s of sessions) s.then((x) => x.release(), () => undefined).catch(() => undefined);
   }
 
   /** The session of one graph: the whole decoder (`stage` undefined) or one stage of it, per output scale. */
@@ -136,7 +114,9 @@ export class OrtDecoder implements LatentDecoder {
   }
 
   private graph(skip: number): DecoderGraph {
-    return lowerDecoder(this.weights, { skipUpsamples: skip });
+    let graph = this.graphs.get(skip);
+    if (!graph) this.graphs.set(skip, (graph = lowerDecoder(this.weights, { skipUpsamples: skip })));
+    return graph;
   }
 
   /** Runs one session on `[n, c, h, w]` float32 and returns its output tensor's data and dims. */
@@ -152,8 +132,7 @@ export class OrtDecoder implements LatentDecoder {
     return { data: output.data, dims: output.dims };
   }
 
-  private async run(skip: number, latent: Latent): Promise<RawImage[]> {
-    if (this.destroyed) throw this.gone();
+  protected async rawBatch({ skip, latent }: OrtInput): Promise<RawImage[]> {
     const { batch, channels, height, width } = latent;
     const what = `${batch > 1 ? `${batch} latents` : 'a latent'} of ${channels}x${height}x${width}`;
     const graph = this.graph(skip);
@@ -169,7 +148,7 @@ export class OrtDecoder implements LatentDecoder {
 
   /**
    * A decode in output-row bands of `bandRows`: the latent-resolution stage runs whole, then each
-   * band runs the later stages on row slices with exact halos (stageSlices), and its rows are
+   * band runs the later stages on row slices with exact halos (model/bands.ts), and its rows are
    * copied into the image. Equal to the unbanded decode (up to onnxruntime's summation order).
    */
   private async runBanded(skip: number, graph: DecoderGraph, latent: Latent, bandRows: number, what: string): Promise<{ data: Float32Array; dims: readonly number[] }> {
@@ -181,8 +160,8 @@ export class OrtDecoder implements LatentDecoder {
     const image = new Float32Array(n * 3 * H * W);
     for (let r0 = 0; r0 < H; r0 += bandRows) {
       const r1 = Math.min(H, r0 + bandRows);
-      let x: Rows = { data: first.data, c: first.dims[1]!, lo: 0, hi: h, w };
-      for (const [i, slice] of stageSlices(stages, h, r0, r1).entries()) {
+      let x: RowSlab = { data: first.data, c: first.dims[1]!, lo: 0, hi: h, w };
+      for (const [i, slice] of stageSlices(graph, stages, h, r0, r1).entries()) {
         const input = sliceRows(x, n, slice.inLo, slice.inHi);
         const out = await this.infer(sessions[i + 1]!, input, [n, x.c, slice.inHi - slice.inLo, x.w], what);
         const [, c, , ow] = out.dims as [number, number, number, number];
@@ -196,10 +175,10 @@ export class OrtDecoder implements LatentDecoder {
 }
 
 /** Planar `[n, c, hi - lo, w]` data holding absolute rows [lo, hi) of a feature map. */
-interface Rows { readonly data: Float32Array; readonly c: number; readonly lo: number; readonly hi: number; readonly w: number }
+interface RowSlab { readonly data: Float32Array; readonly c: number; readonly lo: number; readonly hi: number; readonly w: number }
 
 /** Absolute rows [lo, hi) of `x`, as planar `[n, c, hi - lo, w]`. */
-function sliceRows(x: Rows, n: number, lo: number, hi: number): Float32Array {
+function sliceRows(x: RowSlab, n: number, lo: number, hi: number): Float32Array {
   const rows = x.hi - x.lo, keep = hi - lo;
   if (lo === x.lo && hi === x.hi) return x.data;
   const out = new Float32Array(n * x.c * keep * x.w);
@@ -210,6 +189,15 @@ function sliceRows(x: Rows, n: number, lo: number, hi: number): Float32Array {
   return out;
 }
 
+/** Rows each stage after the first reads (its input value's) and keeps (its output value's) for output rows [r0, r1). */
+function stageSlices(graph: DecoderGraph, stages: readonly Stage[], h: number, r0: number, r1: number): { inLo: number; inHi: number; outLo: number; outHi: number }[] {
+  const need = valueRows(graph, h, r0, r1);
+  return stages.slice(1).map((stage) => {
+    const input = need.get(stage.input.id)!, output = need.get(stage.output.id)!;
+    return { inLo: input.lo, inHi: input.hi, outLo: output.lo, outHi: output.hi };
+  });
+}
+
 /**
  * Output rows per band so no activation of a band exceeds `maxBytes` (whole-stage halos
  * included), or null when the whole image fits. The latent-resolution stage always runs whole.
@@ -217,21 +205,19 @@ function sliceRows(x: Rows, n: number, lo: number, hi: number): Float32Array {
 export function bandHeight(graph: DecoderGraph, n: number, h: number, w: number, maxBytes: number): number | null {
   const widest = (lo: number, hi: number, value: Value) => n * value.channels * (hi - lo) * (w << value.level) * 4;
   const stages = graphStages(graph);
-  const largest = (bands: number) => {
-    const U = graph.upscale, H = h * U, rows = Math.ceil(H / bands / U) * U;
+  const U = graph.upscale, H = h * U;
+  const fits = (rows: number) => {
+    if (rows === H) return Math.max(...graph.ops.map((op) => widest(0, h << op.out.level, op.out))) <= maxBytes;
     let most = 0;
     for (let r0 = 0; r0 < H; r0 += rows) {
-      stageSlices(stages, h, r0, Math.min(H, r0 + rows)).forEach((slice, i) => {
+      stageSlices(graph, stages, h, r0, Math.min(H, r0 + rows)).forEach((slice, i) => {
         // A stage's activations span its input slice, upsampled.
         for (const op of stages[i + 1]!.ops) most = Math.max(most, widest(2 * slice.inLo, 2 * slice.inHi, op.out));
       });
     }
-    return { most, rows };
+    return most <= maxBytes;
   };
-  const whole = Math.max(...graph.ops.map((op) => widest(0, h << op.out.level, op.out)));
-  if (whole <= maxBytes) return null;
-  for (let bands = 2; ; bands++) {
-    const { most, rows } = largest(bands);
-    if (most <= maxBytes || rows <= graph.upscale) return rows;
-  }
+  const rows = fewestBands(H, U, fits);
+  // One latent row per band is as small as bands go, even where it does not fit.
+  return rows === H ? null : (rows ?? U);
 }

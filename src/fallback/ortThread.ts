@@ -36,7 +36,9 @@ async function handle(m) {
   const outputs = {};
   const transfer = [];
   for (const [name, t] of Object.entries(await session.run(feeds))) {
-    const data = t.data.buffer instanceof ArrayBuffer ? t.data : t.data.slice();
+    // Move a buffer only when the output owns all of it alone; else move a copy.
+    const own = t.data.buffer instanceof ArrayBuffer && t.data.byteOffset === 0 && t.data.byteLength === t.data.buffer.byteLength && !transfer.includes(t.data.buffer);
+    const data = own ? t.data : t.data.slice();
     outputs[name] = { type: t.type, data, dims: t.dims };
     transfer.push(data.buffer);
   }
@@ -113,8 +115,11 @@ export async function ortInThread(init: OrtThreadInit): Promise<OrtModule> {
         const transfer: ArrayBuffer[] = [];
         for (const [name, t] of Object.entries(feeds)) {
           wire[name] = { type: t.type, data: t.data, dims: t.dims };
-          // The decoder hands over a copy (transfersInput), so its buffer can move.
-          if (ArrayBuffer.isView(t.data) && t.data.buffer instanceof ArrayBuffer) transfer.push(t.data.buffer);
+          // The decoders hand over copies (transfersInput), so their buffers can move; a view into
+          // a larger buffer is copied by postMessage instead, never detached.
+          const view = ArrayBuffer.isView(t.data) ? t.data : null;
+          const whole = view !== null && view.buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
+          if (whole && !transfer.includes(view.buffer as ArrayBuffer)) transfer.push(view.buffer as ArrayBuffer);
         }
         const { outputs = {} } = await call({ op: 'run', session, feeds: wire }, transfer);
         return Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, new ort.Tensor(t.type, t.data as Float32Array, t.dims)]));

@@ -18,7 +18,8 @@ export class OrtVideoRunner implements VideoStageRunner {
     let session = this.sessions.get(id);
     if (!session) {
       const { ort, library, executionProvider, sessionOptions } = this.runtime;
-      session = ort.InferenceSession.create(buildVideoStageGraph(graph, stage), sessionOptions).catch((e: unknown) => {
+      // No arena: each stage's session would keep its own peak for good (4 stages, ~GiBs at 480p).
+      session = ort.InferenceSession.create(buildVideoStageGraph(graph, stage), { ...sessionOptions, enableCpuMemArena: false, enableMemPattern: false }).catch((e: unknown) => {
         this.sessions.delete(id);
         return fail('IO', `${library} could not start a ${executionProvider} session for ${graph.weights.model.id}: ${errorMessage(e)}${this.runtime.hint(errorMessage(e))}`, e);
       });

@@ -2,7 +2,7 @@
 // browsers (for comparisons). The graph comes from the weights (onnxGraph.ts); no model files.
 import type * as Ort from 'onnxruntime-web';
 import { fail } from '../errors.js';
-import type { LatentDecoder, LatentSpace } from '../model/decoder.js';
+import type { BackendDecoder, LatentSpace } from '../model/decoder.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { importNodeOnly, isNode } from '../platform.js';
 import { OrtDecoder, type OrtModule, type OrtRuntime } from './ort.js';
@@ -59,7 +59,7 @@ export interface WasmDecoderOptions {
 }
 
 /** A `LatentDecoder` on onnxruntime-web. `backend` is `'wasm'` whichever execution provider runs it. */
-export interface WasmDecoder extends LatentDecoder {
+export interface WasmDecoder extends BackendDecoder {
   readonly backend: 'wasm';
   readonly executionProvider: OrtExecutionProvider;
   /** Threads the wasm backend runs with in this page or process (fixed by its first decoder). */
@@ -115,7 +115,7 @@ async function importOrt(options: WasmDecoderOptions, ep: OrtExecutionProvider, 
   return configure((await import('onnxruntime-web/wasm')) as typeof Ort, options.worker ?? true);
 }
 
-/** Loads onnxruntime-web and sets its one-time options; later calls get the same runtime. */
+/** Loads onnxruntime-web and sets its one-time options; later calls get the same runtime (or, after a failure, try again). */
 function loadRuntime(options: WasmDecoderOptions, ep: OrtExecutionProvider): Promise<Runtime> {
   let runtime = runtimes.get(ep);
   if (!runtime) {
@@ -125,6 +125,9 @@ function loadRuntime(options: WasmDecoderOptions, ep: OrtExecutionProvider): Pro
       return importOrt(options, ep, isNode || globalThis.crossOriginIsolated ? requested : 1);
     })();
     runtimes.set(ep, runtime);
+    // A failed load (a missing wasm file, a network error) is not kept: the next decoder retries.
+    const loading = runtime;
+    loading.catch(() => { if (runtimes.get(ep) === loading) runtimes.delete(ep); });
   }
   return runtime;
 }

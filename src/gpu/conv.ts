@@ -4,8 +4,13 @@
 import { fail } from '../errors.js';
 import type { ConvWeights } from '../model/weights.js';
 import { compiledPipeline, kernelPipeline, type Dispatch, type KernelName, type KernelParams } from './kernels.js';
+import { CONV_DIMS } from './uniforms.js';
 
 export type Precision = 'f32' | 'f16';
+
+/** The WGSL type of an activation vec4 stored at `precision`, and its bytes: the one place precision becomes a type. */
+export const act4Type = (precision: Precision): { type: string } => ({ type: precision === 'f16' ? 'vec4<f16>' : 'vec4<f32>' });
+export const act4Bytes = (precision: Precision): number => (precision === 'f16' ? 8 : 16);
 
 /** What selects a conv pipeline: shape, fused ops and storage types. */
 export interface ConvShape {
@@ -22,6 +27,11 @@ export interface ConvShape {
   readonly outputF32: boolean;
   /** The layout's zero region, in vec4s: a 3x3 conv's padding taps read `cinBlocks` of them. */
   readonly zeroVec4s: number;
+}
+
+/** The one key of a ConvShape, for every cache that holds something per shape (tuner, kernel choices). */
+export function convShapeKey(s: ConvShape): string {
+  return JSON.stringify([s.k, s.cinBlocks, s.coutBlocks, s.upsample, s.relu, s.residual, s.normGroups, s.precision, s.outputF32, s.zeroVec4s]);
 }
 
 /**
@@ -47,12 +57,12 @@ export interface ConvVariant {
   /** Names the variant in reports, caches and tuning results. */
   readonly id: string;
   readonly kernel: KernelName;
-  /** Names the weight layout `pack` makes: variants with the same one share an upload. */
-  readonly packing: string;
   /** Why this variant cannot run `shape` here, or null when it can. */
   refuses(shape: ConvShape): string | null;
   /** The conv's weights (and GroupNorm affine) in the order the kernel reads them. */
   pack(conv: ConvWeights, norm: { gamma: Float32Array; beta: Float32Array } | null): Float32Array;
+  /** Floats `pack` makes for `shape` (what the tuner allocates without real weights). */
+  packedLength(shape: ConvShape): number;
   params(shape: ConvShape): KernelParams;
   workgroups(params: KernelParams, dims: ConvDims): [number, number, number];
 }
@@ -64,6 +74,12 @@ const blocksOf = (channels: number): number => Math.ceil(channels / 4);
 function blockLayout(k: number, cinBlocks: number, coutBlocks: number): { biasAt: number; normAt: number } {
   const biasAt = coutBlocks * k * k * cinBlocks * 4;
   return { biasAt, normAt: biasAt + coutBlocks };
+}
+
+/** Floats of packBlocks' layout for a shape. */
+function blocksLength(s: ConvShape): number {
+  const { normAt } = blockLayout(s.k, s.cinBlocks, s.coutBlocks);
+  return (normAt + (s.normGroups ? 2 * s.cinBlocks : 0)) * 4;
 }
 
 /**
@@ -95,14 +111,13 @@ function packBlocks(conv: ConvWeights, norm: { gamma: Float32Array; beta: Float3
 /** What both kernels are told of a shape: sizes, fused ops, where the bias and GroupNorm affine are, storage types. */
 function shapeParams(s: ConvShape): KernelParams {
   const { biasAt, normAt } = blockLayout(s.k, s.cinBlocks, s.coutBlocks);
-  const vec4 = (f16: boolean) => ({ type: f16 ? 'vec4<f16>' : 'vec4<f32>' });
   return {
     K: s.k, CIN_BLOCKS: s.cinBlocks, COUT_BLOCKS: s.coutBlocks,
     UPSAMPLE: s.upsample, RELU: s.relu, RESIDUAL: s.residual, NORM_INPUT: s.normGroups > 0,
     GROUP_BLOCKS: s.normGroups ? s.cinBlocks / s.normGroups : 1, BIAS_AT: biasAt, NORM_AT: s.normGroups ? normAt : 0,
     ZERO_VEC4S: s.zeroVec4s,
-    act4: vec4(s.precision === 'f16'),
-    out4: vec4(s.precision === 'f16' && !s.outputF32),
+    act4: act4Type(s.precision),
+    out4: act4Type(s.outputF32 ? 'f32' : s.precision),
   };
 }
 
@@ -119,13 +134,13 @@ export function directConv(pixels: number, outBlocks: number, wgX = 8, wgY = 8):
   return {
     id: `direct-${pixels}x${outBlocks}`,
     kernel: 'conv',
-    packing: 'blocks',
     refuses: (s) => (s.k > 1 && s.cinBlocks > s.zeroVec4s ? `a ${s.k}x${s.k} conv over ${s.cinBlocks} channel blocks reads past the ${s.zeroVec4s}-vec4 zero region` : refusesGroups(s)),
     pack: packBlocks,
+    packedLength: blocksLength,
     params: (s) => ({ ...shapeParams(s), OB: s.coutBlocks % outBlocks === 0 ? outBlocks : 1, PIX: pixels, WG_X: wgX, WG_Y: wgY }),
     workgroups: (p, d) => {
       const n = (name: string) => p[name] as number;
-      return [Math.ceil(Math.ceil(d.outW / n('PIX')) / n('WG_X')), Math.ceil((d.outRows * d.batch) / n('WG_Y')), n('COUT_BLOCKS') / n('OB')];
+      return [Math.ceil(Math.ceil(d.outW / n('PIX')) / n('WG_X')), Math.ceil(d.outRows / n('WG_Y')), (n('COUT_BLOCKS') / n('OB')) * d.batch];
     },
   };
 }
@@ -143,7 +158,6 @@ export function tiledConv(pixels: number, outBlocks: number, chunk: number, f16 
   return {
     id: `tiled-${pixels}x${outBlocks}-k${chunk}${f16 ? '-f16' : ''}${wgX !== 8 || wgY !== 8 ? `-wg${wgX}x${wgY}` : ''}`,
     kernel: 'convTiled',
-    packing: 'blocks',
     refuses: (s) => {
       if (s.cinBlocks % chunk) return `${s.cinBlocks} input blocks do not split into chunks of ${chunk}`;
       if (f16 && s.precision !== 'f16') return 'f16 math needs f16 storage (shader-f16)';
@@ -152,10 +166,11 @@ export function tiledConv(pixels: number, outBlocks: number, chunk: number, f16 
       return refusesGroups(s);
     },
     pack: packBlocks,
+    packedLength: blocksLength,
     params: (s) => ({ ...shapeParams(s), TP: pixels, TB: outBlocks, KB: chunk, WG_X: wgX, WG_Y: wgY, MATH: { type: f16 ? 'f16' : 'f32' } }),
     workgroups: (p, d) => {
       const n = (name: string) => p[name] as number;
-      return [Math.ceil(d.outW / (n('WG_X') * n('TP'))), d.outRows * d.batch, Math.ceil(n('COUT_BLOCKS') / (n('WG_Y') * n('TB')))];
+      return [Math.ceil(d.outW / (n('WG_X') * n('TP'))), d.outRows, Math.ceil(n('COUT_BLOCKS') / (n('WG_Y') * n('TB'))) * d.batch];
     },
   };
 }
@@ -175,9 +190,12 @@ export function convVariant(id: string): ConvVariant {
   return CONV_VARIANTS.find((v) => v.id === id) ?? fail('BAD_OPTION', `unknown conv kernel ${JSON.stringify(id)}: expected one of ${CONV_VARIANTS.map((v) => v.id).join(', ')}`);
 }
 
-/** The uniform block shaders/conv.wgsl reads, as 12 i32 (48 bytes). */
-export function convDimsData(d: ConvDims): Int32Array {
-  return Int32Array.of(d.inW, d.inRow0, d.outW, d.outH, d.outRows, d.outRow0, d.dstRow0, d.skipRow0, d.inRows, d.dstRows, d.skipRows, d.batch);
+/** The conv kernels' uniform block (CONV_DIMS) for `d`; the batch goes into the dispatch size. */
+export function convDimsData(d: ConvDims): ArrayBuffer {
+  return CONV_DIMS.write({
+    in_w: d.inW, in_row0: d.inRow0, out_w: d.outW, out_h: d.outH, out_rows: d.outRows, out_row0: d.outRow0,
+    dst_row0: d.dstRow0, skip_row0: d.skipRow0, in_rows: d.inRows, dst_rows: d.dstRows, skip_rows: d.skipRows,
+  });
 }
 
 interface ConvLayouts { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout; unused: GPUBuffer }

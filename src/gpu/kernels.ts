@@ -1,24 +1,28 @@
 import { fail } from '../errors.js';
 import * as shaders from './shaders.generated.js';
+import { CONV_DIMS, IMAGE_DIMS, LATENT_DIMS, LINEAR_PARAMS, STATS_DIMS } from './uniforms.js';
 
 /** Values injected into a kernel as WGSL `const`s (numbers, booleans) or `alias`es (type names). */
 export type KernelParams = Readonly<Record<string, number | boolean | { readonly type: string }>>;
 
 export type KernelName = 'conv' | 'convTiled' | 'groupNormStats' | 'latentIn' | 'latentRgb' | 'rgbaOut' | 'rgbaTexture';
 
-/** Each kernel's source; those touching activations get the shared layout functions first. */
+/**
+ * Each kernel's source: its uniform struct (declared once, src/gpu/uniforms.ts), then for those
+ * touching activations the shared layout functions, then its own code.
+ */
 const SOURCES: Record<KernelName, string> = {
-  conv: shaders.layoutWgsl + shaders.convIoWgsl + shaders.convWgsl,
-  convTiled: shaders.layoutWgsl + shaders.convIoWgsl + shaders.convTiledWgsl,
-  groupNormStats: shaders.layoutWgsl + shaders.groupNormStatsWgsl,
-  latentIn: shaders.layoutWgsl + shaders.latentInWgsl,
-  latentRgb: shaders.latentRgbWgsl,
-  rgbaOut: shaders.layoutWgsl + shaders.rgbaOutWgsl,
-  rgbaTexture: shaders.layoutWgsl + shaders.rgbaTextureWgsl,
+  conv: CONV_DIMS.wgsl + shaders.layoutWgsl + shaders.convIoWgsl + shaders.convWgsl,
+  convTiled: CONV_DIMS.wgsl + shaders.layoutWgsl + shaders.convIoWgsl + shaders.convTiledWgsl,
+  groupNormStats: STATS_DIMS.wgsl + shaders.layoutWgsl + shaders.groupNormStatsWgsl,
+  latentIn: LATENT_DIMS.wgsl + shaders.layoutWgsl + shaders.latentInWgsl,
+  latentRgb: LINEAR_PARAMS.wgsl + shaders.latentRgbWgsl,
+  rgbaOut: IMAGE_DIMS.wgsl + shaders.layoutWgsl + shaders.rgbaIoWgsl + shaders.rgbaOutWgsl,
+  rgbaTexture: IMAGE_DIMS.wgsl + shaders.layoutWgsl + shaders.rgbaIoWgsl + shaders.rgbaTextureWgsl,
 };
 
 /** The generated prelude: `enable f16;` when any alias uses f16, then one line per parameter. */
-export function wgslPrelude(params: KernelParams): string {
+function wgslPrelude(params: KernelParams): string {
   const lines: string[] = [];
   for (const [name, value] of Object.entries(params)) {
     if (typeof value === 'object') lines.push(`alias ${name} = ${value.type};`);
@@ -30,7 +34,7 @@ export function wgslPrelude(params: KernelParams): string {
   return `${f16 ? 'enable f16;\n' : ''}${lines.join('\n')}\n`;
 }
 
-export function kernelSource(name: KernelName, params: KernelParams): string {
+function kernelSource(name: KernelName, params: KernelParams): string {
   return `${wgslPrelude(params)}\n${SOURCES[name]}`;
 }
 
@@ -88,11 +92,6 @@ export interface Dispatch {
 export function pipelineDispatch(device: GPUDevice, pipeline: GPUComputePipeline, resources: readonly GPUBindingResource[], workgroups: readonly [number, number, number]): Dispatch {
   const entries = resources.map((resource, binding) => ({ binding, resource }));
   return { pipeline, bindGroup: device.createBindGroup({ label: pipeline.label, layout: pipeline.getBindGroupLayout(0), entries }), workgroups };
-}
-
-/** Compiles a kernel (once per device) and makes a dispatch of it. */
-export async function kernelDispatch(device: GPUDevice, name: KernelName, params: KernelParams, resources: readonly GPUBindingResource[], workgroups: readonly [number, number, number]): Promise<Dispatch> {
-  return pipelineDispatch(device, await kernelPipeline(device, name, params), resources, workgroups);
 }
 
 export function encodeDispatches(encoder: GPUCommandEncoder, dispatches: readonly Dispatch[], label = 'taesd decode'): void {

@@ -2,15 +2,21 @@
 // it, GroupNorm + ReLU are applied by the conv that reads them, and ReLU and residual adds run in
 // the conv's epilogue. What cannot be fused that way is a bug in the graph, reported as INTERNAL.
 import { fail } from '../errors.js';
-import type { DecoderGraph, Op, Value } from '../model/graph.js';
+import { opInputs, type DecoderGraph, type Op, type Value } from '../model/graph.js';
 import type { ConvWeights } from '../model/weights.js';
 
 /** Channels are stored in blocks of 4 (one vec4); 3 output channels take one block. */
 export const blocks = (channels: number): number => Math.ceil(channels / 4);
 
-/** A feature map on the GPU: `channelBlocks` vec4s per pixel at 2^level x the latent size (0 blocks: GroupNorm statistics). */
+/**
+ * What a GPU buffer region holds: a feature map (`channelBlocks` vec4s per pixel at 2^level x the
+ * latent size), or a GroupNorm's per-group statistics of one.
+ */
 export interface Activation {
   readonly id: number;
+  readonly holds: 'features' | 'stats';
+  /** The op-list value it holds (after fusion: the last fused op's output). */
+  readonly value: number;
   readonly channelBlocks: number;
   readonly level: number;
 }
@@ -20,8 +26,8 @@ export interface ConvStep {
   readonly conv: ConvWeights;
   readonly src: Activation;
   readonly dst: Activation;
-  /** Added before the ReLU (a block's residual, taef2's pool branch). */
-  readonly skip: Activation | null;
+  /** The residual added before the ReLU (a block's skip connection, taef2's pool branch). */
+  readonly residual: Activation | null;
   /** GroupNorm (statistics from `stats`, affine from `norm`) + ReLU applied to the input as it is read. */
   readonly stats: Activation | null;
   readonly norm: { readonly gamma: Float32Array; readonly beta: Float32Array; readonly groups: number } | null;
@@ -53,14 +59,12 @@ export interface Program {
   readonly zeroVec4s: number;
 }
 
-const inputsOf = (op: Op): Value[] => (op.kind === 'add' ? [op.x, op.y] : [op.x]);
-
 export function buildProgram(graph: DecoderGraph): Program {
   const producer = new Map<number, Op>();
   const consumers = new Map<number, Op[]>();
   for (const op of graph.ops) {
     producer.set(op.out.id, op);
-    for (const v of inputsOf(op)) consumers.set(v.id, [...(consumers.get(v.id) ?? []), op]);
+    for (const v of opInputs(op)) consumers.set(v.id, [...(consumers.get(v.id) ?? []), op]);
   }
   const onlyConsumer = (v: Value): Op | undefined => {
     const c = consumers.get(v.id);
@@ -68,8 +72,8 @@ export function buildProgram(graph: DecoderGraph): Program {
   };
   const acts = new Map<number, Activation>();
   let next = 0;
-  const define = (v: Value, channelBlocks = blocks(v.channels)): Activation => {
-    const a = { id: next++, channelBlocks, level: v.level };
+  const define = (v: Value, holds: Activation['holds'] = 'features'): Activation => {
+    const a = { id: next++, holds, value: v.id, channelBlocks: holds === 'stats' ? 0 : blocks(v.channels), level: v.level };
     acts.set(v.id, a);
     return a;
   };
@@ -89,7 +93,7 @@ export function buildProgram(graph: DecoderGraph): Program {
       case 'upsample':
         break; // read through by the conv that consumes it
       case 'groupNorm': {
-        const stats = define(op.out, 0);
+        const stats = define(op.out, 'stats');
         steps.push({ kind: 'stats', src: actOf(op.x, 'GroupNorm'), dst: stats, groups: op.groups, eps: op.eps });
         break;
       }
@@ -112,10 +116,10 @@ export function buildProgram(graph: DecoderGraph): Program {
           stats = actOf(gn.out, 'a GroupNorm input');
           src = gn.x;
         }
-        let out = op.out, skip: Activation | null = null, relu = false;
+        let out = op.out, residual: Activation | null = null, relu = false;
         let after = onlyConsumer(out);
         if (after?.kind === 'add') {
-          skip = actOf(after.x === out ? after.y : after.x, `conv ${op.conv.key}'s residual`);
+          residual = actOf(after.x === out ? after.y : after.x, `conv ${op.conv.key}'s residual`);
           absorbed.add(after);
           out = after.out;
           after = onlyConsumer(out);
@@ -125,7 +129,7 @@ export function buildProgram(graph: DecoderGraph): Program {
           absorbed.add(after);
           out = after.out;
         }
-        steps.push({ kind: 'conv', conv: op.conv, src: actOf(src, `conv ${op.conv.key}`), dst: define(out), skip, stats, norm, upsample, relu });
+        steps.push({ kind: 'conv', conv: op.conv, src: actOf(src, `conv ${op.conv.key}`), dst: define(out), residual, stats, norm, upsample, relu });
         break;
       }
     }
@@ -133,44 +137,4 @@ export function buildProgram(graph: DecoderGraph): Program {
   if (!latent) fail('INTERNAL', 'GPU program: the graph has no input clamp');
   const widest3x3 = steps.reduce((m, s) => (s.kind === 'conv' && s.conv.k > 1 ? Math.max(m, s.src.channelBlocks) : m), 1);
   return { graph, latent, steps, output: actOf(graph.output, 'the output'), zeroVec4s: widest3x3 };
-}
-
-/** Half-open row range [lo, hi) in absolute rows of an activation's level. */
-export interface Rows { lo: number; hi: number }
-
-/**
- * Rows each banded step must compute so that output rows [r0, r1) come out exactly as in an
- * unbanded decode: a 3x3 conv needs one more input row on each side (inside the image), an
- * upsampling conv the source rows under those. Steps at level 0 (latent resolution, where the
- * GroupNorm's global statistics live) are not banded; their rows are the whole latent.
- */
-export function bandRows(program: Program, latentH: number, r0: number, r1: number): Map<number, Rows> {
-  const need = new Map<number, Rows>();
-  const grow = (a: Activation, lo: number, hi: number) => {
-    const height = latentH << a.level;
-    lo = Math.max(0, lo); hi = Math.min(height, hi);
-    const r = need.get(a.id);
-    need.set(a.id, r ? { lo: Math.min(r.lo, lo), hi: Math.max(r.hi, hi) } : { lo, hi });
-  };
-  grow(program.output, r0, r1);
-  for (let i = program.steps.length - 1; i >= 0; i--) {
-    const s = program.steps[i]!;
-    if (s.kind !== 'conv' || s.dst.level === 0) continue;
-    const out = need.get(s.dst.id);
-    if (!out) continue;
-    const k = s.conv.k >> 1;
-    if (s.upsample) {
-      const lo = Math.max(0, out.lo - k), hi = Math.min(latentH << s.dst.level, out.hi + k);
-      grow(s.src, lo >> 1, ((hi - 1) >> 1) + 1);
-    } else grow(s.src, out.lo - k, out.hi + k);
-    if (s.skip) grow(s.skip, out.lo, out.hi);
-  }
-  return need;
-}
-
-/** Output row bands [r0, r1) of at most `bandHeight` rows covering `height`. */
-export function bands(height: number, bandHeight: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let r = 0; r < height; r += bandHeight) out.push([r, Math.min(height, r + bandHeight)]);
-  return out;
 }

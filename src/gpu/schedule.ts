@@ -1,5 +1,7 @@
 import { fail } from '../errors.js';
-import { bandRows, bands, type Activation, type Program, type Rows, type Step } from './program.js';
+import { bands, fewestBands, valueRows } from '../model/bands.js';
+import type { RowRange } from '../model/graph.js';
+import type { Activation, Program, Step } from './program.js';
 
 /** One activation as held in one buffer: absolute rows [row0, row0 + rows) of its level. */
 export interface Instance {
@@ -17,7 +19,7 @@ export interface Instance {
 
 /** A whole decode of an h x w latent, in run order, with buffer slots assigned by liveness. */
 export interface Schedule {
-  readonly steps: readonly { readonly step: Step; readonly rows: Rows; readonly band: number }[];
+  readonly steps: readonly { readonly step: Step; readonly rows: RowRange; readonly band: number }[];
   /** The instance of an activation in a band (level-0 activations have one, for all bands). */
   instance(a: Activation, band: number): Instance;
   readonly input: Instance;
@@ -46,43 +48,42 @@ export function scheduleDecode(program: Program, batch: number, h: number, w: nu
   if (output > maxBytes) {
     fail('LATENT_SHAPE', `${latents} ${h}x${w} too large for this device: the ${w * u}x${H} float output needs ${output} bytes, over the ${maxBytes}-byte buffer limit`);
   }
-  let tried = 0;
-  for (let n = 1; ; n++) {
-    // Bands start on latent rows, so every level's rows split evenly; the smallest is one latent row.
-    const bandHeight = n === 1 ? H : Math.ceil(H / n / u) * u;
-    if (bandHeight === tried) continue;
-    tried = bandHeight;
+  let fitting: ReturnType<typeof bandSchedule> | null = null;
+  fewestBands(H, u, (bandHeight) => {
     const schedule = bandSchedule(program, batch, h, w, bandHeight, vec4Bytes);
-    if (Math.max(...schedule.all.map((i) => i.bytes)) <= maxBytes) return assignSlots(program, schedule);
-    if (bandHeight === u) fail('LATENT_SHAPE', `${latents} ${h}x${w} too large for this device: a ${w * u}-pixel-wide image needs buffers over ${maxBytes} bytes`);
-  }
+    if (Math.max(...schedule.all.map((i) => i.bytes)) > maxBytes) return false;
+    fitting = schedule;
+    return true;
+  });
+  if (!fitting) fail('LATENT_SHAPE', `${latents} ${h}x${w} too large for this device: a ${w * u}-pixel-wide image needs buffers over ${maxBytes} bytes`);
+  return assignSlots(program, fitting);
 }
 
 function bandSchedule(program: Program, batch: number, h: number, w: number, bandHeight: number, vec4Bytes: number) {
-  const steps: { step: Step; rows: Rows; band: number }[] = [];
+  const steps: { step: Step; rows: RowRange; band: number }[] = [];
   const maxGroups = Math.max(1, ...program.steps.map((s) => (s.kind === 'stats' ? s.groups : 0)));
   const instances = new Map<string, Instance>();
   const key = (a: Activation, band: number) => (a.level === 0 ? `0:${a.id}` : `${band}:${a.id}`);
-  const use = (a: Activation, band: number, index: number, rows?: Rows) => {
+  const use = (a: Activation, band: number, index: number, rows?: RowRange) => {
     const inst = instances.get(key(a, band));
     if (inst) { inst.last = index; return; }
     const r = rows ?? { lo: 0, hi: h << a.level };
     const width = w << a.level;
     // GroupNorm statistics: a (mean, inv_std) f32 pair per group and item.
-    const bytes = a.channelBlocks === 0 ? 8 * maxGroups * batch : (program.zeroVec4s + batch * (r.hi - r.lo) * width * a.channelBlocks) * vec4Bytes;
+    const bytes = a.holds === 'stats' ? 8 * maxGroups * batch : (program.zeroVec4s + batch * (r.hi - r.lo) * width * a.channelBlocks) * vec4Bytes;
     instances.set(key(a, band), { act: a, row0: r.lo, rows: r.hi - r.lo, width, bytes, first: index, last: index, slot: -1 });
   };
   for (const step of program.steps) if (step.dst.level === 0) steps.push({ step, rows: { lo: 0, hi: h }, band: -1 });
   const bandList = bands(h * program.graph.upscale, bandHeight);
   bandList.forEach(([r0, r1], band) => {
-    const need = bandRows(program, h, r0, r1);
-    for (const step of program.steps) if (step.dst.level > 0) steps.push({ step, rows: need.get(step.dst.id)!, band });
+    const need = valueRows(program.graph, h, r0, r1);
+    for (const step of program.steps) if (step.dst.level > 0) steps.push({ step, rows: need.get(step.dst.value)!, band });
   });
   steps.forEach(({ step, rows, band }, i) => {
     use(step.dst, band, i, rows);
     use(step.src, band, i);
     if (step.kind === 'conv') {
-      if (step.skip) use(step.skip, band, i);
+      if (step.residual) use(step.residual, band, i);
       if (step.stats) use(step.stats, band, i);
     }
   });
@@ -96,7 +97,7 @@ function assignSlots(program: Program, s: ReturnType<typeof bandSchedule>): Sche
   const input = s.instances.get(s.key(program.latent, -1))!;
   for (const inst of [...s.instances.values()].sort((a, b) => a.first - b.first)) {
     if (inst === input || inst.act === program.output) continue;
-    const stats = inst.act.channelBlocks === 0;
+    const stats = inst.act.holds === 'stats';
     let slot = slots.findIndex((x) => x.freeAt < inst.first && x.stats === stats);
     if (slot < 0) slots.push({ bytes: 0, freeAt: 0, stats }), (slot = slots.length - 1);
     slots[slot]!.bytes = Math.max(slots[slot]!.bytes, inst.bytes);

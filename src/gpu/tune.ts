@@ -1,9 +1,10 @@
 // Conv kernels chosen by measurement on the user's adapter: on first use of a layer shape, every
 // variant that accepts it is timed on a sample of that layer's size, and the fastest is kept, in
 // memory and in the app's TuningStore (e.g. localStorage), under the adapter's description.
-import { convDimsData, convDispatch, convPipeline, CONV_VARIANTS, DEFAULT_CONV, type ConvDims, type ConvShape, type ConvVariant } from './conv.js';
+import { act4Bytes, convDimsData, convDispatch, convPipeline, convShapeKey, CONV_VARIANTS, DEFAULT_CONV, type ConvDims, type ConvShape, type ConvVariant } from './conv.js';
 import { deviceAdapterInfo } from './device.js';
 import { encodeDispatches } from './kernels.js';
+import type { GpuSubmitter } from './submit.js';
 
 /**
  * Where measurements are remembered across decoders (and, with a persistent store, across page
@@ -40,23 +41,22 @@ export function adapterKey(device: GPUDevice): string {
   return i ? [i.vendor, i.architecture, i.device, i.description].join('|') : 'unknown adapter';
 }
 
-const shapeKey = (s: ConvShape) => `${s.k}:${s.cinBlocks}>${s.coutBlocks}:${s.upsample ? 'u' : ''}${s.relu ? 'r' : ''}${s.residual ? 's' : ''}${s.normGroups ? `n${s.normGroups}` : ''}:${s.precision}${s.outputF32 ? ':out32' : ''}`;
-
 /**
  * The fastest variant for `shape` on `device`, timed on first use (the store's answer afterwards).
  * `outW`/`outRows` are the layer's real output size, sampled down. Variants that fail to compile
  * or run are skipped; DEFAULT_CONV is always among the candidates.
  */
-export async function tuneConv(device: GPUDevice, shape: ConvShape, outW: number, outRows: number, store: TuningStore): Promise<KernelChoice> {
-  const key = `taesd-web:conv:${adapterKey(device)}:${shapeKey(shape)}`;
+export async function tuneConv(gpu: GpuSubmitter, shape: ConvShape, outW: number, outRows: number, store: TuningStore): Promise<KernelChoice> {
+  const { device } = gpu;
+  const key = `taesd-web:conv:${adapterKey(device)}:${convShapeKey(shape)}`;
   const known = parseChoice(await store.getItem(key));
   if (known) return known;
   const candidates = CONV_VARIANTS.filter((v) => v.refuses(shape) === null);
   const timings: Record<string, number> = {};
-  const scratch = sampleBuffers(device, shape, Math.min(outW, SAMPLE_WIDTH), Math.min(outRows, SAMPLE_ROWS));
+  const scratch = sampleBuffers(device, shape, candidates, Math.min(outW, SAMPLE_WIDTH), Math.min(outRows, SAMPLE_ROWS));
   try {
     for (const variant of candidates) {
-      const ms = await timeVariant(device, variant, shape, scratch).catch(() => null);
+      const ms = await timeVariant(gpu, variant, shape, scratch).catch(() => null);
       if (ms !== null) timings[variant.id] = ms;
     }
   } finally {
@@ -84,17 +84,17 @@ interface SampleBuffers {
   readonly skip: GPUBuffer;
   readonly stats: GPUBuffer;
   readonly dst: GPUBuffer;
-  /** Weight buffers per packing, made on first use. */
-  readonly weights: Map<string, GPUBuffer>;
+  /** Zero weights, as long as the longest packing of the candidates. */
+  readonly weights: GPUBuffer;
   destroy(): void;
 }
 
 /** Zero-filled buffers of the sample's size: timing needs the sizes, not the values. */
-function sampleBuffers(device: GPUDevice, shape: ConvShape, outW: number, outRows: number): SampleBuffers {
+function sampleBuffers(device: GPUDevice, shape: ConvShape, candidates: readonly ConvVariant[], outW: number, outRows: number): SampleBuffers {
   const inW = shape.upsample ? Math.ceil(outW / 2) : outW;
   const inRows = (shape.upsample ? Math.ceil(outRows / 2) : outRows) + shape.k;
   const dims: ConvDims = { inW, inRow0: 0, outW, outH: outRows, outRow0: 0, outRows, dstRow0: 0, skipRow0: 0, inRows, dstRows: outRows, skipRows: outRows, batch: 1 };
-  const vec4 = shape.precision === 'f16' ? 8 : 16;
+  const vec4 = act4Bytes(shape.precision);
   const usage = GPUBufferUsage.STORAGE;
   const made: GPUBuffer[] = [];
   const buffer = (size: number, use = usage) => {
@@ -102,41 +102,33 @@ function sampleBuffers(device: GPUDevice, shape: ConvShape, outW: number, outRow
     made.push(b);
     return b;
   };
-  const uniform = buffer(48, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-  device.queue.writeBuffer(uniform, 0, convDimsData(dims) as Int32Array<ArrayBuffer>);
-  const weights = new Map<string, GPUBuffer>();
+  const data = convDimsData(dims);
+  const uniform = buffer(data.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  device.queue.writeBuffer(uniform, 0, data);
   return {
-    dims, uniform, weights,
+    dims, uniform,
+    weights: buffer(4 * Math.max(DEFAULT_CONV.packedLength(shape), ...candidates.map((v) => v.packedLength(shape)))),
     src: buffer((shape.zeroVec4s + inRows * inW * shape.cinBlocks) * vec4),
     skip: buffer((shape.zeroVec4s + outRows * outW * shape.coutBlocks) * vec4),
     stats: buffer(8 * Math.max(1, shape.normGroups)),
     dst: buffer((shape.zeroVec4s + outRows * outW * shape.coutBlocks) * (shape.outputF32 ? 16 : vec4)),
-    destroy: () => { for (const b of [...made, ...weights.values()]) b.destroy(); },
+    destroy: () => { for (const b of made) b.destroy(); },
   };
 }
 
 /** Milliseconds per dispatch of `variant` on the sample: the best of a few rounds, after a warm-up. */
-async function timeVariant(device: GPUDevice, variant: ConvVariant, shape: ConvShape, s: SampleBuffers): Promise<number> {
-  let weights = s.weights.get(variant.packing);
-  if (!weights) {
-    const size = 16 * (shape.coutBlocks * shape.k * shape.k * shape.cinBlocks * 4 + shape.coutBlocks + 2 * shape.cinBlocks);
-    s.weights.set(variant.packing, (weights = device.createBuffer({ label: 'taesd tuning weights', size, usage: GPUBufferUsage.STORAGE })));
-  }
+async function timeVariant(gpu: GpuSubmitter, variant: ConvVariant, shape: ConvShape, s: SampleBuffers): Promise<number> {
+  const { device } = gpu;
   const params = variant.params(shape);
   await convPipeline(device, variant, params);
   const dispatch = convDispatch(device, `taesd tuning ${variant.id}`, variant, params, s.dims, {
-    dims: { buffer: s.uniform, size: 48 }, src: s.src, weights, skip: s.skip, stats: s.stats, dst: s.dst,
+    dims: { buffer: s.uniform }, src: s.src, weights: s.weights, skip: s.skip, stats: s.stats, dst: s.dst,
   });
   const run = async (n: number) => {
-    // Scoped synchronously: a variant this adapter rejects is skipped, and the app's scopes see none of it.
-    device.pushErrorScope('validation');
+    // Inside the decoder's error scopes: a variant this adapter rejects fails here and is skipped.
     const encoder = device.createCommandEncoder({ label: 'taesd tuning' });
     encodeDispatches(encoder, Array.from({ length: n }, () => dispatch), 'taesd tuning');
-    device.queue.submit([encoder.finish()]);
-    const error = device.popErrorScope();
-    await device.queue.onSubmittedWorkDone();
-    const e = await error;
-    if (e) throw new Error(e.message);
+    await gpu.submit(encoder, () => device.queue.onSubmittedWorkDone());
   };
   await run(1);
   let best = Infinity;

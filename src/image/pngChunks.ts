@@ -1,26 +1,10 @@
+import { crc32 } from '../crc32.js';
 import { fail } from '../errors.js';
 
 // PNG container plumbing shared by the PNG and APNG encoders and the PNG decoder:
-// signature, CRC-32, chunk framing, and scanline filtering (PNG spec sections 5 and 9).
+// signature, chunk framing (CRC-32 from src/crc32.ts), and scanline filtering (PNG spec sections 5 and 9).
 
 export const PNG_SIGNATURE = Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10);
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (ISO 3309) over `parts` in order, as a PNG chunk's CRC. */
-export function crc32(...parts: Uint8Array[]): number {
-  let c = 0xffffffff;
-  for (const p of parts) for (let i = 0; i < p.length; i++) c = CRC_TABLE[(c ^ p[i]!) & 255]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 /** One chunk: length, 4-letter type, data, CRC of type + data. */
 export function chunk(type: string, data: Uint8Array): Uint8Array {

@@ -2,7 +2,8 @@ import { fail } from '../errors.js';
 import type { RgbaImage } from '../model/decoder.js';
 import { inflateExactly } from '../weights/inflate.js';
 import { MAX_IMAGE_SIDE } from './image.js';
-import { concat, crc32, PNG_SIGNATURE, unfilterScanlines } from './pngChunks.js';
+import { crc32 } from '../crc32.js';
+import { concat, PNG_SIGNATURE, unfilterScanlines } from './pngChunks.js';
 
 const CHANNELS: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 

@@ -63,6 +63,36 @@ export interface DecodeOptions {
   readonly scale?: number;
 }
 
+/** The kernel one conv layer ran with on WebGPU, for `kernels`. */
+export interface LayerKernel {
+  /** The layer's state-dict key (e.g. `12` or `3.conv.2`). */
+  readonly layer: string;
+  readonly variant: string;
+  /** ms per dispatch of each candidate on a sample of this layer's size, when it was tuned. */
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+/** Outputs that stay on the GPU (no CPU readback), where a backend renders on a device. */
+export interface GpuOutputs {
+  readonly device: GPUDevice;
+  /** Into a WebGPU canvas's context (configured and resized for the image). */
+  decodeToCanvas(latent: AnyLatentInput, context: GPUCanvasContext, options?: DecodeOptions): Promise<{ width: number; height: number }>;
+  /** Into an `rgba8unorm` texture with `STORAGE_BINDING` usage, of the image's size; absent where unsupported. */
+  readonly decodeToTexture?: (latent: AnyLatentInput, texture: GPUTexture, options?: DecodeOptions) => Promise<{ width: number; height: number }>;
+  /** Into a `COPY_DST` buffer, 8-bit RGBA as one u32 per pixel, items one after another; absent where unsupported. */
+  readonly decodeToBuffer?: (latent: AnyLatentInput, buffer: GPUBuffer, options?: DecodeOptions) => Promise<{ width: number; height: number; batch: number }>;
+}
+
+/** What a backend offers beyond the common methods, declared rather than probed for. */
+export interface DecoderCapabilities {
+  /** Threads of a CPU backend (0: onnxruntime's default, one per core); null elsewhere. */
+  readonly numThreads: number | null;
+  /** GPU-side outputs, or null where the backend draws through the CPU. */
+  readonly gpu: GpuOutputs | null;
+  /** The conv kernel each layer ran with in the most recent decode (WebGPU), else null. */
+  kernels(): readonly LayerKernel[] | null;
+}
+
 /** What every backend offers; `progress`, the CLI and the demo decode through this alone. */
 export interface LatentDecoder {
   readonly model: ModelSpec;
@@ -77,4 +107,11 @@ export interface LatentDecoder {
   decodeRawBatch(latent: AnyLatentInput, options?: DecodeOptions): Promise<RawImage[]>;
   /** Frees GPU buffers / sessions. Further calls throw `DESTROYED`. */
   destroy(): void;
+}
+
+/** A backend's decoder: the common methods plus what the facade asks of every backend. */
+export interface BackendDecoder extends LatentDecoder {
+  readonly capabilities: DecoderCapabilities;
+  /** Output size for an h x w latent (after unpacking) with these options. */
+  outputSize(h: number, w: number, options?: DecodeOptions): { width: number; height: number };
 }

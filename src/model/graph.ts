@@ -1,6 +1,10 @@
 // The decoder lowered to primitive ops with explicit shapes: the one description that the WGSL
 // program (gpu/program.ts), the ONNX graph (fallback/onnxGraph.ts), the CPU reference (tests),
 // the FLOP count and the band schedules all read.
+// Video (README, "The video path"): values carry frames per latent frame; a new op kind (frame
+// shift, concat, TGrow's split into frames, pixel shuffle, grouped conv) is a local addition at
+// three seams: its rows read here (rowsRead), its ONNX nodes (fallback/onnxGraph.ts) and its GPU
+// step (gpu/program.ts). Streaming state belongs to a session object, never to the op list.
 import { fail } from '../errors.js';
 import type { ConvWeights, DecoderWeights, PoolWeights } from './weights.js';
 
@@ -43,7 +47,6 @@ export interface DecoderGraph {
   readonly ops: readonly Op[];
   /** Output pixels per latent pixel along each axis. */
   readonly upscale: number;
-  readonly skipUpsamples: number;
 }
 
 /** Nearest upsamples in a decoder: the most `skipUpsamples` can take. */
@@ -107,7 +110,7 @@ export function lowerDecoder(weights: DecoderWeights, options: LowerOptions = {}
       }
     }
   }
-  return { weights, input, output: x, ops, upscale: 2 ** x.level, skipUpsamples: skip };
+  return { weights, input, output: x, ops, upscale: 2 ** x.level };
 }
 
 /** Multiply-adds x 2 of one decode of an h x w latent (for GFLOP/s reports). */
@@ -155,30 +158,29 @@ export function graphStages(graph: DecoderGraph): Stage[] {
   return stages;
 }
 
-/** Rows of one stage's run on a slice: it reads input rows [inLo, inHi) and keeps output rows [outLo, outHi). */
-export interface StageSlice {
-  readonly inLo: number;
-  readonly inHi: number;
-  readonly outLo: number;
-  readonly outHi: number;
+/** Half-open row range [lo, hi) in absolute rows at a value's level (0 = the image's top). */
+export interface RowRange {
+  readonly lo: number;
+  readonly hi: number;
 }
 
+/** The values an op reads. */
+export const opInputs = (op: Op): readonly Value[] => (op.kind === 'add' ? [op.x, op.y] : [op.x]);
+
 /**
- * The slices each stage after the first runs on so that output rows [r0, r1) come out exactly as
- * in an unbanded decode: a stage's slice of input rows reaches `halo` rows past what its output
- * needs (clipped at the image, where zero padding is right), and the next stage needs exactly the
- * rows this one keeps. Rows are absolute at each stage's level; `latentH` is the latent's height.
+ * Rows of each input that `op` reads to produce output rows `out` of its output, before clipping
+ * at the input's height (outside the image zero padding is right): a k x k conv reaches k >> 1 rows
+ * past each edge, a nearest upsample reads the rows under its output, pointwise ops the same rows,
+ * and GroupNorm's statistics every row. A new op kind says here what it reads; banding follows.
  */
-export function stageSlices(stages: readonly Stage[], latentH: number, r0: number, r1: number): StageSlice[] {
-  const slices: StageSlice[] = [];
-  let lo = r0, hi = r1;
-  for (let i = stages.length - 1; i >= 1; i--) {
-    const { halo, level } = stages[i]!;
-    const inH = latentH << (level - 1);
-    const inLo = Math.max(0, Math.floor((lo - halo) / 2)), inHi = Math.min(inH, Math.ceil((hi + halo) / 2));
-    slices.unshift({ inLo, inHi, outLo: lo, outHi: hi });
-    lo = inLo;
-    hi = inHi;
+export function rowsRead(op: Op, out: RowRange, inputHeight: number): RowRange {
+  switch (op.kind) {
+    case 'conv': {
+      const k = op.conv.k >> 1;
+      return { lo: out.lo - k, hi: out.hi + k };
+    }
+    case 'upsample': return { lo: out.lo >> 1, hi: ((out.hi - 1) >> 1) + 1 };
+    case 'groupNorm': return { lo: 0, hi: inputHeight };
+    case 'clamp': case 'relu': case 'add': return out;
   }
-  return slices;
 }

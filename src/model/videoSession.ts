@@ -112,30 +112,31 @@ export class VideoSession {
     this.selector = new FrameSelector<RawImage>(rule, () => ({ width: W, height: H, data: new Float32Array(output.channels * H * W) }));
   }
 
-  /** Runs every stage over one chunk, each in runs that fit; returns its raw frames. */
+  /**
+   * Runs every stage over one chunk, depth first: each run's output goes on through the later
+   * stages before the next run starts, so no stage's whole-chunk output is ever held (at 480p the
+   * frames after the last TGrow are 100 MiB each). Returns the chunk's raw frames in order.
+   */
   private async runChunk(chunk: Frames, runs: readonly number[], h: number, w: number): Promise<RawImage[]> {
-    let x = chunk;
-    for (const [i, stage] of this.stages.entries()) {
-      const pieces: Frames[] = [];
-      const per = x.data.length / x.n;
-      const inH = h << stage.input.level, inW = w << stage.input.level;
+    const H = h * this.graph.upscale, W = w * this.graph.upscale, per = 3 * H * W;
+    const out: RawImage[] = [];
+    const through = async (i: number, x: Frames): Promise<void> => {
+      const stage = this.stages[i];
+      if (!stage) {
+        for (let k = 0; k < x.n; k++) out.push({ width: W, height: H, data: x.data.subarray(k * per, (k + 1) * per) });
+        return;
+      }
+      const size = x.data.length / x.n;
+      const dims = (n: number) => [n, stage.input.channels, h << stage.input.level, w << stage.input.level];
       for (let a = 0; a < x.n; a += runs[i]!) {
         const n = Math.min(x.n, a + runs[i]!) - a;
         const states = stage.states.map((s) => this.states![s]!);
-        const r = await this.runner.runStage(this.graph, this.key, i, stage, x.data.subarray(a * per, (a + n) * per), [n, stage.input.channels, inH, inW], states);
+        const r = await this.runner.runStage(this.graph, this.key, i, stage, x.data.subarray(a * size, (a + n) * size), dims(n), states);
         r.states.forEach((s, k) => { this.states![stage.states[k]!] = s; });
-        pieces.push({ data: r.data, n: r.dims[0]! });
+        await through(i + 1, { data: r.data, n: r.dims[0]! });
       }
-      x = pieces.length === 1 ? pieces[0]! : concatFrames(pieces);
-    }
-    const H = h * this.graph.upscale, W = w * this.graph.upscale, per = 3 * H * W;
-    return Array.from({ length: x.n }, (_, k) => ({ width: W, height: H, data: x.data.subarray(k * per, (k + 1) * per) }));
+    };
+    await through(0, chunk);
+    return out;
   }
-}
-
-function concatFrames(pieces: readonly Frames[]): Frames {
-  const data = new Float32Array(pieces.reduce((s, p) => s + p.data.length, 0));
-  let at = 0;
-  for (const p of pieces) { data.set(p.data, at); at += p.data.length; }
-  return { data, n: pieces.reduce((s, p) => s + p.n, 0) };
 }

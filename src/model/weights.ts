@@ -55,10 +55,16 @@ const FLOAT_DTYPES: readonly DType[] = ['F32', 'F16', 'BF16', 'F64'];
  */
 export function upstreamKeys(dict: StateDict): StateDict {
   const out: StateDict = new Map();
+  const from = new Map<string, string>();
   for (const [key, tensor] of dict) {
     const diffusers = /^(?:vae\.)?decoder\.layers\.(\d+)\.(.+)$/.exec(key);
-    if (diffusers) out.set(`${Number(diffusers[1]) + 1}.${diffusers[2]}`, tensor);
-    else if (/^(?:decoder\.)?\d+\./.test(key)) out.set(key.replace(/^decoder\./, ''), tensor);
+    const upstream = diffusers ? `${Number(diffusers[1]) + 1}.${diffusers[2]}` : /^(?:decoder\.)?\d+\./.test(key) ? key.replace(/^decoder\./, '') : null;
+    if (upstream === null) continue;
+    // Two names for one tensor: which one the file meant cannot be told, so neither is guessed.
+    const other = from.get(upstream);
+    if (other !== undefined) fail('WEIGHTS_CORRUPT', `tensors ${other} and ${key} are both ${upstream}; keep one layout (upstream or diffusers)`);
+    from.set(upstream, key);
+    out.set(upstream, tensor);
   }
   return out;
 }

@@ -3,9 +3,10 @@
 // pid or by a lock gone unrefreshed, and its lock is taken over.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { readFile, rename, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fail } from '../errors.js';
+import { readRegularFile } from '../boundedRead.js';
+import { fail, isTaesdError } from '../errors.js';
 
 /** The lock's file name in the job folder (not one the fresh-job policy removes). */
 export const LOCK_FILE = '.taesd-lock';
@@ -109,12 +110,20 @@ export class JobLock {
   }
 }
 
+/** A lock's text is ~150 bytes: a bigger one, or a FIFO or device planted at its name, is never read. */
+const MAX_LOCK_BYTES = 4096;
+
 async function readLock(path: string): Promise<{ text: string; mtimeMs: number } | null> {
+  let mtimeMs = 0;
   try {
-    const [text, st] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    return { text, mtimeMs: st.mtimeMs };
+    const bytes = await readRegularFile(path, 'job lock', {
+      maxBytes: MAX_LOCK_BYTES,
+      tooLarge: (size) => fail('IO', `job lock ${LOCK_FILE} is ${size} bytes, not a lock taesd-web wrote; delete it if no writer is running`),
+      onStat: (st) => (mtimeMs = st.mtimeMs),
+    });
+    return { text: new TextDecoder().decode(bytes), mtimeMs };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (isTaesdError(e, 'IO') && (e.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return null;
     throw e;
   }
 }

@@ -1,4 +1,4 @@
-import { readCappedBody } from '../body.js';
+import { readCappedBody } from '../boundedRead.js';
 import { fail, TaesdError } from '../errors.js';
 import { isBase64 } from '../image/base64.js';
 import type { ProgressRecord, ProgressStatus, VideoLayout } from './record.js';
@@ -64,8 +64,8 @@ export interface PollOptions {
    */
   readonly maxMalformedPolls?: number;
   /**
-   * Largest progress.json read, bytes, 1024..1073741824 (default 67108864, 64 MiB: a step's
-   * `image_base64` of a 4096 x 4096 PNG fits). The body is read in pieces and dropped at the
+   * Largest progress.json read, bytes, 1024..1073741824 (default 67108864, 64 MiB: an
+   * `image_base64` of ~48 MB of image, far past a 1024 x 1024 preview's). The body is read in pieces and dropped at the
    * cap; a larger one counts as malformed (onError with IO, `maxMalformedPolls`).
    */
   readonly maxBodyBytes?: number;

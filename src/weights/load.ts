@@ -1,10 +1,11 @@
 // The front door for weights: bytes from a path, URL or buffer, parsed by the format they hold.
-import { readCappedBody } from '../body.js';
+import { readCappedBody, readRegularFile } from '../boundedRead.js';
 import { fail, isTaesdError } from '../errors.js';
 import { importNodeOnly, isNode } from '../platform.js';
 import { fetchWatched, type DownloadOptions } from './download.js';
 import { parsePth } from './pth.js';
-import { parseSafetensors } from './safetensors.js';
+import { MAX_HEADER_BYTES, parseSafetensors, readSafetensorsHeader } from './safetensors.js';
+import { describeBytes, firstBytes } from './sniff.js';
 import type { StateDict } from './tensor.js';
 
 /** A file path (Node) or relative URL (browser), a URL, or the file's bytes. */
@@ -17,18 +18,18 @@ export const MAX_WEIGHTS_FILE_BYTES = 256 << 20;
 
 const tooLarge = (name: string, bytes: number) => fail('WEIGHTS_CORRUPT', `${name}: ${bytes} bytes is over the ${MAX_WEIGHTS_FILE_BYTES}-byte limit for decoder weights`);
 
+/** A weights file from disk: refused from its size, its magic bytes and (safetensors) its header before the body is read. */
 async function readFile(path: string, name: string): Promise<{ bytes: Uint8Array; name: string }> {
-  const fs = await importNodeOnly<typeof import('node:fs/promises')>('node:fs/promises');
-  try {
-    const { size } = await fs.stat(path);
-    if (size > MAX_WEIGHTS_FILE_BYTES) tooLarge(path, size);
-    const buf = await fs.readFile(path);
-    return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), name };
-  } catch (e) {
-    if (isTaesdError(e)) throw e;
-    const code = (e as { code?: unknown }).code;
-    fail('IO', code === 'ENOENT' ? `weights file not found: ${path}` : `cannot read weights file ${path}: ${(e as Error).message}`, e);
-  }
+  const bytes = await readRegularFile(path, 'weights file', {
+    maxBytes: MAX_WEIGHTS_FILE_BYTES,
+    tooLarge: (size) => tooLarge(path, size),
+    headBytes: 8 + MAX_HEADER_BYTES,
+    checkHead: (head, size) => {
+      if (size < 8) fail('WEIGHTS_CORRUPT', `${path}: ${size} bytes is too short to be a weights file`);
+      if (weightsFormat(head, path) === 'safetensors') readSafetensorsHeader(head, path, 'weights', size);
+    },
+  });
+  return { bytes, name };
 }
 
 /** Downloads weights within MAX_WEIGHTS_FILE_BYTES and the idle timeout (see fetchWatched). */
@@ -75,19 +76,30 @@ export async function readSource(source: WeightsSource): Promise<{ bytes: Uint8A
 }
 
 /**
- * Parses weights by their magic bytes: a zip (`PK\x03\x04`) is a PyTorch checkpoint, anything
- * else is read as safetensors. `name` (default `"weights"`) names the file in errors.
- * Throws WEIGHTS_CORRUPT (or WEIGHTS_UNSAFE for a hostile pickle).
+ * Which weights format `bytes` (a whole file, or its first bytes) hold by their magic bytes: a
+ * zip (`PK\x03\x04`) is a PyTorch checkpoint, a JSON header at byte 8 is safetensors; anything
+ * else (an image, a web page, text, a latent) is named in a WEIGHTS_CORRUPT error.
  */
-export function parseWeights(bytes: Uint8Array, name = 'weights', maxElements?: number): StateDict {
+function weightsFormat(bytes: Uint8Array, name: string): 'pth' | 'safetensors' {
   if (bytes.byteLength < 8) fail('WEIGHTS_CORRUPT', `${name}: ${bytes.byteLength} bytes is too short to be a weights file`);
-  const [b0, b1, b2, b3] = bytes;
-  if (b0 === 0x50 && b1 === 0x4b && b2 === 0x03 && b3 === 0x04) return parsePth(bytes, name, maxElements);
-  // Pickle protocol 2 + torch's legacy magic number: the pre-1.6 format, which has no zip.
-  if (b0 === 0x80 && b1 === 0x02 && b2 === 0x8a && b3 === 0x0a) {
+  const what = describeBytes(bytes);
+  if (what === 'a zip archive') return 'pth';
+  if (what === 'a legacy (pre-1.6) torch.save file') {
     fail('WEIGHTS_CORRUPT', `${name}: a legacy (pre-1.6, non-zip) torch.save file; re-save it with a current PyTorch or convert it to safetensors`);
   }
-  return parseSafetensors(bytes, name).tensors;
+  if (what !== null) fail('WEIGHTS_CORRUPT', `${name} is ${what}, not decoder weights: expected a .safetensors file or a PyTorch checkpoint (.pth, a zip)`);
+  if (bytes.byteLength > 8 && bytes[8] !== 0x7b) {
+    fail('WEIGHTS_CORRUPT', `${name} is not decoder weights: expected a .safetensors file (an 8-byte length, then a JSON header) or a PyTorch checkpoint (.pth, a zip), but it starts with ${firstBytes(bytes, 9)}`);
+  }
+  return 'safetensors';
+}
+
+/**
+ * Parses weights by their magic bytes (see weightsFormat). `name` (default `"weights"`) names
+ * the file in errors; `maxElements` raises a checkpoint's element cap (see parsePth). Throws WEIGHTS_CORRUPT (or WEIGHTS_UNSAFE for a hostile pickle).
+ */
+export function parseWeights(bytes: Uint8Array, name = 'weights', maxElements?: number): StateDict {
+  return weightsFormat(bytes, name) === 'pth' ? parsePth(bytes, name, maxElements) : parseSafetensors(bytes, name).tensors;
 }
 
 /** Reads and parses weights from any source; `name` is the source's path or URL (see readSource). */

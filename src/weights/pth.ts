@@ -295,9 +295,11 @@ export function parsePth(bytes: Uint8Array, name = 'pth', maxElements = MAX_ELEM
     fail('WEIGHTS_CORRUPT', `${name}: ${problem}`);
   }
   const entries = new Map<string, ZipEntry>();
+  const others: string[] = [];
+  let skipped = 0;
   let total = 0;
   for (const e of readZipDirectory(bytes, corrupt)) {
-    if (!KEPT_ENTRY.test(e.name)) continue;
+    if (!KEPT_ENTRY.test(e.name)) { if (skipped++ < 3) others.push(e.name.slice(0, 60)); continue; }
     if (e.name.endsWith('data.pkl') && e.size > MAX_PICKLE_BYTES) corrupt(`${e.name} is ${e.size} bytes, over the ${MAX_PICKLE_BYTES}-byte limit`);
     total += e.size;
     if (total > MAX_ARCHIVE_BYTES) corrupt(`zip entries claim over ${MAX_ARCHIVE_BYTES} bytes in all (at ${e.name})`);
@@ -305,7 +307,10 @@ export function parsePth(bytes: Uint8Array, name = 'pth', maxElements = MAX_ELEM
   }
   const read = (entry: ZipEntry): Uint8Array => readZipEntry(bytes, entry, corrupt);
   const pkl = [...entries.keys()].filter((f) => /(?:^|\/)data\.pkl$/.test(f)).sort((a, b) => a.length - b.length)[0];
-  if (pkl === undefined) corrupt('zip has no data.pkl: not a PyTorch checkpoint');
+  if (pkl === undefined) {
+    const listed = others.length ? ` (it holds ${others.map((n) => JSON.stringify(n)).join(', ')}${skipped > others.length ? ', ...' : ''})` : '';
+    corrupt(`a zip archive without data.pkl${listed}, not a PyTorch checkpoint: expected torch.save's zip (<name>/data.pkl and <name>/data/<n>) or a .safetensors file`);
+  }
   const pklEntry = entries.get(pkl)!;
   const prefix = pkl.slice(0, -'data.pkl'.length);
   const order = entries.get(`${prefix}byteorder`);

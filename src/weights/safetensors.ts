@@ -1,6 +1,6 @@
 // safetensors reader and writer, validating as the format's spec asks:
 // https://github.com/huggingface/safetensors#format
-import { fail } from '../errors.js';
+import { fail, type TaesdErrorCode } from '../errors.js';
 import { bfloat16ToFloat, halfToFloat } from './half.js';
 import { elementCount, MAX_ELEMENTS, type DType, type StateDict } from './tensor.js';
 
@@ -36,16 +36,31 @@ function aligned(bytes: Uint8Array, size: number): { buffer: ArrayBufferLike; by
   return bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes);
 }
 
+/** Called with the first finite float64 value that float32 cannot hold (it would become Infinity); must throw. */
+export type OutOfRange = (index: number, value: number) => never;
+
+/** The first element where float64 `source` was finite but its float32 conversion is not. */
+function checkRange(source: Float64Array, out: Float32Array, outOfRange: OutOfRange): Float32Array {
+  for (let i = 0; i < out.length; i++) if (!Number.isFinite(out[i]) && Number.isFinite(source[i])) outOfRange(i, source[i]!);
+  return out;
+}
+
 /**
  * Converts `count` elements of `dtype` stored in `bytes` to float32 (a new array, never a view
  * of `bytes`). Integers and booleans convert exactly up to 2^24; int64 beyond 2^53 loses digits.
+ * A finite float64 beyond float32's range calls `outOfRange` (default: it becomes +-Infinity).
  */
-export function toFloat32(dtype: DType, bytes: Uint8Array, count: number, littleEndian = true): Float32Array {
+export function toFloat32(dtype: DType, bytes: Uint8Array, count: number, littleEndian = true, outOfRange?: OutOfRange): Float32Array {
   if (bytes.byteLength < count * DTYPE_SIZE[dtype]) fail('BAD_OPTION', `toFloat32: ${count} ${dtype} elements need ${count * DTYPE_SIZE[dtype]} bytes, got ${bytes.byteLength}`);
   if (littleEndian === HOST_LITTLE_ENDIAN) {
     // Fast paths: the stored order is the host's, so typed arrays read it directly.
     if (dtype === 'F32') { const a = aligned(bytes, 4); return new Float32Array(a.buffer, a.byteOffset, count).slice(); }
-    if (dtype === 'F64') { const a = aligned(bytes, 8); return Float32Array.from(new Float64Array(a.buffer, a.byteOffset, count)); }
+    if (dtype === 'F64') {
+      const a = aligned(bytes, 8);
+      const source = new Float64Array(a.buffer, a.byteOffset, count);
+      const out = Float32Array.from(source);
+      return outOfRange ? checkRange(source, out, outOfRange) : out;
+    }
     if (dtype === 'F16') {
       const a = aligned(bytes, 2);
       const bits = new Uint16Array(a.buffer, a.byteOffset, count);
@@ -70,10 +85,12 @@ export function toFloat32(dtype: DType, bytes: Uint8Array, count: number, little
   }[dtype];
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = read(i);
+  if (dtype === 'F64' && outOfRange) for (let i = 0; i < count; i++) if (!Number.isFinite(out[i]) && Number.isFinite(read(i))) outOfRange(i, read(i));
   return out;
 }
 
-interface Entry { key: string; dtype: DType; shape: number[]; begin: number; end: number }
+/** One tensor of a safetensors header: its data lies at [begin, end) after the header. */
+export interface SafetensorsEntry { key: string; dtype: DType; shape: number[]; begin: number; end: number }
 
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -87,15 +104,29 @@ function brief(v: unknown): string {
   return text.length > 80 ? `${text.slice(0, 80)}...` : text;
 }
 
-function readHeader(bytes: Uint8Array, name: string): { entries: Entry[]; metadata: Record<string, string>; dataStart: number } {
+export interface SafetensorsHeader {
+  readonly entries: readonly SafetensorsEntry[];
+  readonly metadata: Record<string, string>;
+  /** Where tensor data starts; the file is exactly dataStart plus the last tensor's end. */
+  readonly dataStart: number;
+}
+
+/**
+ * Reads and checks a safetensors header from the file's first bytes (`bytes` may stop after the
+ * header; `fileLength` is the whole file's), so a file on disk is judged before its body is read.
+ * `kind` picks the error codes: weights (WEIGHTS_CORRUPT) or a latent (LATENT_CORRUPT).
+ */
+export function readSafetensorsHeader(bytes: Uint8Array, name: string, kind: 'weights' | 'latent' = 'weights', fileLength = bytes.byteLength): SafetensorsHeader {
+  const code: TaesdErrorCode = kind === 'latent' ? 'LATENT_CORRUPT' : 'WEIGHTS_CORRUPT';
   function corrupt(problem: string): never {
-    fail('WEIGHTS_CORRUPT', `${name}: ${problem}`);
+    fail(code, `${name}: ${problem}`);
   }
   if (bytes.byteLength < 8) corrupt(`truncated: ${bytes.byteLength} bytes is too short for a safetensors file (8-byte header length)`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) corrupt(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte cap: not a safetensors file`);
   const headerLength = Number(n);
-  if (8 + headerLength > bytes.byteLength) corrupt(`truncated: header of ${headerLength} bytes runs past the end of the ${bytes.byteLength}-byte file`);
+  if (8 + headerLength > fileLength) corrupt(`truncated: header of ${headerLength} bytes runs past the end of the ${fileLength}-byte file`);
+  if (8 + headerLength > bytes.byteLength) corrupt(`header of ${headerLength} bytes runs past the ${bytes.byteLength} bytes read`);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
@@ -106,7 +137,7 @@ function readHeader(bytes: Uint8Array, name: string): { entries: Entry[]; metada
 
   // Object.fromEntries below, not assignment: a "__proto__" key stays a plain key.
   const metadata: [string, string][] = [];
-  const entries: Entry[] = [];
+  const entries: SafetensorsEntry[] = [];
   for (const [key, value] of Object.entries(header as Record<string, unknown>)) {
     if (key === '__metadata__') {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) corrupt('__metadata__ is not an object');
@@ -138,7 +169,7 @@ function readHeader(bytes: Uint8Array, name: string): { entries: Entry[]; metada
   }
 
   const dataStart = 8 + headerLength;
-  const dataLength = bytes.byteLength - dataStart;
+  const dataLength = fileLength - dataStart;
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   for (const e of entries) {
@@ -154,13 +185,17 @@ function readHeader(bytes: Uint8Array, name: string): { entries: Entry[]; metada
 /**
  * Reads a safetensors file: every tensor converted to float32 (the stored dtype is kept in
  * `Tensor.dtype`), and the header's `__metadata__`. `name` (default `"safetensors"`) names the
- * file in errors. Validates the whole header before converting anything; throws WEIGHTS_CORRUPT.
+ * file in errors. Validates the whole header before converting anything; throws WEIGHTS_CORRUPT
+ * (for `kind: 'latent'`, LATENT_CORRUPT), and for a finite float64 beyond float32's range
+ * WEIGHTS_CORRUPT (LATENT_OUT_OF_RANGE).
  */
-export function parseSafetensors(bytes: Uint8Array, name = 'safetensors'): { tensors: StateDict; metadata: Record<string, string> } {
-  const { entries, metadata, dataStart } = readHeader(bytes, name);
+export function parseSafetensors(bytes: Uint8Array, name = 'safetensors', kind: 'weights' | 'latent' = 'weights'): { tensors: StateDict; metadata: Record<string, string> } {
+  const { entries, metadata, dataStart } = readSafetensorsHeader(bytes, name, kind);
   const tensors: StateDict = new Map();
   for (const e of entries) {
-    const data = toFloat32(e.dtype, bytes.subarray(dataStart + e.begin, dataStart + e.end), elementCount(e.shape));
+    const outOfRange: OutOfRange = (i, v) =>
+      fail(kind === 'latent' ? 'LATENT_OUT_OF_RANGE' : 'WEIGHTS_CORRUPT', `${name}: tensor ${e.key} holds ${v} at element ${i}, beyond float32's range (+-3.4e38): it would become Infinity`);
+    const data = toFloat32(e.dtype, bytes.subarray(dataStart + e.begin, dataStart + e.end), elementCount(e.shape), true, outOfRange);
     tensors.set(e.key, { dtype: e.dtype, shape: e.shape, data });
   }
   return { tensors, metadata };
@@ -174,13 +209,22 @@ export type EncodableTensor =
 /**
  * Writes tensors (in the given key order, packed back to back, little-endian) and optional
  * string metadata as a safetensors file. The header is space-padded to 8 bytes, as the
- * reference writer does. Throws BAD_OPTION when data length or type disagrees with dtype and shape.
+ * reference writer does. Throws BAD_OPTION when data length or type disagrees with dtype and
+ * shape, for a tensor named `__metadata__` (the format's reserved key) or `__proto__`, and for
+ * metadata values that are not strings: files parseSafetensors would refuse are never written.
  */
 export function encodeSafetensors(tensors: Readonly<Record<string, EncodableTensor>>, metadata?: Readonly<Record<string, string>>): Uint8Array {
-  const header: Record<string, unknown> = {};
-  if (metadata && Object.keys(metadata).length) header['__metadata__'] = metadata;
+  // No prototype: a "__proto__" key is then refused below instead of silently setting one.
+  const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  if (metadata && Object.keys(metadata).length) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') fail('BAD_OPTION', `encodeSafetensors: metadata ${JSON.stringify(k)} is a ${v === null ? 'null' : typeof v}; safetensors metadata values are strings`);
+    }
+    header['__metadata__'] = metadata;
+  }
   let offset = 0;
   for (const [key, t] of Object.entries(tensors)) {
+    if (key === '__metadata__' || key === '__proto__') fail('BAD_OPTION', `encodeSafetensors: a tensor cannot be named ${key} (${key === '__metadata__' ? "the format's reserved key" : 'readers would take it for the prototype'})`);
     const count = elementCount(t.shape);
     const typeOk = t.dtype === 'F32' ? t.data instanceof Float32Array : t.data instanceof Uint16Array;
     if (!typeOk || t.data.length !== count || !t.shape.every(isCount)) {

@@ -3,7 +3,7 @@
 // checks every local header against it, and hands out entries only through a size-capped
 // inflate and a CRC-32 check, so a damaged or hostile archive fails before it costs much.
 // Layout: PKWARE APPNOTE.TXT, sections 4.3 (records) and 4.5.3 (zip64 extra field).
-import { crc32 } from '../image/pngChunks.js';
+import { crc32 } from '../crc32.js';
 import { inflateExactly } from './inflate.js';
 
 /** Most entries a readable archive may list; torch.save writes one per storage plus ~6 (TAEF2: 85, TAESana: 107). */

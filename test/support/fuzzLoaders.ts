@@ -4,15 +4,19 @@
 // and at the end one JSON line (FuzzSummary). Seeds are small valid files of each kind, plus the
 // real TAEF2 checkpoint now and then; mutations act on raw bytes, on the pickle inside a
 // re-zipped checkpoint (valid CRCs, so they reach the unpickler: opcode floods, huge stride-0
-// views), and on header text (hostile numbers, deep nesting). Half the inputs are Node Buffers
+// views), and on header text (hostile numbers, deep nesting, .npy literals). Latents are read
+// through latentFromFile too (float64 values past float32's range), and images, web pages, text
+// and plain zips are given as weights and as latents. Half the inputs are Node Buffers
 // at an odd offset, as files read from disk can be.
 import { readFileSync } from 'node:fs';
 import { unzipSync, zipSync } from 'fflate';
 import { isTaesdError } from '../../src/errors.js';
 import { floatsToHalves } from '../../src/weights/half.js';
 import { parseWeights } from '../../src/weights/load.js';
+import { latentFromFile } from '../../src/model/latentFile.js';
 import { parseNpy } from '../../src/weights/npy.js';
 import { encodeSafetensors } from '../../src/weights/safetensors.js';
+import { f64, f64Safetensors, htmlPage, jpegStart, npyFromHeader, plainZip, smallPng, textFile } from './foreignFiles.js';
 import { npyFile } from './hostileFiles.js';
 import { peakRssMiB } from './peakRss.js';
 import { checkpoint, floats, glob, int, stateDictPickle, str, tuple } from './pickles.js';
@@ -34,7 +38,13 @@ const below = (rng: Rng, n: number): number => Math.floor(rng() * n);
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[below(rng, items.length)]!;
 
 const INTERESTING = [0, 1, 2, 7, 8, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0xfffffffe, 0xffffffff];
-const TEXT_NUMBERS = ['0', '-1', '1e308', '9007199254740993', '4294967296', '2.5', '[]', '{}', 'null', '"x"', '[[[[[[[[1]]]]]]]]', `${'['.repeat(20_000)}${']'.repeat(20_000)}`];
+const TEXT_NUMBERS = ['0', '-1', '1e308', '9007199254740993', '4294967296', '2.5', '[]', '{}', 'null', '"x"', '[[[[[[[[1]]]]]]]]', `${'['.repeat(20_000)}${']'.repeat(20_000)}`,
+  // .npy header tokens: floats as dimensions, repeated keys, Python literals numpy's literal_eval takes or refuses
+  '8.0', '(1, 2)', '()', "'shape': (9,), 'shape'", 'True', "'<f8'", "'|u1'", '0x10', '1_000', `${'('.repeat(5000)}${')'.repeat(5000)}`];
+/** Values for float64 latents: beyond float32's range, at its edge, non-finite, subnormal. */
+const F64_VALUES = [0, 1, -2.5, 3.4028234663852886e38, 3.4028235677973366e38, 3.5e38, -1e39, 1e300, -Number.MAX_VALUE, Infinity, NaN, 5e-324];
+/** Files of other kinds, given as weights or latents. */
+const FOREIGN = [jpegStart, smallPng, htmlPage, textFile, plainZip];
 /** Dimensions for generated tensor views: real ones, and ones whose stride-0 products are huge. */
 const DIMS = [0, 1, 2, 3, 4096, 65536];
 /** Opcodes worth inserting into a pickle, with argument bytes where they take some. */
@@ -147,7 +157,8 @@ interface Seed {
   readonly name: string;
   readonly weight: number;
   readonly make: (rng: Rng) => Uint8Array;
-  readonly reader: 'weights' | 'npy';
+  /** Which reader; `latent` reads through latentFromFile with a random one of its extensions. */
+  readonly reader: 'weights' | 'npy' | 'latent';
 }
 
 function seeds(): Seed[] {
@@ -156,6 +167,7 @@ function seeds(): Seed[] {
   const safetensors = seedSafetensors();
   const npy = npyFile([2, 3], Float32Array.from([1, 2, 3, 4, 5, 6]));
   const taef2 = new Uint8Array(readFileSync(TAEF2_PTH));
+  const latentSt = encodeSafetensors({ latent: { dtype: 'F32', shape: [1, 4, 2, 2], data: Float32Array.from({ length: 16 }, (_, i) => i - 8) } }, { format: 'pt' });
   return [
     { name: 'pth bytes', weight: 20, reader: 'weights', make: (rng) => mutateBytes(rng, rng() < 0.5 ? stored : deflated) },
     { name: 'pth pickle', weight: 25, reader: 'weights', make: (rng) => mutatePickle(rng, rng() < 0.5 ? stored : deflated) },
@@ -163,7 +175,26 @@ function seeds(): Seed[] {
     { name: 'safetensors header', weight: 20, reader: 'weights', make: (rng) => mutateHeader(rng, safetensors) },
     { name: 'npy', weight: 15, reader: 'npy', make: (rng) => (rng() < 0.5 ? mutateBytes(rng, npy) : new TextEncoder().encode(mutateText(rng, new TextDecoder('latin1').decode(npy)))) },
     { name: 'taef2 pth bytes', weight: 1, reader: 'weights', make: (rng) => mutateBytes(rng, taef2) },
+    { name: 'latent safetensors', weight: 8, reader: 'latent', make: (rng) => (rng() < 0.5 ? mutateBytes(rng, latentSt) : mutateHeader(rng, latentSt)) },
+    { name: 'f64 latent values', weight: 4, reader: 'latent', make: (rng) => f64Latent(rng) },
+    { name: 'foreign file as weights', weight: 2, reader: 'weights', make: foreign },
+    { name: 'foreign file as a latent', weight: 2, reader: 'latent', make: foreign },
   ];
+}
+
+/** A float64 latent of values near and past float32's range, as .npy or safetensors. */
+function f64Latent(rng: Rng): Uint8Array {
+  const values = Array.from({ length: 1 + below(rng, 6) }, () => pick(rng, F64_VALUES));
+  return rng() < 0.5 ? npyFromHeader(`{'descr': '<f8', 'fortran_order': False, 'shape': (${values.length},), }`, f64(values)) : f64Safetensors(values);
+}
+
+/** An image, a web page, text or a plain zip, sometimes mutated. */
+const foreign = (rng: Rng): Uint8Array => (rng() < 0.5 ? pick(rng, FOREIGN)() : mutateBytes(rng, pick(rng, FOREIGN)()));
+
+/** A name the latent reader picks the format by: mostly right for the bytes, sometimes not. */
+function latentName(rng: Rng, bytes: Uint8Array): string {
+  const npy = bytes[0] === 0x93;
+  return rng() < 0.8 ? (npy ? 'fuzz.npy' : pick(rng, ['fuzz.safetensors', 'fuzz.latent'])) : pick(rng, ['fuzz.npy', 'fuzz.safetensors', 'fuzz.latent']);
 }
 
 function run(seed: number, cases: number, seconds: number): FuzzSummary {
@@ -186,6 +217,7 @@ function run(seed: number, cases: number, seconds: number): FuzzSummary {
     let outcome = 'ok';
     try {
       if (kind.reader === 'npy') parseNpy(bytes, 'fuzz.npy');
+      else if (kind.reader === 'latent') latentFromFile(bytes, latentName(rng, bytes));
       else parseWeights(bytes, 'fuzz');
     } catch (e) {
       if (isTaesdError(e)) outcome = e.code;

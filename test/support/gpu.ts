@@ -2,8 +2,9 @@
 // run sits in validation and out-of-memory error scopes, so a kernel WebGPU refuses fails the test
 // with WebGPU's message instead of returning garbage.
 import { checkConv, convDimsData, convDispatch, convPipeline, DEFAULT_CONV, type ConvShape, type ConvVariant } from '../../src/gpu/conv.js';
-import { encodeDispatches, kernelDispatch, type Dispatch } from '../../src/gpu/kernels.js';
+import { encodeDispatches, kernelPipeline, pipelineDispatch, type Dispatch } from '../../src/gpu/kernels.js';
 import { blocks } from '../../src/gpu/program.js';
+import { STATS_DIMS } from '../../src/gpu/uniforms.js';
 import type { ConvWeights } from '../../src/model/weights.js';
 import type { Map3 } from './reference.js';
 
@@ -90,7 +91,7 @@ export async function gpuConv(device: GPUDevice, conv: ConvWeights, x: Map3, o: 
     const params = variant.params(shape);
     await convPipeline(device, variant, params);
     const d = convDispatch(device, 'test conv', variant, params, dims, {
-      dims: { buffer: buffer(device, convDimsData(dims), GPUBufferUsage.UNIFORM) },
+      dims: { buffer: buffer(device, new Uint8Array(convDimsData(dims)), GPUBufferUsage.UNIFORM) },
       src: buffer(device, toLayout(x, zero)), weights: buffer(device, variant.pack(conv, o.norm ?? null)), dst,
       skip: o.skip ? buffer(device, toLayout(o.skip, zero)) : undefined,
       stats: o.norm ? buffer(device, o.norm.stats) : undefined,
@@ -106,8 +107,9 @@ export async function gpuGroupStats(device: GPUDevice, x: Map3, groups: number, 
   const cb = blocks(x.c);
   return scoped(device, async () => {
     const stats = device.createBuffer({ size: Math.max(256, groups * 8), usage: STORAGE() });
-    const d = await kernelDispatch(device, 'groupNormStats', { WG: 256, CHANNEL_BLOCKS: cb, GROUP_BLOCKS: cb / groups, EPS: eps, ZERO_VEC4S: zero, act4: { type: 'vec4<f32>' } },
-      [{ buffer: buffer(device, Uint32Array.of(x.h * x.w, 0, 0, 0), GPUBufferUsage.UNIFORM) }, { buffer: buffer(device, toLayout(x, zero)) }, { buffer: stats }], [groups, 1, 1]);
+    const pipeline = await kernelPipeline(device, 'groupNormStats', { WG: 256, CHANNEL_BLOCKS: cb, GROUP_BLOCKS: cb / groups, EPS: eps, ZERO_VEC4S: zero, act4: { type: 'vec4<f32>' } });
+    const dims = buffer(device, new Uint8Array(STATS_DIMS.write({ pixels: x.h * x.w })), GPUBufferUsage.UNIFORM);
+    const d = pipelineDispatch(device, pipeline, [{ buffer: dims }, { buffer: buffer(device, toLayout(x, zero)) }, { buffer: stats }], [groups, 1, 1]);
     await dispatch(device, d);
     return new Float32Array(await read(device, stats, groups * 8));
   });

@@ -4,13 +4,16 @@ import { readFileSync } from 'node:fs';
 import { deflateSync, zipSync, zlibSync } from 'fflate';
 import type { TaesdErrorCode } from '../../src/errors.js';
 import { chunk, concat, ihdr, PNG_SIGNATURE } from '../../src/image/pngChunks.js';
+import { f64, f64Safetensors, htmlPage, jpegStart, npyFromHeader, plainZip, smallPng, textFile } from './foreignFiles.js';
 import { checkpoint, floats, glob, int, stateDictPickle, str, tuple, u32le, type PickledTensor } from './pickles.js';
 import { HAS_SHARED, sharedPath, TAEF2_PTH, TAEF2_SAFETENSORS } from './shared.js';
 
 export interface HostileFile {
   readonly name: string;
-  /** Which reader: parseWeights (by magic bytes), parseNpy or decodePng. */
-  readonly reader: 'weights' | 'npy' | 'png';
+  /** Which reader: parseWeights (by magic bytes), parseNpy, latentFromFile (by `ext`) or decodePng. */
+  readonly reader: 'weights' | 'npy' | 'latent' | 'png';
+  /** The file's extension (default `.bin`): latentFromFile picks the format by it. */
+  readonly ext?: string;
   readonly bytes: () => Uint8Array;
   /** The TaesdError code expected, or 'ok' for a valid file that must decode. */
   readonly expect: TaesdErrorCode | 'ok';
@@ -220,6 +223,29 @@ export const HOSTILE_FILES: readonly HostileFile[] = [
   { name: '13 a 64x64 PNG whose image data inflates to 64 MiB', reader: 'png', bytes: () => pngBomb(64, 64, 64 << 20), expect: 'IO', message: /inflates to more than the 16448 bytes it should/ },
   { name: '13 a 4096x4096 RGBA PNG of zeros, at the pixel limit (valid)', reader: 'png', bytes: () => pngBomb(4096, 4096, (4096 * 4 + 1) * 4096), expect: 'ok' },
   // 6: a deeply nested header
+  // #18 item 5: files of another kind given as weights or latents are named, with what was expected
+  { name: '18 a JPEG given as weights', reader: 'weights', bytes: jpegStart, expect: 'WEIGHTS_CORRUPT', message: /is a JPEG image, not decoder weights: expected a \.safetensors file or a PyTorch checkpoint/ },
+  { name: '18 a PNG given as weights', reader: 'weights', bytes: smallPng, expect: 'WEIGHTS_CORRUPT', message: /is a PNG image, not decoder weights/ },
+  { name: '18 an HTML login page given as weights', reader: 'weights', bytes: htmlPage, expect: 'WEIGHTS_CORRUPT', message: /is an HTML page .*, not decoder weights/ },
+  { name: '18 a text file given as weights', reader: 'weights', bytes: textFile, expect: 'WEIGHTS_CORRUPT', message: /is a text file, not decoder weights/ },
+  { name: '18 a zip that is not a checkpoint given as weights', reader: 'weights', bytes: plainZip, expect: 'WEIGHTS_CORRUPT', message: /a zip archive without data\.pkl \(it holds "readme\.txt", "images\/a\.png"\), not a PyTorch checkpoint: expected torch\.save's zip/ },
+  { name: '18 a latent .npy given as weights', reader: 'weights', bytes: () => npyFile([3], Float32Array.from([1, 2, 3])), expect: 'WEIGHTS_CORRUPT', message: /is a NumPy \.npy array, not decoder weights/ },
+  { name: '18 unknown binary given as weights', reader: 'weights', bytes: () => Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 255), expect: 'WEIGHTS_CORRUPT', message: /is not decoder weights: .* but it starts with 0b 30 55/ },
+  { name: '18 a JPEG given as a .npy latent', reader: 'latent', ext: '.npy', bytes: jpegStart, expect: 'LATENT_CORRUPT', message: /latent file .* is a JPEG image: expected a NumPy \.npy array/ },
+  { name: '18 a checkpoint given as a .safetensors latent', reader: 'latent', ext: '.safetensors', bytes: () => new Uint8Array(readFileSync(TAEF2_PTH)), expect: 'LATENT_CORRUPT', message: /is a zip archive \(a PyTorch checkpoint\? weights go to --weights\): expected a safetensors file/ },
+  { name: '18 a truncated .npy latent: a latent code', reader: 'latent', ext: '.npy', bytes: () => npyFile([4], Float32Array.from([1, 2, 3, 4])).slice(0, -3), expect: 'LATENT_CORRUPT', message: /needs 16 data bytes but the file holds 13 \(truncated\)/ },
+  { name: '18 a damaged .safetensors latent: a latent code', reader: 'latent', ext: '.safetensors', bytes: () => safetensorsFromText('{"latent":{"dtype":"F32","shape":[2],"data_offsets":[0,9]}}', new Uint8Array(9)), expect: 'LATENT_CORRUPT', message: /needs 8 bytes but data_offsets \[0,9\] span 9/ },
+  // #19 item 7: a header claims a body that is not there, or too much of one: refused from the header
+  { name: '19 a .npy header claiming 1.6e9 values', reader: 'npy', bytes: () => npyFromHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 4, 20000, 20000), }"), expect: 'LATENT_CORRUPT', message: /holds 1600000000 values, over the 33554432-value limit/ },
+  // #19 item 10: .npy headers read as numpy reads them, float64 beyond float32's range named
+  { name: '19 a .npy header with a repeated key: the last one counts, as in numpy (valid)', reader: 'npy', bytes: () => npyFromHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (9,), 'shape': (2,), }", new Uint8Array(8)), expect: 'ok' },
+  { name: '19 a .npy header with a repeated key whose last value is wrong', reader: 'npy', bytes: () => npyFromHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'shape': (9,), }", new Uint8Array(8)), expect: 'LATENT_CORRUPT', message: /needs 36 data bytes but the file holds 8/ },
+  { name: '19 a .npy shape (8.0,)', reader: 'npy', bytes: () => npyFromHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (8.0,), }", new Uint8Array(32)), expect: 'LATENT_CORRUPT', message: /not a dict of strings, booleans and integer tuples at "\.0,\)/ },
+  { name: '19 a .npy shape (-1,)', reader: 'npy', bytes: () => npyFromHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }"), expect: 'LATENT_CORRUPT', message: /not a dict of strings/ },
+  { name: '19 a .npy with a key numpy does not write', reader: 'npy', bytes: () => npyFromHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'evil': 'x'}", new Uint8Array(4)), expect: 'LATENT_CORRUPT', message: /keys numpy does not write: "evil"/ },
+  { name: '19 a <f8 .npy holding 1e300', reader: 'npy', bytes: () => npyFromHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", f64([1, 1e300, 2])), expect: 'LATENT_OUT_OF_RANGE', message: /float64 value 1e\+300 at element 1 is beyond float32's range/ },
+  { name: '19 an F64 .safetensors latent holding -1e39', reader: 'latent', ext: '.safetensors', bytes: () => f64Safetensors([0, -1e39]), expect: 'LATENT_OUT_OF_RANGE', message: /tensor latent holds -1e\+39 at element 1, beyond float32's range/ },
+  { name: '19 an F64 .safetensors latent at float32\'s largest value (valid)', reader: 'latent', ext: '.safetensors', bytes: () => f64Safetensors([3.4028234663852886e38, -3.4028234663852886e38]), expect: 'ok' },
   { name: '6 a safetensors header nested 20,000 levels deep', reader: 'weights', bytes: () => safetensorsFromText(`{"x":{"dtype":"F32","shape":${'['.repeat(20_000)}${']'.repeat(20_000)},"data_offsets":[0,0]}}`), expect: 'WEIGHTS_CORRUPT', message: /tensor x: shape a nested list of 1 is not a list of non-negative integers/ },
 ];
 

@@ -1,8 +1,9 @@
 // Runs one loader on one file in a process of its own, for tests that bound its time and peak
-// memory: `node loaderChild.mjs <weights|npy|png> <file>` prints one JSON line (see LoaderOutcome).
+// memory: `node loaderChild.mjs <weights|npy|latent|png> <file>` prints one JSON line (see LoaderOutcome).
 import { readFileSync } from 'node:fs';
 import { isTaesdError } from '../../src/errors.js';
 import { decodePng } from '../../src/image/pngDecode.js';
+import { latentFromFile } from '../../src/model/latentFile.js';
 import { parseWeights } from '../../src/weights/load.js';
 import { parseNpy } from '../../src/weights/npy.js';
 import { peakRssMiB } from './peakRss.js';
@@ -18,8 +19,8 @@ export interface LoaderOutcome {
   readonly maxRssMiB: number;
 }
 
-const [reader, file] = process.argv.slice(2) as ['weights' | 'npy' | 'png', string];
-const read = { weights: (b: Uint8Array) => parseWeights(b, file).size, npy: (b: Uint8Array) => parseNpy(b, file).data.length, png: (b: Uint8Array) => decodePng(b).data.length / 4 }[reader];
+const [reader, file] = process.argv.slice(2) as ['weights' | 'npy' | 'latent' | 'png', string];
+const read = { weights: (b: Uint8Array) => parseWeights(b, file).size, npy: (b: Uint8Array) => parseNpy(b, file).data.length, latent: (b: Uint8Array) => latentFromFile(b, file).latent.data.length, png: (b: Uint8Array) => decodePng(b).data.length / 4 }[reader];
 const bytes = readFileSync(file); // a Buffer, as the CLI and Node callers pass
 const start = performance.now();
 let result: Omit<LoaderOutcome, 'ms' | 'maxRssMiB'>;

@@ -7,11 +7,8 @@ loop (``publish_threadsafe`` from any thread) and never awaits a socket.
 """
 import asyncio
 import json
-import logging
 
 from aiohttp import WSMsgType, web
-
-log = logging.getLogger("taesd_web")
 
 ALL = "*"
 ROUTE = "/taesd-web/ws"
@@ -53,6 +50,10 @@ class ViewerHub:
     def __init__(self, loop=None):
         self.loop = loop
         self.viewers = set()
+
+    def watching(self, prompt_id):
+        """Whether a viewer follows this prompt (any thread: reads a snapshot of the set)."""
+        return any(v.wants(prompt_id) for v in list(self.viewers))
 
     def publish(self, message, prompt_id):
         for v in list(self.viewers):

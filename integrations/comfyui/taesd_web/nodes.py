@@ -43,19 +43,20 @@ class TaesdWebPreview:
     RETURN_TYPES = ("MODEL",)
     FUNCTION = "patch"
     DESCRIPTION = ("Sends each sampler step's latent (f16) to viewers connected to /taesd-web/ws, which decode it on "
-                   "their own GPU. With server_preview off, ComfyUI's own preview for this sampler is not computed.")
+                   "their own GPU. server_preview auto: ComfyUI's own preview is not computed while a viewer follows "
+                   "the prompt; off: never; keep: always.")
 
     @classmethod
     def INPUT_TYPES(cls):
         return {"required": {
             "model": ("MODEL",),
-            "server_preview": (["off", "keep"], {"default": "off", "tooltip": "off: the server decodes no preview for this model's sampling"}),
+            "server_preview": (["auto", "off", "keep"], {"default": "auto", "tooltip": "auto: the server decodes no preview while a taesd-web viewer follows the prompt; off: never; keep: always"}),
         }, "optional": {
             "job_folder": ("STRING", {"default": "", "tooltip": "also write the steps to output/<job_folder>/<prompt id>/ (empty: do not)"}),
         }}
 
-    def patch(self, model, server_preview="off", job_folder=""):
-        return (with_step_wrapper(model, StepWrapper(publisher(job_folder.strip()), server_preview=server_preview == "keep")),)
+    def patch(self, model, server_preview="auto", job_folder=""):
+        return (with_step_wrapper(model, StepWrapper(publisher(job_folder.strip()), server_preview, watching=HUB.watching)),)
 
 
 NODE_CLASS_MAPPINGS = {"TaesdWebPreview": TaesdWebPreview}

@@ -4,11 +4,13 @@ ComfyUI calls ``wrapper(executor, noise, latent_image, sampler, sigmas, denoise_
 disable_pbar, seed, latent_shapes=...)`` (comfy/samplers.py CFGGuider.sample); this wraps the
 callback, whose ``(step, x0, x, total_steps)`` KSAMPLER.sample calls once per step.
 """
+import logging
 import math
 
 from .publisher import Step
 
 WRAPPER_KEY = "taesd_web"
+log = logging.getLogger("taesd_web")
 
 
 def video_part(x0, latent_shapes=None):
@@ -43,15 +45,14 @@ def current_ids():
 
 
 class ServerPreviewOff:
-    """Context manager: ComfyUI's own previewers return no image while it is active (and restore after)."""
+    """Context manager: while ``silent()`` is true, ComfyUI's own previewers return no image, so the
+    server decodes nothing for its preview (checked per step); restored on exit."""
 
-    def __init__(self, enabled):
-        self.enabled = enabled
+    def __init__(self, silent):
+        self.silent = silent
         self.saved = []
 
     def __enter__(self):
-        if not self.enabled:
-            return self
         try:
             import latent_preview
         except ImportError:
@@ -61,10 +62,16 @@ class ServerPreviewOff:
             cls = stack.pop()
             classes.append(cls)
             stack.extend(cls.__subclasses__())
+        silent = self.silent
         for cls in classes:
             if "decode_latent_to_preview_image" in cls.__dict__:
-                self.saved.append((cls, cls.__dict__["decode_latent_to_preview_image"]))
-                cls.decode_latent_to_preview_image = lambda self, preview_format, x0: None
+                method = cls.__dict__["decode_latent_to_preview_image"]
+                self.saved.append((cls, method))
+
+                def unless_silent(previewer, preview_format, x0, _method=method):
+                    return None if silent() else _method(previewer, preview_format, x0)
+
+                cls.decode_latent_to_preview_image = unless_silent
         return self
 
     def __exit__(self, *exc):
@@ -77,30 +84,44 @@ class ServerPreviewOff:
 class StepWrapper:
     """OUTER_SAMPLE wrapper that offers each step's x0 to a StepPublisher."""
 
-    def __init__(self, publisher, server_preview=True, ids=current_ids):
+    def __init__(self, publisher, server_preview="auto", ids=current_ids, watching=lambda prompt_id: False):
+        """server_preview: "keep" ComfyUI's own preview, turn it "off", or "auto": off while
+        ``watching(prompt_id)`` says a viewer follows the prompt (checked each step)."""
+        if server_preview not in ("auto", "off", "keep"):
+            raise ValueError(f"server_preview must be auto, off or keep, got {server_preview!r}")
         self.publisher = publisher
         self.server_preview = server_preview
         self.ids = ids
+        self.watching = watching
 
     def __call__(self, executor, noise, latent_image, sampler, sigmas, denoise_mask=None, callback=None, disable_pbar=False, seed=None, **kwargs):
         guider = executor.class_obj
-        latent_format = type(guider.model_patcher.model.latent_format).__name__
+        fmt = getattr(getattr(getattr(guider, "model_patcher", None), "model", None), "latent_format", None)
+        latent_format = type(fmt).__name__ if fmt is not None else "Unknown"
         latent_shapes = kwargs.get("latent_shapes")
         prompt_id, node_id = self.ids()
         sigma_list = sigmas.flatten().tolist() if hasattr(sigmas, "flatten") else [float(s) for s in sigmas]
         publisher = self.publisher
 
+        failed = []
+
         def step_callback(step, x0, x, total_steps):
-            sigma = sigma_list[step] if 0 <= step < len(sigma_list) else None
-            latent = video_part(x0, latent_shapes)
-            # A device-side copy (queued, not waited for): the sampler may reuse x0's memory before the
-            # publisher thread copies it to the CPU.
-            latent = latent.detach().clone() if hasattr(latent, "detach") else latent
-            publisher.offer(Step(latent, latent_format, step, total_steps, prompt_id, node_id, sigma))
+            try:
+                sigma = sigma_list[step] if 0 <= step < len(sigma_list) else None
+                latent = video_part(x0, latent_shapes)
+                # A device-side copy (queued, not waited for): the sampler may reuse x0's memory before the
+                # publisher thread copies it to the CPU.
+                latent = latent.detach().clone() if hasattr(latent, "detach") else latent
+                publisher.offer(Step(latent, latent_format, step, total_steps, prompt_id, node_id, sigma))
+            except Exception:  # a preview must never stop the sampling: say it once, go on
+                if not failed:
+                    failed.append(step)
+                    log.exception("taesd-web: step %s not published", step)
             if callback is not None:
                 return callback(step, x0, x, total_steps)
 
-        with ServerPreviewOff(not self.server_preview):
+        mode, watching = self.server_preview, self.watching
+        with ServerPreviewOff(lambda: mode == "off" or (mode == "auto" and watching(prompt_id))):
             return executor(noise, latent_image, sampler, sigmas, denoise_mask, step_callback, disable_pbar, seed, **kwargs)
 
 

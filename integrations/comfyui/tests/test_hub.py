@@ -79,8 +79,14 @@ class HubTest(unittest.IsolatedAsyncioTestCase):
         return ws
 
     async def test_subscriptions_to_a_prompt_and_to_all(self):
-        p1, p2, every = await self.connect("?prompt_id=p1"), await self.connect("?prompt_id=p2"), await self.connect()
+        self.assertFalse(self.hub.watching("p1"))
+        p1 = await self.connect("?prompt_id=p1")
+        await until(lambda: len(self.hub.viewers) == 1)
+        self.assertTrue(self.hub.watching("p1"))
+        self.assertFalse(self.hub.watching("p2"))
+        p2, every = await self.connect("?prompt_id=p2"), await self.connect()
         await until(lambda: len(self.hub.viewers) == 3)
+        self.assertTrue(self.hub.watching("p9"))
         self.hub.publish(message(5, "p1"), "p1")
         self.assertEqual(decode_latent((await p1.receive()).data)[1]["step"], "5")
         self.assertEqual(decode_latent((await every.receive()).data)[1]["prompt_id"], "p1")
@@ -117,6 +123,32 @@ class HubTest(unittest.IsolatedAsyncioTestCase):
         self.assertIsNotNone(slow.pending)  # one message waits for it, never more
         stalled.close()
         await until(lambda: len(self.hub.viewers) == 1)
+
+    async def test_steps_offered_on_a_sampler_thread_reach_a_viewer_through_the_publisher(self):
+        import threading
+
+        from taesd_web.publisher import Step, StepPublisher
+
+        ws = await self.connect("?prompt_id=p1")
+        await until(lambda: len(self.hub.viewers) == 1)
+        pub = StepPublisher([self.hub.sink])
+
+        def sampler():
+            for i in range(50):
+                pub.offer(Step(np.full((1, 4, 8, 8), i, np.float32), "SD15", i, 50, "p1", "3", 1.0 - i / 50))
+
+        thread = threading.Thread(target=sampler)
+        thread.start()
+        steps = []
+        try:
+            while not steps or steps[-1] != 49:
+                latent, meta = decode_latent((await ws.receive(timeout=10)).data)
+                steps.append(int(meta["step"]))
+                self.assertEqual(latent[0, 0, 0, 0], steps[-1])
+        finally:
+            thread.join()
+            pub.close()
+        self.assertEqual(steps, sorted(set(steps)))
 
     async def test_a_slow_viewer_gets_the_latest_step_when_it_reads_again(self):
         ws = await self.connect()

@@ -139,7 +139,7 @@ class ServerPreviewOffTest(unittest.TestCase):
     this module stands in for it with the same class shape: LatentPreviewer and subclasses that
     override decode_latent_to_preview_image (as custom nodes' previewers do)."""
 
-    def test_silences_every_previewer_and_restores_them(self):
+    def test_silences_every_previewer_while_asked_and_restores_them(self):
         import types
 
         from taesd_web.wrapper import ServerPreviewOff
@@ -161,15 +161,35 @@ class ServerPreviewOffTest(unittest.TestCase):
         saved = sys.modules.get("latent_preview")
         sys.modules["latent_preview"] = module
         try:
-            with ServerPreviewOff(False):
+            with ServerPreviewOff(lambda: False):
                 self.assertEqual(CustomPreviewer().decode_latent_to_preview_image("JPEG", None)[1], "custom")
-            with ServerPreviewOff(True):
+            silent = [True]
+            with ServerPreviewOff(lambda: silent[0]):
                 for cls in (LatentPreviewer, Latent2RGBPreviewer, CustomPreviewer):
                     self.assertIsNone(cls().decode_latent_to_preview_image("JPEG", None))
+                silent[0] = False  # a viewer went away mid-run: ComfyUI's preview is back at the next step
+                self.assertEqual(Latent2RGBPreviewer().decode_latent_to_preview_image("JPEG", None)[1], "image")
             self.assertEqual(Latent2RGBPreviewer().decode_latent_to_preview_image("JPEG", None)[1], "image")
             self.assertEqual(CustomPreviewer().decode_latent_to_preview_image("JPEG", None)[1], "custom")
+            self.assertNotIn("decode_latent_to_preview_image", Latent2RGBPreviewer.__dict__)
         finally:
             if saved is None:
                 del sys.modules["latent_preview"]
             else:
                 sys.modules["latent_preview"] = saved
+
+
+@unittest.skipIf(SKIP, SKIP)
+class StepWrapperFailureTest(unittest.TestCase):
+    def test_a_step_that_cannot_be_published_does_not_stop_the_sampling(self):
+        class Broken:
+            def offer(self, step):
+                raise RuntimeError("boom")
+
+        seen = []
+        guider = Guider(latent_formats.SDXL())
+        with self.assertLogs("taesd_web", "ERROR") as logs:
+            out = guider.sample(attach(StepWrapper(Broken())), torch.randn(1, 4, 8, 8), torch.linspace(1, 0, 5), lambda i, x0, x, n: seen.append(i))
+        self.assertEqual(seen, [0, 1, 2, 3])
+        self.assertEqual(out.shape, (1, 4, 8, 8))
+        self.assertEqual(len(logs.records), 1)

@@ -1,0 +1,70 @@
+// `taesd-web decode --model <video id>`: animated PNG, frames .safetensors, one file per frame,
+// against upstream's goldens, through the built CLI.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { encodeSafetensors, parseSafetensors } from '../src/weights/safetensors.js';
+import { maxAbsDiff } from './support/reference.js';
+import { HAS_SHARED, NO_SHARED_REASON, ROOT } from './support/shared.js';
+import { loadVideoGolden } from './support/videoGolden.js';
+
+const BIN = join(ROOT, 'bin/taesd-web.js');
+const tmp = mkdtempSync(join(tmpdir(), 'taesd-video-cli-'));
+const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: tmp });
+
+/** The golden's latent as a latent file; returns its path. */
+function latentFile(name: string): string {
+  const g = loadVideoGolden(name);
+  const path = join(tmp, `${name}.safetensors`);
+  writeFileSync(path, encodeSafetensors({ latent: { dtype: 'F32', shape: [...g.latent.shape], data: g.latent.data } }));
+  return path;
+}
+
+/** Frames in an (A)PNG: acTL's frame count, or 1 for a plain PNG. */
+function pngFrames(bytes: Uint8Array): number {
+  const at = Buffer.from(bytes).indexOf('acTL');
+  return at < 0 ? 1 : new DataView(bytes.buffer, bytes.byteOffset).getUint32(at + 4);
+}
+
+describe.skipIf(!HAS_SHARED)('taesd-web decode, video models', () => {
+  const weights = (name: string) => loadVideoGolden(name).weightsFile;
+
+  it('--out .safetensors: image [T,3,H,W] in [0,1] equal to upstream (2e-3); also at --scale 1/2 --time-scale 1/4', () => {
+    for (const [name, extra] of [['taew2_1_rand_t3', []], ['taew2_1_rand_t3_notime_half', ['--scale', '1/2', '--time-scale', '0.25']]] as const) {
+      const out = join(tmp, `${name}.out.safetensors`);
+      const r = cli('decode', latentFile(name), '--model', 'taew2_1', '--weights', weights(name), '--backend', 'native', '--chunk', '1', ...extra, '--out', out);
+      expect(r.status, r.stderr).toBe(0);
+      const image = parseSafetensors(readFileSync(out)).tensors.get('image')!;
+      const g = loadVideoGolden(name);
+      expect(image.shape).toEqual(g.image.shape);
+      expect(maxAbsDiff(image.data, g.image.data)).toBeLessThan(2e-3);
+    }
+  });
+
+  it('--out .png: an animated PNG of every frame (one frame: a plain PNG); --out-dir: one file per frame', () => {
+    const apng = join(tmp, 'preview.png');
+    expect(cli('decode', latentFile('taeh3_rand_t6'), '--model', 'taeh3', '--weights', weights('taeh3_rand_t6'), '--fps', '24', '--out', apng).status).toBe(0);
+    expect(pngFrames(readFileSync(apng))).toBe(22);
+    const still = join(tmp, 'still.png');
+    expect(cli('decode', latentFile('taew2_1_rand_t1'), '--model', 'taew2_1', '--weights', weights('taew2_1_rand_t1'), '--out', still).status).toBe(0);
+    expect(pngFrames(readFileSync(still))).toBe(1);
+    const dir = join(tmp, 'frames');
+    const r = cli('decode', latentFile('taecvx_rand_t2'), '--model', 'taecvx', '--weights', weights('taecvx_rand_t2'), '--out-dir', dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `taecvx_rand_t2_f000${i}.png`));
+  });
+
+  it('refuses video options for an image model, and bad values, before decoding', () => {
+    const r = cli('decode', 'x.safetensors', '--model', 'taef2', '--time-scale', '0.5', '--out', 'x.png');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--time-scale is for the video models');
+    const bad = cli('decode', latentFile('taew2_1_rand_t3'), '--model', 'taew2_1', '--weights', weights('taew2_1_rand_t3'), '--out', join(tmp, 'x.jpg'));
+    expect(bad.status).toBe(2);
+    const wrong = cli('decode', latentFile('taew2_2_rand_t2'), '--model', 'taew2_1', '--weights', weights('taew2_1_rand_t3'), '--out', join(tmp, 'y.png'));
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toContain('[LATENT_CHANNELS]');
+  });
+});
+describe.skipIf(HAS_SHARED)('taesd-web decode, video models', () => it.skip(NO_SHARED_REASON, () => undefined));
