@@ -29,7 +29,7 @@ const BOTH: readonly Command[] = ['decode', 'progress'];
 const BACKENDS = ['auto', ...BACKEND_KINDS];
 
 export const OPTIONS = {
-  example: { type: 'boolean', commands: BOTH, help: { decode: 'decode the 64x64 astronaut latent that ships in examples/', progress: 'the 8-step run at 16x16 that ships in examples/steps' } },
+  example: { type: 'boolean', commands: BOTH, help: { decode: 'decode a latent that ships in examples/: the 64x64 astronaut (taef2), or with "--example wan" a real Wan 2.1 video latent (taew2_1; its weights: fetch-models taew2_1)', progress: 'the 8-step run at 16x16 that ships in examples/steps' } },
   model: { type: 'string', commands: BOTH, value: '<id>', help: `the decoder: ${MODEL_IDS.join(', ')}; video: ${VIDEO_MODEL_IDS.join(', ')}`, byDefault: "the latent file's metadata, or detected from --weights; taef2 with --example" },
   weights: { type: 'string', commands: BOTH, value: '<file|url>', help: 'decoder weights, .pth or .safetensors', byDefault: '<id>_decoder.pth in models/, the fetch-models cache, ../shared/models' },
   'latent-space': { type: 'string', commands: BOTH, value: 'model|vae', help: "vae: raw VAE latents, mapped with the model's scale and shift", byDefault: 'model; vae for .latent files' },

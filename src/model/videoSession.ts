@@ -26,6 +26,13 @@ export interface VideoDecodeOptions {
   readonly chunk?: number;
 }
 
+/**
+ * Most frames one stage run takes: the estimate counts a run's two largest maps, but onnxruntime
+ * holds more at once at latent resolution (all 21 frames of a 480p Wan video in one run peaked
+ * near 1.8 GiB); runs of 4 cost little speed there.
+ */
+const MAX_RUN_FRAMES = 4;
+
 /** One stage's frames in flight: data `[n, C, h, w]`. */
 interface Frames { readonly data: Float32Array; readonly n: number }
 
@@ -64,7 +71,7 @@ export class VideoSession {
       if (i === 0 && this.options.chunk !== undefined && this.options.chunk > n) {
         fail('BAD_OPTION', `chunk ${this.options.chunk} cannot fit: ${this.options.chunk} latent frames of ${h}x${w} need about ${mib(per * this.options.chunk)}, over the ${mib(this.maxChunkBytes)} memory budget (at most ${n})`);
       }
-      return n;
+      return Math.min(MAX_RUN_FRAMES, n);
     });
   }
 
@@ -114,8 +121,8 @@ export class VideoSession {
 
   /**
    * Runs every stage over one chunk, depth first: each run's output goes on through the later
-   * stages before the next run starts, so no stage's whole-chunk output is ever held (at 480p the
-   * frames after the last TGrow are 100 MiB each). Returns the chunk's raw frames in order.
+   * stages before the next run starts, so no stage's whole-chunk output is ever held. Returns the
+   * chunk's raw frames in order.
    */
   private async runChunk(chunk: Frames, runs: readonly number[], h: number, w: number): Promise<RawImage[]> {
     const H = h * this.graph.upscale, W = w * this.graph.upscale, per = 3 * H * W;
