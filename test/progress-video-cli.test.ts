@@ -28,13 +28,14 @@ describe.skipIf(!HAS_SHARED)('taesd-web progress with a video model', () => {
   afterAll(async () => { await rm(tmp, { recursive: true, force: true }); });
 
   it('writes animated PNG steps, linear first, then TAEHV, and says so per step', () => {
-    const r = cli('progress', latent, latent, latent, '--model', 'taew2_1', '--weights', weights, '--job-id', 'wan', '--format', 'png', '--budget-ms', '600000');
+    const r = cli('progress', latent, latent, latent, '--model', 'taew2_1', '--weights', weights, '--job-id', 'wan', '--format', 'png', '--budget-ms', '600000', '--fps', '24');
     expect(r.stderr).toMatch(/taew2_1 previews: linear, then TAEHV on native within 600000 ms a step/);
     expect(r.status).toBe(0);
     const rec = record('wan');
     expect(rec.status).toBe('completed');
     expect(rec.step_videos!.map((v) => [v.made_with!.decoder, v.made_with!.scale, v.made_with!.time_scale, v.frame_count])).toEqual([['linear', 1, 1, 3], ['taew2_1', 1 / 8, 1 / 4, 3], ['taew2_1', 1, 1, 9]]);
-    expect(upngFrames(new Uint8Array(readFileSync(join(tmp, 'progress', 'wan', 'latest.png')))).frames.length).toBe(9);
+    expect(rec.video).toMatchObject({ fps: 24, frame_count: 9 });
+    expect(upngFrames(new Uint8Array(readFileSync(join(tmp, 'progress', 'wan', 'latest.png')))).delays).toEqual(Array(9).fill(42)); // round(1000 / 24)
   });
 
   it('--backend linear needs no weights; JPEG steps are contact sheets', () => {
@@ -60,6 +61,7 @@ describe.skipIf(!HAS_SHARED)('taesd-web progress with a video model', () => {
 
   it('refuses --budget-ms for an image model and options a video job does not take, before writing anything', () => {
     expect(cli('progress', latent, '--model', 'taesd', '--job-id', 'x', '--budget-ms', '5').stderr).toMatch(/--budget-ms is for the video models/);
+    expect(cli('progress', latent, '--model', 'taesd', '--job-id', 'x', '--fps', '5').stderr).toMatch(/--fps is for the video models/);
     const r = cli('progress', latent, '--model', 'taew2_1', '--job-id', 'y', '--scale', '0.5');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--scale, --batch and --precision are for image models/);

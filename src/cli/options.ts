@@ -38,7 +38,7 @@ export const OPTIONS = {
   scale: { type: 'string', commands: BOTH, value: '1|0.5|0.25|0.125', help: "image size relative to a full decode (skips the decoder's last upsamples)", byDefault: '1' },
   'time-scale': { type: 'string', commands: ['decode'], value: '1|0.5|0.25|0.125', help: 'video models: frames relative to a full decode (skips the last time upscales)', byDefault: '1' },
   chunk: { type: 'string', commands: ['decode'], value: '<n>', help: 'video models: latent frames decoded at a time', byDefault: 'what the memory budget allows' },
-  fps: { type: 'string', commands: ['decode'], value: '<n>', help: 'video models: frame rate of the animated PNG', byDefault: '16' },
+  fps: { type: 'string', commands: ['decode', 'progress'], value: '<n>', help: 'video models: frame rate of the animated PNG', byDefault: '16' },
   out: { type: 'string', commands: ['decode'], value: '<file>', help: 'the output for one input: .png, .jpg/.jpeg, or .safetensors (raw float32 tensor "image")' },
   'out-dir': { type: 'string', commands: ['decode'], value: '<dir>', help: 'a folder for one output per input, <name>.<ext> (a batch: <name>_b<k>.<ext>)' },
   'job-id': { type: 'string', commands: ['progress'], value: '<id>', help: 'the job folder <root>/<output-folder>/<id>; a plain name (letters, digits, _ . -)' },

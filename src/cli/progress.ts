@@ -61,7 +61,8 @@ export async function progressCommand(inputs: string[], v: CliValues): Promise<n
   if (inputs.length === 0) throw new UsageError('progress needs at least one latent file (or --example)');
   const job = jobOptions(inputs, v);
   if (isVideoModelId(v.model)) return progressVideoCommand(inputs, v, job);
-  if (v['budget-ms'] !== undefined) throw new UsageError(`--budget-ms is for the video models (TAEHV); --model ${v.model ?? '(none)'} decodes images`);
+  const videoOnly = (['budget-ms', 'fps'] as const).find((o) => v[o] !== undefined);
+  if (videoOnly) throw new UsageError(`--${videoOnly} is for the video models (TAEHV); --model ${v.model ?? '(none)'} decodes images`);
   const options = await decoderOptions(v, inputs);
   return runCliJob(inputs, job, v.root ?? '.', async (cleanup) => {
     // Each step is mapped into model space below, so the writer's decodes must not map it again.

@@ -16,6 +16,7 @@ import { withSpinner } from './spinner.js';
 export async function progressVideoCommand(inputs: string[], v: CliValues, job: ProgressOptions): Promise<number> {
   const model = v.model as VideoModelId;
   const budgetMs = intOption('budget-ms', v['budget-ms'], 1, 3_600_000) ?? Infinity;
+  const fps = intOption('fps', v.fps, 1, 240);
   const backend = oneOf<VideoBackendChoice | 'linear'>('backend', v.backend, ['auto', 'native', 'wasm', 'linear']) ?? 'auto';
   const space = oneOf('latent-space', v['latent-space'], ['model', 'vae'] as const);
   if (v.scale !== undefined || v.batch !== undefined || v.precision !== undefined) throw new UsageError('--scale, --batch and --precision are for image models; a video job picks its scale per step within --budget-ms');
@@ -31,7 +32,7 @@ export async function progressVideoCommand(inputs: string[], v: CliValues, job: 
     steps.push((space ?? fileSpace) === 'vae' ? videoVaeToModel(video, family!) : video);
   }
   const linear: LinearVideoDecoder | null = family?.rgbFactors ? createLinearVideoDecoder({ model }) : null;
-  return runCliJob(inputs, job, v.root ?? '.', async (cleanup) => {
+  return runCliJob(inputs, { ...job, ...(fps !== undefined && { fps }) }, v.root ?? '.', async (cleanup) => {
     if (linear) cleanup.push(() => linear.destroy());
     const decoder = backend === 'linear' ? null : await withSpinner('loading the decoder', createVideoDecoder({ weights: v.weights ?? defaultWeights(model), model, backend }));
     if (decoder) cleanup.push(() => decoder.destroy());
