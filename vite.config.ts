@@ -15,7 +15,7 @@
 // - /ort/*     -> onnxruntime-web's .wasm/.mjs from node_modules (no CDN) for the test and bench
 //   pages; the demo imports the .wasm it needs as assets, which a build copies;
 // - `taesd-web` (and `taesd-web/progress`, ...) resolve to src/, so the demo imports the package by its name.
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,7 +134,8 @@ export default defineConfig({
   },
   server: {
     headers: { ...ISOLATION_HEADERS },
-    fs: { allow: [ROOT, SHARED] },
+    // node_modules too where it is a link out of the project (a git worktree sharing another's).
+    fs: { allow: [ROOT, SHARED, ...(existsSync(join(ROOT, 'node_modules')) ? [realpathSync(join(ROOT, 'node_modules'))] : [])] },
     ...(STATIC && { hmr: false, watch: null }),
   },
   preview: { headers: { ...ISOLATION_HEADERS } },

@@ -32,6 +32,14 @@ xz -dc .device/runtime.tar.xz > .device/runtime.tar
 tar -rf .device/runtime.tar "${extra[@]}"
 rm .device/runtime.tar.xz
 xz -T2 -6 .device/runtime.tar
+# The video rows (bench/video.js): random taew2_1 weights (same cost as the real ones; 22 MB, 2.5 MB
+# packed) and upstream's taehv.py for the PyTorch row, from TAEHV_PY (never committed; without it
+# the PyTorch video rows say they were skipped).
+video=$(mktemp -d)
+cp "$shared"/models/test/taew2_1_randw.pth "$video"/
+if [ -n "${TAEHV_PY:-}" ]; then cp "$TAEHV_PY" "$video"/taehv.py; else echo "bench/kit.sh: TAEHV_PY not set: no PyTorch video rows" >&2; fi
+tar -C "$video" -cJf .device/video.tar.xz .
+rm -rf "$video"
 total=$(du -sbc .gl .device | tail -1 | cut -f1)
 echo "bench/kit.sh: .gl + .device = $((total / 1048576)) MiB (limit 64)"
 [ "$total" -le $((64 * 1048576)) ] || { echo "bench/kit.sh: over 64 MiB" >&2; exit 1; }

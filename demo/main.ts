@@ -12,6 +12,8 @@ import { exampleLatent, exampleStepsRun, latentDims, modelsFor, runFromFiles, sy
 import { loadWeights, TAEF2_WEIGHTS_URL } from './shipped.js';
 import { StepTimes } from './timings.js';
 import { $, drawRgba, errorText, ms, setStatus, type State } from './ui.js';
+import { initVideoJob } from './videoJob.js';
+import { initVideoSection } from './videoSection.js';
 
 const ui = {
   controls: $<HTMLFormElement>('controls'),
@@ -304,6 +306,8 @@ ui.dlApng.addEventListener('click', () => downloadApng(filmstrip.frames));
 
 initFollow();
 initGpuSection();
+initVideoSection();
+initVideoJob();
 showSource();
 showWeights();
 

@@ -4,12 +4,16 @@ import { loadStateDict, type StateDict, type WeightsSource } from 'taesd-web';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import taef2Weights from '../models/taef2_decoder.pth?url';
 import astronaut from '../examples/astronaut.safetensors?url';
+import wanExample from '../examples/wan.safetensors?url';
 
 /** The TAEF2 (FLUX.2) decoder, upstream's file as published (MIT, models/LICENSE-taesd). */
 export const TAEF2_WEIGHTS_URL: string = taef2Weights;
 
 /** A real photo encoded by the TAEF2 encoder: 32 x 64 x 64, float16. */
 export const ASTRONAUT_URL: string = astronaut;
+
+/** A real Wan 2.1 latent [1,16,5,40,64], bf16 (upstream taehv's test latent, cropped; MIT, examples/LICENSE-taehv). */
+export const WAN_EXAMPLE_URL: string = wanExample;
 
 /** examples/steps/step_00..07: a synthetic 8-step run at 16 x 16, in step order. */
 export const EXAMPLE_STEP_URLS: readonly { name: string; url: string }[] = Object.entries(

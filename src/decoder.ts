@@ -6,7 +6,7 @@ import { CanvasPresenter, type AnyCanvas, type Drawn } from './backend/present.j
 import { Recovering, type BackendChange, type RecoveryPolicy } from './backend/recovery.js';
 import { BACKENDS, BACKEND_KINDS, isBackendKind, type BackendOptions } from './backend/registry.js';
 import { fail } from './errors.js';
-import type { AnyLatentInput, BackendKind, DecodeOptions, BackendDecoder, DecoderCapabilities, GpuOutputs, LatentDecoder, LatentInput, LatentSpace, LayerKernel, RawImage, RgbaImage } from './model/decoder.js';
+import type { AnyLatentInput, BackendKind, DecodeOptions, BackendDecoder, GpuOutputs, LatentDecoder, LatentInput, LatentSpace, LayerKernel, RawImage, RgbaImage } from './model/decoder.js';
 import { prepareLatent, type Latent } from './model/latent.js';
 import { getModel, type ModelId, type ModelSpec } from './model/registry.js';
 import { defaultWeights } from './model/shippedWeights.js';
@@ -101,8 +101,6 @@ export class Decoder implements LatentDecoder {
   /** How the model was chosen: given, detected from the weights' shapes (and file name), or guessed. */
   get modelReason(): string { return this.weights?.modelReason ?? 'given'; }
   get backend(): BackendKind { return this.backends.decoder.backend; }
-  /** What the current backend offers (threads, GPU outputs, kernels). */
-  get capabilities(): DecoderCapabilities { return this.backends.decoder.capabilities; }
   /** Why the current backend was chosen (or changed to). */
   get backendReason(): string { return this.backends.reason; }
   /** Threads of the WASM backend (fixed per page or process by its first decoder) or the native one (0: one per core), else null. */

@@ -8,7 +8,7 @@
 export { createDecoder, type BackendChange, type BackendChoice, type CreateDecoderOptions, type Decoder } from './decoder.js';
 export type { KernelChoice, TuningStore } from './gpu/tune.js';
 export type { AnyCanvas, Drawn } from './backend/present.js';
-export type { AnyLatentInput, BackendKind, DecodeOptions, GpuLatentInput, LatentDecoder, LatentInput, LatentSpace, RawImage } from './model/decoder.js';
+export type { AnyLatentInput, BackendKind, DecodeOptions, DecoderCapabilities, GpuLatentInput, GpuOutputs, LatentDecoder, LatentInput, LatentSpace, RawImage } from './model/decoder.js';
 export type { Precision } from './gpu/conv.js';
 export type { LayerKernel } from './gpu/decoder.js';
 export type { OrtExecutionProvider, WasmDecoderOptions } from './fallback/wasm.js';
@@ -16,7 +16,7 @@ export type { NativeDecoderOptions } from './fallback/native.js';
 export type { LinearUpscale } from './fallback/linear.js';
 
 // Video (TAEHV)
-export { createVideoDecoder, VideoDecoder, type CreateVideoDecoderOptions, type VideoBackendChoice, type VideoCallOptions, type VideoStream } from './videoDecoder.js';
+export { createVideoDecoder, VideoDecoder, type CreateVideoDecoderOptions, type VideoBackendChoice, type VideoCallOptions, type VideoStream, type WebGpuVideoOptions } from './videoDecoder.js';
 export type { VideoDecodeOptions } from './model/videoSession.js';
 export type { VideoLatentInput } from './model/videoLatent.js';
 export { VIDEO_MODEL_IDS, getVideoModel, type FrameRuleKind, type VideoArch, type VideoModelId, type VideoModelSpec } from './model/videoRegistry.js';
@@ -34,3 +34,7 @@ export { loadStateDict, type WeightsSource } from './weights/load.js';
 // Images (also taesd-web/image) and progress artifacts (also taesd-web/progress)
 export * from './image.js';
 export * from './progress.js';
+export { createLinearVideoDecoder, LinearVideoDecoder, type LinearVideoCallOptions, type LinearVideoDecoderOptions } from './linearVideo.js';
+export { VIDEO_FAMILIES, VIDEO_MODEL_FAMILY, videoFamily, videoVaeToModel } from './model/videoFamilies.js';
+export type { VideoFamilyId } from './model/families.js';
+export { cheapFirstPreviewer, CheapFirstPreviewer, TAEHV_LADDER, type CheapFirstOptions, type TaehvRung } from './videoPreview.js';

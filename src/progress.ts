@@ -4,7 +4,9 @@
 export { ProgressWriter, type ProgressSummary, type ProgressWriterInit, type StepInput } from './progress/writer.js';
 export { runProgressJob, type RunProgressOptions } from './progress/run.js';
 export type { BatchMode, ProgressOptions, ResolvedProgressOptions } from './progress/options.js';
-export type { ProgressRecord, ProgressStatus } from './progress/record.js';
+export type { PreviewMadeWith, ProgressRecord, ProgressStatus, StepVideo, VideoLayout } from './progress/record.js';
+export { videoLayout } from './progress/videoLayout.js';
+export { MAX_VIDEO_FRAMES, type VideoFrames, type VideoLatentStep, type VideoPreviewer } from './progress/videoStep.js';
 export type { Artifact, ArtifactKind, JobInfo, ProgressSink } from './progress/sink.js';
 export { MemorySink } from './progress/memorySink.js';
 export { CallbackSink } from './progress/callbackSink.js';

@@ -17,6 +17,7 @@ import { parseWeights, readSource, type WeightsSource } from './weights/load.js'
 import type { StateDict } from './weights/tensor.js';
 import { isNode } from './platform.js';
 import { webGpuVideoRunner, type WebGpuVideoOptions } from './gpu/videoRunner.js';
+export type { WebGpuVideoOptions } from './gpu/videoRunner.js';
 import type { VideoStageRunner } from './model/videoSession.js';
 
 /** `'auto'`: WebGPU on a hardware adapter; else native onnxruntime in Node where installed, else WASM. */

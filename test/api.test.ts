@@ -15,7 +15,7 @@ const IMAGE = ['contactSheet', 'decodeImage', 'downscale', 'encodeApng', 'encode
 const PROGRESS = ['CallbackSink', 'MemorySink', 'OpfsSink', 'ProgressWriter', 'gather', 'pollProgress', 'runProgressJob', ...ERRORS];
 const BROWSER = [
   ...new Set([...IMAGE, ...PROGRESS, 'MODEL_IDS', 'createDecoder', 'encodeSafetensors', 'getModel', 'latentFromFile', 'loadStateDict',
-    'packFlux2', 'parseNpy', 'parseSafetensors', 'unpackFlux2']),
+    'packFlux2', 'parseNpy', 'parseSafetensors', 'unpackFlux2', 'VIDEO_MODEL_IDS', 'VideoDecoder', 'createVideoDecoder', 'getVideoModel']),
 ];
 const NAMED_TYPE = ts.SymbolFlags.Interface | ts.SymbolFlags.Class | ts.SymbolFlags.TypeAlias | ts.SymbolFlags.Enum;
 /** The source of every code entry in package.json's `exports` (`./dist/src/x.js` -> src/x.ts). */

@@ -55,6 +55,7 @@ describe('.ci/install-system where it cannot install', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^install-system: cannot install system packages: not root, and sudo does not run here/);
     expectExplained(r.stderr);
+    expect(r.stderr).toMatch(/Missing here: chromium libvulkan1 fonts-dejavu-core python3-torch python3-numpy python3-aiohttp mesa-vulkan-drivers\.\n$/);
   });
 });
 
@@ -72,7 +73,7 @@ describe('.ci/install-system on other systems (apt-get logged, not run)', () => 
     expect(r.status, r.stderr).toBe(0);
     expect(calls).not.toMatch(/bookworm|tee/);
     expect(calls).toMatch(/^apt-get install -y -qq mesa-vulkan-drivers$/m);
-    expect(calls).toMatch(/^apt-get install -y -qq libvulkan1 chromium fonts-dejavu-core$/m);
+    expect(calls).toMatch(/^apt-get install -y -qq libvulkan1 chromium fonts-dejavu-core python3-torch python3-numpy python3-aiohttp$/m);
     // The stubbed dpkg-query still reports no Mesa: the script says what that means.
     expect(r.stderr).toMatch(/warning: this system's Mesa is missing; Dawn may find no WebGPU adapter below Mesa 25/);
   });

@@ -27,7 +27,7 @@ const readRecord = (dir: string) => {
 };
 
 describe('taesd-web progress stopped by a signal', () => {
-  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s: status "cancelled", lock released, no temp file, exit %i', async (signal, code) => {
+  it.each([['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const)('%s: status "cancelled", lock released, no temp file, exit %i', async (signal, code) => {
     const jobId = signal.toLowerCase();
     const dir = join(tmp, 'jobs/progress', jobId);
     const child = spawn(process.execPath, [join(ROOT, 'bin/taesd-web.js'), 'progress', ...STEPS, '--backend', 'native', '--job-id', jobId, '--root', 'jobs'], { cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'] });

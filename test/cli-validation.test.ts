@@ -41,7 +41,7 @@ describe('options are checked before any work: exit 2, named as typed', () => {
     ['an --out-dir that is a file', ['decode', 'small.safetensors', '--model', 'taef2', '--out-dir', 'small.safetensors'], /--out-dir small\.safetensors is a file, not a folder/],
     ['an empty --out-dir', ['decode', 'small.safetensors', '--model', 'taef2', '--out-dir='], /^taesd-web: --out-dir needs a value\n/],
     ['an unknown --model', ['decode', 'small.safetensors', '--model', 'sd15', '--out', 'q.png'], /--model must be one of taesd, taesdxl/],
-    ["another command's option", ['decode', 'small.safetensors', '--model', 'taef2', '--out', 'q.png', '--job-id', 'x'], /^taesd-web: decode takes no --job-id \(taesd-web decode --help lists its options\)/],
+    ["another command's option", ['decode', 'small.safetensors', '--model', 'taef2', '--out', 'q.png', '--job-id', 'x'], /^taesd-web: decode takes no --job-id\nRun taesd-web decode --help for usage\.\n$/],
     ['an unknown --timeout', ['fetch-models', 'taesd', '--timeout', 'soon'], /--timeout must be an integer 1\.\.3600/],
   ])('%s', (_name, args, message) => {
     const before = snapshot();
@@ -121,6 +121,18 @@ describe('no output may be an input (issue #19 item 2)', () => {
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/ on native /);
+    expect(readFileSync(input).equals(original)).toBe(true);
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('refuses a video decode (TAEHV) whose --out is its input', () => {
+    const before = snapshot();
+    const r = cli('decode', 'in/keep.safetensors', '--model', 'taew2_1', '--out', 'in/hard.png');
+    const same = cli('decode', 'in/keep.safetensors', '--model', 'taew2_1', '--out', 'in/keep.safetensors');
+    for (const [res, file] of [[r, 'in/hard.png'], [same, 'in/keep.safetensors']] as const) {
+      expect(res.status, res.stderr).toBe(2);
+      expect(res.stderr).toContain(`--out: ${file} is the input in/keep.safetensors`);
+    }
     expect(readFileSync(input).equals(original)).toBe(true);
     expect(snapshot()).toEqual(before);
   });

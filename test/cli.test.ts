@@ -114,7 +114,7 @@ describe('taesd-web decode', () => {
     ['weights of another model', ['decode', EXAMPLE, '--model', 'taesd', '--weights', 'taesd3_random.safetensors', '--out', 'bad3.png'], 1, /MODEL_MISMATCH/],
     ['a missing latent file', ['decode', 'nope.safetensors', '--model', 'taef2', '--out', 'bad4.png'], 1, /IO.*nope\.safetensors/],
     ['no --out', ['decode', EXAMPLE, '--model', 'taef2'], 2, /--out/],
-    ['an unknown option', ['decode', EXAMPLE, '--model', 'taef2', '--out', 'bad5.png', '--colour'], 2, /^taesd-web: unknown option --colour\nRun taesd-web --help for usage\.\n$/],
+    ['an unknown option', ['decode', EXAMPLE, '--model', 'taef2', '--out', 'bad5.png', '--colour'], 2, /^taesd-web: unknown option --colour\nRun taesd-web decode --help for usage\.\n$/],
     ['an option without its value', ['decode', EXAMPLE, '--out', 'bad7.png', '--model'], 2, /^taesd-web: --model needs a value\n/],
     ['a value for a flag', ['decode', EXAMPLE, '--model', 'taef2', '--out', 'bad8.png', '--example=yes'], 2, /^taesd-web: --example takes no value\n/],
     ['--example with latent files', ['decode', EXAMPLE, '--example', '--out', 'bad9.png'], 2, /give it or latent files, not both/],

@@ -1,11 +1,12 @@
 // `taesd-web decode --model <video id>`: animated PNG, frames .safetensors, one file per frame,
 // against upstream's goldens, through the built CLI.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeSafetensors, parseSafetensors } from '../src/weights/safetensors.js';
+import { checkpoint, floats, pickledTensor, str } from './support/pickles.js';
 import { maxAbsDiff } from './support/reference.js';
 import { HAS_SHARED, NO_SHARED_REASON, ROOT } from './support/shared.js';
 import { loadVideoGolden } from './support/videoGolden.js';
@@ -54,6 +55,27 @@ describe.skipIf(!HAS_SHARED)('taesd-web decode, video models', () => {
     const r = cli('decode', latentFile('taecvx_rand_t2'), '--model', 'taecvx', '--weights', weights('taecvx_rand_t2'), '--out-dir', dir);
     expect(r.status, r.stderr).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `taecvx_rand_t2_f000${i}.png`));
+  });
+
+  it('reads a .pth latent (torch.save of the tensor itself, as taehv\'s examples are saved)', () => {
+    const g = loadVideoGolden('taew2_1_rand_t3');
+    const t = { key: 'x', storage: '0', numel: g.latent.data.length, offset: 0, shape: [...g.latent.shape], stride: g.latent.shape.map((_, i) => g.latent.shape.slice(i + 1).reduce((a, b) => a * b, 1)) };
+    const bare = Uint8Array.from([0x80, 2, ...pickledTensor(t).slice(str(t.key).length), 0x2e]);
+    const path = join(tmp, 'latents.pth');
+    writeFileSync(path, checkpoint(bare, { 0: floats([...g.latent.data]) }));
+    const out = join(tmp, 'pth.safetensors');
+    const r = cli('decode', path, '--model', 'taew2_1', '--weights', g.weightsFile, '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(maxAbsDiff(parseSafetensors(readFileSync(out)).tensors.get('image')!.data, g.image.data)).toBeLessThan(2e-3);
+  });
+
+  it('fetch-models knows the TAEHV files and checks their git blob ids (a random-weight file is refused)', () => {
+    const from = join(tmp, 'from');
+    mkdirSync(from, { recursive: true });
+    copyFileSync(weights('taew2_1_rand_t3'), join(from, 'taew2_1.pth'));
+    const r = cli('fetch-models', 'taew2_1', '--from', from, '--dir', join(tmp, 'cache'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('expected d6ffa27358914606153bbb790bd1da1c5cf822fd');
   });
 
   it('refuses video options for an image model, and bad values, before decoding', () => {

@@ -4,9 +4,15 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RawImage } from '../src/model/decoder.js';
 import { createVideoDecoder, type VideoDecoder } from '../src/videoDecoder.js';
+import { lowerVideoDecoder, videoSkips } from '../src/model/videoGraph.js';
+import { VIDEO_MODELS } from '../src/model/videoRegistry.js';
+import { resolveVideoWeights, VIDEO_MAX_ELEMENTS } from '../src/model/videoWeights.js';
+import { floatsToHalves, halvesToFloats } from '../src/weights/half.js';
+import { parseWeights } from '../src/weights/load.js';
 import { maxAbsDiff } from './support/reference.js';
 import { HAS_SHARED, NO_SHARED_REASON, sharedPath } from './support/shared.js';
-import { loadVideoGolden, VIDEO_GOLDENS, type VideoGolden } from './support/videoGolden.js';
+import { goldenWeights, loadVideoGolden, VIDEO_GOLDENS, type VideoGolden } from './support/videoGolden.js';
+import { referenceVideoDecode } from './support/videoReference.js';
 
 const decoders = new Map<string, Promise<VideoDecoder>>();
 function decoderFor(g: VideoGolden, backend: 'native' | 'wasm'): Promise<VideoDecoder> {
@@ -69,6 +75,20 @@ describe.skipIf(!HAS_SHARED)('TAEHV on onnxruntime', () => {
     expect(worst(got, whole)).toBeLessThan(1e-5);
   });
 
+  it('float16 and bfloat16 latents (Uint16Array bits) decode as their float32 values', async () => {
+    const g = loadVideoGolden('taew2_1_rand_t3');
+    const decoder = await decoderFor(g, 'native');
+    const u32 = new Uint32Array(g.latent.data.slice().buffer);
+    const bf16 = Uint16Array.from(u32, (b) => b >>> 16);
+    const f16 = floatsToHalves(g.latent.data);
+    const shape = [16, 3, 4, 6];
+    for (const [bits, dtype, values] of [[f16, 'float16', halvesToFloats(f16)], [bf16, 'bfloat16', new Float32Array(Uint32Array.from(bf16, (b) => b << 16).buffer)]] as const) {
+      const want = await decoder.decodeVideoRaw({ data: values, shape });
+      const got = await decoder.decodeVideoRaw({ data: bits, shape, dtype });
+      expect(worst(got, want)).toBe(0);
+    }
+  });
+
   it('bad input gets typed errors', async () => {
     const g = loadVideoGolden('taew2_1_rand_t3');
     const decoder = await decoderFor(g, 'native');
@@ -85,9 +105,9 @@ describe.skipIf(!HAS_SHARED)('TAEHV on onnxruntime', () => {
     // 16 channels fit taehv, taew2_1, taecvx and taeos1_3: a buffer has no name to tell.
     expect(await code(createVideoDecoder({ weights: readFileSync(g.weightsFile) }))).toBe('MODEL_AMBIGUOUS');
     expect(await code(createVideoDecoder({ weights: readFileSync(g.weightsFile), model: 'taew2_2' }))).toBe('MODEL_MISMATCH');
-    const noOut = new Map([...(await import('../src/weights/load.js')).parseWeights(readFileSync(g.weightsFile), 'w', 2 ** 27)].filter(([k]) => !k.startsWith('decoder.22')));
+    const noOut = new Map([...parseWeights(readFileSync(g.weightsFile), 'w', VIDEO_MAX_ELEMENTS)].filter(([k]) => !k.startsWith('decoder.22')));
     expect(await code(createVideoDecoder({ weights: noOut, model: 'taew2_1' }))).toBe('WEIGHTS_MISSING_TENSOR');
-    const noBlock = new Map([...(await import('../src/weights/load.js')).parseWeights(readFileSync(g.weightsFile), 'w', 2 ** 27)].filter(([k]) => !k.startsWith('decoder.9.conv.2')));
+    const noBlock = new Map([...parseWeights(readFileSync(g.weightsFile), 'w', VIDEO_MAX_ELEMENTS)].filter(([k]) => !k.startsWith('decoder.9.conv.2')));
     expect(await code(createVideoDecoder({ weights: noBlock, model: 'taew2_1' }))).toBe('WEIGHTS_MISSING_TENSOR');
   });
 
@@ -101,6 +121,37 @@ describe.skipIf(!HAS_SHARED)('TAEHV on onnxruntime', () => {
     const h3 = await createVideoDecoder({ weights: readFileSync(sharedPath('models/test/taeh3_randw.pth')), backend: 'native' });
     expect(h3.model.id).toBe('taeh3');
     expect(h3.latentSpace).toBe('model');
+  });
+
+  it("lightx2v's files: by name (lighttaew2_1, lighttaehy1_5) or, 16 channels, by a dtype other than float16; their latents are VAE space", () => {
+    const dict = parseWeights(readFileSync(sharedPath('models/test/taew2_1_randw.pth')), 'w', VIDEO_MAX_ELEMENTS);
+    const named = resolveVideoWeights(dict, { sourceName: 'models/vae_approx/lighttaew2_1.safetensors' });
+    expect([named.model.id, named.latentSpace]).toEqual(['taew2_1', 'vae']);
+    const f32 = new Map([...dict].map(([k, t]) => [k, { ...t, dtype: 'F32' as const }]));
+    const byDtype = resolveVideoWeights(f32);
+    expect([byDtype.model.id, byDtype.latentSpace]).toEqual(['taew2_1', 'vae']);
+    const hy = resolveVideoWeights(parseWeights(readFileSync(sharedPath('models/test/taehv1_5_randw.pth')), 'w', VIDEO_MAX_ELEMENTS), { sourceName: 'lighttaehy1_5.pth' });
+    expect([hy.model.id, hy.latentSpace]).toEqual(['taehv1_5', 'vae']);
+    expect(resolveVideoWeights(dict, { sourceName: 'taew2_1.pth' }).latentSpace).toBe('model');
+  });
+
+  it('native equals the CPU reference where no golden reaches: LTX-2 at timeScale 1/2 and 1/8, scale 1/2', async () => {
+    const g = loadVideoGolden('taeltx_2_rand_t2');
+    const decoder = await decoderFor(g, 'native');
+    const [, c, t, h, w] = g.latent.shape as [number, number, number, number, number];
+    const latents = Array.from({ length: t }, (_, f) => {
+      const data = new Float32Array(c * h * w);
+      for (let ch = 0; ch < c; ch++) data.set(g.latent.data.subarray((ch * t + f) * h * w, (ch * t + f + 1) * h * w), ch * h * w);
+      return { c, h, w, data };
+    });
+    for (const [timeScale, frames] of [[1 / 2, 5], [1 / 8, 2]] as const) {
+      const graph = lowerVideoDecoder(goldenWeights(g), videoSkips(VIDEO_MODELS.taeltx_2, 1 / 2, timeScale));
+      const ref = referenceVideoDecode(graph, latents).frames.slice(graph.timeUpscale - 1);
+      const got = await decoder.decodeVideoRaw(latentOf(g), { scale: 1 / 2, timeScale });
+      expect(got.length).toBe(frames);
+      expect(ref.length).toBe(frames);
+      expect(Math.max(...got.map((f, i) => maxAbsDiff(f.data, ref[i]!.data)))).toBeLessThan(1e-4);
+    }
   });
 });
 describe.skipIf(HAS_SHARED)('TAEHV on onnxruntime', () => it.skip(NO_SHARED_REASON, () => undefined));

@@ -1,10 +1,10 @@
 import { createDecoder } from '../decoder.js';
-import type { LatentSpace } from '../model/decoder.js';
 import { isVideoModelId } from '../model/videoRegistry.js';
 import { decodeFiles } from './decode.js';
 import { decodeVideoCommand, refuseVideoOptions } from './decodeVideo.js';
 import { announceBackend, decoderOptions, scaleArg } from './decoderArgs.js';
-import { formatOption, oneOf, qualityOption, UsageError, type CliValues } from './options.js';
+import { videoModelFromLatents } from './latentModel.js';
+import { formatOption, qualityOption, UsageError, type CliValues } from './options.js';
 import { outputKind, planDecode, type OutputKind } from './outputs.js';
 import { withSpinner } from './spinner.js';
 
@@ -23,16 +23,17 @@ function kindOf(v: CliValues): OutputKind {
  * the decoder is created; exit 0 when every input was written, 1 when any failed.
  */
 export async function decodeCommand(inputs: string[], v: CliValues): Promise<number> {
-  if (isVideoModelId(v.model)) return decodeVideoCommand(inputs, v);
+  const video = v.model === undefined ? await videoModelFromLatents(inputs) : undefined; // a ComfyUI video step message
+  if (isVideoModelId(v.model) || video) return decodeVideoCommand(inputs, video ? { ...v, model: video } : v);
   refuseVideoOptions(v);
   if (inputs.length === 0) throw new UsageError('decode needs at least one latent file (or --example)');
   if ((v.out === undefined) === (v['out-dir'] === undefined)) throw new UsageError('give exactly one of --out <file> or --out-dir <dir>');
   if (v.out !== undefined && inputs.length > 1) throw new UsageError('several inputs need --out-dir <dir> instead of --out');
   const kind = kindOf(v);
   const quality = qualityOption(v.quality, kind === 'jpeg', `the output is ${kind === 'png' ? 'PNG' : 'raw float32 safetensors'}`);
-  const latentSpace = oneOf<LatentSpace>('latent-space', v['latent-space'], ['model', 'vae']);
   const scale = scaleArg(v);
   const options = await decoderOptions(v, inputs);
+  const { latentSpace } = options;
   const plan = await planDecode(inputs, { ...(v.out !== undefined ? { out: v.out } : { outDir: v['out-dir']! }), kind });
   const failures = [...plan.failures];
   if (plan.targets.length) {

@@ -14,6 +14,7 @@ import { encodeSafetensors } from '../weights/safetensors.js';
 import { defaultWeights, writeFileAtomic } from './files.js';
 import { readLatentFile } from './latentFile.js';
 import { formatOption, intOption, oneOf, qualityOption, scaleOption, UsageError, type CliValues } from './options.js';
+import { refuseInputs } from './outputs.js';
 import { withSpinner } from './spinner.js';
 
 /** Options only a video model takes. */
@@ -58,6 +59,7 @@ export async function decodeVideoCommand(inputs: string[], v: CliValues): Promis
   if (v.precision !== undefined) throw new UsageError('--precision is WebGPU\'s; the video models run on native or wasm');
   const backend = oneOf<VideoBackendChoice>('backend', v.backend, ['auto', 'native', 'wasm', 'webgpu']) ?? 'auto';
   const input = inputs[0]!;
+  if (output.kind !== 'frames') await refuseInputs([output.path], inputs, '--out'); // frames are images: never a latent file's name
   const { latent, space } = await readLatentFile(input);
   const decoder = await withSpinner('loading the decoder', createVideoDecoder({ weights: v.weights ?? defaultWeights(model), model, backend }));
   try {

@@ -9,8 +9,8 @@ import { oneOf, scaleOption, UsageError, type CliValues } from './options.js';
 
 /**
  * Checks --backend, --model, --precision and --latent-space, and builds the decoder's options;
- * without --model, the model is the one the latent files' metadata names (--weights are then checked against it). Only
- * --weights and the default weights' lookup are left to the decoder.
+ * without --model, the model is the one the latent files' metadata names (--weights are then
+ * checked against it). Only --weights and the default weights' lookup are left to the decoder.
  */
 export async function decoderOptions(v: CliValues, inputs: readonly string[]): Promise<CreateDecoderOptions> {
   const backend = oneOf<BackendChoice>('backend', v.backend, ['auto', ...BACKEND_KINDS]) ?? 'auto';

@@ -15,10 +15,11 @@ or a batch [N,C,h,w]. Outputs are written atomically; none may be an input or an
   progress: `Writes a progress job folder from latent files, one per step in order: progress.json,
 latest.<ext>, <prefix>_NNNN.<ext>, <prefix>_final.<ext>. Ctrl-C (SIGINT) or SIGTERM ends the job
 with status "cancelled", releases its lock and exits 130 / 143.`,
-  'fetch-models': `Downloads upstream decoders (default: every TAESD one but the shipped taef2; the TAEHV
-video decoders by id) into the per-user cache, from the pinned GitHub commit or a mirror, or copies
-them from a folder; each is kept only when its git blob id matches models/manifest.json. Downloads
-stop after 30 s without data and at the weights size limit; a progress bar shows the size on a terminal.`,
+  'fetch-models': `Downloads upstream decoders (default: every TAESD one but the shipped taef2;
+the TAEHV video decoders by id) into the per-user cache, from the pinned GitHub commit or a
+mirror, or copies them from a folder; each is kept only when its git blob id matches
+models/manifest.json. Downloads stop after 30 s without data and at the weights size limit;
+a progress bar shows the size on a terminal.`,
 };
 
 /** `taesd-web <command> --help`. */

@@ -3,23 +3,34 @@ import { open } from 'node:fs/promises';
 import { fail } from '../errors.js';
 import { modelForComfyFormat } from '../model/comfyFormats.js';
 import { isModelId, type ModelId } from '../model/registry.js';
+import { isVideoModelId, type VideoModelId } from '../model/videoRegistry.js';
 import { UsageError } from './options.js';
 
 /** A latent file's header worth reading for its metadata; a longer one is left to the loader to judge. */
 const MAX_HEADER_BYTES = 1 << 20;
 
 /**
- * The model a `.safetensors`/`.latent` file's metadata names: `model` (as examples/ carry), else
- * `latent_format` (a ComfyUI step message); null when it names none.
+ * The decoder a `.safetensors`/`.latent` file's metadata names: `model` (as examples/ carry), else
+ * `latent_format` (a ComfyUI step message), an image or a video id; null when it names none.
  */
-async function metadataModel(path: string): Promise<ModelId | null> {
+async function namedDecoder(path: string): Promise<string | null> {
   const metadata = await readMetadata(path);
   const model = metadata?.['model'];
-  if (isModelId(model)) return model;
+  if (isModelId(model) || isVideoModelId(model)) return model;
   const format = metadata?.['latent_format'];
-  if (typeof format !== 'string') return null;
-  const id = modelForComfyFormat(format);
-  return isModelId(id) ? id : fail('MODEL_UNKNOWN', `${path}: latent format ${format} needs the ${id} decoder, which this version does not have`);
+  return typeof format === 'string' ? modelForComfyFormat(format) : null;
+}
+
+/** The image model a file's metadata names; MODEL_UNKNOWN for a video one (decode takes those alone). */
+async function metadataModel(path: string): Promise<ModelId | null> {
+  const id = await namedDecoder(path);
+  return id === null || isModelId(id) ? id : fail('MODEL_UNKNOWN', `${path} is a latent for the video decoder ${id}: decode it on its own with taesd-web decode`);
+}
+
+/** The video model the first input's metadata names (a ComfyUI video step message), for decode without --model. */
+export async function videoModelFromLatents(inputs: readonly string[]): Promise<VideoModelId | undefined> {
+  const id = inputs[0] === undefined ? null : await namedDecoder(inputs[0]);
+  return isVideoModelId(id) ? id : undefined;
 }
 
 /** A safetensors header's `__metadata__`, or null where the file has none worth reading. */

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isTaesdError } from '../errors.js';
 import { decodeCommand } from './decodeCommand.js';
-import { EXAMPLE_MODEL, exampleInputs } from './examples.js';
+import { EXAMPLE_MODEL, exampleInputs, namedExample } from './examples.js';
 import { fetchModelsCommand } from './fetchModels.js';
 import { commandHelp, USAGE } from './help.js';
-import { parseCli, UsageError, type CliValues, type Command } from './options.js';
+import { commandOf, parseCli, UsageError, type CliValues, type Command } from './options.js';
 import { PACKAGE_ROOT } from './packageRoot.js';
 import { progressCommand } from './progress.js';
 
@@ -18,17 +18,18 @@ const COMMANDS: Record<Command, (inputs: string[], v: CliValues) => Promise<numb
 /** The latent files to read: the positionals, or the shipped examples with --example (and --model defaulting to theirs). */
 function withExample(command: 'decode' | 'progress', inputs: string[], v: CliValues): [string[], CliValues] {
   if (!v.example) return [inputs, v];
+  // `decode --example wan`: a named example, its model unless --model says otherwise (a video model even with --weights).
+  const named = command === 'decode' && inputs.length === 1 ? namedExample(inputs[0]) : undefined;
+  if (named) return [[named.file], v.model === undefined ? { ...v, model: named.model } : v];
   if (inputs.length) throw new UsageError('--example decodes the shipped examples; give it or latent files, not both');
   return [exampleInputs(command), v.model === undefined && v.weights === undefined ? { ...v, model: EXAMPLE_MODEL } : v];
 }
 
 /** Runs the CLI; returns the exit code (0 ok, 1 failed, 2 usage). */
 export async function main(argv: string[]): Promise<number> {
-  let command: string | undefined;
+  const command = commandOf(argv);
   try {
-    const parsed = parseCli(argv);
-    command = parsed.command;
-    const { values, rest } = parsed;
+    const { values, rest } = parseCli(argv);
     if (values.version) {
       process.stdout.write(`${JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version}\n`);
       return 0;

@@ -29,7 +29,7 @@ const BOTH: readonly Command[] = ['decode', 'progress'];
 const BACKENDS = ['auto', ...BACKEND_KINDS];
 
 export const OPTIONS = {
-  example: { type: 'boolean', commands: BOTH, help: { decode: 'decode the 64x64 astronaut latent that ships in examples/', progress: 'the 8-step run at 16x16 that ships in examples/steps' } },
+  example: { type: 'boolean', commands: BOTH, help: { decode: 'decode a latent that ships in examples/: the 64x64 astronaut (taef2), or with "--example wan" a real Wan 2.1 video latent (taew2_1; its weights: fetch-models taew2_1)', progress: 'the 8-step run at 16x16 that ships in examples/steps' } },
   model: { type: 'string', commands: BOTH, value: '<id>', help: `the decoder: ${MODEL_IDS.join(', ')}; video: ${VIDEO_MODEL_IDS.join(', ')}`, byDefault: "the latent file's metadata, or detected from --weights; taef2 with --example" },
   weights: { type: 'string', commands: BOTH, value: '<file|url>', help: 'decoder weights, .pth or .safetensors', byDefault: '<id>_decoder.pth in models/, the fetch-models cache, ../shared/models' },
   'latent-space': { type: 'string', commands: BOTH, value: 'model|vae', help: "vae: raw VAE latents, mapped with the model's scale and shift", byDefault: 'model; vae for .latent files' },
@@ -38,7 +38,7 @@ export const OPTIONS = {
   scale: { type: 'string', commands: BOTH, value: '1|0.5|0.25|0.125', help: "image size relative to a full decode (skips the decoder's last upsamples)", byDefault: '1' },
   'time-scale': { type: 'string', commands: ['decode'], value: '1|0.5|0.25|0.125', help: 'video models: frames relative to a full decode (skips the last time upscales)', byDefault: '1' },
   chunk: { type: 'string', commands: ['decode'], value: '<n>', help: 'video models: latent frames decoded at a time', byDefault: 'what the memory budget allows' },
-  fps: { type: 'string', commands: ['decode'], value: '<n>', help: 'video models: frame rate of the animated PNG', byDefault: '16' },
+  fps: { type: 'string', commands: ['decode', 'progress'], value: '<n>', help: 'video models: frame rate of the animated PNG', byDefault: '16' },
   out: { type: 'string', commands: ['decode'], value: '<file>', help: 'the output for one input: .png, .jpg/.jpeg, or .safetensors (raw float32 tensor "image")' },
   'out-dir': { type: 'string', commands: ['decode'], value: '<dir>', help: 'a folder for one output per input, <name>.<ext> (a batch: <name>_b<k>.<ext>)' },
   'job-id': { type: 'string', commands: ['progress'], value: '<id>', help: 'the job folder <root>/<output-folder>/<id>; a plain name (letters, digits, _ . -)' },
@@ -57,6 +57,7 @@ export const OPTIONS = {
   end: { type: 'string', commands: ['progress'], value: '<step>', help: 'last step to save, >= --start', byDefault: 'the last step' },
   total: { type: 'string', commands: ['progress'], value: '<n>', help: 'steps the run has, >= the files given', byDefault: 'the number of files' },
   batch: { type: 'string', commands: ['progress'], value: 'first|grid|each', help: 'what a batch step saves: its first item, a grid, or each item', byDefault: 'first' },
+  'budget-ms': { type: 'string', commands: ['progress'], value: '<ms>', help: "video models: most time one step's preview may take (linear first, then TAEHV at the largest scale/time-scale that fits)", byDefault: 'no limit' },
   dir: { type: 'string', commands: ['fetch-models'], value: '<dir>', help: 'where to put the files', byDefault: 'the per-user cache' },
   from: { type: 'string', commands: ['fetch-models'], value: '<dir>', help: 'copy the files from this folder instead of downloading' },
   'base-url': { type: 'string', commands: ['fetch-models'], value: '<url>', help: 'download <url>/<file> from a mirror instead of GitHub' },
@@ -97,7 +98,7 @@ export function optionLines(command: Command): string {
  */
 export function parseCli(argv: string[]): { command: string | undefined; values: CliValues; rest: string[] } {
   const { tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
-  const command = tokens.find((t) => t.kind === 'positional')?.value;
+  const command = commandOf(argv);
   for (const t of tokens) {
     if (t.kind !== 'option') continue;
     if (!Object.hasOwn(OPTIONS, t.name)) throw new UsageError(`unknown option ${t.rawName}`);
@@ -105,10 +106,16 @@ export function parseCli(argv: string[]): { command: string | undefined; values:
     if (spec.type === 'string' && (!t.value || (!t.inlineValue && t.value.startsWith('-')))) throw new UsageError(`${t.rawName} needs a value`);
     if (spec.type === 'boolean' && t.value !== undefined) throw new UsageError(`${t.rawName} takes no value`);
     const known = (['decode', 'progress', 'fetch-models'] as const).find((c) => c === command);
-    if (known && t.name !== 'version' && !spec.commands.includes(known)) throw new UsageError(`${known} takes no ${t.rawName} (taesd-web ${known} --help lists its options)`);
+    if (known && t.name !== 'version' && !spec.commands.includes(known)) throw new UsageError(`${known} takes no ${t.rawName}`);
   }
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   return { command: positionals[0], values, rest: positionals.slice(1) };
+}
+
+/** The command word in `argv` (the first positional), also where the options are wrong. */
+export function commandOf(argv: string[]): string | undefined {
+  const { tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
+  return tokens.find((t) => t.kind === 'positional')?.value;
 }
 
 export function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {

@@ -90,11 +90,19 @@ export async function planDecode(inputs: readonly string[], o: { out?: string; o
       writers.set(key, t.input);
     }
   }
+  await refuseInputs(targets.flatMap((t) => t.files), inputs, option);
+  return { targets, failures };
+}
+
+/**
+ * Refuses (UsageError naming `option`) an output that is one of the inputs: the same real path
+ * (through symlinks), or the same device and inode (a hard link).
+ */
+export async function refuseInputs(outputs: readonly string[], inputs: readonly string[], option: string): Promise<void> {
   const sources = await Promise.all(inputs.map(async (input) => ({ input, ...(await identity(input)) })));
-  for (const file of targets.flatMap((t) => t.files)) {
+  for (const file of outputs) {
     const target = await identity(file);
     const hit = sources.find((s) => s.real === target.real || (s.id !== null && s.id === target.id));
     if (hit) throw new UsageError(`${option}: ${file} is the input ${hit.input}${hit.real === target.real ? '' : ' (a hard link to it)'}; writing it would destroy the input`);
   }
-  return { targets, failures };
 }

@@ -1,15 +1,13 @@
-import { constants } from 'node:os';
-import { basename } from 'node:path';
 import { createDecoder } from '../decoder.js';
 import { isTaesdError } from '../errors.js';
-import { FileSink } from '../progress/fileSink.js';
+import { isVideoModelId } from '../model/videoRegistry.js';
 import { MAX_TOTAL_STEPS, resolveOptions, type BatchMode, type ProgressOptions } from '../progress/options.js';
-import { runProgressJob } from '../progress/run.js';
 import { announceBackend, decoderOptions, scaleArg } from './decoderArgs.js';
+import { runCliJob } from './jobRun.js';
 import { readLatentFile } from './latentFile.js';
 import { formatOption, intOption, oneOf, qualityOption, UsageError, type CliValues } from './options.js';
-import { ProgressBar } from './progressBar.js';
-import { startSpinner, withSpinner } from './spinner.js';
+import { progressVideoCommand } from './progressVideo.js';
+import { withSpinner } from './spinner.js';
 
 /** The job options' API names, as the command line spells them (for resolveOptions' messages). */
 const FLAGS: Record<string, string> = {
@@ -53,70 +51,29 @@ function jobOptions(inputs: string[], v: CliValues): Omit<ProgressOptions, 'jobI
   return options;
 }
 
-/** Turns SIGINT/SIGTERM into an abort of `controller`, with the exit code 128 + the signal's number; returns the remover. */
-function cancelOnSignals(controller: AbortController): { exitCode: () => number; remove: () => void } {
-  let code = 0;
-  const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
-    const handler = () => {
-      if (controller.signal.aborted) return; // Ctrl-C reaches this process twice: from the terminal and from bin's parent
-      code = 128 + constants.signals[signal];
-      process.stderr.write(`\ntaesd-web: ${signal}: cancelling the job (the step in flight finishes first)\n`);
-      controller.abort(new Error(`cancelled by ${signal}`));
-    };
-    process.on(signal, handler);
-    return [signal, handler] as const;
-  });
-  return { exitCode: () => code, remove: () => handlers.forEach(([signal, h]) => process.off(signal, h)) };
-}
-
 /**
  * `taesd-web progress`: the files, in order, are steps 0..N-1 of one job. Every option and file is
  * checked (and every file read and checked against the model) before the job folder is touched,
- * so bad input writes nothing. SIGINT/SIGTERM end the job with status `cancelled`, its lock
- * released and no temp file left; exit 130 / 143.
+ * so bad input writes nothing. SIGINT/SIGTERM/SIGHUP end the job with status `cancelled`, its lock
+ * released and no temp file left; exit 130 / 143 / 129.
  */
 export async function progressCommand(inputs: string[], v: CliValues): Promise<number> {
   if (inputs.length === 0) throw new UsageError('progress needs at least one latent file (or --example)');
   const job = jobOptions(inputs, v);
+  if (isVideoModelId(v.model)) return progressVideoCommand(inputs, v, job);
+  const videoOnly = (['budget-ms', 'fps'] as const).find((o) => v[o] !== undefined);
+  if (videoOnly) throw new UsageError(`--${videoOnly} is for the video models (TAEHV); --model ${v.model ?? '(none)'} decodes images`);
   const options = await decoderOptions(v, inputs);
-  const cancel = new AbortController();
-  const signals = cancelOnSignals(cancel);
-  // Each step is mapped into model space below, so the writer's decodes must not map it again.
-  const decoder = await withSpinner('loading the decoder', createDecoder({ ...options, latentSpace: 'model' }));
-  try {
+  return runCliJob(inputs, job, v.root ?? '.', async (cleanup) => {
+    // Each step is mapped into model space below, so the writer's decodes must not map it again.
+    const decoder = await withSpinner('loading the decoder', createDecoder({ ...options, latentSpace: 'model' }));
+    cleanup.push(() => decoder.destroy());
     const steps = [];
     for (const file of inputs) {
       const { latent, space } = await readLatentFile(file);
       const prepared = decoder.prepareLatent(latent, { latentSpace: options.latentSpace ?? space ?? 'model' });
       steps.push({ data: prepared.data, shape: [prepared.batch, prepared.channels, prepared.height, prepared.width] });
     }
-    if (cancel.signal.aborted) return signals.exitCode(); // before the job folder was touched
-    announceBackend(decoder, v);
-    const bar = new ProgressBar(inputs.length);
-    let done = 0;
-    const summary = await runProgressJob(
-      (async function* () {
-        for (const step of steps) {
-          // A slow step (a first WebGPU decode on a CPU adapter) shows its elapsed time.
-          const stop = startSpinner(`step ${done + 1}/${inputs.length}: ${basename(inputs[done]!)}`);
-          try {
-            yield step;
-          } finally {
-            stop();
-          }
-          bar.update(++done, basename(inputs[done - 1]!));
-        }
-      })(),
-      { ...job, sink: new FileSink({ root: v.root ?? '.' }), decoder, signal: cancel.signal },
-    );
-    process.stderr.write(`taesd-web: job ${summary.jobId}: saved ${summary.savedSteps.length} step(s), final ${summary.finalImage ?? 'none'}\n`);
-    return 0;
-  } catch (e) {
-    if (!cancel.signal.aborted) throw e;
-    process.stderr.write(`taesd-web: job ${job.jobId}: cancelled; progress.json says so\n`);
-    return signals.exitCode();
-  } finally {
-    signals.remove();
-    decoder.destroy();
-  }
+    return { steps, writer: { decoder }, announce: () => announceBackend(decoder, v) };
+  });
 }

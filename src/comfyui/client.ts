@@ -20,8 +20,8 @@ export interface ComfyPreviewOptions {
   readonly url: string | URL;
   /** Only this prompt's steps; default all prompts. `subscribe()` changes it later. */
   readonly promptId?: string;
-  /** The weights of a decoder id (`taef2`, `taesdxl`, ...); not needed for `backend: 'linear'`. */
-  readonly weights?: (model: string) => WeightsSource | undefined;
+  /** The weights of a decoder id (`taef2`, `taew2_1`, ...), or a promise of them (e.g. from a cache); not needed for `backend: 'linear'`. */
+  readonly weights?: (model: string) => WeightsSource | undefined | Promise<WeightsSource | undefined>;
   /** Passed to createDecoder for image formats (backend, precision, device, ...). */
   readonly decoder?: Omit<CreateDecoderOptions, 'model' | 'weights'>;
   /** Passed to createVideoDecoder for video formats (TAEHV on onnxruntime: backend, wasm paths, ...). */
@@ -131,16 +131,20 @@ export class ComfyPreviewClient {
   private decoderFor(model: string): Promise<AnyDecoder> {
     let d = this.decoders.get(model);
     if (!d) {
-      // Checked before any weights are fetched.
-      if (!isModelId(model) && !isVideoModelId(model)) return Promise.reject(new TaesdError('MODEL_UNKNOWN', `no decoder ${JSON.stringify(model)} here (models: ${[...MODEL_IDS, ...VIDEO_MODEL_IDS].join(', ')})`));
-      const weights = this.options.weights?.(model);
-      d = isModelId(model)
-        ? createDecoder({ ...this.options.decoder, model, ...(weights !== undefined && { weights }) }).then((decoder) => ({ kind: 'image' as const, decoder }))
-        : createVideoDecoder({ ...this.options.videoDecoder, model, weights: weights ?? fail('BAD_OPTION', `the ${model} video decoder needs weights: give options.weights`) }).then((decoder) => ({ kind: 'video' as const, decoder }));
+      d = this.createDecoder(model);
       this.decoders.set(model, d);
       d.catch(() => this.decoders.delete(model)); // a failed load is tried again on the next step
     }
     return d;
+  }
+
+  private async createDecoder(model: string): Promise<AnyDecoder> {
+    // Checked before any weights are fetched.
+    if (!isModelId(model) && !isVideoModelId(model)) throw new TaesdError('MODEL_UNKNOWN', `no decoder ${JSON.stringify(model)} here (models: ${[...MODEL_IDS, ...VIDEO_MODEL_IDS].join(', ')})`);
+    const weights = await this.options.weights?.(model);
+    if (isModelId(model)) return { kind: 'image', decoder: await createDecoder({ ...this.options.decoder, model, ...(weights !== undefined && { weights }) }) };
+    const source = weights ?? fail('BAD_OPTION', `the ${model} video decoder needs weights: give options.weights`);
+    return { kind: 'video', decoder: await createVideoDecoder({ ...this.options.videoDecoder, model, weights: source }) };
   }
 
   /** Closes the socket and frees the decoders. */

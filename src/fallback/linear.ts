@@ -4,7 +4,7 @@
 import { fail } from '../errors.js';
 import type { AnyLatentInput, DecodeOptions, BackendDecoder, DecoderCapabilities, LatentSpace, RawImage, RgbaImage } from '../model/decoder.js';
 import { expectCpuLatent, latentItem, prepareLatent, type Latent } from '../model/latent.js';
-import { rgbFactors, type ModelSpec } from '../model/registry.js';
+import { rgbFactors, type LinearModel, type ModelSpec } from '../model/registry.js';
 import { rawToRgba } from '../model/rgba.js';
 import { DecoderSurface } from '../model/surface.js';
 
@@ -13,7 +13,7 @@ import { DecoderSurface } from '../model/surface.js';
  * latent resolution. `latent` is one prepared latent (`prepareLatent`: FLUX.2's 128 channels unpacked to 32).
  * Cost: 3 multiply-adds per channel and pixel; a 64x64 taef2 latent takes ~1 ms, 128x128 ~4 ms.
  */
-export function latent2rgbRaw(latent: Latent, model: ModelSpec): RawImage {
+export function latent2rgbRaw(latent: Latent, model: LinearModel): RawImage {
   const { channels, height, width, data } = latent;
   const family = model.latent;
   if (channels !== family.channels) fail('LATENT_CHANNELS', `latent has ${channels} channels; the ${family.id} preview takes ${family.channels}`);
@@ -46,7 +46,7 @@ export function latent2rgb(latent: Latent, model: ModelSpec): RgbaImage {
 }
 
 /** Nearest-neighbour enlargement of a planar `[3,h,w]` image by an integer factor. */
-function upscaleNearest(image: RawImage, factor: number): RawImage {
+export function upscaleNearest(image: RawImage, factor: number): RawImage {
   if (factor === 1) return image;
   const { width: w, height: h, data } = image;
   const W = w * factor, H = h * factor;

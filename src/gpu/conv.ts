@@ -161,7 +161,7 @@ export function tiledConv(pixels: number, outBlocks: number, chunk: number, f16 
     refuses: (s) => {
       if (s.cinBlocks % chunk) return `${s.cinBlocks} input blocks do not split into chunks of ${chunk}`;
       if (f16 && s.precision !== 'f16') return 'f16 math needs f16 storage (shader-f16)';
-      const tileBytes = (wgX * pixels * chunk + chunk * wgY * outBlocks * 4) * (f16 ? 8 : 16);
+      const tileBytes = (wgX * pixels * chunk + chunk * wgY * outBlocks * 4) * act4Bytes(f16 ? 'f16' : 'f32');
       if (tileBytes > WORKGROUP_BYTES) return `its tiles need ${tileBytes} bytes of workgroup memory, over WebGPU's default ${WORKGROUP_BYTES}`;
       return refusesGroups(s);
     },

@@ -154,7 +154,8 @@ export class WebGpuDecoder extends DecoderSurface<GpuInput> {
     const skip = skipForScale(this.weights, options?.scale);
     const space = options?.latentSpace ?? this.latentSpace;
     if (space !== 'model' && space !== 'vae') fail('BAD_OPTION', `latentSpace must be 'model' or 'vae', got ${String(space)}`);
-    return { skip, space, latent: isGpuLatent(latent) ? this.gpuLatent(latent) : prepareLatent(latent, this.model, space) };
+    // A CPU latent is checked and unpacked here but mapped from VAE space by the input kernel, as a GPU latent is.
+    return { skip, space, latent: isGpuLatent(latent) ? this.gpuLatent(latent) : prepareLatent(latent, this.model, 'model') };
   }
 
   protected async rawBatch(input: GpuInput): Promise<RawImage[]> {
@@ -220,8 +221,7 @@ export class WebGpuDecoder extends DecoderSurface<GpuInput> {
   private encodeInput(plan: Plan, encoder: GPUCommandEncoder, latent: Latent | GpuLatent, space: LatentSpace): void {
     const { latentIn } = plan;
     let latentBuffer: GPUBuffer;
-    // CPU latents arrive prepared (unpacked, mapped); a GPU latent is mapped by the kernel.
-    const [scale, shift] = 'buffer' in latent && space === 'vae' ? [this.model.latent.scaleFactor, this.model.latent.shiftFactor] : [1, 0];
+    const [scale, shift] = space === 'vae' ? [this.model.latent.scaleFactor, this.model.latent.shiftFactor] : [1, 0];
     const dims = LATENT_DIMS.write({ w: plan.latentW, h: plan.latentH, scale, shift });
     this.device.queue.writeBuffer(latentIn.dims.buffer, latentIn.dims.offset ?? 0, dims);
     if ('buffer' in latent) latentBuffer = latent.buffer;

@@ -10,6 +10,9 @@ export interface ContactSheetOptions {
   readonly columns?: number;
   /** Each image is shrunk (area average, never enlarged) to fit a square cell of this side, 1..4096 (default 256). */
   readonly cellSide?: number;
+  /** A non-square cell instead (e.g. a video frame's size, so a frontend can cut frames out), 1..16384 each. */
+  readonly cellWidth?: number;
+  readonly cellHeight?: number;
   /** Pixels between cells and around the edge, 0..256 (default 4). */
   readonly gap?: number;
   /** Background RGBA (default opaque black). */
@@ -40,18 +43,19 @@ export function contactSheet(images: readonly RgbaImage[], options: ContactSheet
   if (images.length === 0) fail('BAD_OPTION', 'contact sheet: no images');
   images.forEach((im, i) => checkImage(im, `contact sheet image ${i}`));
   const columns = int('columns', options.columns ?? Math.ceil(Math.sqrt(images.length)), 1, 1024);
-  const cell = int('cellSide', options.cellSide ?? 256, 1, 4096);
+  const side = int('cellSide', options.cellSide ?? 256, 1, 4096);
+  const cellW = int('cellWidth', options.cellWidth ?? side, 1, MAX_IMAGE_SIDE), cellH = int('cellHeight', options.cellHeight ?? side, 1, MAX_IMAGE_SIDE);
   const gap = int('gap', options.gap ?? 4, 0, 256);
   const background = options.background ?? [0, 0, 0, 255];
   const cols = Math.min(columns, images.length);
   const rows = Math.ceil(images.length / cols);
-  const width = gap + cols * (cell + gap), height = gap + rows * (cell + gap);
+  const width = gap + cols * (cellW + gap), height = gap + rows * (cellH + gap);
   if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE)
     fail('BAD_OPTION', `contact sheet would be ${width}x${height}; at most ${MAX_IMAGE_SIDE} per side`);
   const sheet = createImage(width, height, background);
   images.forEach((im, i) => {
-    const x = gap + (i % cols) * (cell + gap), y = gap + Math.floor(i / cols) * (cell + gap);
-    blit(sheet, fitInto(im, cell, cell, background), x, y);
+    const x = gap + (i % cols) * (cellW + gap), y = gap + Math.floor(i / cols) * (cellH + gap);
+    blit(sheet, fitInto(im, cellW, cellH, background), x, y);
   });
   return sheet;
 }

@@ -2,16 +2,20 @@
 // comfy/latent_formats.py (Comfy-Org/ComfyUI@a125cd84 for SD15/SDXL/SD3/Flux, ComfyUI v0.7.0 for
 // Flux2, identical rows in InvokeAI's step_callback.py). Sana: ComfyUI core has no latent format;
 // its scale is the DC-AE's `scaling_factor` (diffusers config of dc-ae-f32c32-sana-1.0, also used
-// by the Sana custom nodes), and no latent-to-RGB factors are published.
+// by the Sana custom nodes), and no latent-to-RGB factors are published. The video families'
+// numbers are in src/model/videoFamilies.ts (Comfy-Org/ComfyUI@9a9a69fd).
 
 export type FamilyId = 'SD15' | 'SDXL' | 'SD3' | 'Flux' | 'Flux2' | 'Sana';
+
+/** ComfyUI's video latent formats (3-D latents `[C,T,h,w]`), one per TAEHV latent space. */
+export type VideoFamilyId = 'Wan21' | 'Wan22' | 'HunyuanVideo' | 'HunyuanVideo15' | 'LTXV' | 'MiniMaxH3Video' | 'CogVideoX' | 'CogVideoX1_5';
 
 export type Rgb = readonly [number, number, number];
 
 /** One family's latent space: what a sampler holds, how raw VAE latents map to it, its linear preview. */
 export interface LatentFamily {
   /** ComfyUI's latent-format name. */
-  readonly id: FamilyId;
+  readonly id: FamilyId | VideoFamilyId;
   /** Channels the decoder takes (FLUX.2: 32, after unpacking). */
   readonly channels: number;
   /** Channels of the sampler's packed latent at half resolution (FLUX.2: 128), else null. */
@@ -19,6 +23,9 @@ export interface LatentFamily {
   /** VAE space -> TAESD space: `(x - shiftFactor) * scaleFactor`; 1 and 0 are the identity. */
   readonly scaleFactor: number;
   readonly shiftFactor: number;
+  /** Per-channel VAE statistics (Wan): VAE -> model space is `(x - latentsMean[c]) * scaleFactor / latentsStd[c]` instead. */
+  readonly latentsMean?: readonly number[];
+  readonly latentsStd?: readonly number[];
   /** Linear preview: `rgb = clamp((latent . factors + bias + 1) / 2, 0, 1)`, one row per channel; null when none are published. */
   readonly rgbFactors: readonly Rgb[] | null;
   readonly rgbBias: Rgb;

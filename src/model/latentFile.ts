@@ -1,8 +1,9 @@
 // Latent files as bytes, with no file system: what the CLI reads from disk and a page gets from a
 // drop or a fetch. `.safetensors`/`.latent` (tensor `latent`, ComfyUI's `latent_tensor`, or the only
-// tensor) and `.npy`.
+// tensor), `.pth` (a saved tensor or a dict holding it) and `.npy`.
 import { fail } from '../errors.js';
 import { readNpyHeader, parseNpy } from '../weights/npy.js';
+import { parsePth } from '../weights/pth.js';
 import { MAX_HEADER_BYTES, parseSafetensors, readSafetensorsHeader } from '../weights/safetensors.js';
 import { describeBytes, firstBytes } from '../weights/sniff.js';
 import { MAX_ELEMENTS } from '../weights/tensor.js';
@@ -19,19 +20,21 @@ export const LATENT_HEAD_BYTES = 8 + MAX_HEADER_BYTES;
 
 export interface LatentFile {
   readonly latent: LatentInput;
-  /** The space the file's values are in, when the format says so (ComfyUI `.latent`: raw VAE). */
+  /** The space the file's values are in, when the format says so (ComfyUI `.latent`: raw VAE; a step message's `latent_space`). */
   readonly space: LatentSpace | null;
   /** ComfyUI's latent-format class name from the file's `latent_format` metadata (a taesd-web step message), else null. */
   readonly latentFormat: string | null;
 }
 
-type FileFormat = 'npy' | 'safetensors';
+type FileFormat = 'npy' | 'pth' | 'safetensors';
 
 /** The format a name's extension asks for; BAD_OPTION for another extension. */
 function fileFormat(name: string): FileFormat {
   const ext = /\.[^./\\]*$/.exec(name)?.[0].toLowerCase() ?? '';
   if (ext === '.npy') return 'npy';
-  if (ext !== '.safetensors' && ext !== '.latent') fail('BAD_OPTION', `latent file ${name}: expected .safetensors, .latent or .npy`);
+  // torch.save of the latent tensor itself (taehv's examples) or of a dict holding "latent".
+  if (ext === '.pth') return 'pth';
+  if (ext !== '.safetensors' && ext !== '.latent') fail('BAD_OPTION', `latent file ${name}: expected .safetensors, .latent, .pth or .npy`);
   return 'safetensors';
 }
 
@@ -47,6 +50,10 @@ export function checkLatentHead(head: Uint8Array, name: string, size: number): v
   if (format === 'npy') {
     if (what !== 'a NumPy .npy array') refuseKind(name, what, head, 'a NumPy .npy array (\\x93NUMPY magic)');
     readNpyHeader(head, name, size);
+    return;
+  }
+  if (format === 'pth') {
+    if (what !== 'a zip archive') refuseKind(name, what, head, 'a PyTorch .pth (a zip archive)');
     return;
   }
   if (size < 9) fail('LATENT_CORRUPT', `${name}: ${size} bytes is too short to be a safetensors file`);
@@ -72,7 +79,7 @@ export function latentFromFile(bytes: Uint8Array, name: string): LatentFile {
     const a = parseNpy(bytes, name);
     return { latent: { data: a.data, shape: a.shape }, space: null, latentFormat: null };
   }
-  const { tensors, metadata } = parseSafetensors(bytes, name, 'latent');
+  const { tensors, metadata } = fileFormat(name) === 'pth' ? { tensors: parsePth(bytes, name), metadata: {} as Record<string, string> } : parseSafetensors(bytes, name, 'latent');
   const latentFormat = metadata['latent_format'] || null;
   const comfy = tensors.get('latent_tensor');
   if (comfy) {
@@ -82,5 +89,6 @@ export function latentFromFile(bytes: Uint8Array, name: string): LatentFile {
   }
   const t = tensors.get('latent') ?? (tensors.size === 1 ? [...tensors.values()][0] : undefined);
   if (!t) fail('LATENT_SHAPE', `latent file ${name} has no tensor named "latent" or "latent_tensor" (found: ${[...tensors.keys()].join(', ') || 'none'})`);
-  return { latent: { data: t.data, shape: t.shape }, space: null, latentFormat };
+  const space = metadata['latent_space'];
+  return { latent: { data: t.data, shape: t.shape }, space: space === 'model' || space === 'vae' ? space : null, latentFormat };
 }

@@ -49,8 +49,11 @@ export function getModel(id: string): ModelSpec {
   return MODELS[id];
 }
 
+/** What a linear preview needs of a model (image or video): its id and latent family. */
+export type LinearModel = Pick<ModelSpec, 'latent'> & { readonly id: string };
+
 /** The family's latent-to-RGB factors; BAD_OPTION for a family that has none published (Sana). */
-export function rgbFactors(model: ModelSpec): readonly Rgb[] {
+export function rgbFactors(model: LinearModel): readonly Rgb[] {
   return model.latent.rgbFactors ?? fail('BAD_OPTION', `no linear preview for ${model.id}: no latent-to-RGB factors are published for the ${model.latent.id} latent space; use the webgpu or wasm backend`);
 }
 

@@ -149,7 +149,7 @@ export function lowerVideoDecoder(weights: VideoWeights, options: VideoLowerOpti
   return { weights, input, output: x, ops, states, upscale: 2 ** x.level, timeUpscale: x.frames ?? 1 };
 }
 
-/** A run of ops between TGrow splits: each can run on any number of its own frames, carrying its states. */
+/** A run of ops between resolution steps: it can run on any number of its input frames, carrying its states. */
 export interface VideoStage {
   readonly input: Value;
   readonly output: Value;
@@ -158,7 +158,12 @@ export interface VideoStage {
   readonly states: readonly number[];
 }
 
-/** The graph cut after each `toFrames`, in order. */
+/**
+ * The graph cut before each op that raises the resolution (upsample, pixel shuffle): what passes
+ * between stages is the smaller map, and each stage's full-resolution work (TGrow's doubled
+ * frames included) lives and dies inside one run of the backend. Every op but prevFrame is per
+ * frame and prevFrame carries its state, so any cut gives the same frames.
+ */
 export function videoStages(graph: VideoGraph): VideoStage[] {
   const stages: VideoStage[] = [];
   let ops: VideoOp[] = [];
@@ -167,22 +172,22 @@ export function videoStages(graph: VideoGraph): VideoStage[] {
     stages.push({ input, output, ops, states: ops.flatMap((op) => (op.kind === 'prevFrame' ? [op.state] : [])) });
   };
   for (const op of graph.ops) {
-    ops.push(op);
-    if (op.kind === 'toFrames') {
-      close(op.out);
+    if ((op.kind === 'upsample' || op.kind === 'pixelShuffle') && ops.length) {
+      close(op.x);
       ops = [];
-      input = op.out;
+      input = op.x;
     }
+    ops.push(op);
   }
   close(graph.output);
   return stages;
 }
 
-/** Bytes of the largest few activations of one of a stage's frames at an h x w latent (what one frame of it holds at once, about). */
+/** About the bytes one run of a stage holds per input frame at an h x w latent: its two largest activations (a conv's input and output). */
 export function stageFrameBytes(stage: VideoStage, h: number, w: number): number {
-  const sizes = stage.ops.map((op) => 4 * op.out.channels * (h << op.out.level) * (w << op.out.level)).sort((a, b) => b - a);
-  // A conv's input and output plus a concat's two halves are live together.
-  return sizes.slice(0, 3).reduce((a, b) => a + b, 0);
+  const per = (v: Value) => 4 * v.channels * (h << v.level) * (w << v.level) * ((v.frames ?? 1) / (stage.input.frames ?? 1));
+  const sizes = stage.ops.map((op) => per(op.out)).sort((a, b) => b - a);
+  return sizes.slice(0, 2).reduce((a, b) => a + b, 0);
 }
 
 /** Multiply-adds x 2 per latent frame at an h x w latent. */

@@ -28,6 +28,13 @@ export interface VideoDecodeOptions {
   readonly chunk?: number;
 }
 
+/**
+ * Most frames one stage run takes: the estimate counts a run's two largest maps, but onnxruntime
+ * holds more at once (a [1,16,21,60,104] Wan decode peaked at 2227 MiB RSS with whole-chunk runs,
+ * 2027 MiB with runs of 2, which are no slower).
+ */
+const MAX_RUN_FRAMES = 2;
+
 /** One stage's frames in flight: data `[n, C, h, w]`. */
 interface Frames { readonly data: Float32Array; readonly n: number }
 
@@ -66,7 +73,7 @@ export class VideoSession<S = Float32Array> {
       if (i === 0 && this.options.chunk !== undefined && this.options.chunk > n) {
         fail('BAD_OPTION', `chunk ${this.options.chunk} cannot fit: ${this.options.chunk} latent frames of ${h}x${w} need about ${mib(per * this.options.chunk)}, over the ${mib(this.maxChunkBytes)} memory budget (at most ${n})`);
       }
-      return n;
+      return Math.min(MAX_RUN_FRAMES, n);
     });
   }
 
@@ -123,8 +130,8 @@ export class VideoSession<S = Float32Array> {
 
   /**
    * Runs every stage over one chunk, depth first: each run's output goes on through the later
-   * stages before the next run starts, so no stage's whole-chunk output is ever held (at 480p the
-   * frames after the last TGrow are 100 MiB each). Returns the chunk's raw frames in order.
+   * stages before the next run starts, so no stage's whole-chunk output is ever held. Returns the
+   * chunk's raw frames in order.
    */
   private async runChunk(chunk: Frames, runs: readonly number[], h: number, w: number): Promise<RawImage[]> {
     const H = h * this.graph.upscale, W = w * this.graph.upscale, per = 3 * H * W;

@@ -53,6 +53,10 @@ export interface ProgressOptions {
    * `latest`, `_final` and `latest_image` follow item 0 (or the grid).
    */
   readonly batch?: BatchMode;
+  /** Video steps: frames per second of the full-rate video, 1..240 (default 16, Wan's); sets the APNG's frame delay. */
+  readonly fps?: number;
+  /** Video steps as JPEG: most frames in the contact sheet, 1..256 (default 16); longer videos show every k-th frame. */
+  readonly sheetFrames?: number;
 }
 
 export type BatchMode = 'first' | 'grid' | 'each';
@@ -73,6 +77,8 @@ export interface ResolvedProgressOptions {
   readonly heartbeatMs: number;
   readonly scale: number;
   readonly batch: BatchMode;
+  readonly fps: number;
+  readonly sheetFrames: number;
 }
 
 function int(name: string, value: number, min: number, max: number): number {
@@ -114,7 +120,14 @@ export function resolveOptions(o: ProgressOptions): ResolvedProgressOptions {
     heartbeatMs: int('heartbeatMs', o.heartbeatMs ?? 2000, 100, MAX_HEARTBEAT_MS),
     scale,
     batch,
+    fps: fpsOption(o.fps),
+    sheetFrames: int('sheetFrames', o.sheetFrames ?? 16, 1, 256),
   };
+}
+
+function fpsOption(fps = 16): number {
+  if (!(typeof fps === 'number' && fps >= 1 && fps <= 240)) fail('BAD_OPTION', `fps must be a number 1..240, got ${String(fps)}`);
+  return fps;
 }
 
 /** The node's filter: `startStep <= step <= endStep` and `(step - startStep) % saveEveryN == 0`. */

@@ -1,7 +1,8 @@
 import { readCappedBody } from '../boundedRead.js';
 import { fail, TaesdError } from '../errors.js';
 import { isBase64 } from '../image/base64.js';
-import type { ProgressRecord, ProgressStatus } from './record.js';
+import type { ProgressRecord, ProgressStatus, VideoLayout } from './record.js';
+import { videoLayout } from './videoLayout.js';
 
 export interface PolledImage {
   /** Absolute URL of the image file: `latest_image` resolved in the folder of progress.json (after same-origin redirects). */
@@ -12,6 +13,12 @@ export interface PolledImage {
   readonly step: number;
   /** A `data:` URL of `image_base64` when the record carries valid base64, else null. */
   readonly dataUrl: string | null;
+  /**
+   * When the image is a video step's (the record's `video`, checked): an animated PNG to show as
+   * is (an <img> plays it) or a sheet of frames to cut out and play; null for a still image (or
+   * a malformed layout, reported through onError: the image is still shown whole).
+   */
+  readonly video: VideoLayout | null;
 }
 
 export interface PollOptions {
@@ -220,7 +227,7 @@ function checkedImage(record: ProgressRecord, name: string, base: URL | TaesdErr
   if (last !== name || url.search !== '' || url.hash !== '') return new TaesdError('IO', `latest_image ${JSON.stringify(name.slice(0, 100))} does not resolve to itself in the job's folder; skipped`);
   const b64 = record.image_base64;
   const valid = typeof b64 === 'string' && b64 !== '' && isBase64(b64);
-  return { url: url.href, name, step, dataUrl: valid ? `data:${MIME.get(ext)};base64,${b64}` : null };
+  return { url: url.href, name, step, dataUrl: valid ? `data:${MIME.get(ext)};base64,${b64}` : null, video: videoLayout(record.video) };
 }
 
 /**
@@ -285,6 +292,7 @@ export async function pollProgress(url: string | URL, options: PollOptions = {})
           imageStepShown = image.step;
           imageNameShown = name;
           if (record.image_base64 && image.dataUrl === null) options.onError?.(new TaesdError('IO', `image_base64 of ${name} is not valid base64; not used`));
+          if (record.video !== undefined && image.video === null) options.onError?.(new TaesdError('IO', `the video layout of ${name} is malformed; the image is shown whole`));
           options.onImage?.(image);
         }
         if (fresh) options.onProgress?.(record);

@@ -1,8 +1,12 @@
+import type { VideoLayout } from './record.js';
+
 /** One saved step's file, as `gather` takes it. */
 export interface StepFile {
   readonly step: number;
   readonly name: string;
   readonly bytes: Uint8Array;
+  /** A video step's layout (from progress.json's `step_videos`), when it is one. */
+  readonly video?: VideoLayout;
 }
 
 function escapeRegExp(s: string): string {

@@ -1,11 +1,7 @@
 import { fail } from '../errors.js';
 import { toBase64 } from '../image/base64.js';
-import { downscale } from '../image/downscale.js';
-import { encodeImage, FORMAT_MIME } from '../image/encode.js';
-import { contactSheet } from '../image/contactSheet.js';
-import { checkImage } from '../image/image.js';
-import type { LatentDecoder, LatentInput, RgbaImage } from '../model/decoder.js';
-import { batchOf } from '../model/latent.js';
+import { FORMAT_MIME } from '../image/encode.js';
+import type { LatentDecoder } from '../model/decoder.js';
 import {
   finalFileName,
   latestFileName,
@@ -15,17 +11,20 @@ import {
   shouldSave,
   stepFileName,
 } from './options.js';
-import { encodeRecord, progressPercent, type ProgressRecord, type ProgressStatus } from './record.js';
+import { encodeRecord, progressPercent, type ProgressRecord, type ProgressStatus, type StepVideo, type VideoLayout } from './record.js';
 import type { Artifact, ArtifactKind, ProgressSink } from './sink.js';
+import { checkStep, encodeStep, type EncodedStep, type StepInput } from './stepEncoder.js';
+import type { VideoPreviewer } from './videoStep.js';
 
-/** One sampling step: a latent (decoded through the writer's decoder) or an already-decoded image. */
-export type StepInput = RgbaImage | LatentInput;
+export type { StepInput } from './stepEncoder.js';
 
 export interface ProgressWriterInit extends ProgressOptions {
   /** Where the files go: FileSink (Node), MemorySink, CallbackSink, ... */
   readonly sink: ProgressSink;
   /** Decodes latent steps; needed only when steps arrive as latents. */
   readonly decoder?: LatentDecoder;
+  /** Turns video latent steps (`{ video }`) into frames; needed only for those (see cheapFirstPreviewer). */
+  readonly videoPreviewer?: VideoPreviewer;
 }
 
 export interface ProgressSummary {
@@ -44,15 +43,6 @@ interface Entry {
 }
 
 type State = 'new' | 'opening' | 'running' | 'finishing' | 'done' | 'failed';
-
-/** Item 0 of a batch `[N,C,h,w]` as `[1,C,h,w]` (a view). */
-function firstItem(input: LatentInput, n: number): LatentInput {
-  return n === 1 ? input : { data: input.data.subarray(0, input.data.length / n), shape: [1, ...input.shape.slice(1)] };
-}
-
-function isLatent(input: StepInput): input is LatentInput {
-  return 'shape' in input;
-}
 
 /** Absolute paths (POSIX or Windows) in a message, up to their last segment. */
 const ABSOLUTE_PATH = /(^|[\s'"(=])(?:[A-Za-z]:)?[\\/](?:[^\\/\s'"]+[\\/])*([^\\/\s'"]+)/g;
@@ -86,7 +76,7 @@ function publicMessage(e: unknown): string {
 export class ProgressWriter {
   readonly options: ResolvedProgressOptions;
   private readonly sink: ProgressSink;
-  private readonly decoder: LatentDecoder | null;
+  private readonly decoders: { decoder: LatentDecoder | null; videoPreviewer: VideoPreviewer | null };
   private state: State = 'new';
   private failure: unknown = undefined;
   private received = -1;
@@ -95,7 +85,9 @@ export class ProgressWriter {
   /** A step arrived since progress.json was last written. */
   private progressDirty = false;
   private last: Entry | null = null;
-  private lastEncoded: { step: number; bytes: Uint8Array } | null = null;
+  private lastEncoded: { step: number; bytes: Uint8Array; video: VideoLayout | null } | null = null;
+  private latestVideo: VideoLayout | null = null;
+  private readonly stepVideos: StepVideo[] = [];
   private latestName: string | null = null;
   private latestStep: number | null = null;
   private latestBase64: string | null = null;
@@ -113,7 +105,7 @@ export class ProgressWriter {
   constructor(init: ProgressWriterInit) {
     this.options = resolveOptions(init);
     this.sink = init.sink;
-    this.decoder = init.decoder ?? null;
+    this.decoders = { decoder: init.decoder ?? null, videoPreviewer: init.videoPreviewer ?? null };
   }
 
   /** The last progress.json written, or null. */
@@ -152,9 +144,7 @@ export class ProgressWriter {
     this.assertRunning('push');
     if (!Number.isInteger(step) || step <= this.received || step >= this.options.totalSteps)
       fail('BAD_OPTION', `step ${step} must be an integer above ${this.received} and below totalSteps ${this.options.totalSteps}`);
-    if (isLatent(input)) {
-      if (!this.decoder) fail('BAD_OPTION', `step ${step} is a latent but the ProgressWriter has no decoder`);
-    } else checkImage(input, `step ${step}`);
+    checkStep(input, step, this.decoders);
     this.received = step;
     const entry = { step, input };
     this.last = entry;
@@ -185,11 +175,11 @@ export class ProgressWriter {
     try {
       const last = this.last;
       if (last) {
-        const bytes = this.lastEncoded?.step === last.step ? this.lastEncoded.bytes : (await this.encode(last.input))[0]!;
+        const { bytes, video } = this.lastEncoded?.step === last.step ? this.lastEncoded : await this.encode(last.input).then((e) => ({ bytes: e.files[0]!, video: e.video }));
         const name = finalFileName(this.options);
         await this.writeImage(name, 'final', last.step, bytes);
         await this.writeImage(latestFileName(this.options), 'latest', last.step, bytes);
-        this.setLatest(name, last.step, bytes);
+        this.setLatest(name, last.step, bytes, video);
       }
       this.stopHeartbeat();
       await this.writeProgress('completed');
@@ -295,40 +285,28 @@ export class ProgressWriter {
     });
   }
 
-  /** The step's image(s), encoded: one, or with `batch: 'each'` one per item (item 0 first). */
-  private async encode(input: StepInput): Promise<Uint8Array[]> {
-    const o = this.options;
-    let images = isLatent(input) ? await this.decodeStep(input) : [input];
-    if (o.maxSide !== null) images = images.map((image) => downscale(image, o.maxSide!));
-    return Promise.all(images.map((image) => encodeImage(image, { format: o.format, quality: o.quality, level: o.pngLevel })));
-  }
-
-  /** A latent step as the `batch` option says: its first item, a grid of all, or each item. */
-  private async decodeStep(input: LatentInput): Promise<RgbaImage[]> {
-    const { scale, batch } = this.options;
-    const n = batchOf(input);
-    if (n === 1 || batch === 'first') return [await this.decoder!.decode(firstItem(input, n), { scale })];
-    const images = await this.decoder!.decodeBatch(input, { scale });
-    if (batch === 'each') return images;
-    const side = Math.max(images[0]!.width, images[0]!.height);
-    return [contactSheet(images, { cellSide: side, gap: 0 })];
+  /** The step's file(s), encoded: one, or with `batch: 'each'` one per item (item 0 first). */
+  private encode(input: StepInput): Promise<EncodedStep> {
+    return encodeStep(input, this.options, this.decoders);
   }
 
   private async save(entry: Entry): Promise<void> {
-    const [bytes, ...others] = await this.encode(entry.input);
+    const { files: [bytes, ...others], video } = await this.encode(entry.input);
     if (this.isFailed() || !bytes) return;
     for (const [i, item] of others.entries()) await this.writeImage(stepFileName(this.options, entry.step, i + 1), 'step', entry.step, item);
     const name = stepFileName(this.options, entry.step);
     await this.writeImage(name, 'step', entry.step, bytes);
     await this.writeImage(latestFileName(this.options), 'latest', entry.step, bytes);
     this.saved.push(entry.step);
-    this.lastEncoded = { step: entry.step, bytes };
-    this.setLatest(name, entry.step, bytes);
+    if (video) this.stepVideos.push({ step: entry.step, ...video });
+    this.lastEncoded = { step: entry.step, bytes, video };
+    this.setLatest(name, entry.step, bytes, video);
   }
 
-  private setLatest(name: string, step: number, bytes: Uint8Array): void {
+  private setLatest(name: string, step: number, bytes: Uint8Array, video: VideoLayout | null): void {
     this.latestName = name;
     this.latestStep = step;
+    this.latestVideo = video;
     this.latestBase64 = this.options.includeBase64 ? toBase64(bytes) : null;
   }
 
@@ -361,6 +339,8 @@ export class ProgressWriter {
       latest_step: this.latestStep,
       saved_steps: [...this.saved],
       skipped_steps: [...this.skipped],
+      ...(this.latestVideo && { video: this.latestVideo }),
+      ...(this.stepVideos.length > 0 && { step_videos: [...this.stepVideos] }),
     };
     const artifact: Artifact = { name: 'progress.json', kind: 'progress', step: null, contentType: 'application/json', bytes: encodeRecord(record), record };
     await this.toSink(artifact);

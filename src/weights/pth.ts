@@ -317,7 +317,9 @@ export function parsePth(bytes: Uint8Array, name = 'pth', maxElements = MAX_ELEM
   const byteorder = order ? new TextDecoder().decode(read(order)).trim() : 'little';
   if (byteorder !== 'little' && byteorder !== 'big') corrupt(`byteorder is ${JSON.stringify(byteorder.slice(0, 40))}, not "little" or "big"`);
 
-  const root = unpickle(read(pklEntry), name);
+  const pickled = unpickle(read(pklEntry), name);
+  // torch.save of one tensor (e.g. a latent): read as a dict of that tensor alone, named "tensor".
+  const root = pickled instanceof TensorRef ? new Map<Value, Value>([['tensor', pickled]]) : pickled;
   if (!(root instanceof Map)) corrupt(`pickle holds a ${describe(root)}, not a state dict`);
 
   // First every tensor and storage is checked and counted, then memory is allocated. Stride-0

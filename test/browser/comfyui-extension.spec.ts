@@ -27,10 +27,9 @@ export const app = {
 };`;
 const API_JS = `
 export const api = {
-  apiURL: (path) => path.startsWith('/taesd-web/weights/')
-    ? '/shared/models/' + path.split('/').pop() + '_decoder.safetensors'   // ComfyUI's route, tested in Python
-    : 'http://127.0.0.1:' + window.comfyStandIn.port + path,
+  apiURL: (path) => path.startsWith('/taesd-web/weights/') ? '/comfy/api' + path : 'http://127.0.0.1:' + window.comfyStandIn.port + path,
   dispatchCustomEvent(type, detail) { window.comfyStandIn.events.push({ type, detail }); },
+  addEventListener(type, listener) { (window.comfyStandIn.listeners[type] ??= []).push(listener); },
 };`;
 
 let server: HubServer;
@@ -44,10 +43,12 @@ test.beforeAll(async () => {
 });
 test.afterAll(() => server?.close());
 
-test('off opens no socket; on, each step shows as a node preview event with the decoded image; off again stops', async ({ page }) => {
+test('off opens no socket; on, each step of the prompt this tab runs shows as a node preview event with the decoded image; off again stops', async ({ page }) => {
   const js = (body: string | Buffer) => ({ contentType: 'text/javascript', body });
   await page.route('**/comfy/scripts/app.js', (r) => r.fulfill(js(APP_JS)));
   await page.route('**/comfy/scripts/api.js', (r) => r.fulfill(js(API_JS)));
+  // The node's weights route, as when models/vae_approx lacks the file: a redirect to the pinned upstream one (here ../shared's).
+  await page.route('**/comfy/api/taesd-web/weights/*', (r) => r.fulfill({ status: 302, headers: { location: `/shared/models/${r.request().url().split('/').pop()}_decoder.safetensors` } }));
   await page.route('**/comfy/extensions/taesd-web/**', (r) => r.fulfill(js(readFileSync(join(WEB_DIR, new URL(r.request().url()).pathname.split('/comfy/extensions/taesd-web/')[1]!)))));
   await page.goto('/test.html');
   await page.evaluate(async ([src, port]) => {
@@ -56,11 +57,11 @@ test('off opens no socket; on, each step shows as a node preview event with the 
     window.WebSocket = class extends Native {
       constructor(url: string | URL, protocols?: string | string[]) { super(url, protocols); sockets.push(String(url)); }
     };
-    (window as unknown as { comfyStandIn: object }).comfyStandIn = { extensions: [], events: [], settings: { 'TaesdWeb.DecodeInBrowser': false }, port, sockets };
+    (window as unknown as { comfyStandIn: object }).comfyStandIn = { extensions: [], events: [], listeners: {}, settings: { 'TaesdWeb.DecodeInBrowser': false }, port, sockets };
     await import(/* @vite-ignore */ src);
   }, ['/comfy/extensions/taesd-web/taesd_web.js', server.port] as const);
 
-  type StandIn = { extensions: { name: string; settings: { id: string; defaultValue: unknown; onChange(v: boolean): void }[]; setup(): void }[]; events: { type: string; detail: Record<string, unknown> }[]; sockets: string[] };
+  type StandIn = { extensions: { name: string; settings: { id: string; defaultValue: unknown; onChange(v: boolean): void }[]; setup(): void }[]; events: { type: string; detail: Record<string, unknown> }[]; sockets: string[]; listeners: Record<string, ((e: { detail: unknown }) => void)[]> };
   const ext = await page.evaluate(() => {
     const s = (window as unknown as { comfyStandIn: StandIn }).comfyStandIn;
     s.extensions[0]!.setup();
@@ -73,6 +74,11 @@ test('off opens no socket; on, each step shows as a node preview event with the 
   const shown = await page.evaluate(async () => {
     const s = (window as unknown as { comfyStandIn: StandIn }).comfyStandIn;
     s.extensions[0]!.settings[0]!.onChange(true);
+    // Steps of a prompt this tab did not start are not drawn...
+    await new Promise((r) => setTimeout(r, 1500));
+    const before = s.events.length;
+    // ...those of the one ComfyUI says this tab started are.
+    for (const l of s.listeners['execution_start'] ?? []) l({ detail: { prompt_id: 'test-prompt' } });
     const t0 = performance.now();
     while (!s.events.length && performance.now() - t0 < 90_000) await new Promise((r) => setTimeout(r, 50));
     const e = s.events[0];
@@ -82,12 +88,15 @@ test('off opens no socket; on, each step shows as a node preview event with the 
     const ctx = canvas.getContext('2d')!;
     ctx.drawImage(bitmap, 0, 0);
     const { blob: _, ...detail } = e.detail;
-    return { type: e.type, detail, width: bitmap.width, height: bitmap.height, rgba: Array.from(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data), sockets: s.sockets };
+    const cached = (await (await caches.open('taesd-web-weights')).keys()).map((k) => new URL(k.url).pathname);
+    return { cached, before, type: e.type, detail, width: bitmap.width, height: bitmap.height, rgba: Array.from(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data), sockets: s.sockets };
   });
   expect(shown).not.toBeNull();
+  expect(shown!.before).toBe(0);
+  expect(shown!.cached).toEqual(['/comfy/api/taesd-web/weights/taef2']); // the redirected (pinned upstream) weights are kept
   expect(shown!.type).toBe('b_preview_with_metadata');
   expect(shown!.detail).toMatchObject({ nodeId: '3', displayNodeId: '3', realNodeId: '3', promptId: 'test-prompt', jobId: 'test-prompt' });
-  expect(shown!.sockets).toEqual([`ws://127.0.0.1:${server.port}/taesd-web/ws`]);
+  expect(shown!.sockets).toEqual([`ws://127.0.0.1:${server.port}/taesd-web/ws?prompt_id=-`]);
   const g = loadGolden('taef2_rand_8x8');
   expect([shown!.width, shown!.height]).toEqual([64, 64]);
   const level = maxLevelDiff(Uint8ClampedArray.from(shown!.rgba), toRgb8(g.image.data as Float32Array, 64 * 64));

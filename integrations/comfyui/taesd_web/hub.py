@@ -7,11 +7,8 @@ loop (``publish_threadsafe`` from any thread) and never awaits a socket.
 """
 import asyncio
 import json
-import logging
 
 from aiohttp import WSMsgType, web
-
-log = logging.getLogger("taesd_web")
 
 ALL = "*"
 ROUTE = "/taesd-web/ws"

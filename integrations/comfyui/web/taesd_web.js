@@ -11,10 +11,27 @@ const SETTING = "TaesdWeb.DecodeInBrowser";
 const RECONNECT_MS = 3000;
 let client = null;
 let wanted = false;
+// The prompt this tab runs (ComfyUI sends execution_start only to the tab that queued it); "-"
+// matches none, so until then this tab draws no one else's steps into its nodes.
+let promptId = "-";
 
-function weightsUrl(model) {
-  // The node serves models/vae_approx, else redirects to the pinned upstream file.
-  return new URL(api.apiURL(`/taesd-web/weights/${model}`), location.href).href;
+const WEIGHTS_CACHE = "taesd-web-weights";
+
+// The node serves models/vae_approx, else redirects to the pinned upstream file: those (pinned, so
+// never changing) are kept in the Cache API; a local file is left to the HTTP cache.
+async function weights(model) {
+  const url = new URL(api.apiURL(`/taesd-web/weights/${model}`), location.href).href;
+  try {
+    const cache = await caches.open(WEIGHTS_CACHE);
+    const hit = await cache.match(url);
+    if (hit) return new Uint8Array(await hit.arrayBuffer());
+    const res = await fetch(url);
+    if (!res.ok) return url; // the decoder's own fetch reports it, with a typed error
+    if (res.redirected) await cache.put(url, res.clone());
+    return new Uint8Array(await res.arrayBuffer());
+  } catch {
+    return url; // no Cache API here (not a secure context)
+  }
 }
 
 async function toBlob(image) {
@@ -61,7 +78,8 @@ function start() {
   if (client) return;
   client = new ComfyPreviewClient({
     url: new URL(api.apiURL(""), location.href).href,
-    weights: weightsUrl,
+    promptId,
+    weights,
     decoder: { backend: navigator.gpu ? "webgpu" : "linear" },
   });
   const c = client;
@@ -90,6 +108,10 @@ app.registerExtension({
     onChange: (on) => (on ? start() : stop()),
   }],
   setup() {
+    api.addEventListener("execution_start", ({ detail }) => {
+      promptId = detail.prompt_id;
+      client?.subscribe(promptId);
+    });
     if (app.extensionManager?.setting?.get(SETTING) ?? app.ui.settings.getSettingValue(SETTING)) start();
   },
 });

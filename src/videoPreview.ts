@@ -1,0 +1,137 @@
+// Cheap-first video previews: a per-step time budget decides what each step's preview is made
+// with, from the linear preview (microseconds) up through TAEHV at lowered scale/timeScale to a
+// full TAEHV decode, from the decode times it measures.
+import { fail, isTaesdError } from './errors.js';
+import type { LinearVideoDecoder } from './linearVideo.js';
+import type { RgbaImage } from './model/decoder.js';
+import type { VideoLatentInput } from './model/videoLatent.js';
+import type { PreviewMadeWith } from './progress/record.js';
+import type { VideoFrames, VideoPreviewer } from './progress/videoStep.js';
+import type { VideoDecoder } from './videoDecoder.js';
+
+/** One TAEHV setting; the ladder runs from the cheapest to the full decode. */
+export interface TaehvRung {
+  readonly scale: number;
+  readonly timeScale: number;
+}
+
+/** Cheapest first; a rung the model cannot take (super decoders: scale 1 only) is left out. */
+export const TAEHV_LADDER: readonly TaehvRung[] = [
+  { scale: 1 / 8, timeScale: 1 / 4 }, { scale: 1 / 4, timeScale: 1 / 4 }, { scale: 1 / 2, timeScale: 1 / 4 },
+  { scale: 1 / 2, timeScale: 1 / 2 }, { scale: 1, timeScale: 1 / 2 }, { scale: 1, timeScale: 1 },
+];
+
+/** Relative cost of a rung: output pixels x frames. */
+const cost = (r: TaehvRung) => r.scale * r.scale * r.timeScale;
+
+export interface CheapFirstOptions {
+  /** Most wall time one step's preview may take, ms (> 0; Infinity: no fixed limit). */
+  readonly budgetMs: number;
+  /**
+   * Also at most this share of a step, 0..1 (e.g. 0.1): the step is timed as the interval between
+   * two preview() calls (sampling plus preview), so a slow sampler allows more and a fast one less.
+   */
+  readonly stepShare?: number;
+  /** The linear preview: the first step's, and the fallback when no TAEHV setting fits. */
+  readonly linear?: LinearVideoDecoder | null;
+  /** The TAEHV decoder the policy climbs to when the budget allows. */
+  readonly decoder?: VideoDecoder | null;
+  /** Climb only to rungs whose estimated time is at most this share of the budget, 0.1..1 (default 0.8), so a step's noise does not flip it back and forth. */
+  readonly headroom?: number;
+}
+
+/**
+ * A VideoPreviewer that fits a time budget per step. The first preview is linear (when there is
+ * one); then TAEHV at the cheapest rung; after each decode the measured time, scaled by the
+ * rungs' relative cost, picks the most expensive rung estimated to fit (up, when there is room;
+ * down, when the last one ran over). When even the cheapest rung ran over, the previews stay
+ * linear. Each preview says what made it (`madeWith`), which ProgressWriter puts in progress.json.
+ */
+export class CheapFirstPreviewer implements VideoPreviewer {
+  readonly budgetMs: number;
+  readonly rungs: readonly TaehvRung[];
+  /** What each preview so far was made with, in order. */
+  readonly history: PreviewMadeWith[] = [];
+  private readonly headroom: number;
+  /** The next rung: -1 is linear. */
+  private next: number;
+  private gaveUp = false;
+  private lastCallAt: number | null = null;
+  private stepMs = Infinity;
+
+  constructor(private readonly options: CheapFirstOptions) {
+    const { budgetMs, linear = null, decoder = null } = options;
+    if (!(typeof budgetMs === 'number' && budgetMs > 0)) fail('BAD_OPTION', `budgetMs must be a positive number (Infinity: no limit), got ${String(budgetMs)}`);
+    if (!linear && !decoder) fail('BAD_OPTION', 'a cheap-first previewer needs a linear decoder, a TAEHV decoder, or both');
+    if (options.stepShare !== undefined && !(options.stepShare > 0 && options.stepShare <= 1)) fail('BAD_OPTION', `stepShare must be in (0, 1], got ${String(options.stepShare)}`);
+    this.headroom = options.headroom ?? 0.8;
+    if (!(this.headroom >= 0.1 && this.headroom <= 1)) fail('BAD_OPTION', `headroom must be 0.1..1, got ${String(options.headroom)}`);
+    this.budgetMs = budgetMs;
+    this.rungs = decoder ? TAEHV_LADDER.filter((r) => fits(decoder, r)) : [];
+    this.next = linear ? -1 : 0;
+  }
+
+  async preview(latent: VideoLatentInput): Promise<VideoFrames> {
+    const { linear, decoder } = this.options;
+    const rung = this.next >= 0 ? this.rungs[this.next]! : null;
+    const started = performance.now();
+    if (this.lastCallAt !== null) this.stepMs = started - this.lastCallAt;
+    this.lastCallAt = started;
+    let frames: RgbaImage[];
+    let madeWith: Omit<PreviewMadeWith, 'decode_ms'>;
+    let timeStride: number;
+    if (rung && decoder) {
+      frames = await decoder.decodeVideo(latent, { scale: rung.scale, timeScale: rung.timeScale });
+      madeWith = { decoder: decoder.model.id, scale: rung.scale, time_scale: rung.timeScale };
+      timeStride = Math.round(1 / rung.timeScale);
+    } else {
+      frames = await linear!.decodeVideo(latent);
+      madeWith = { decoder: 'linear', scale: 1, time_scale: 1 };
+      timeStride = linear!.timeStride;
+    }
+    const ms = performance.now() - started;
+    const made = { ...madeWith, decode_ms: Math.round(ms * 1000) / 1000 };
+    this.history.push(made);
+    this.choose(rung, ms);
+    return { frames, timeStride, madeWith: made };
+  }
+
+  /** The budget now: budgetMs, or less where stepShare of the last measured step is less. */
+  get currentBudgetMs(): number {
+    return Math.min(this.budgetMs, (this.options.stepShare ?? Infinity) * this.stepMs);
+  }
+
+  /** The next step's rung, from this one's measured time. */
+  private choose(rung: TaehvRung | null, ms: number): void {
+    if (this.rungs.length === 0) return;
+    if (!rung) {
+      // After the linear preview, try the cheapest TAEHV rung unless it already failed to fit.
+      this.next = this.gaveUp ? -1 : 0;
+      return;
+    }
+    const estimate = (r: TaehvRung) => (ms * cost(r)) / cost(rung);
+    const budget = this.currentBudgetMs;
+    let best = -1;
+    this.rungs.forEach((r, i) => {
+      const limit = cost(r) > cost(rung) ? budget * this.headroom : budget;
+      if (estimate(r) <= limit) best = i;
+    });
+    if (best < 0 && this.options.linear) this.gaveUp = true;
+    this.next = best < 0 ? (this.options.linear ? -1 : 0) : best;
+  }
+}
+
+function fits(decoder: VideoDecoder, r: TaehvRung): boolean {
+  try {
+    decoder.outputFrames(1, r);
+    return true;
+  } catch (e) {
+    if (isTaesdError(e, 'BAD_OPTION')) return false;
+    throw e;
+  }
+}
+
+/** See CheapFirstPreviewer. */
+export function cheapFirstPreviewer(options: CheapFirstOptions): CheapFirstPreviewer {
+  return new CheapFirstPreviewer(options);
+}

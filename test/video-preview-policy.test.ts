@@ -1,0 +1,90 @@
+// The cheap-first video preview policy (src/videoPreview.ts) with real TAEHV decodes (onnxruntime,
+// random-weight checkpoints and golden latents from ../shared): what each step is made with for a
+// budget nothing fits, one everything fits, and through the ProgressWriter into progress.json.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLinearVideoDecoder } from '../src/linearVideo.js';
+import { MemorySink } from '../src/progress/memorySink.js';
+import { ProgressWriter } from '../src/progress/writer.js';
+import { createVideoDecoder, type VideoDecoder } from '../src/videoDecoder.js';
+import { cheapFirstPreviewer } from '../src/videoPreview.js';
+import { HAS_SHARED, NO_SHARED_REASON } from './support/shared.js';
+import { loadVideoGolden, type VideoGolden } from './support/videoGolden.js';
+
+describe.skipIf(!HAS_SHARED)('cheap-first video previews', () => {
+  let g: VideoGolden;
+  let decoder: VideoDecoder;
+  beforeAll(async () => {
+    g = loadVideoGolden('taew2_1_rand_t3');
+    decoder = await createVideoDecoder({ weights: readFileSync(g.weightsFile), model: 'taew2_1' });
+  });
+  afterAll(() => decoder?.destroy());
+  const latent = () => ({ data: g.latent.data, shape: g.latent.shape });
+  const linear = () => createLinearVideoDecoder({ model: 'taew2_1' });
+  const steps = async (p: ReturnType<typeof cheapFirstPreviewer>, n: number) => {
+    const out = [];
+    for (let i = 0; i < n; i++) out.push(await p.preview(latent()));
+    return out;
+  };
+
+  it('no limit: linear first, then the cheapest TAEHV setting, then the full decode', async () => {
+    const p = cheapFirstPreviewer({ budgetMs: Infinity, linear: linear(), decoder });
+    const got = await steps(p, 4);
+    expect(p.history.map((m) => [m.decoder, m.scale, m.time_scale])).toEqual([['linear', 1, 1], ['taew2_1', 1 / 8, 1 / 4], ['taew2_1', 1, 1], ['taew2_1', 1, 1]]);
+    expect(got.map((v) => [v.frames.length, v.frames[0]!.width, v.timeStride])).toEqual([[3, 6, 4], [3, 6, 4], [9, 48, 1], [9, 48, 1]]);
+    expect(p.history.every((m) => m.decode_ms >= 0)).toBe(true);
+  });
+
+  it('a budget nothing fits: TAEHV is tried once at its cheapest, then every preview stays linear', async () => {
+    const p = cheapFirstPreviewer({ budgetMs: 1e-6, linear: linear(), decoder });
+    await steps(p, 4);
+    expect(p.history.map((m) => m.decoder)).toEqual(['linear', 'taew2_1', 'linear', 'linear']);
+    expect(p.history[1]).toMatchObject({ scale: 1 / 8, time_scale: 1 / 4 });
+  });
+
+  it('without a linear preview it stays at the cheapest TAEHV setting when nothing fits', async () => {
+    const p = cheapFirstPreviewer({ budgetMs: 1e-6, decoder });
+    await steps(p, 2);
+    expect(p.history.map((m) => [m.scale, m.time_scale])).toEqual([[1 / 8, 1 / 4], [1 / 8, 1 / 4]]);
+  });
+
+  it('the super decoders climb only through scale 1 settings', async () => {
+    const sg = loadVideoGolden('taew2_2_super_rand_t2');
+    const sd = await createVideoDecoder({ weights: readFileSync(sg.weightsFile), model: 'taew2_2_super' });
+    try {
+      expect(cheapFirstPreviewer({ budgetMs: 10, decoder: sd }).rungs).toEqual([{ scale: 1, timeScale: 1 / 2 }, { scale: 1, timeScale: 1 }]);
+    } finally {
+      sd.destroy();
+    }
+  });
+
+  it('progress.json says what each step was made with', async () => {
+    const sink = new MemorySink();
+    const writer = new ProgressWriter({ sink, jobId: 'p', totalSteps: 3, format: 'png', videoPreviewer: cheapFirstPreviewer({ budgetMs: Infinity, linear: linear(), decoder }) });
+    await writer.start();
+    for (let s = 0; s < 3; s++) {
+      writer.push({ video: latent() });
+      await writer.flush();
+    }
+    await writer.finish();
+    const record = sink.progress()!;
+    expect(record.step_videos!.map((v) => [v.step, v.made_with!.decoder, v.made_with!.scale, v.made_with!.time_scale, v.frame_count])).toEqual([
+      [0, 'linear', 1, 1, 3], [1, 'taew2_1', 1 / 8, 1 / 4, 3], [2, 'taew2_1', 1, 1, 9],
+    ]);
+    expect(record.video).toMatchObject({ frame_count: 9, frame_width: 48, frame_height: 32, fps: 16, frame_stride: 1 });
+  });
+
+  it('stepShare: a tiny share of a step drops back to linear once a step has been timed', async () => {
+    const p = cheapFirstPreviewer({ budgetMs: Infinity, stepShare: 1e-9, linear: linear(), decoder });
+    await steps(p, 4);
+    expect(p.history.map((m) => m.decoder)).toEqual(['linear', 'taew2_1', 'linear', 'linear']);
+    expect(p.currentBudgetMs).toBeLessThan(0.01);
+  });
+
+  it('refuses a budget that is not positive, or no decoder at all', () => {
+    expect(() => cheapFirstPreviewer({ budgetMs: 0, linear: linear() })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
+    expect(() => cheapFirstPreviewer({ budgetMs: 5 })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
+    expect(() => cheapFirstPreviewer({ budgetMs: 5, stepShare: 1.5, linear: linear() })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
+  });
+});
+if (!HAS_SHARED) describe.skip(NO_SHARED_REASON, () => { it('needs ../shared', () => undefined); });
