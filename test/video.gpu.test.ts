@@ -72,7 +72,7 @@ describe.skipIf(!HAS_SHARED)('TAEHV on WebGPU: f16, chunks, limits, device loss'
     }
   });
 
-  it('every stage of a Wan 2.1 480x832 latent fits WebGPU default limits (128 MiB bindings)', async () => {
+  it('Wan 2.1 480x832 under WebGPU default limits (128 MiB bindings): f16 fits every stage; f32 is BAD_OPTION naming the limit', async () => {
     const { WebGpuVideoRunner } = await import('../src/gpu/videoRunner.js');
     const { lowerVideoDecoder, videoStages } = await import('../src/model/videoGraph.js');
     const { resolveVideoWeights } = await import('../src/model/videoWeights.js');
@@ -81,10 +81,15 @@ describe.skipIf(!HAS_SHARED)('TAEHV on WebGPU: f16, chunks, limits, device loss'
     const graph = lowerVideoDecoder(resolveVideoWeights(parseWeights(readFileSync(g.weightsFile), 'w', 2 ** 27), { model: 'taew2_1' }));
     const adapter = (await (await getGpu()).requestAdapter())!;
     const small = await adapter.requestDevice();
-    const runner = new WebGpuVideoRunner(small, 'f32');
-    const runs = videoStages(graph).map((s) => runner.framesPerRun(s, 60 << s.input.level, 104 << s.input.level));
-    console.log(`webgpu frames per run at 60x104, default limits: ${runs.join(', ')}`);
+    const runsOf = (precision: 'f32' | 'f16') => {
+      const runner = new WebGpuVideoRunner(small, precision);
+      return videoStages(graph).map((s) => runner.framesPerRun(s, 60 << s.input.level, 104 << s.input.level));
+    };
+    const runs = runsOf('f16');
+    console.log(`webgpu f16 frames per run at 60x104, default limits: ${runs.join(', ')}`);
     expect(Math.min(...runs)).toBeGreaterThanOrEqual(1);
+    // A full-resolution stage after TGrow holds two 64-channel 480x832 frames per input frame: 195 MiB in f32.
+    expect(() => runsOf('f32')).toThrow(/128 MiB binding limit/);
     small.destroy();
   });
 

@@ -2,7 +2,6 @@
 // (videoSteps.ts) and reads the frames back; the carried MemBlock frames stay GPU buffers, owned by
 // the session (zeros before a video's first frame). Runs are cut to WebGPU's limits.
 import { fail } from '../errors.js';
-import type { Value } from '../model/graph.js';
 import type { VideoGraph, VideoStage } from '../model/videoGraph.js';
 import type { VideoStageRunner } from '../model/videoSession.js';
 import type { DepthwiseWeights } from '../model/videoWeights.js';
@@ -11,7 +10,7 @@ import { act4Bytes, CONV_VARIANTS, DEFAULT_CONV, type ConvShape, type ConvVarian
 import { deviceAdapterInfo, isFallbackAdapter, requestGpuDevice } from './device.js';
 import { blocks } from './program.js';
 import { GpuSubmitter } from './submit.js';
-import { compileStage, encodeStageRun, splitTail, stageZeroVec4s, valueFrameBytes, valueSize, type VideoGpu } from './videoSteps.js';
+import { compileStage, encodeStageRun, stageZeroVec4s, valueFrameBytes, valueSize, type VideoGpu } from './videoSteps.js';
 
 type StageResult = { data: Float32Array; dims: readonly number[]; states: GPUBuffer[] };
 
@@ -53,12 +52,9 @@ export class WebGpuVideoRunner implements VideoStageRunner<GPUBuffer>, VideoGpu 
   framesPerRun(stage: VideoStage, h: number, w: number): number {
     const { maxStorageBufferBindingSize: bind, maxComputeWorkgroupsPerDimension: groups, maxBufferSize } = this.device.limits;
     const z = stageZeroVec4s(stage) * act4Bytes(this.precision);
-    const tail = splitTail(stage), last = stage.ops.length - 1;
-    // A split TGrow's values live one sub-frame per buffer.
-    const split = (v: Value) => (tail && (v.id === stage.ops[last]!.out.id || v.id === stage.ops[last - 1]!.out.id) ? tail.stride : 1);
     const values = [stage.input, ...stage.ops.map((op) => op.out)];
     // Planar f32 in and out, and each value in the layout.
-    const per = Math.max(...values.map((v) => valueFrameBytes(stage, v, this.precision, h, w) / split(v)), ...[stage.input, stage.output].map((v) => valueFrameBytes(stage, v, 'f32', h, w) / split(v)));
+    const per = Math.max(...values.map((v) => valueFrameBytes(stage, v, this.precision, h, w)), ...[stage.input, stage.output].map((v) => valueFrameBytes(stage, v, 'f32', h, w)));
     const mostFrames = Math.max(...values.map((v) => valueSize(stage, v, { n: 1, h, w }).frames * blocks(v.channels)));
     // The readback buffer holds the whole output (a copy target, bounded by maxBufferSize).
     const readback = valueFrameBytes(stage, stage.output, 'f32', h, w);
@@ -104,12 +100,12 @@ export class WebGpuVideoRunner implements VideoStageRunner<GPUBuffer>, VideoGpu 
       device.queue.writeBuffer(upload, 0, input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
       const r = encodeStageRun(this, encoder, stage, upload, size, states);
       made.push(...r.temps, ...r.states);
-      const s = device.createBuffer({ label: 'taesd video readback', size: r.parts.reduce((a, p) => a + p.bytes, 0), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const s = device.createBuffer({ label: 'taesd video readback', size: r.output.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       made.push(s);
       return { run: r, staging: s };
     }, () => made.forEach((b) => b.destroy()));
     try {
-      const bytes = await this.submitter.readback(encoder, staging, run.parts);
+      const bytes = await this.submitter.readback(encoder, staging, [{ src: run.output, offset: 0, bytes: run.output.size }]);
       const [m, c, h, w] = run.outputDims;
       return { data: new Float32Array(bytes, 0, m * c * h * w), dims: run.outputDims, states: run.states };
     } catch (e) {

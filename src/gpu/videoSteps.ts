@@ -84,29 +84,6 @@ function depthwisePack(d: DepthwiseWeights): Float32Array {
   return data;
 }
 
-/**
- * A stage that ends in TGrow (a conv read only by the closing toFrames): the conv runs as one conv per
- * output sub-frame into its own buffer, and the readback interleaves them; so no buffer holds more
- * than one sub-frame per frame (at 480x832 the whole TGrow output is 195 MiB a frame, over WebGPU's
- * default 128 MiB bindings).
- */
-export function splitTail(stage: VideoStage): { conv: number; stride: number; slices: ConvWeights[] } | null {
-  const last = stage.ops.length - 1, end = stage.ops[last], grow = stage.ops[last - 1];
-  if (end?.kind !== 'toFrames' || grow?.kind !== 'conv' || end.x.id !== grow.out.id || stage.ops.slice(0, last - 1).some((op) => 'y' in op && op.y.id === grow.out.id)) return null;
-  return { conv: last - 1, stride: end.stride, slices: tgrowSlices(grow.conv, end.stride) };
-}
-
-const sliced = new WeakMap<ConvWeights, ConvWeights[]>();
-function tgrowSlices(c: ConvWeights, stride: number): ConvWeights[] {
-  let s = sliced.get(c);
-  if (!s) {
-    const n = c.cout / stride, rows = n * c.cin * c.k * c.k;
-    s = Array.from({ length: stride }, (_, k) => ({ ...c, key: `${c.key}[${k}]`, cout: n, weight: c.weight.subarray(k * rows, (k + 1) * rows), bias: c.bias?.subarray(k * n, (k + 1) * n) ?? null }));
-    sliced.set(c, s);
-  }
-  return s;
-}
-
 /** The kernel and parameters of a non-conv op (the map modes, depthwise), or of the planar in/out. */
 function kernelOf(op: VideoOp | { kind: 'planar'; x: Value; toLayout: boolean }, precision: Precision, zeroVec4s: number): { name: KernelName; params: KernelParams } {
   const base = { WG, ZERO_VEC4S: zeroVec4s, act4: act4Type(precision) };
@@ -124,12 +101,9 @@ export async function compileStage(gpu: VideoGpu, stage: VideoStage): Promise<vo
     const k = kernelOf({ kind: 'planar', x, toLayout }, precision, z);
     return kernelPipeline(device, k.name, k.params);
   }));
-  const { convs, absorbed } = fuseStage(stage), tail = splitTail(stage);
+  const { convs, absorbed } = fuseStage(stage);
   for (const [i, op] of stage.ops.entries()) {
-    if (tail?.conv === i) {
-      const shape = convShape(tail.slices[0]!, precision, z, convs.get(i)!), v = gpu.variant(shape);
-      waits.push(convPipeline(device, v, v.params(shape)));
-    } else if (op.kind === 'conv') {
+    if (op.kind === 'conv') {
       const shape = convShape(op.conv, precision, z, convs.get(i)!), v = gpu.variant(shape);
       waits.push(convPipeline(device, v, v.params(shape)));
     } else if (op.kind !== 'prevFrame' && !absorbed.has(i)) {
@@ -143,8 +117,8 @@ export async function compileStage(gpu: VideoGpu, stage: VideoStage): Promise<vo
 }
 
 export interface EncodedRun {
-  /** Where the planar f32 output `[m, C, H, W]` lies, frame by frame: what the readback copies, in order. */
-  readonly parts: readonly { src: GPUBuffer; offset: number; bytes: number }[];
+  /** Planar f32 output `[m, C, H, W]`. */
+  readonly output: GPUBuffer;
   readonly outputDims: readonly [number, number, number, number];
   /** The stage's carried frames after the run, in `stage.states` order. */
   readonly states: GPUBuffer[];
@@ -189,19 +163,9 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
   planar(stage.input, true, input, alloc(stage.input));
   const past = new Map<number, { x: Value; state: number }>();
   const newStates: GPUBuffer[] = [];
-  const { convs, absorbed } = fuseStage(stage), tail = splitTail(stage);
-  const subFrames: GPUBuffer[] = [];
+  const { convs, absorbed } = fuseStage(stage);
   stage.ops.forEach((op, i) => {
-    if (tail && i === tail.conv && op.kind === 'conv') {
-      const o = valueSize(stage, op.out, size);
-      const dims: ConvDims = { inW: o.w, inRow0: 0, outW: o.w, outH: o.h, outRow0: 0, outRows: o.h, dstRow0: 0, skipRow0: 0, inRows: o.h, dstRows: o.h, skipRows: o.h, batch: o.frames };
-      for (const slice of tail.slices) {
-        const shape = convShape(slice, precision, z, convs.get(i)!), v = gpu.variant(shape), params = v.params(shape);
-        const dst = make(`taesd video ${slice.key}`, (z + o.frames * o.h * o.w * blocks(slice.cout)) * bytes4);
-        subFrames.push(dst);
-        run(convDispatch(device, `taesd video ${slice.key}`, v, params, dims, { dims: { buffer: uniform(convDimsData(dims)) }, src: get(op.x), weights: gpu.weights(slice, () => v.pack(slice, null)), dst }));
-      }
-    } else if (absorbed.has(i) || (tail && i === stage.ops.length - 1)) {
+    if (absorbed.has(i)) {
       // Run by the conv before it; only its inputs' lifetimes are kept here.
     } else if (op.kind === 'prevFrame') {
       // The carried frame for the next run: x's last frame, copied out of the zero-led layout.
@@ -243,18 +207,9 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
       if (b && lastUse.get(v.id) === i && v.id !== stage.output.id) { held.delete(v.id); const n = bytesOf(v); free.set(n, [...(free.get(n) ?? []), b]); }
     }
   });
-  const o = valueSize(stage, stage.output, size), frame = stage.output.channels * o.h * o.w * 4;
-  const outputDims = [o.frames, stage.output.channels, o.h, o.w] as const;
-  if (!tail) {
-    const output = make('taesd video output', o.frames * frame);
-    planar(stage.output, false, output, get(stage.output));
-    pass.end();
-    return { parts: [{ src: output, offset: 0, bytes: o.frames * frame }], outputDims, states: newStates, temps };
-  }
-  // Sub-frame k of frame t is output frame t * stride + k.
-  const sub = { ...stage.output, frames: (stage.output.frames ?? 1) / tail.stride }, n = o.frames / tail.stride;
-  const outputs = subFrames.map((b) => { const out = make('taesd video output', n * frame); planar(sub, false, out, b); return out; });
+  const o = valueSize(stage, stage.output, size);
+  const output = make('taesd video output', o.frames * stage.output.channels * o.h * o.w * 4);
+  planar(stage.output, false, output, get(stage.output));
   pass.end();
-  const parts = Array.from({ length: o.frames }, (_, f) => ({ src: outputs[f % tail.stride]!, offset: Math.floor(f / tail.stride) * frame, bytes: frame }));
-  return { parts, outputDims, states: newStates, temps };
+  return { output, outputDims: [o.frames, stage.output.channels, o.h, o.w], states: newStates, temps };
 }
