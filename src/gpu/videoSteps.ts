@@ -50,8 +50,27 @@ const convShape = (c: ConvWeights, precision: Precision, zeroVec4s: number, fuse
   k: c.k, cinBlocks: blocks(c.cin), coutBlocks: blocks(c.cout), upsample: false, relu: fused.relu, residual: fused.residual !== null, normGroups: 0, precision, outputF32: false, zeroVec4s,
 });
 
-/** What a conv takes into its epilogue (as the image program does): the add after it and the ReLU after that. */
-interface ConvFusion { readonly relu: boolean; readonly residual: Value | null; readonly out: Value }
+/**
+ * What a conv takes into its epilogue (as the image program does): the add after it and the ReLU
+ * after that; or TGrow's split into frames (`grow` > 1): one conv per sub-frame writing frame
+ * t * grow + k through its output rows, so the split is an index map and never a pass.
+ */
+interface ConvFusion { readonly relu: boolean; readonly residual: Value | null; readonly out: Value; readonly grow: number }
+
+const sliced = new WeakMap<ConvWeights, ConvWeights[]>();
+/** TGrow's conv as `stride` convs, sub-frame k's from weight rows [k * C, (k + 1) * C), each made once. */
+function growSlices(c: ConvWeights, stride: number): ConvWeights[] {
+  let s = sliced.get(c);
+  if (!s) {
+    const n = c.cout / stride, rows = n * c.cin * c.k * c.k;
+    s = Array.from({ length: stride }, (_, k) => ({ ...c, key: `${c.key}[${k}]`, cout: n, weight: c.weight.subarray(k * rows, (k + 1) * rows), bias: c.bias?.subarray(k * n, (k + 1) * n) ?? null }));
+    sliced.set(c, s);
+  }
+  return s;
+}
+
+/** The convs one op-list conv runs as (TGrow's: one per sub-frame). */
+const convsOf = (c: ConvWeights, fused: ConvFusion): ConvWeights[] => (fused.grow > 1 ? growSlices(c, fused.grow) : [c]);
 
 /** The fused epilogue of each conv (by op index) and the ops it absorbs. */
 export function fuseStage(stage: VideoStage): { convs: Map<number, ConvFusion>; absorbed: Set<number> } {
@@ -66,6 +85,11 @@ export function fuseStage(stage: VideoStage): { convs: Map<number, ConvFusion>; 
     if (op.kind !== 'conv') return;
     let out = op.out, residual: Value | null = null, relu = false;
     const next = stage.ops[only(out)];
+    if (next?.kind === 'toFrames') {
+      absorbed.add(only(out));
+      convs.set(i, { relu, residual, out: next.out, grow: next.stride });
+      return;
+    }
     if (next?.kind === 'add') {
       // The add's other input must exist before this conv runs.
       const other = next.x.id === out.id ? next.y : next.x;
@@ -73,7 +97,7 @@ export function fuseStage(stage: VideoStage): { convs: Map<number, ConvFusion>; 
     }
     const after = stage.ops[only(out)];
     if (after?.kind === 'relu') { relu = true; absorbed.add(only(out)); out = after.out; }
-    convs.set(i, { relu, residual, out });
+    convs.set(i, { relu, residual, out, grow: 1 });
   });
   return { convs, absorbed };
 }
@@ -104,7 +128,7 @@ export async function compileStage(gpu: VideoGpu, stage: VideoStage): Promise<vo
   const { convs, absorbed } = fuseStage(stage);
   for (const [i, op] of stage.ops.entries()) {
     if (op.kind === 'conv') {
-      const shape = convShape(op.conv, precision, z, convs.get(i)!), v = gpu.variant(shape);
+      const shape = convShape(convsOf(op.conv, convs.get(i)!)[0]!, precision, z, convs.get(i)!), v = gpu.variant(shape);
       waits.push(convPipeline(device, v, v.params(shape)));
     } else if (op.kind !== 'prevFrame' && !absorbed.has(i)) {
       for (const prev of [false, true]) {
@@ -178,13 +202,14 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
       past.set(op.out.id, { x: op.x, state: stage.states.indexOf(op.state) });
       return;
     } else if (op.kind === 'conv') {
-      const fused = convs.get(i)!;
-      const shape = convShape(op.conv, precision, z, fused), v = gpu.variant(shape), params = v.params(shape);
-      const o = valueSize(stage, op.out, size);
-      const dims: ConvDims = { inW: o.w, inRow0: 0, outW: o.w, outH: o.h, outRow0: 0, outRows: o.h, dstRow0: 0, skipRow0: 0, inRows: o.h, dstRows: o.h, skipRows: o.h, batch: o.frames };
-      const weights = gpu.weights(op.conv, () => v.pack(op.conv, null));
+      const fused = convs.get(i)!, o = valueSize(stage, op.out, size);
       const src = get(op.x), skip = fused.residual ? get(fused.residual) : undefined, dst = alloc(fused.out);
-      run(convDispatch(device, `taesd video ${op.conv.key}`, v, params, dims, { dims: { buffer: uniform(convDimsData(dims)) }, src, weights, skip, dst }));
+      convsOf(op.conv, fused).forEach((c, k) => {
+        const shape = convShape(c, precision, z, fused), v = gpu.variant(shape), params = v.params(shape);
+        // Item t's rows land at frame t * grow + k of the output.
+        const dims: ConvDims = { inW: o.w, inRow0: 0, outW: o.w, outH: o.h, outRow0: 0, outRows: o.h, dstRow0: -k * o.h, skipRow0: 0, inRows: o.h, dstRows: fused.grow * o.h, skipRows: o.h, batch: o.frames };
+        run(convDispatch(device, `taesd video ${c.key}`, v, params, dims, { dims: { buffer: uniform(convDimsData(dims)) }, src, weights: gpu.weights(c, () => v.pack(c, null)), skip, dst }));
+      });
     } else if (op.kind === 'depthwise') {
       const src = get(op.x), dst = alloc(op.out);
       mapDispatch(kernelOf(op, precision, z), op.out, op.x, [src, gpu.weights(op.weights, () => depthwisePack(op.weights)), dst]);
