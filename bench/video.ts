@@ -3,9 +3,9 @@
 // taesd-web native and WASM, a bare onnxruntime-node session on the exported stage graphs, and
 // upstream's taehv.py on PyTorch; each run in a process of its own, for its peak RSS. Writes
 // <out>/<machine>-video.{json,md,svg}. Random taew2_1 weights cost what the real ones cost.
-//   node dist/bench/video.js [--quick] [--frames 5,21] [--settings full,preview] [--only native,wasm,ort-bare,torch:cpu-fp32]
+//   node dist/bench/video.js [--quick] [--frames 5,21] [--settings full,preview] [--only webgpu-f32,native,wasm,ort-bare,torch:cpu-fp32] [--hw 30,52]
 //        [--weights f.pth] [--taehv-py taehv.py] [--python PATH] [--runs N] [--out DIR] [--machine SLUG]
-//   child: node dist/bench/video.js --run <native|wasm|ort-bare> <frames> <full|preview> --weights f [--runs N]
+//   child: node dist/bench/video.js --run <webgpu-f32|webgpu-f16|native|wasm|ort-bare> <frames> <full|preview> --weights f [--runs N]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,10 +19,10 @@ import { samplePeakMemory } from './procs.js';
 import { runBareVideo } from './videoBare.js';
 import { videoMarkdown, videoSvg, type VideoResults, type VideoRow } from './videoReport.js';
 
-const H = 30, W = 52, CHANNELS = 16;
+const CHANNELS = 16;
 const SETTINGS = { full: { scale: 1, timeScale: 1 }, preview: { scale: 1 / 2, timeScale: 1 / 4 } } as const;
 type Setting = keyof typeof SETTINGS;
-const CONFIGS = ['native', 'wasm', 'ort-bare', 'torch:cpu-fp32', 'torch:cuda-fp16'] as const;
+const CONFIGS = ['webgpu-f32', 'webgpu-f16', 'native', 'wasm', 'ort-bare', 'torch:cpu-fp32', 'torch:cuda-fp16'] as const;
 
 const { values: o, positionals } = parseArgs({
   allowPositionals: true,
@@ -38,8 +38,11 @@ const { values: o, positionals } = parseArgs({
     runs: { type: 'string' },
     out: { type: 'string', default: join(PACKAGE_ROOT, 'bench/results') },
     machine: { type: 'string' },
+    hw: { type: 'string', default: '30,52' },
   },
 });
+/** The latent's height and width (--hw; 30,52 by default: 240x416 frames; 60,104 is Wan's 480x832). */
+const [H, W] = o.hw!.split(',').map(Number) as [number, number];
 
 /** A seeded latent [1,16,T,30,52] (mulberry32, uniform in [-2,2]: sampler-like magnitudes). */
 function latent(frames: number): Float32Array {
@@ -69,7 +72,8 @@ async function child(config: string, frames: number, setting: Setting, runs: num
       out = r.out;
     }
   } else {
-    const decoder = await createVideoDecoder({ weights, model: 'taew2_1', backend: config as 'native' | 'wasm' });
+    const [backend, precision] = config.split('-') as ['native' | 'wasm' | 'webgpu', 'f32' | 'f16' | undefined];
+    const decoder = await createVideoDecoder({ weights, model: 'taew2_1', backend, ...(precision && { webgpu: { precision } }) });
     for (let i = 0; more(i); i++) {
       const t0 = performance.now();
       const f = await decoder.decodeVideoRaw({ data, shape }, SETTINGS[setting]);
@@ -112,7 +116,7 @@ function torchProbe(): { cuda: boolean } | string {
 function measure(config: string, frames: number, setting: Setting): Promise<VideoRow> {
   const [cmd, args] = config.startsWith('torch:')
     ? [o.python!, [join(PACKAGE_ROOT, 'bench/taehv_time.py'), o['taehv-py']!, o.weights!, String(frames), `${H},${W}`, setting, ...config.slice(6).split('-'), String(runs)]]
-    : [process.execPath, [here, '--run', config, String(frames), setting, '--weights', o.weights!, '--runs', String(runs)]];
+    : [process.execPath, [here, '--run', config, String(frames), setting, '--weights', o.weights!, '--runs', String(runs), '--hw', o.hw!]];
   return new Promise((resolve) => {
     const p = spawn(cmd, args, { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const rss = samplePeakMemory(p.pid!, { highWater: true });
