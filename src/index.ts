@@ -34,7 +34,7 @@ export { loadStateDict, type WeightsSource } from './weights/load.js';
 // Images (also taesd-web/image) and progress artifacts (also taesd-web/progress)
 export * from './image.js';
 export * from './progress.js';
-export { createLinearVideoDecoder, LinearVideoDecoder, type LinearVideoCallOptions, type LinearVideoDecoderOptions } from './linearVideo.js';
-export { VIDEO_FAMILIES, VIDEO_MODEL_FAMILY, videoFamily, videoVaeToModel } from './model/videoFamilies.js';
+export { createLinearVideoDecoder, type LinearVideoDecoder, type LinearVideoCallOptions, type LinearVideoDecoderOptions } from './linearVideo.js';
+export { VIDEO_FAMILIES, VIDEO_MODEL_FAMILY, videoVaeToModel } from './model/videoFamilies.js';
 export type { VideoFamilyId } from './model/families.js';
-export { cheapFirstPreviewer, CheapFirstPreviewer, TAEHV_LADDER, type CheapFirstOptions, type TaehvRung } from './videoPreview.js';
+export { cheapFirstPreviewer, type CheapFirstPreviewer, type CheapFirstOptions, type TaehvRung } from './videoPreview.js';

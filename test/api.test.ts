@@ -12,10 +12,11 @@ import { ROOT } from './support/shared.js';
 
 const ERRORS = ['TaesdError', 'isTaesdError'];
 const IMAGE = ['contactSheet', 'decodeImage', 'downscale', 'encodeApng', 'encodeImage', 'encodeJpeg', 'encodePng', 'toBase64', 'toDataUrl', ...ERRORS];
-const PROGRESS = ['CallbackSink', 'MemorySink', 'OpfsSink', 'ProgressWriter', 'gather', 'pollProgress', 'runProgressJob', ...ERRORS];
+const PROGRESS = ['CallbackSink', 'MemorySink', 'OpfsSink', 'ProgressWriter', 'gather', 'pollProgress', 'runProgressJob', 'videoLayout', ...ERRORS];
 const BROWSER = [
   ...new Set([...IMAGE, ...PROGRESS, 'MODEL_IDS', 'createDecoder', 'encodeSafetensors', 'getModel', 'latentFromFile', 'loadStateDict',
-    'packFlux2', 'parseNpy', 'parseSafetensors', 'unpackFlux2', 'VIDEO_MODEL_IDS', 'VideoDecoder', 'createVideoDecoder', 'getVideoModel']),
+    'packFlux2', 'parseNpy', 'parseSafetensors', 'unpackFlux2', 'VIDEO_MODEL_IDS', 'VideoDecoder', 'createVideoDecoder', 'getVideoModel',
+    'createLinearVideoDecoder', 'cheapFirstPreviewer', 'VIDEO_FAMILIES', 'VIDEO_MODEL_FAMILY', 'videoVaeToModel']),
 ];
 const NAMED_TYPE = ts.SymbolFlags.Interface | ts.SymbolFlags.Class | ts.SymbolFlags.TypeAlias | ts.SymbolFlags.Enum;
 /** The source of every code entry in package.json's `exports` (`./dist/src/x.js` -> src/x.ts). */
