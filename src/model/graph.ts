@@ -137,25 +137,30 @@ export interface Stage {
   readonly halo: number;
 }
 
+/** An op list cut before each op `cuts` picks (never before the first): each run with the value it starts from and ends at. */
+export function cutOps<O extends { readonly x: Value }>(ops: readonly O[], input: Value, output: Value, cuts: (op: O) => boolean): { input: Value; output: Value; ops: O[] }[] {
+  const runs: { input: Value; output: Value; ops: O[] }[] = [];
+  let run: O[] = [];
+  let from = input;
+  for (const op of ops) {
+    if (cuts(op) && run.length) {
+      runs.push({ input: from, output: op.x, ops: run });
+      run = [];
+      from = op.x;
+    }
+    run.push(op);
+  }
+  runs.push({ input: from, output, ops: run });
+  return runs;
+}
+
 /** The graph cut at its upsamples, in order; stage outputs feed the next stage's upsample. */
 export function graphStages(graph: DecoderGraph): Stage[] {
-  const stages: Stage[] = [];
-  let ops: Op[] = [];
-  let input = graph.input;
-  const close = (output: Value) => {
-    const halo = ops.reduce((n, op) => n + (op.kind === 'conv' ? op.conv.k >> 1 : 0), 0);
-    stages.push({ level: output.level, input, output, ops, halo });
-  };
-  for (const op of graph.ops) {
-    if (op.kind === 'upsample') {
-      close(op.x);
-      ops = [];
-      input = op.x;
-    }
-    ops.push(op);
-  }
-  close(graph.output);
-  return stages;
+  return cutOps(graph.ops, graph.input, graph.output, (op) => op.kind === 'upsample').map((run) => ({
+    ...run,
+    level: run.output.level,
+    halo: run.ops.reduce((n, op) => n + (op.kind === 'conv' ? op.conv.k >> 1 : 0), 0),
+  }));
 }
 
 /** Half-open row range [lo, hi) in absolute rows at a value's level (0 = the image's top). */

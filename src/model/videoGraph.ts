@@ -3,7 +3,7 @@
 // into frames and pixel shuffle. Values carry `frames` (per latent frame). Every backend and the
 // CPU reference read this list.
 import { fail } from '../errors.js';
-import type { Op, Value } from './graph.js';
+import { cutOps, type Op, type Value } from './graph.js';
 import type { VideoModelSpec } from './videoRegistry.js';
 import type { DepthwiseWeights, VideoWeights } from './videoWeights.js';
 import type { ConvWeights } from './weights.js';
@@ -165,22 +165,10 @@ export interface VideoStage {
  * frame and prevFrame carries its state, so any cut gives the same frames.
  */
 export function videoStages(graph: VideoGraph): VideoStage[] {
-  const stages: VideoStage[] = [];
-  let ops: VideoOp[] = [];
-  let input = graph.input;
-  const close = (output: Value) => {
-    stages.push({ input, output, ops, states: ops.flatMap((op) => (op.kind === 'prevFrame' ? [op.state] : [])) });
-  };
-  for (const op of graph.ops) {
-    if ((op.kind === 'upsample' || op.kind === 'pixelShuffle') && ops.length) {
-      close(op.x);
-      ops = [];
-      input = op.x;
-    }
-    ops.push(op);
-  }
-  close(graph.output);
-  return stages;
+  return cutOps(graph.ops, graph.input, graph.output, (op) => op.kind === 'upsample' || op.kind === 'pixelShuffle').map((run) => ({
+    ...run,
+    states: run.ops.flatMap((op) => (op.kind === 'prevFrame' ? [op.state] : [])),
+  }));
 }
 
 /** About the bytes one run of a stage holds per input frame at an h x w latent: its two largest activations (a conv's input and output). */
