@@ -115,7 +115,12 @@ export class Planner {
       let choice: KernelChoice = { variant: DEFAULT_CONV.id, timings: {} };
       if (convKernel === 'tune') {
         const key = convShapeKey(shape);
-        if (!this.choices.has(key)) this.choices.set(key, tuneConv(this.gpu, shape, w << step.dst.level, Math.min(rows.hi - rows.lo, h << step.dst.level), store));
+        if (!this.choices.has(key)) {
+          const tuning = tuneConv(this.gpu, shape, w << step.dst.level, Math.min(rows.hi - rows.lo, h << step.dst.level), store);
+          // A failed tuning is not remembered: the next decode of this shape tunes again.
+          tuning.catch(() => this.choices.get(key) === tuning && this.choices.delete(key));
+          this.choices.set(key, tuning);
+        }
         choice = await this.choices.get(key)!;
       } else if (convKernel !== 'default') {
         choice = { variant: convKernel, timings: {} };
