@@ -64,6 +64,7 @@ async function follow(c) {
       continue;
     }
     const frames = await Promise.all((p.kind === "video" ? p.images : p.images.slice(0, 1)).map(toBlob));
+    if (client !== c) return; // turned off (or reconnected) while this step was decoding: show nothing
     stopPlaying(p.message.nodeId);
     show(p.message, frames[0]);
     if (frames.length > 1) {
