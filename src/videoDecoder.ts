@@ -18,7 +18,7 @@ import type { StateDict } from './weights/tensor.js';
 import { isNode } from './platform.js';
 import { webGpuVideoRunner, type WebGpuVideoOptions } from './gpu/videoRunner.js';
 export type { WebGpuVideoOptions } from './gpu/videoRunner.js';
-import type { VideoStageRunner } from './model/videoSession.js';
+import type { VideoRunner } from './model/videoSession.js';
 
 /** `'auto'`: WebGPU on a hardware adapter; else native onnxruntime in Node where installed, else WASM. */
 export type VideoBackendChoice = 'auto' | 'native' | 'wasm' | 'webgpu';
@@ -40,7 +40,7 @@ export interface CreateVideoDecoderOptions {
 /** A backend's stage runner, as the decoder holds it. */
 interface VideoBackend {
   readonly name: 'native' | 'wasm' | 'webgpu';
-  readonly runner: VideoStageRunner<unknown>;
+  readonly runner: VideoRunner<unknown>;
   /** Default bytes one stage run may hold. */
   readonly budget: number;
   release(): Promise<void>;

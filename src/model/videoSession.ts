@@ -8,16 +8,31 @@ import { lowerVideoDecoder, stageFrameBytes, videoSkips, videoStages, type Video
 import type { VideoLatent } from './videoLatent.js';
 import type { VideoWeights } from './videoWeights.js';
 
-/** What a backend does for a session: run one stage on some of its frames with that stage's carried states (`S`: a backend's frame, a Float32Array or a GPU buffer). */
-export interface VideoStageRunner<S = Float32Array> {
+/** What a backend does for a session (`S`: a backend's carried frame, a Float32Array or a GPU buffer). */
+interface VideoRunnerBase<S> {
   /** A carried frame of zeros (before a video's first frame) of `channels` x `height` x `width`. */
   zeroState(channels: number, height: number, width: number): S;
+}
+
+/** A CPU backend's: one stage at a time on some of its frames, with that stage's carried states. */
+export interface VideoStageRunner<S = Float32Array> extends VideoRunnerBase<S> {
   /**
    * Runs `stage` (its index in `stages`) on `input` `[n, C, h, w]`; `states` are the stage's carried
    * frames in `stage.states` order. Returns the output `[m, C', H, W]` and the states after.
    */
   runStage(graph: VideoGraph, key: string, index: number, stage: VideoStage, input: Float32Array, dims: readonly number[], states: readonly S[]): Promise<{ data: Float32Array; dims: readonly number[]; states: S[] }>;
 }
+
+/** A GPU backend's: a whole chunk on the device, from latent to raw frames, read back once. */
+export interface VideoChunkRunner<S> extends VideoRunnerBase<S> {
+  /**
+   * Runs chunk `[n, C, h, w]` through every stage, stage `i` in runs of at most `runs[i]` frames.
+   * `states`: all the graph's carried frames (graph order). Returns the raw frames and the states after.
+   */
+  runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array, dims: readonly number[], states: readonly S[]): Promise<{ data: Float32Array; dims: readonly number[]; states: S[] }>;
+}
+
+export type VideoRunner<S> = VideoStageRunner<S> | VideoChunkRunner<S>;
 
 export interface VideoDecodeOptions {
   /** Output size relative to a full decode: 1 (default), 1/2, 1/4, 1/8 (base decoders; super decoders only 1). */
@@ -48,7 +63,7 @@ export class VideoSession<S = Float32Array> {
 
   /** `latentFrames`: the video's length where known (the CogVideoX rule needs it); null for a stream. */
   constructor(
-    private readonly runner: VideoStageRunner<S>,
+    private readonly runner: VideoRunner<S>,
     readonly weights: VideoWeights,
     private readonly options: VideoDecodeOptions,
     /** Largest bytes one stage run may hold (about). */
@@ -94,7 +109,7 @@ export class VideoSession<S = Float32Array> {
       const b = Math.min(t1, a + chunk);
       let raw: RawImage[];
       try {
-        raw = await this.runChunk({ data: latent.read(a, b), n: b - a }, runs, h, w);
+        raw = await this.runChunk({ data: latent.read(a, b), n: b - a }, runs, h, w, latent.channels);
       } catch (e) {
         // The carried frames died with the device (or are half-updated): the next push starts a new video.
         if (isTaesdError(e, 'DEVICE_LOST')) this.reset();
@@ -133,9 +148,17 @@ export class VideoSession<S = Float32Array> {
    * stages before the next run starts, so no stage's whole-chunk output is ever held. Returns the
    * chunk's raw frames in order.
    */
-  private async runChunk(chunk: Frames, runs: readonly number[], h: number, w: number): Promise<RawImage[]> {
+  private async runChunk(chunk: Frames, runs: readonly number[], h: number, w: number, c: number): Promise<RawImage[]> {
     const H = h * this.graph.upscale, W = w * this.graph.upscale, per = 3 * H * W;
     const out: RawImage[] = [];
+    const { runner } = this;
+    if ('runChunk' in runner) {
+      // The backend keeps the chunk on its device from latent to raw frames.
+      const r = await runner.runChunk(this.stages, runs, chunk.data, [chunk.n, c, h, w], this.states!);
+      this.states = r.states;
+      for (let k = 0; k < r.dims[0]!; k++) out.push({ width: W, height: H, data: r.data.subarray(k * per, (k + 1) * per) });
+      return out;
+    }
     const through = async (i: number, x: Frames): Promise<void> => {
       const stage = this.stages[i];
       if (!stage) {
@@ -147,7 +170,7 @@ export class VideoSession<S = Float32Array> {
       for (let a = 0; a < x.n; a += runs[i]!) {
         const n = Math.min(x.n, a + runs[i]!) - a;
         const states = stage.states.map((s) => this.states![s]!);
-        const r = await this.runner.runStage(this.graph, this.key, i, stage, x.data.subarray(a * size, (a + n) * size), dims(n), states);
+        const r = await runner.runStage(this.graph, this.key, i, stage, x.data.subarray(a * size, (a + n) * size), dims(n), states);
         r.states.forEach((s, k) => { this.states![stage.states[k]!] = s; });
         await through(i + 1, { data: r.data, n: r.dims[0]! });
       }
