@@ -11,7 +11,7 @@ import { frameRule, outputFrameCount } from './model/videoFrames.js';
 import { lowerVideoDecoder, videoSkips } from './model/videoGraph.js';
 import { prepareVideoLatent, type VideoLatentInput } from './model/videoLatent.js';
 import type { VideoModelId, VideoModelSpec } from './model/videoRegistry.js';
-import { VideoSession, type VideoDecodeOptions } from './model/videoSession.js';
+import { RAW_FRAMES, RGBA_FRAMES, VideoSession, type FrameForm, type VideoDecodeOptions } from './model/videoSession.js';
 import { resolveVideoWeights, VIDEO_MAX_ELEMENTS, type VideoWeights } from './model/videoWeights.js';
 import { parseWeights, readSource, type WeightsSource } from './weights/load.js';
 import type { StateDict } from './weights/tensor.js';
@@ -68,7 +68,7 @@ export interface VideoStream {
 }
 
 class SessionStream implements VideoStream {
-  constructor(private readonly session: VideoSession<unknown>, private readonly gone: () => void) {}
+  constructor(private readonly session: VideoSession<unknown, RawImage>, private readonly gone: () => void) {}
 
   get timeUpscale(): number {
     return this.session.graph.timeUpscale;
@@ -138,22 +138,21 @@ export class VideoDecoder {
 
   /** A whole video `[1,C,T,h,w]` or `[C,T,h,w]` -> raw frames `[3,H,W]` (unclamped), decoded chunk by chunk. */
   decodeVideoRaw(latent: VideoLatentInput, options: VideoCallOptions<RawImage> = {}): Promise<RawImage[]> {
-    return this.run(latent, options, (f) => f);
+    return this.run(latent, options, RAW_FRAMES);
   }
 
-  /** A whole video -> RGBA frames (clamped to [0,1], x255, rounded), converted as each chunk finishes. */
+  /** A whole video -> RGBA frames (clamped to [0,1], x255, rounded), converted as each chunk finishes (on the GPU with WebGPU). */
   decodeVideo(latent: VideoLatentInput, options: VideoCallOptions<RgbaImage> = {}): Promise<RgbaImage[]> {
-    return this.run(latent, options, rawToRgba);
+    return this.run(latent, options, RGBA_FRAMES);
   }
 
-  private async run<F>(latent: VideoLatentInput, options: VideoCallOptions<F>, convert: (raw: RawImage) => F): Promise<F[]> {
+  private async run<F>(latent: VideoLatentInput, options: VideoCallOptions<F>, form: FrameForm<F>): Promise<F[]> {
     this.alive();
     const video = prepareVideoLatent(latent, this.model);
-    const session = new VideoSession(this.runner.runner, this.weights, options, this.maxChunkBytes, video.frames);
+    const session = new VideoSession(this.runner.runner, this.weights, options, this.maxChunkBytes, video.frames, form);
     const chunk = session.chunkFor(video);
     const frames: F[] = [];
-    const emit = async (raw: RawImage[]) => {
-      const got = raw.map(convert);
+    const emit = async (got: F[]) => {
       if (got.length && options.onFrames) await options.onFrames(got, frames.length);
       frames.push(...got);
     };
@@ -165,7 +164,7 @@ export class VideoDecoder {
   /** A stream: push latent frames as they arrive, flush at the end (CogVideoX is never trimmed, as upstream's StreamingTAEHV). */
   stream(options: Omit<VideoDecodeOptions, 'chunk'> & { readonly chunk?: number } = {}): VideoStream {
     this.alive();
-    return new SessionStream(new VideoSession(this.runner.runner, this.weights, options, this.maxChunkBytes, null), () => this.alive());
+    return new SessionStream(new VideoSession(this.runner.runner, this.weights, options, this.maxChunkBytes, null, RAW_FRAMES), () => this.alive());
   }
 
   destroy(): void {

@@ -72,6 +72,21 @@ describe.skipIf(!HAS_SHARED)('TAEHV on WebGPU: f16, chunks, limits, device loss'
     }
   });
 
+  it('decodeVideo makes RGBA on the GPU: the CPU conversion of the raw frames to 1 level (rounding), chunked or whole, H3 trim included', async () => {
+    const { rawToRgba } = await import('../src/model/rgba.js');
+    for (const [name, chunk] of [['taew2_1_rand_t3', 1], ['taeh3_rand_t6', undefined]] as const) {
+      const g = loadVideoGolden(name);
+      const decoder = await decoderFor(g, 'f32');
+      const raw = await decoder.decodeVideoRaw(latentOf(g), { ...options(g), ...(chunk && { chunk }) });
+      const rgba = await decoder.decodeVideo(latentOf(g), { ...options(g), ...(chunk && { chunk }) });
+      expect(rgba.length).toBe(raw.length);
+      const err = Math.max(...rgba.map((f, i) => maxLevels(new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.length), new Uint8Array(rawToRgba(raw[i]!).data.buffer))));
+      console.log(`webgpu rgba ${name}: max ${err} levels from the CPU conversion`);
+      expect(err).toBeLessThanOrEqual(1);
+      expect([rgba[0]!.width, rgba[0]!.height, rgba[0]!.data.length]).toEqual([raw[0]!.width, raw[0]!.height, raw[0]!.width * raw[0]!.height * 4]);
+    }
+  });
+
   it('Wan 2.1 480x832 under WebGPU default limits (128 MiB bindings): f16 fits every stage; f32 is BAD_OPTION naming the limit', async () => {
     const { WebGpuVideoRunner } = await import('../src/gpu/videoRunner.js');
     const { lowerVideoDecoder, videoStages } = await import('../src/model/videoGraph.js');

@@ -11,9 +11,10 @@ import { act4Bytes, CONV_VARIANTS, DEFAULT_CONV, type ConvShape, type ConvVarian
 import { deviceAdapterInfo, isFallbackAdapter, requestGpuDevice } from './device.js';
 import { blocks } from './program.js';
 import { GpuSubmitter } from './submit.js';
+import { compileRgba, encodeRgba } from './videoRgba.js';
 import { compileStage, encodeStageRun, stageZeroVec4s, valueFrameBytes, valueSize, type VideoGpu } from './videoSteps.js';
 
-type StageResult = { data: Float32Array; dims: readonly number[]; states: GPUBuffer[] };
+type ChunkResult = { data: Float32Array | Uint8ClampedArray; dims: readonly number[]; states: GPUBuffer[] };
 
 export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu {
   private readonly submitter: GpuSubmitter;
@@ -65,17 +66,18 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
   }
 
   /**
-   * A chunk from latent to raw frames on the GPU: each run's output feeds the next stage's runs
-   * (slices copied on the GPU), the last stage's outputs are read back together at the end.
+   * A chunk from latent to raw frames (or RGBA) on the GPU: each run's output feeds the next
+   * stage's runs (slices copied on the GPU), the last stage's outputs are read back together.
    */
-  runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array, dims: readonly number[], states: readonly GPUBuffer[]): Promise<StageResult> {
+  runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array, dims: readonly number[], states: readonly GPUBuffer[], rgba: boolean): Promise<ChunkResult> {
     const run = this.tail.then(async () => {
       this.alive();
       for (const stage of stages) await compileStage(this, stage);
+      if (rgba) await compileRgba(this.device);
       const [n, , h, w] = dims as [number, number, number, number];
       const most = stages.map((s, i) => Math.min(runs[i]!, this.framesPerRun(s, h << s.input.level, w << s.input.level)));
       const carried = [...states];
-      const outs: { buffer: GPUBuffer; dims: readonly [number, number, number, number] }[] = [];
+      const outs: { buffer: GPUBuffer; bytes: number; dims: readonly [number, number, number, number] }[] = [];
       const made = new Set<GPUBuffer>();
       const storage = (label: string, bytes: number) => { const b = this.device.createBuffer({ label, size: Math.max(16, bytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST }); made.add(b); return b; };
       const drop = (b: GPUBuffer) => { made.delete(b); b.destroy(); };
@@ -87,22 +89,27 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
         for (let a = 0; a < m; a += most[i]!) {
           const k = Math.min(m, a + most[i]!) - a;
           const encoder = this.device.createCommandEncoder({ label: 'taesd video chunk' });
-          const { r, src } = await this.submitter.scoped('a video stage', () => {
+          const last = i === stages.length - 1;
+          const { r, src, out } = await this.submitter.scoped('a video stage', () => {
             const src = k === m ? x : storage('taesd video run input', k * frame);
             if (src !== x) encoder.copyBufferToBuffer(x, a * frame, src, 0, k * frame);
             const r = encodeStageRun(this, encoder, stage, src, { n: k, ...size }, stage.states.map((s) => carried[s]!));
             [...r.temps, ...r.states, r.output].forEach((b) => made.add(b));
-            return { r, src };
+            const colour = last && rgba ? encodeRgba(this.device, encoder, r.output, r.outputDims) : null;
+            if (colour) [...colour.temps, colour.rgba].forEach((b) => made.add(b));
+            return { r, src, out: colour ? { buffer: colour.rgba, temps: colour.temps } : null };
           });
           await this.submitter.submit(encoder, async () => undefined);
           // Destroyed buffers live on until the submitted work that uses them is done.
-          r.temps.forEach((b) => { if (b !== r.output) drop(b); });
+          [...r.temps, ...(out?.temps ?? [])].forEach((b) => { if (b !== r.output) drop(b); });
           if (src !== x) drop(src);
           stage.states.forEach((s, j) => {
             if (!states.includes(carried[s]!)) drop(carried[s]!);
             carried[s] = r.states[j]!;
           });
-          if (i === stages.length - 1) outs.push({ buffer: r.output, dims: r.outputDims });
+          const [f, c, H, W] = r.outputDims;
+          if (out) { outs.push({ buffer: out.buffer, bytes: f * H * W * 4, dims: r.outputDims }); drop(r.output); }
+          else if (last) outs.push({ buffer: r.output, bytes: f * c * H * W * 4, dims: r.outputDims });
           else { await through(i + 1, r.output, r.outputDims[0]); drop(r.output); }
         }
       };
@@ -111,7 +118,8 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
         this.device.queue.writeBuffer(latent, 0, input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
         await through(0, latent, n);
         drop(latent);
-        const data = await this.readOut(outs);
+        const bytes = await this.readOut(outs);
+        const data = rgba ? new Uint8ClampedArray(bytes) : new Float32Array(bytes);
         states.forEach((b) => b.destroy());
         carried.forEach((b) => made.delete(b));
         const [, c, H, W] = outs[0]!.dims;
@@ -124,25 +132,25 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
     return run;
   }
 
-  /** The raw frames of `outs`, in order: one readback where they fit in one buffer (maxBufferSize), else one per buffer's worth. */
-  private async readOut(outs: readonly { buffer: GPUBuffer }[]): Promise<Float32Array> {
-    const total = outs.reduce((t, o) => t + o.buffer.size, 0), max = this.device.limits.maxBufferSize;
-    const data = new Float32Array(total / 4);
+  /** The bytes of `outs`, in order: one readback where they fit in one buffer (maxBufferSize), else one per buffer's worth. */
+  private async readOut(outs: readonly { buffer: GPUBuffer; bytes: number }[]): Promise<ArrayBuffer> {
+    const total = outs.reduce((t, o) => t + o.bytes, 0), max = this.device.limits.maxBufferSize;
+    const data = new Uint8Array(total);
     let at = 0;
     for (let a = 0; a < outs.length;) {
       let b = a, bytes = 0;
-      while (b < outs.length && (b === a || bytes + outs[b]!.buffer.size <= max)) bytes += outs[b++]!.buffer.size;
+      while (b < outs.length && (b === a || bytes + outs[b]!.bytes <= max)) bytes += outs[b++]!.bytes;
       const staging = this.device.createBuffer({ label: 'taesd video readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       try {
-        const got = await this.submitter.readback(this.device.createCommandEncoder({ label: 'taesd video readback' }), staging, outs.slice(a, b).map((o) => ({ src: o.buffer, offset: 0, bytes: o.buffer.size })));
-        data.set(new Float32Array(got), at / 4);
+        const got = await this.submitter.readback(this.device.createCommandEncoder({ label: 'taesd video readback' }), staging, outs.slice(a, b).map((o) => ({ src: o.buffer, offset: 0, bytes: o.bytes })));
+        data.set(new Uint8Array(got), at);
       } finally {
         staging.destroy();
       }
       at += bytes;
       a = b;
     }
-    return data;
+    return data.buffer;
   }
 
   /** Frees the weights; the device stays the caller's. */
