@@ -9,7 +9,7 @@ import { wasmRuntime, type WasmDecoderOptions } from './fallback/wasm.js';
 import type { LatentSpace, RawImage, RgbaImage } from './model/decoder.js';
 import { frameRule, outputFrameCount } from './model/videoFrames.js';
 import { lowerVideoDecoder, videoSkips } from './model/videoGraph.js';
-import { prepareVideoLatent, type VideoLatentInput } from './model/videoLatent.js';
+import { prepareVideoLatent, type AnyVideoLatentInput, type VideoLatentInput } from './model/videoLatent.js';
 import type { VideoModelId, VideoModelSpec } from './model/videoRegistry.js';
 import { RAW_FRAMES, RGBA_FRAMES, VideoSession, type FrameForm, type VideoDecodeOptions } from './model/videoSession.js';
 import { resolveVideoWeights, VIDEO_MAX_ELEMENTS, type VideoWeights } from './model/videoWeights.js';
@@ -137,18 +137,19 @@ export class VideoDecoder {
   }
 
   /** A whole video `[1,C,T,h,w]` or `[C,T,h,w]` -> raw frames `[3,H,W]` (unclamped), decoded chunk by chunk. */
-  decodeVideoRaw(latent: VideoLatentInput, options: VideoCallOptions<RawImage> = {}): Promise<RawImage[]> {
+  decodeVideoRaw(latent: AnyVideoLatentInput, options: VideoCallOptions<RawImage> = {}): Promise<RawImage[]> {
     return this.run(latent, options, RAW_FRAMES);
   }
 
   /** A whole video -> RGBA frames (clamped to [0,1], x255, rounded), converted as each chunk finishes (on the GPU with WebGPU). */
-  decodeVideo(latent: VideoLatentInput, options: VideoCallOptions<RgbaImage> = {}): Promise<RgbaImage[]> {
+  decodeVideo(latent: AnyVideoLatentInput, options: VideoCallOptions<RgbaImage> = {}): Promise<RgbaImage[]> {
     return this.run(latent, options, RGBA_FRAMES);
   }
 
-  private async run<F>(latent: VideoLatentInput, options: VideoCallOptions<F>, form: FrameForm<F>): Promise<F[]> {
+  private async run<F>(latent: AnyVideoLatentInput, options: VideoCallOptions<F>, form: FrameForm<F>): Promise<F[]> {
     this.alive();
     const video = prepareVideoLatent(latent, this.model);
+    if (video.buffer && this.backend !== 'webgpu') fail('BAD_OPTION', `a GPU-resident video latent decodes on the WebGPU backend only; this decoder runs on ${this.backend}`);
     const session = new VideoSession(this.runner.runner, this.weights, options, this.maxChunkBytes, video.frames, form);
     const chunk = session.chunkFor(video);
     const frames: F[] = [];

@@ -4,7 +4,7 @@
 // video's first frame). Runs are cut to WebGPU's limits.
 import { fail } from '../errors.js';
 import type { VideoStage } from '../model/videoGraph.js';
-import type { VideoChunkRunner } from '../model/videoSession.js';
+import type { GpuLatentFrames, VideoChunkRunner } from '../model/videoSession.js';
 import type { DepthwiseWeights } from '../model/videoWeights.js';
 import type { ConvWeights } from '../model/weights.js';
 import { act4Bytes, CONV_VARIANTS, DEFAULT_CONV, type ConvShape, type ConvVariant, type Precision } from './conv.js';
@@ -69,12 +69,13 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
    * A chunk from latent to raw frames (or RGBA) on the GPU: each run's output feeds the next
    * stage's runs (slices copied on the GPU), the last stage's outputs are read back together.
    */
-  runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array, dims: readonly number[], states: readonly GPUBuffer[], rgba: boolean): Promise<ChunkResult> {
+  runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array | GpuLatentFrames, dims: readonly number[], states: readonly GPUBuffer[], rgba: boolean): Promise<ChunkResult> {
     const run = this.tail.then(async () => {
       this.alive();
       for (const stage of stages) await compileStage(this, stage);
       if (rgba) await compileRgba(this.device);
-      const [n, , h, w] = dims as [number, number, number, number];
+      if (!(input instanceof Float32Array)) await this.checkOwn(input.buffer);
+      const [n, channels, h, w] = dims as [number, number, number, number];
       const most = stages.map((s, i) => Math.min(runs[i]!, this.framesPerRun(s, h << s.input.level, w << s.input.level)));
       const carried = [...states];
       const outs: { buffer: GPUBuffer; bytes: number; dims: readonly [number, number, number, number] }[] = [];
@@ -114,8 +115,14 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
         }
       };
       try {
-        const latent = storage('taesd video latent', input.byteLength);
-        this.device.queue.writeBuffer(latent, 0, input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
+        const latent = storage('taesd video latent', n * channels * h * w * 4);
+        if (input instanceof Float32Array) this.device.queue.writeBuffer(latent, 0, input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
+        else {
+          // NCTHW -> frames [n, C, h, w]: one GPU copy per frame and channel.
+          const encoder = this.device.createCommandEncoder({ label: 'taesd video latent' }), plane = h * w * 4;
+          for (let f = 0; f < n; f++) for (let ch = 0; ch < channels; ch++) encoder.copyBufferToBuffer(input.buffer, (ch * input.frames + input.t0 + f) * plane, latent, (f * channels + ch) * plane, plane);
+          await this.submitter.submit(encoder, async () => undefined);
+        }
         await through(0, latent, n);
         drop(latent);
         const bytes = await this.readOut(outs);
@@ -130,6 +137,18 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
     });
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** BAD_OPTION unless `buffer` can be copied from on this device (a buffer of another device, or destroyed, cannot). */
+  private async checkOwn(buffer: GPUBuffer): Promise<void> {
+    const probe = this.device.createBuffer({ label: 'taesd video latent probe', size: 4, usage: GPUBufferUsage.COPY_DST });
+    this.device.pushErrorScope('validation');
+    const encoder = this.device.createCommandEncoder({ label: 'taesd video latent probe' });
+    encoder.copyBufferToBuffer(buffer, 0, probe, 0, 4);
+    encoder.finish();
+    const error = await this.device.popErrorScope();
+    probe.destroy();
+    if (error) fail('BAD_OPTION', `the GPU video latent cannot be read on this decoder's WebGPU device (it must be a live buffer of that same device, with COPY_SRC): ${error.message}`);
   }
 
   /** The bytes of `outs`, in order: one readback where they fit in one buffer (maxBufferSize), else one per buffer's worth. */

@@ -31,8 +31,11 @@ export interface VideoChunkRunner<S> extends VideoRunnerBase<S> {
    * `states`: all the graph's carried frames (graph order). Returns the raw frames `[m, 3, H, W]`
    * (or with `rgba`, RGBA8 `[m, H, W, 4]`) and the states after.
    */
-  runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array, dims: readonly number[], states: readonly S[], rgba: boolean): Promise<{ data: Float32Array | Uint8ClampedArray; dims: readonly number[]; states: S[] }>;
+  runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array | GpuLatentFrames, dims: readonly number[], states: readonly S[], rgba: boolean): Promise<{ data: Float32Array | Uint8ClampedArray; dims: readonly number[]; states: S[] }>;
 }
+
+/** Latent frames [t0, t0 + n) of a GPU-resident NCTHW float32 latent of `frames` frames. */
+export interface GpuLatentFrames { readonly buffer: GPUBuffer; readonly frames: number; readonly t0: number }
 
 export type VideoRunner<S> = VideoStageRunner<S> | VideoChunkRunner<S>;
 
@@ -124,7 +127,7 @@ export class VideoSession<S = Float32Array, F = RawImage> {
       const b = Math.min(t1, a + chunk);
       let raw: F[];
       try {
-        raw = await this.runChunk({ data: latent.read(a, b), n: b - a }, runs, h, w, latent.channels);
+        raw = await this.runChunk(latent, a, b, runs);
       } catch (e) {
         // The carried frames died with the device (or are half-updated): the next push starts a new video.
         if (isTaesdError(e, 'DEVICE_LOST')) this.reset();
@@ -163,13 +166,15 @@ export class VideoSession<S = Float32Array, F = RawImage> {
    * stages before the next run starts, so no stage's whole-chunk output is ever held. Returns the
    * chunk's raw frames in order.
    */
-  private async runChunk(chunk: Frames, runs: readonly number[], h: number, w: number, c: number): Promise<F[]> {
+  private async runChunk(latent: VideoLatent, t0: number, t1: number, runs: readonly number[]): Promise<F[]> {
+    const { height: h, width: w, channels: c, buffer } = latent;
     const H = h * this.graph.upscale, W = w * this.graph.upscale, per = 3 * H * W;
     const out: F[] = [];
     const { runner, form } = this;
     if ('runChunk' in runner) {
       // The backend keeps the chunk on its device from latent to raw frames (or RGBA).
-      const r = await runner.runChunk(this.stages, runs, chunk.data, [chunk.n, c, h, w], this.states!, form.rgba);
+      const input = buffer ? { buffer, frames: latent.frames, t0 } : latent.read(t0, t1);
+      const r = await runner.runChunk(this.stages, runs, input, [t1 - t0, c, h, w], this.states!, form.rgba);
       this.states = r.states;
       const { data } = r;
       for (let k = 0; k < r.dims[0]!; k++) {
@@ -194,7 +199,7 @@ export class VideoSession<S = Float32Array, F = RawImage> {
         await through(i + 1, { data: r.data, n: r.dims[0]! });
       }
     };
-    await through(0, chunk);
+    await through(0, { data: latent.read(t0, t1), n: t1 - t0 });
     return out;
   }
 }
