@@ -9,16 +9,16 @@ import { wasmRuntime, type WasmDecoderOptions } from './fallback/wasm.js';
 import type { LatentSpace, RawImage, RgbaImage } from './model/decoder.js';
 import { frameRule, outputFrameCount } from './model/videoFrames.js';
 import { lowerVideoDecoder, videoSkips } from './model/videoGraph.js';
-import { prepareVideoLatent, type VideoLatentInput } from './model/videoLatent.js';
+import { prepareVideoLatent, type AnyVideoLatentInput, type VideoLatentInput } from './model/videoLatent.js';
 import type { VideoModelId, VideoModelSpec } from './model/videoRegistry.js';
-import { VideoSession, type VideoDecodeOptions } from './model/videoSession.js';
+import { RAW_FRAMES, RGBA_FRAMES, VideoSession, type FrameForm, type VideoDecodeOptions } from './model/videoSession.js';
 import { resolveVideoWeights, VIDEO_MAX_ELEMENTS, type VideoWeights } from './model/videoWeights.js';
 import { parseWeights, readSource, type WeightsSource } from './weights/load.js';
 import type { StateDict } from './weights/tensor.js';
 import { isNode } from './platform.js';
 import { webGpuVideoRunner, type WebGpuVideoOptions } from './gpu/videoRunner.js';
 export type { WebGpuVideoOptions } from './gpu/videoRunner.js';
-import type { VideoStageRunner } from './model/videoSession.js';
+import type { VideoRunner } from './model/videoSession.js';
 
 /** `'auto'`: WebGPU on a hardware adapter; else native onnxruntime in Node where installed, else WASM. */
 export type VideoBackendChoice = 'auto' | 'native' | 'wasm' | 'webgpu';
@@ -40,7 +40,7 @@ export interface CreateVideoDecoderOptions {
 /** A backend's stage runner, as the decoder holds it. */
 interface VideoBackend {
   readonly name: 'native' | 'wasm' | 'webgpu';
-  readonly runner: VideoStageRunner<unknown>;
+  readonly runner: VideoRunner<unknown>;
   /** Default bytes one stage run may hold. */
   readonly budget: number;
   release(): Promise<void>;
@@ -68,7 +68,7 @@ export interface VideoStream {
 }
 
 class SessionStream implements VideoStream {
-  constructor(private readonly session: VideoSession<unknown>, private readonly gone: () => void) {}
+  constructor(private readonly session: VideoSession<unknown, RawImage>, private readonly gone: () => void) {}
 
   get timeUpscale(): number {
     return this.session.graph.timeUpscale;
@@ -137,23 +137,23 @@ export class VideoDecoder {
   }
 
   /** A whole video `[1,C,T,h,w]` or `[C,T,h,w]` -> raw frames `[3,H,W]` (unclamped), decoded chunk by chunk. */
-  decodeVideoRaw(latent: VideoLatentInput, options: VideoCallOptions<RawImage> = {}): Promise<RawImage[]> {
-    return this.run(latent, options, (f) => f);
+  decodeVideoRaw(latent: AnyVideoLatentInput, options: VideoCallOptions<RawImage> = {}): Promise<RawImage[]> {
+    return this.run(latent, options, RAW_FRAMES);
   }
 
-  /** A whole video -> RGBA frames (clamped to [0,1], x255, rounded), converted as each chunk finishes. */
-  decodeVideo(latent: VideoLatentInput, options: VideoCallOptions<RgbaImage> = {}): Promise<RgbaImage[]> {
-    return this.run(latent, options, rawToRgba);
+  /** A whole video -> RGBA frames (clamped to [0,1], x255, rounded), converted as each chunk finishes (on the GPU with WebGPU). */
+  decodeVideo(latent: AnyVideoLatentInput, options: VideoCallOptions<RgbaImage> = {}): Promise<RgbaImage[]> {
+    return this.run(latent, options, RGBA_FRAMES);
   }
 
-  private async run<F>(latent: VideoLatentInput, options: VideoCallOptions<F>, convert: (raw: RawImage) => F): Promise<F[]> {
+  private async run<F>(latent: AnyVideoLatentInput, options: VideoCallOptions<F>, form: FrameForm<F>): Promise<F[]> {
     this.alive();
     const video = prepareVideoLatent(latent, this.model);
-    const session = new VideoSession(this.runner.runner, this.weights, options, this.maxChunkBytes, video.frames);
+    if (video.buffer && this.backend !== 'webgpu') fail('BAD_OPTION', `a GPU-resident video latent decodes on the WebGPU backend only; this decoder runs on ${this.backend}`);
+    const session = new VideoSession(this.runner.runner, this.weights, options, this.maxChunkBytes, video.frames, form);
     const chunk = session.chunkFor(video);
     const frames: F[] = [];
-    const emit = async (raw: RawImage[]) => {
-      const got = raw.map(convert);
+    const emit = async (got: F[]) => {
       if (got.length && options.onFrames) await options.onFrames(got, frames.length);
       frames.push(...got);
     };
@@ -165,7 +165,7 @@ export class VideoDecoder {
   /** A stream: push latent frames as they arrive, flush at the end (CogVideoX is never trimmed, as upstream's StreamingTAEHV). */
   stream(options: Omit<VideoDecodeOptions, 'chunk'> & { readonly chunk?: number } = {}): VideoStream {
     this.alive();
-    return new SessionStream(new VideoSession(this.runner.runner, this.weights, options, this.maxChunkBytes, null), () => this.alive());
+    return new SessionStream(new VideoSession(this.runner.runner, this.weights, options, this.maxChunkBytes, null, RAW_FRAMES), () => this.alive());
   }
 
   destroy(): void {

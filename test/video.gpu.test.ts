@@ -72,6 +72,48 @@ describe.skipIf(!HAS_SHARED)('TAEHV on WebGPU: f16, chunks, limits, device loss'
     }
   });
 
+  it('decodeVideo makes RGBA on the GPU: the CPU conversion of the raw frames to 1 level (rounding), chunked or whole, H3 trim included', async () => {
+    const { rawToRgba } = await import('../src/model/rgba.js');
+    for (const [name, chunk] of [['taew2_1_rand_t3', 1], ['taeh3_rand_t6', undefined]] as const) {
+      const g = loadVideoGolden(name);
+      const decoder = await decoderFor(g, 'f32');
+      const raw = await decoder.decodeVideoRaw(latentOf(g), { ...options(g), ...(chunk && { chunk }) });
+      const rgba = await decoder.decodeVideo(latentOf(g), { ...options(g), ...(chunk && { chunk }) });
+      expect(rgba.length).toBe(raw.length);
+      const err = Math.max(...rgba.map((f, i) => maxLevels(new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.length), new Uint8Array(rawToRgba(raw[i]!).data.buffer))));
+      console.log(`webgpu rgba ${name}: max ${err} levels from the CPU conversion`);
+      expect(err).toBeLessThanOrEqual(1);
+      expect([rgba[0]!.width, rgba[0]!.height, rgba[0]!.data.length]).toEqual([raw[0]!.width, raw[0]!.height, raw[0]!.width * raw[0]!.height * 4]);
+    }
+  });
+
+  it('a GPU-resident latent (NCTHW f32 GPUBuffer) decodes to the same frames as the CPU one, chunked too; another device\'s buffer is BAD_OPTION', async () => {
+    const g = loadVideoGolden('taew2_1_rand_t3');
+    const decoder = await decoderFor(g, 'f32');
+    const data = Float32Array.from(g.latent.data);
+    const onGpu = (d: GPUDevice) => {
+      const b = d.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      d.queue.writeBuffer(b, 0, data);
+      return b;
+    };
+    const buffer = onGpu(device);
+    for (const chunk of [undefined, 1]) {
+      const cpu = await decoder.decodeVideoRaw(latentOf(g), { ...(chunk && { chunk }) });
+      const gpu = await decoder.decodeVideoRaw({ buffer, shape: g.latent.shape }, { ...(chunk && { chunk }) });
+      expect(gpu.length).toBe(cpu.length);
+      console.log(`webgpu gpu-resident latent, chunk ${chunk ?? 'default'}: max abs ${worst(gpu, cpu).toExponential(2)} from the CPU latent`);
+      expect(worst(gpu, cpu)).toBeLessThan(1e-6);
+    }
+    const rgba = await decoder.decodeVideo({ buffer, shape: g.latent.shape });
+    expect(rgba.length).toBeGreaterThan(0);
+    const other = (await requestGpuDevice()).device;
+    const code = await decoder.decodeVideoRaw({ buffer: onGpu(other), shape: g.latent.shape }).then(() => 'ok', (e: { code?: string }) => e.code);
+    expect(code).toBe('BAD_OPTION');
+    expect(await decoder.decodeVideoRaw({ buffer, shape: [1, 16, 9, 4, 4] }).then(() => 'ok', (e: { code?: string }) => e.code)).toBe('LATENT_SHAPE');
+    other.destroy();
+    buffer.destroy();
+  });
+
   it('Wan 2.1 480x832 under WebGPU default limits (128 MiB bindings): f16 fits every stage; f32 is BAD_OPTION naming the limit', async () => {
     const { WebGpuVideoRunner } = await import('../src/gpu/videoRunner.js');
     const { lowerVideoDecoder, videoStages } = await import('../src/model/videoGraph.js');

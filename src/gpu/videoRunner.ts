@@ -1,20 +1,22 @@
-// The TAEHV stages on WebGPU for a VideoSession: each stage run uploads its frames, runs the op list
-// (videoSteps.ts) and reads the frames back; the carried MemBlock frames stay GPU buffers, owned by
-// the session (zeros before a video's first frame). Runs are cut to WebGPU's limits.
+// The TAEHV stages on WebGPU for a VideoSession: a chunk's latent is uploaded once, every stage's
+// runs (the op list, videoSteps.ts) feed the next on the GPU, and the raw frames come back in one
+// readback; the carried MemBlock frames stay GPU buffers, owned by the session (zeros before a
+// video's first frame). Runs are cut to WebGPU's limits.
 import { fail } from '../errors.js';
-import type { VideoGraph, VideoStage } from '../model/videoGraph.js';
-import type { VideoStageRunner } from '../model/videoSession.js';
+import type { VideoStage } from '../model/videoGraph.js';
+import type { GpuLatentFrames, VideoChunkRunner } from '../model/videoSession.js';
 import type { DepthwiseWeights } from '../model/videoWeights.js';
 import type { ConvWeights } from '../model/weights.js';
 import { act4Bytes, CONV_VARIANTS, DEFAULT_CONV, type ConvShape, type ConvVariant, type Precision } from './conv.js';
 import { deviceAdapterInfo, isFallbackAdapter, requestGpuDevice } from './device.js';
 import { blocks } from './program.js';
 import { GpuSubmitter } from './submit.js';
+import { compileRgba, encodeRgba } from './videoRgba.js';
 import { compileStage, encodeStageRun, stageZeroVec4s, valueFrameBytes, valueSize, type VideoGpu } from './videoSteps.js';
 
-type StageResult = { data: Float32Array; dims: readonly number[]; states: GPUBuffer[] };
+type ChunkResult = { data: Float32Array | Uint8ClampedArray; dims: readonly number[]; states: GPUBuffer[] };
 
-export class WebGpuVideoRunner implements VideoStageRunner<GPUBuffer>, VideoGpu {
+export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu {
   private readonly submitter: GpuSubmitter;
   private readonly packed = new WeakMap<ConvWeights | DepthwiseWeights, GPUBuffer>();
   private readonly owned: GPUBuffer[] = [];
@@ -56,66 +58,118 @@ export class WebGpuVideoRunner implements VideoStageRunner<GPUBuffer>, VideoGpu 
     // Planar f32 in and out, and each value in the layout.
     const per = Math.max(...values.map((v) => valueFrameBytes(stage, v, this.precision, h, w)), ...[stage.input, stage.output].map((v) => valueFrameBytes(stage, v, 'f32', h, w)));
     const mostFrames = Math.max(...values.map((v) => valueSize(stage, v, { n: 1, h, w }).frames * blocks(v.channels)));
-    // The readback buffer holds the whole output (a copy target, bounded by maxBufferSize).
+    // A run's planar output is one buffer (bounded by maxBufferSize) that the next stage or the readback copies from.
     const readback = valueFrameBytes(stage, stage.output, 'f32', h, w);
     const n = Math.min(Math.floor((bind - z) / per), Math.floor(groups / mostFrames), Math.floor(maxBufferSize / readback));
     if (n < 1) fail('BAD_OPTION', `one ${h}x${w} frame of a video stage needs ${(per / 2 ** 20).toFixed(0)} MiB in one WebGPU buffer, over this device's ${(bind / 2 ** 20).toFixed(0)} MiB binding limit; decode at a smaller scale`);
     return n;
   }
 
-  runStage(_graph: VideoGraph, _key: string, _index: number, stage: VideoStage, input: Float32Array, dims: readonly number[], states: readonly GPUBuffer[]): Promise<StageResult> {
+  /**
+   * A chunk from latent to raw frames (or RGBA) on the GPU: each run's output feeds the next
+   * stage's runs (slices copied on the GPU), the last stage's outputs are read back together.
+   */
+  runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array | GpuLatentFrames, dims: readonly number[], states: readonly GPUBuffer[], rgba: boolean): Promise<ChunkResult> {
     const run = this.tail.then(async () => {
       this.alive();
-      const [n, c, h, w] = dims as [number, number, number, number];
-      const most = this.framesPerRun(stage, h, w);
-      await compileStage(this, stage);
-      let carried = [...states];
-      const parts: StageResult[] = [];
-      for (let a = 0; a < n; a += most) {
-        const m = Math.min(n, a + most) - a;
-        const part = await this.runOnce(stage, input.subarray(a * c * h * w, (a + m) * c * h * w), { n: m, h, w }, carried);
-        // The frames carried in were this session's until now; the run made their successors.
-        if (carried !== states) carried.forEach((b) => b.destroy());
-        carried = part.states;
-        parts.push(part);
+      for (const stage of stages) await compileStage(this, stage);
+      if (rgba) await compileRgba(this.device);
+      if (!(input instanceof Float32Array)) await this.checkOwn(input.buffer);
+      const [n, channels, h, w] = dims as [number, number, number, number];
+      const most = stages.map((s, i) => Math.min(runs[i]!, this.framesPerRun(s, h << s.input.level, w << s.input.level)));
+      const carried = [...states];
+      const outs: { buffer: GPUBuffer; bytes: number; dims: readonly [number, number, number, number] }[] = [];
+      const made = new Set<GPUBuffer>();
+      const storage = (label: string, bytes: number) => { const b = this.device.createBuffer({ label, size: Math.max(16, bytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST }); made.add(b); return b; };
+      const drop = (b: GPUBuffer) => { made.delete(b); b.destroy(); };
+      const through = async (i: number, x: GPUBuffer, m: number): Promise<void> => {
+        const stage = stages[i];
+        if (!stage) return;
+        const size = { h: h << stage.input.level, w: w << stage.input.level };
+        const frame = stage.input.channels * size.h * size.w * 4;
+        for (let a = 0; a < m; a += most[i]!) {
+          const k = Math.min(m, a + most[i]!) - a;
+          const encoder = this.device.createCommandEncoder({ label: 'taesd video chunk' });
+          const last = i === stages.length - 1;
+          const { r, src, out } = await this.submitter.scoped('a video stage', () => {
+            const src = k === m ? x : storage('taesd video run input', k * frame);
+            if (src !== x) encoder.copyBufferToBuffer(x, a * frame, src, 0, k * frame);
+            const r = encodeStageRun(this, encoder, stage, src, { n: k, ...size }, stage.states.map((s) => carried[s]!));
+            [...r.temps, ...r.states, r.output].forEach((b) => made.add(b));
+            const colour = last && rgba ? encodeRgba(this.device, encoder, r.output, r.outputDims) : null;
+            if (colour) [...colour.temps, colour.rgba].forEach((b) => made.add(b));
+            return { r, src, out: colour ? { buffer: colour.rgba, temps: colour.temps } : null };
+          });
+          await this.submitter.submit(encoder, async () => undefined);
+          // Destroyed buffers live on until the submitted work that uses them is done.
+          [...r.temps, ...(out?.temps ?? [])].forEach((b) => { if (b !== r.output) drop(b); });
+          if (src !== x) drop(src);
+          stage.states.forEach((s, j) => {
+            if (!states.includes(carried[s]!)) drop(carried[s]!);
+            carried[s] = r.states[j]!;
+          });
+          const [f, c, H, W] = r.outputDims;
+          if (out) { outs.push({ buffer: out.buffer, bytes: f * H * W * 4, dims: r.outputDims }); drop(r.output); }
+          else if (last) outs.push({ buffer: r.output, bytes: f * c * H * W * 4, dims: r.outputDims });
+          else { await through(i + 1, r.output, r.outputDims[0]); drop(r.output); }
+        }
+      };
+      try {
+        const latent = storage('taesd video latent', n * channels * h * w * 4);
+        if (input instanceof Float32Array) this.device.queue.writeBuffer(latent, 0, input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
+        else {
+          // NCTHW -> frames [n, C, h, w]: one GPU copy per frame and channel.
+          const encoder = this.device.createCommandEncoder({ label: 'taesd video latent' }), plane = h * w * 4;
+          for (let f = 0; f < n; f++) for (let ch = 0; ch < channels; ch++) encoder.copyBufferToBuffer(input.buffer, (ch * input.frames + input.t0 + f) * plane, latent, (f * channels + ch) * plane, plane);
+          await this.submitter.submit(encoder, async () => undefined);
+        }
+        await through(0, latent, n);
+        drop(latent);
+        const bytes = await this.readOut(outs);
+        const data = rgba ? new Uint8ClampedArray(bytes) : new Float32Array(bytes);
+        states.forEach((b) => b.destroy());
+        carried.forEach((b) => made.delete(b));
+        const [, c, H, W] = outs[0]!.dims;
+        return { data, dims: [outs.reduce((t, o) => t + o.dims[0], 0), c, H, W], states: carried };
+      } finally {
+        made.forEach((b) => b.destroy());
       }
-      states.forEach((b) => b.destroy());
-      if (parts.length === 1) return parts[0]!;
-      const data = new Float32Array(parts.reduce((s, p) => s + p.data.length, 0));
-      let at = 0;
-      for (const p of parts) { data.set(p.data, at); at += p.data.length; }
-      return { data, dims: [parts.reduce((s, p) => s + p.dims[0]!, 0), ...parts[0]!.dims.slice(1)], states: carried };
     });
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  private async runOnce(stage: VideoStage, input: Float32Array, size: { n: number; h: number; w: number }, states: readonly GPUBuffer[]): Promise<StageResult> {
-    const { device } = this;
-    const made: GPUBuffer[] = [];
-    const encoder = device.createCommandEncoder({ label: 'taesd video' });
-    const { run, staging } = await this.submitter.scoped('a video stage', () => {
-      const upload = device.createBuffer({ label: 'taesd video input', size: Math.max(16, input.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-      made.push(upload);
-      device.queue.writeBuffer(upload, 0, input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
-      const r = encodeStageRun(this, encoder, stage, upload, size, states);
-      made.push(...r.temps, ...r.states);
-      const s = device.createBuffer({ label: 'taesd video readback', size: r.output.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      made.push(s);
-      return { run: r, staging: s };
-    }, () => made.forEach((b) => b.destroy()));
-    try {
-      const bytes = await this.submitter.readback(encoder, staging, [{ src: run.output, offset: 0, bytes: run.output.size }]);
-      const [m, c, h, w] = run.outputDims;
-      return { data: new Float32Array(bytes, 0, m * c * h * w), dims: run.outputDims, states: run.states };
-    } catch (e) {
-      run.states.forEach((b) => b.destroy());
-      throw e;
-    } finally {
-      run.temps.forEach((b) => b.destroy());
-      staging.destroy();
-      made[0]!.destroy();
+  /** BAD_OPTION unless `buffer` can be copied from on this device (a buffer of another device, or destroyed, cannot). */
+  private async checkOwn(buffer: GPUBuffer): Promise<void> {
+    const probe = this.device.createBuffer({ label: 'taesd video latent probe', size: 4, usage: GPUBufferUsage.COPY_DST });
+    this.device.pushErrorScope('validation');
+    const encoder = this.device.createCommandEncoder({ label: 'taesd video latent probe' });
+    encoder.copyBufferToBuffer(buffer, 0, probe, 0, 4);
+    encoder.finish();
+    const error = await this.device.popErrorScope();
+    probe.destroy();
+    if (error) fail('BAD_OPTION', `the GPU video latent cannot be read on this decoder's WebGPU device (it must be a live buffer of that same device, with COPY_SRC): ${error.message}`);
+  }
+
+  /** The bytes of `outs`, in order: one readback where they fit in one buffer (maxBufferSize), else one per buffer's worth. */
+  private async readOut(outs: readonly { buffer: GPUBuffer; bytes: number }[]): Promise<ArrayBuffer> {
+    const total = outs.reduce((t, o) => t + o.bytes, 0), max = this.device.limits.maxBufferSize;
+    const data = new Uint8Array(total);
+    let at = 0;
+    for (let a = 0; a < outs.length;) {
+      let b = a, bytes = 0;
+      while (b < outs.length && (b === a || bytes + outs[b]!.bytes <= max)) bytes += outs[b++]!.bytes;
+      const staging = this.device.createBuffer({ label: 'taesd video readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      try {
+        const got = await this.submitter.readback(this.device.createCommandEncoder({ label: 'taesd video readback' }), staging, outs.slice(a, b).map((o) => ({ src: o.buffer, offset: 0, bytes: o.bytes })));
+        data.set(new Uint8Array(got), at);
+      } finally {
+        staging.destroy();
+      }
+      at += bytes;
+      a = b;
     }
+    return data.buffer;
   }
 
   /** Frees the weights; the device stays the caller's. */

@@ -108,10 +108,15 @@ function depthwisePack(d: DepthwiseWeights): Float32Array {
   return data;
 }
 
+/** The kernel between planar f32 frames of `channels` and the layout, and its workgroup width. */
+export function planarKernel(channels: number, toLayout: boolean, precision: Precision, zeroVec4s: number): { name: KernelName; params: KernelParams; wg: number } {
+  return { name: 'videoPlanar', params: { WG, ZERO_VEC4S: zeroVec4s, act4: act4Type(precision), CB: blocks(channels), CHANNELS: channels, TO_LAYOUT: toLayout }, wg: WG };
+}
+
 /** The kernel and parameters of a non-conv op (the map modes, depthwise), or of the planar in/out. */
 function kernelOf(op: VideoOp | { kind: 'planar'; x: Value; toLayout: boolean }, precision: Precision, zeroVec4s: number): { name: KernelName; params: KernelParams } {
   const base = { WG, ZERO_VEC4S: zeroVec4s, act4: act4Type(precision) };
-  if (op.kind === 'planar') return { name: 'videoPlanar', params: { ...base, CB: blocks(op.x.channels), CHANNELS: op.x.channels, TO_LAYOUT: op.toLayout } };
+  if (op.kind === 'planar') return planarKernel(op.x.channels, op.toLayout, precision, zeroVec4s);
   if (op.kind === 'depthwise') return { name: 'videoDepthwise', params: { ...base, CB: blocks(op.out.channels), K: op.weights.k } };
   if (op.kind === 'conv' || op.kind === 'prevFrame' || op.kind === 'groupNorm') fail('INTERNAL', `video kernels: no map kernel for ${op.kind}`);
   const stride = op.kind === 'toFrames' ? op.stride : op.kind === 'pixelShuffle' ? op.factor : 1;

@@ -2,22 +2,54 @@
 // chunk: the session object owns that state (outside any backend's buffer reuse or plan cache),
 // so a stream of pushes, a whole video in chunks and a whole video at once give the same frames.
 import { fail, isTaesdError } from '../errors.js';
-import type { RawImage } from './decoder.js';
+import type { RawImage, RgbaImage } from './decoder.js';
+import { rawToRgba } from './rgba.js';
 import { frameRule, FrameSelector } from './videoFrames.js';
 import { lowerVideoDecoder, stageFrameBytes, videoSkips, videoStages, type VideoGraph, type VideoStage } from './videoGraph.js';
 import type { VideoLatent } from './videoLatent.js';
 import type { VideoWeights } from './videoWeights.js';
 
-/** What a backend does for a session: run one stage on some of its frames with that stage's carried states (`S`: a backend's frame, a Float32Array or a GPU buffer). */
-export interface VideoStageRunner<S = Float32Array> {
+/** What a backend does for a session (`S`: a backend's carried frame, a Float32Array or a GPU buffer). */
+interface VideoRunnerBase<S> {
   /** A carried frame of zeros (before a video's first frame) of `channels` x `height` x `width`. */
   zeroState(channels: number, height: number, width: number): S;
+}
+
+/** A CPU backend's: one stage at a time on some of its frames, with that stage's carried states. */
+export interface VideoStageRunner<S = Float32Array> extends VideoRunnerBase<S> {
   /**
    * Runs `stage` (its index in `stages`) on `input` `[n, C, h, w]`; `states` are the stage's carried
    * frames in `stage.states` order. Returns the output `[m, C', H, W]` and the states after.
    */
   runStage(graph: VideoGraph, key: string, index: number, stage: VideoStage, input: Float32Array, dims: readonly number[], states: readonly S[]): Promise<{ data: Float32Array; dims: readonly number[]; states: S[] }>;
 }
+
+/** A GPU backend's: a whole chunk on the device, from latent to raw frames, read back once. */
+export interface VideoChunkRunner<S> extends VideoRunnerBase<S> {
+  /**
+   * Runs chunk `[n, C, h, w]` through every stage, stage `i` in runs of at most `runs[i]` frames.
+   * `states`: all the graph's carried frames (graph order). Returns the raw frames `[m, 3, H, W]`
+   * (or with `rgba`, RGBA8 `[m, H, W, 4]`) and the states after.
+   */
+  runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array | GpuLatentFrames, dims: readonly number[], states: readonly S[], rgba: boolean): Promise<{ data: Float32Array | Uint8ClampedArray; dims: readonly number[]; states: S[] }>;
+}
+
+/** Latent frames [t0, t0 + n) of a GPU-resident NCTHW float32 latent of `frames` frames. */
+export interface GpuLatentFrames { readonly buffer: GPUBuffer; readonly frames: number; readonly t0: number }
+
+export type VideoRunner<S> = VideoStageRunner<S> | VideoChunkRunner<S>;
+
+/** The frames a session gives: raw floats, or RGBA (made on the device by a chunk runner). */
+export interface FrameForm<F> {
+  readonly rgba: boolean;
+  /** A frame from its raw floats (stage runners, and the blank frames of a padded window). */
+  fromRaw(raw: RawImage): F;
+  /** A frame from the RGBA bytes a chunk runner read back. */
+  fromRgba(image: RgbaImage): F;
+}
+
+export const RAW_FRAMES: FrameForm<RawImage> = { rgba: false, fromRaw: (f) => f, fromRgba: () => fail('INTERNAL', 'a raw video decode got RGBA frames') };
+export const RGBA_FRAMES: FrameForm<RgbaImage> = { rgba: true, fromRaw: rawToRgba, fromRgba: (f) => f };
 
 export interface VideoDecodeOptions {
   /** Output size relative to a full decode: 1 (default), 1/2, 1/4, 1/8 (base decoders; super decoders only 1). */
@@ -38,22 +70,23 @@ const MAX_RUN_FRAMES = 2;
 /** One stage's frames in flight: data `[n, C, h, w]`. */
 interface Frames { readonly data: Float32Array; readonly n: number }
 
-export class VideoSession<S = Float32Array> {
+export class VideoSession<S = Float32Array, F = RawImage> {
   readonly graph: VideoGraph;
   private readonly stages: VideoStage[];
   private readonly key: string;
   private states: S[] | null = null;
   private size: { h: number; w: number } | null = null;
-  private selector: FrameSelector<RawImage> | null = null;
+  private selector: FrameSelector<F> | null = null;
 
   /** `latentFrames`: the video's length where known (the CogVideoX rule needs it); null for a stream. */
   constructor(
-    private readonly runner: VideoStageRunner<S>,
+    private readonly runner: VideoRunner<S>,
     readonly weights: VideoWeights,
     private readonly options: VideoDecodeOptions,
     /** Largest bytes one stage run may hold (about). */
     private readonly maxChunkBytes: number,
     private readonly latentFrames: number | null,
+    private readonly form: FrameForm<F>,
   ) {
     const skips = videoSkips(weights.model, options.scale, options.timeScale);
     this.graph = lowerVideoDecoder(weights, skips);
@@ -83,18 +116,18 @@ export class VideoSession<S = Float32Array> {
   }
 
   /** Decodes latent frames [t0, t1) of `latent` (after those pushed before); returns the frames now final. */
-  async push(latent: VideoLatent, t0 = 0, t1 = latent.frames): Promise<RawImage[]> {
+  async push(latent: VideoLatent, t0 = 0, t1 = latent.frames): Promise<F[]> {
     const { height: h, width: w } = latent;
     if (this.size && (this.size.h !== h || this.size.w !== w)) fail('LATENT_SHAPE', `latent frames are ${h}x${w}, but this stream started at ${this.size.h}x${this.size.w}; reset() to start another`);
     const runs = this.runFrames(h, w);
     if (!this.size) this.start(h, w);
     const chunk = this.options.chunk ?? runs[0]!;
-    const out: RawImage[] = [];
+    const out: F[] = [];
     for (let a = t0; a < t1; a += chunk) {
       const b = Math.min(t1, a + chunk);
-      let raw: RawImage[];
+      let raw: F[];
       try {
-        raw = await this.runChunk({ data: latent.read(a, b), n: b - a }, runs, h, w);
+        raw = await this.runChunk(latent, a, b, runs);
       } catch (e) {
         // The carried frames died with the device (or are half-updated): the next push starts a new video.
         if (isTaesdError(e, 'DEVICE_LOST')) this.reset();
@@ -106,7 +139,7 @@ export class VideoSession<S = Float32Array> {
   }
 
   /** The end of the video: the frames still held (H3's padded last window, less its tail). Then the session starts over. */
-  flush(): RawImage[] {
+  flush(): F[] {
     const out = this.selector?.finish() ?? [];
     this.reset();
     return out;
@@ -125,7 +158,7 @@ export class VideoSession<S = Float32Array> {
     const rule = frameRule(this.weights.model.frameRule, this.graph.timeUpscale, this.latentFrames);
     const { output, upscale } = this.graph;
     const H = h * upscale, W = w * upscale;
-    this.selector = new FrameSelector<RawImage>(rule, () => ({ width: W, height: H, data: new Float32Array(output.channels * H * W) }));
+    this.selector = new FrameSelector<F>(rule, () => this.form.fromRaw({ width: W, height: H, data: new Float32Array(output.channels * H * W) }));
   }
 
   /**
@@ -133,13 +166,27 @@ export class VideoSession<S = Float32Array> {
    * stages before the next run starts, so no stage's whole-chunk output is ever held. Returns the
    * chunk's raw frames in order.
    */
-  private async runChunk(chunk: Frames, runs: readonly number[], h: number, w: number): Promise<RawImage[]> {
+  private async runChunk(latent: VideoLatent, t0: number, t1: number, runs: readonly number[]): Promise<F[]> {
+    const { height: h, width: w, channels: c, buffer } = latent;
     const H = h * this.graph.upscale, W = w * this.graph.upscale, per = 3 * H * W;
-    const out: RawImage[] = [];
+    const out: F[] = [];
+    const { runner, form } = this;
+    if ('runChunk' in runner) {
+      // The backend keeps the chunk on its device from latent to raw frames (or RGBA).
+      const input = buffer ? { buffer, frames: latent.frames, t0 } : latent.read(t0, t1);
+      const r = await runner.runChunk(this.stages, runs, input, [t1 - t0, c, h, w], this.states!, form.rgba);
+      this.states = r.states;
+      const { data } = r;
+      for (let k = 0; k < r.dims[0]!; k++) {
+        if (data instanceof Uint8ClampedArray) out.push(form.fromRgba({ width: W, height: H, data: data.subarray(k * 4 * H * W, (k + 1) * 4 * H * W) }));
+        else out.push(form.fromRaw({ width: W, height: H, data: data.subarray(k * per, (k + 1) * per) }));
+      }
+      return out;
+    }
     const through = async (i: number, x: Frames): Promise<void> => {
       const stage = this.stages[i];
       if (!stage) {
-        for (let k = 0; k < x.n; k++) out.push({ width: W, height: H, data: x.data.subarray(k * per, (k + 1) * per) });
+        for (let k = 0; k < x.n; k++) out.push(form.fromRaw({ width: W, height: H, data: x.data.subarray(k * per, (k + 1) * per) }));
         return;
       }
       const size = x.data.length / x.n;
@@ -147,12 +194,12 @@ export class VideoSession<S = Float32Array> {
       for (let a = 0; a < x.n; a += runs[i]!) {
         const n = Math.min(x.n, a + runs[i]!) - a;
         const states = stage.states.map((s) => this.states![s]!);
-        const r = await this.runner.runStage(this.graph, this.key, i, stage, x.data.subarray(a * size, (a + n) * size), dims(n), states);
+        const r = await runner.runStage(this.graph, this.key, i, stage, x.data.subarray(a * size, (a + n) * size), dims(n), states);
         r.states.forEach((s, k) => { this.states![stage.states[k]!] = s; });
         await through(i + 1, { data: r.data, n: r.dims[0]! });
       }
     };
-    await through(0, chunk);
+    await through(0, { data: latent.read(t0, t1), n: t1 - t0 });
     return out;
   }
 }
