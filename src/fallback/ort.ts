@@ -39,7 +39,7 @@ export class OrtDecoder extends DecoderSurface<OrtInput> {
   readonly backend: BackendKind;
   readonly model: ModelSpec;
   readonly capabilities: DecoderCapabilities;
-  /** Sessions per output scale and stage (`<skip>:all`, `<skip>:<stage>`), made on first use. */
+  /** Sessions per output scale and stage (JSON of `[skip, stage]`, stage null for the whole graph), made on first use. */
   private sessions = new Map<string, Promise<Ort.InferenceSession>>();
   /** The lowered graph per output scale. */
   private graphs = new Map<number, DecoderGraph>();
@@ -98,7 +98,7 @@ export class OrtDecoder extends DecoderSurface<OrtInput> {
 
   /** The session of one graph: the whole decoder (`stage` undefined) or one stage of it, per output scale. */
   private session(skip: number, stage?: number): Promise<Ort.InferenceSession> {
-    const key = `${skip}:${stage ?? 'all'}`;
+    const key = JSON.stringify([skip, stage ?? null]);
     let session = this.sessions.get(key);
     if (!session) {
       const { ort, library, executionProvider, sessionOptions } = this.runtime;

@@ -28,10 +28,10 @@ export interface VideoDecodeOptions {
 
 /**
  * Most frames one stage run takes: the estimate counts a run's two largest maps, but onnxruntime
- * holds more at once at latent resolution (all 21 frames of a 480p Wan video in one run peaked
- * near 1.8 GiB); runs of 4 cost little speed there.
+ * holds more at once (a [1,16,21,60,104] Wan decode peaked at 2227 MiB RSS with whole-chunk runs,
+ * 2027 MiB with runs of 2, which are no slower).
  */
-const MAX_RUN_FRAMES = 4;
+const MAX_RUN_FRAMES = 2;
 
 /** One stage's frames in flight: data `[n, C, h, w]`. */
 interface Frames { readonly data: Float32Array; readonly n: number }
