@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressRecord } from '../src/progress/record.js';
 import { createLinearVideoDecoder } from '../src/linearVideo.js';
+import { VIDEO_FAMILIES, videoVaeToModel } from '../src/model/videoFamilies.js';
 import { encodeSafetensors } from '../src/weights/safetensors.js';
 import { upngFrames } from './support/progressImages.js';
 import { HAS_SHARED, NO_SHARED_REASON, ROOT } from './support/shared.js';
@@ -24,6 +25,11 @@ describe.skipIf(!HAS_SHARED)('taesd-web progress with a video model', () => {
     weights = g.weightsFile;
     latent = join(tmp, 'wan.safetensors');
     writeFileSync(latent, encodeSafetensors({ latent: { dtype: 'F32', shape: g.latent.shape, data: g.latent.data } }));
+    // The same values as a ComfyUI .latent file: raw VAE space.
+    writeFileSync(join(tmp, 'wan.latent'), encodeSafetensors({
+      latent_tensor: { dtype: 'F32', shape: g.latent.shape, data: g.latent.data },
+      latent_format_version_0: { dtype: 'F32', shape: [1], data: new Float32Array(1) },
+    }));
   });
   afterAll(async () => { await rm(tmp, { recursive: true, force: true }); });
 
@@ -47,16 +53,26 @@ describe.skipIf(!HAS_SHARED)('taesd-web progress with a video model', () => {
   it('a ComfyUI .latent video (raw VAE values) is mapped with Wan 2.1\'s latents_mean/std first', async () => {
     const g = loadVideoGolden('taew2_1_rand_t3');
     const file = join(tmp, 'wan.latent');
-    writeFileSync(file, encodeSafetensors({
-      latent_tensor: { dtype: 'F32', shape: g.latent.shape, data: g.latent.data },
-      latent_format_version_0: { dtype: 'F32', shape: [1], data: new Float32Array(1) },
-    }));
     const r = cli('progress', file, '--model', 'taew2_1', '--backend', 'linear', '--format', 'png', '--job-id', 'vae');
     expect(r.status).toBe(0);
     const expected = await createLinearVideoDecoder({ model: 'taew2_1' }).decodeVideo({ data: g.latent.data, shape: g.latent.shape }, { latentSpace: 'vae' });
     const got = upngFrames(new Uint8Array(readFileSync(join(tmp, 'progress', 'vae', 'latest.png')))).frames;
     expect(got.length).toBe(3);
     got.forEach((f, t) => expect(Buffer.from(f).equals(Buffer.from(expected[t]!.data))).toBe(true));
+  });
+
+  it('decode maps VAE-space video latents (a ComfyUI .latent, or --latent-space vae) for model-space TAEHV weights', () => {
+    const g = loadVideoGolden('taew2_1_rand_t3');
+    const mapped = videoVaeToModel({ data: g.latent.data, shape: g.latent.shape }, VIDEO_FAMILIES.Wan21);
+    writeFileSync(join(tmp, 'mapped.safetensors'), encodeSafetensors({ latent: { dtype: 'F32', shape: g.latent.shape, data: mapped.data as Float32Array } }));
+    const out = (name: string, ...args: string[]) => {
+      const r = cli('decode', ...args, '--model', 'taew2_1', '--weights', weights, '--out', `${name}.safetensors`);
+      expect(r.status, r.stderr).toBe(0);
+      return readFileSync(join(tmp, `${name}.safetensors`));
+    };
+    const reference = out('ref', 'mapped.safetensors');
+    expect(out('fromLatent', 'wan.latent').equals(reference)).toBe(true);
+    expect(out('fromFlag', 'wan.safetensors', '--latent-space', 'vae').equals(reference)).toBe(true);
   });
 
   it('refuses --budget-ms for an image model and options a video job does not take, before writing anything', () => {

@@ -6,7 +6,8 @@ import { rawToRgba } from '../model/rgba.js';
 import { encodeApng } from '../image/apng.js';
 import { encodeImage } from '../image/encode.js';
 import { encodePng } from '../image/png.js';
-import type { RawImage } from '../model/decoder.js';
+import type { LatentSpace, RawImage } from '../model/decoder.js';
+import { videoFamily, videoVaeToModel } from '../model/videoFamilies.js';
 import type { VideoLatentInput } from '../model/videoLatent.js';
 import type { VideoModelId } from '../model/videoRegistry.js';
 import { createVideoDecoder, type VideoBackendChoice } from '../videoDecoder.js';
@@ -55,16 +56,20 @@ export async function decodeVideoCommand(inputs: string[], v: CliValues): Promis
   const timeScale = scaleOption(v['time-scale'], 'time-scale');
   const chunk = intOption('chunk', v.chunk, 1);
   const fps = intOption('fps', v.fps, 1, 1000) ?? 16;
-  if (v['latent-space'] !== undefined) throw new UsageError('--latent-space: video latents are decoded as given (the weights file says which space it expects)');
+  const givenSpace = oneOf<LatentSpace>('latent-space', v['latent-space'], ['model', 'vae']);
   if (v.precision !== undefined) throw new UsageError('--precision is WebGPU\'s; the video models run on native or wasm');
   const backend = oneOf<VideoBackendChoice>('backend', v.backend, ['auto', 'native', 'wasm', 'webgpu']) ?? 'auto';
   const input = inputs[0]!;
   if (output.kind !== 'frames') await refuseInputs([output.path], inputs, '--out'); // frames are images: never a latent file's name
-  const { latent, space } = await readLatentFile(input);
+  const { latent: read, space: fileSpace } = await readLatentFile(input);
+  const space = givenSpace ?? fileSpace;
   const decoder = await withSpinner('loading the decoder', createVideoDecoder({ weights: v.weights ?? defaultWeights(model), model, backend }));
   try {
     process.stderr.write(`taesd-web: ${decoder.model.id} on ${decoder.backend}\n`);
-    if (space !== null && space !== decoder.latentSpace) process.stderr.write(`taesd-web: note: ${input} holds ${space}-space latents; these ${decoder.model.id} weights expect ${decoder.latentSpace}-space ones (decoded as given)\n`);
+    // VAE-space latents (a ComfyUI .latent, --latent-space vae) are mapped with the model's ComfyUI format for model-space weights.
+    const mapped = space === 'vae' && decoder.latentSpace === 'model';
+    const latent = mapped ? videoVaeToModel(read as VideoLatentInput, videoFamily(model)) : read;
+    if (space !== null && space !== decoder.latentSpace && !mapped) process.stderr.write(`taesd-web: note: ${input} holds ${space}-space latents; these ${decoder.model.id} weights expect ${decoder.latentSpace}-space ones (decoded as given)\n`);
     const name = basename(input, extname(input));
     const started = performance.now();
     let written = 0;
