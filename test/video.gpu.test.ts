@@ -173,6 +173,19 @@ describe.skipIf(!HAS_SHARED)('TAEHV backend choice', () => {
     }, 400_000);
   }
 
+  it("'tune' runs the kernel the tuning store names for a shape, the default where that kernel refuses it", async () => {
+    const { WebGpuVideoRunner } = await import('../src/gpu/videoRunner.js');
+    const store = { getItem: () => JSON.stringify({ variant: 'tiled-2x4-k4-wg32x4', timings: {} }), setItem: () => undefined };
+    const runner = new WebGpuVideoRunner(device, 'f32', 'tune', store);
+    const shape = { k: 3, cinBlocks: 64, coutBlocks: 64, upsample: false, relu: true, residual: false, normGroups: 0, precision: 'f32', outputF32: false, zeroVec4s: 128 } as const;
+    await runner.chooseVariant(shape, 64, 16);
+    expect(runner.variant(shape).id).toBe('tiled-2x4-k4-wg32x4');
+    const odd = { ...shape, cinBlocks: 6 }; // 6 input blocks do not split into chunks of 4
+    await runner.chooseVariant(odd, 64, 16);
+    expect(runner.variant(odd).id).toBe('direct-8x2');
+    await runner.release();
+  });
+
   it("'auto' takes onnxruntime on a CPU-emulated adapter (lavapipe), WebGPU on hardware", async () => {
     const { deviceAdapterInfo, isFallbackAdapter } = await import('../src/gpu/device.js');
     const g = loadVideoGolden('taew2_1_rand_t1');

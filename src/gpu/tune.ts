@@ -2,7 +2,7 @@
 // variant that accepts it is timed on a sample of that layer's size, and the fastest is kept, in
 // memory and in the app's TuningStore (e.g. localStorage), under the adapter's description.
 import { act4Bytes, convDimsData, convDispatch, convPipeline, convShapeKey, CONV_VARIANTS, DEFAULT_CONV, type ConvDims, type ConvShape, type ConvVariant } from './conv.js';
-import { deviceAdapterInfo } from './device.js';
+import { deviceAdapterInfo, isFallbackAdapter } from './device.js';
 import { encodeDispatches } from './kernels.js';
 import type { GpuSubmitter } from './submit.js';
 
@@ -29,9 +29,11 @@ export interface KernelChoice {
   readonly timings: Readonly<Record<string, number>>;
 }
 
-/** Output size the candidates are timed at: the layer's width and rows, capped so a CPU-emulated adapter tunes in seconds. */
-const SAMPLE_WIDTH = 128;
-const SAMPLE_ROWS = 32;
+/**
+ * Output size the candidates are timed at: the layer's width and rows, capped so a CPU-emulated
+ * adapter tunes in seconds; a GPU gets a sample big enough to fill it, as a tiny one favours small tiles.
+ */
+const SAMPLE = { emulated: { width: 128, rows: 32 }, gpu: { width: 512, rows: 128 } };
 /** Dispatches per timing; the best of ROUNDS counts. */
 const REPEATS = 4;
 const ROUNDS = 3;
@@ -53,7 +55,8 @@ export async function tuneConv(gpu: GpuSubmitter, shape: ConvShape, outW: number
   if (known) return known;
   const candidates = CONV_VARIANTS.filter((v) => v.refuses(shape) === null);
   const timings: Record<string, number> = {};
-  const scratch = sampleBuffers(device, shape, candidates, Math.min(outW, SAMPLE_WIDTH), Math.min(outRows, SAMPLE_ROWS));
+  const info = deviceAdapterInfo(device), cap = info && !isFallbackAdapter(info) ? SAMPLE.gpu : SAMPLE.emulated;
+  const scratch = sampleBuffers(device, shape, candidates, Math.min(outW, cap.width), Math.min(outRows, cap.rows));
   try {
     for (const variant of candidates) {
       const ms = await timeVariant(gpu, variant, shape, scratch).catch(() => null);

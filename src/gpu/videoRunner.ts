@@ -7,10 +7,11 @@ import type { VideoStage } from '../model/videoGraph.js';
 import type { GpuLatentFrames, VideoChunkRunner } from '../model/videoSession.js';
 import type { DepthwiseWeights } from '../model/videoWeights.js';
 import type { ConvWeights } from '../model/weights.js';
-import { act4Bytes, CONV_VARIANTS, DEFAULT_CONV, type ConvShape, type ConvVariant, type Precision } from './conv.js';
+import { act4Bytes, convShapeKey, convVariant, CONV_VARIANTS, DEFAULT_CONV, type ConvShape, type ConvVariant, type Precision } from './conv.js';
 import { deviceAdapterInfo, isFallbackAdapter, requestGpuDevice } from './device.js';
 import { blocks } from './program.js';
 import { GpuSubmitter } from './submit.js';
+import { processStore, tuneConv, type TuningStore } from './tune.js';
 import { compileRgba, encodeRgba } from './videoRgba.js';
 import { compileStage, encodeStageRun, stageZeroVec4s, valueFrameBytes, valueSize, type VideoGpu } from './videoSteps.js';
 
@@ -22,14 +23,36 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
   private readonly owned: GPUBuffer[] = [];
   private tail: Promise<unknown> = Promise.resolve();
 
-  /** `conv`: 'direct' (what CPU-emulated adapters run best) or 'tiled' (workgroup-tiled, for hardware GPUs; direct where no tiled variant fits a shape). */
-  constructor(readonly device: GPUDevice, readonly precision: Precision, private readonly conv: 'direct' | 'tiled' = 'direct') {
+  private readonly choices = new Map<string, Promise<ConvVariant>>();
+  private readonly chosen = new Map<string, ConvVariant>();
+
+  /**
+   * `conv`: 'direct' (what CPU-emulated adapters run best), 'tiled' (the first workgroup-tiled
+   * variant that fits a shape, else direct) or 'tune' (the fastest measured, as image decoders do).
+   */
+  constructor(readonly device: GPUDevice, readonly precision: Precision, private readonly conv: 'direct' | 'tiled' | 'tune' = 'direct', private readonly store: TuningStore = processStore) {
     this.submitter = new GpuSubmitter(device);
   }
 
+  async chooseVariant(shape: ConvShape, outW: number, outRows: number): Promise<void> {
+    if (this.conv !== 'tune') return;
+    const key = convShapeKey(shape);
+    let choice = this.choices.get(key);
+    if (!choice) {
+      choice = tuneConv(this.submitter, shape, outW, outRows, this.store).then((c) => convVariant(c.variant));
+      // A failed tuning is not remembered: the next chunk tunes again.
+      choice.catch(() => this.choices.get(key) === choice && this.choices.delete(key));
+      this.choices.set(key, choice);
+    }
+    const v = await choice;
+    this.chosen.set(key, v.refuses(shape) === null ? v : DEFAULT_CONV);
+  }
+
   variant(shape: ConvShape): ConvVariant {
+    const tuned = this.chosen.get(convShapeKey(shape));
+    if (tuned) return tuned;
     // f32 math only: the f16-math tiled variants are the tuner's call, not a default.
-    return (this.conv === 'tiled' && CONV_VARIANTS.find((v) => v.kernel === 'convTiled' && !v.id.endsWith('-f16') && v.refuses(shape) === null)) || DEFAULT_CONV;
+    return (this.conv !== 'direct' && CONV_VARIANTS.find((v) => v.kernel === 'convTiled' && !v.id.endsWith('-f16') && v.refuses(shape) === null)) || DEFAULT_CONV;
   }
 
   weights(of: ConvWeights | DepthwiseWeights, pack: () => Float32Array): GPUBuffer {
@@ -72,7 +95,7 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
   runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array | GpuLatentFrames, dims: readonly number[], states: readonly GPUBuffer[], rgba: boolean): Promise<ChunkResult> {
     const run = this.tail.then(async () => {
       this.alive();
-      for (const stage of stages) await compileStage(this, stage);
+      for (const stage of stages) await compileStage(this, stage, dims[2]! << stage.input.level, dims[3]! << stage.input.level);
       if (rgba) await compileRgba(this.device);
       if (!(input instanceof Float32Array)) await this.checkOwn(input.buffer);
       const [n, channels, h, w] = dims as [number, number, number, number];
@@ -190,8 +213,10 @@ export interface WebGpuVideoOptions {
   readonly device?: GPUDevice;
   /** Storage precision: `'auto'` (default) f16 where the device has shader-f16; math accumulates in f32. */
   readonly precision?: Precision | 'auto';
-  /** Conv kernels: `'auto'` (default) tiled on a hardware adapter, direct on a CPU-emulated one. */
+  /** Conv kernels: `'auto'` (default) the fastest measured per layer shape on a hardware adapter, direct on a CPU-emulated one; `'tiled'` the first tiled kernel that fits. */
   readonly convKernel?: 'auto' | 'direct' | 'tiled';
+  /** Where kernel measurements are remembered (`localStorage` fits); default: this page or process. */
+  readonly store?: TuningStore;
 }
 
 /** A WebGPU runner, or null for `auto` on a CPU-emulated adapter (lavapipe, SwiftShader), where onnxruntime is faster. */
@@ -206,6 +231,6 @@ export async function webGpuVideoRunner(options: WebGpuVideoOptions, auto: boole
   const f16 = device.features.has('shader-f16');
   if (options.precision === 'f16' && !f16) fail('BACKEND_UNAVAILABLE', "precision 'f16' needs a WebGPU device with shader-f16, which this one lacks: use 'f32' or 'auto'");
   const precision: Precision = options.precision === 'f32' || !f16 ? 'f32' : 'f16';
-  const conv = options.convKernel === 'direct' || options.convKernel === 'tiled' ? options.convKernel : emulated ? 'direct' : 'tiled';
-  return { runner: new WebGpuVideoRunner(device, precision, conv), owned };
+  const conv = options.convKernel === 'direct' || options.convKernel === 'tiled' ? options.convKernel : emulated ? 'direct' : 'tune';
+  return { runner: new WebGpuVideoRunner(device, precision, conv, options.store), owned };
 }

@@ -20,7 +20,9 @@ const MODES = { relu: 0, add: 1, clamp: 2, upsample: 3, toFrames: 4, pixelShuffl
 export interface VideoGpu {
   readonly device: GPUDevice;
   readonly precision: Precision;
-  /** The conv kernel (conv.ts's seam) that runs `shape`. */
+  /** Chooses the conv kernel for `shape` at a layer's output size (the tuner's measurement, where it runs). */
+  chooseVariant(shape: ConvShape, outW: number, outRows: number): Promise<void>;
+  /** The conv kernel (conv.ts's seam) that runs `shape`: the chosen one, or the default. */
   variant(shape: ConvShape): ConvVariant;
   /** The packed weights of a conv or depthwise conv, uploaded once. */
   weights(of: ConvWeights | DepthwiseWeights, pack: () => Float32Array): GPUBuffer;
@@ -123,8 +125,8 @@ function kernelOf(op: VideoOp | { kind: 'planar'; x: Value; toLayout: boolean },
   return { name: 'videoMap', params: { ...base, MODE: MODES[op.kind], CB: blocks(op.out.channels), XCB: blocks(op.x.channels), YCB: op.kind === 'concat' ? blocks(op.y.channels) : 1, STRIDE: stride, CHANNELS: op.out.channels, PREV: false } };
 }
 
-/** Compiles every pipeline a stage needs (once per device); the run is then built synchronously. */
-export async function compileStage(gpu: VideoGpu, stage: VideoStage): Promise<void> {
+/** Chooses the conv kernels and compiles every pipeline a stage needs at an `h` x `w` input (once per device); the run is then built synchronously. */
+export async function compileStage(gpu: VideoGpu, stage: VideoStage, h: number, w: number): Promise<void> {
   const z = stageZeroVec4s(stage), { device, precision } = gpu;
   const waits: Promise<unknown>[] = [stage.input, stage.output].flatMap((x) => [true, false].map((toLayout) => {
     const k = kernelOf({ kind: 'planar', x, toLayout }, precision, z);
@@ -133,7 +135,9 @@ export async function compileStage(gpu: VideoGpu, stage: VideoStage): Promise<vo
   const { convs, absorbed } = fuseStage(stage);
   for (const [i, op] of stage.ops.entries()) {
     if (op.kind === 'conv') {
-      const shape = convShape(convsOf(op.conv, convs.get(i)!)[0]!, precision, z, convs.get(i)!), v = gpu.variant(shape);
+      const shape = convShape(convsOf(op.conv, convs.get(i)!)[0]!, precision, z, convs.get(i)!), out = valueSize(stage, op.out, { n: 1, h, w });
+      await gpu.chooseVariant(shape, out.w, out.h);
+      const v = gpu.variant(shape);
       waits.push(convPipeline(device, v, v.params(shape)));
     } else if (op.kind !== 'prevFrame' && !absorbed.has(i)) {
       for (const prev of [false, true]) {
