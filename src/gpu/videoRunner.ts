@@ -10,6 +10,7 @@ import type { ConvWeights } from '../model/weights.js';
 import { act4Bytes, convShapeKey, convVariant, CONV_VARIANTS, DEFAULT_CONV, type ConvShape, type ConvVariant, type Precision } from './conv.js';
 import { deviceAdapterInfo, isFallbackAdapter, requestGpuDevice } from './device.js';
 import { blocks } from './program.js';
+import { BufferPool } from './bufferPool.js';
 import { GpuSubmitter } from './submit.js';
 import { processStore, tuneConv, type TuningStore } from './tune.js';
 import { compileRgba, encodeRgba } from './videoRgba.js';
@@ -19,6 +20,7 @@ type ChunkResult = { data: Float32Array | Uint8ClampedArray; dims: readonly numb
 
 export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu {
   private readonly submitter: GpuSubmitter;
+  private readonly pool: BufferPool;
   private readonly packed = new WeakMap<ConvWeights | DepthwiseWeights, GPUBuffer>();
   private readonly owned: GPUBuffer[] = [];
   private tail: Promise<unknown> = Promise.resolve();
@@ -32,6 +34,11 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
    */
   constructor(readonly device: GPUDevice, readonly precision: Precision, private readonly conv: 'direct' | 'tiled' | 'tune' = 'direct', private readonly store: TuningStore = processStore) {
     this.submitter = new GpuSubmitter(device);
+    this.pool = new BufferPool(device);
+  }
+
+  buffer(label: string, bytes: number): GPUBuffer {
+    return this.pool.take(label, bytes);
   }
 
   async chooseVariant(shape: ConvShape, outW: number, outRows: number): Promise<void> {
@@ -103,8 +110,8 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
       const carried = [...states];
       const outs: { buffer: GPUBuffer; bytes: number; dims: readonly [number, number, number, number] }[] = [];
       const made = new Set<GPUBuffer>();
-      const storage = (label: string, bytes: number) => { const b = this.device.createBuffer({ label, size: Math.max(16, bytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST }); made.add(b); return b; };
-      const drop = (b: GPUBuffer) => { made.delete(b); b.destroy(); };
+      const storage = (label: string, bytes: number) => { const b = this.pool.take(label, bytes); made.add(b); return b; };
+      const drop = (b: GPUBuffer) => { made.delete(b); this.pool.give(b); };
       const through = async (i: number, x: GPUBuffer, m: number): Promise<void> => {
         const stage = stages[i];
         if (!stage) return;
@@ -150,12 +157,12 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
         drop(latent);
         const bytes = await this.readOut(outs);
         const data = rgba ? new Uint8ClampedArray(bytes) : new Float32Array(bytes);
-        states.forEach((b) => b.destroy());
+        states.forEach((b) => this.pool.give(b));
         carried.forEach((b) => made.delete(b));
         const [, c, H, W] = outs[0]!.dims;
         return { data, dims: [outs.reduce((t, o) => t + o.dims[0], 0), c, H, W], states: carried };
       } finally {
-        made.forEach((b) => b.destroy());
+        made.forEach((b) => this.pool.give(b));
       }
     });
     this.tail = run.catch(() => undefined);
@@ -197,7 +204,7 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
 
   /** Frees the weights; the device stays the caller's. */
   release(): Promise<void> {
-    const done = this.tail.then(() => { this.owned.splice(0).forEach((b) => b.destroy()); });
+    const done = this.tail.then(() => { this.owned.splice(0).forEach((b) => b.destroy()); this.pool.clear(); });
     this.tail = done.catch(() => undefined);
     return done;
   }

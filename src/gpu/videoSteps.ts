@@ -24,6 +24,8 @@ export interface VideoGpu {
   chooseVariant(shape: ConvShape, outW: number, outRows: number): Promise<void>;
   /** The conv kernel (conv.ts's seam) that runs `shape`: the chosen one, or the default. */
   variant(shape: ConvShape): ConvVariant;
+  /** A storage buffer (STORAGE, COPY_SRC, COPY_DST) of at least `bytes`, contents undefined. */
+  buffer(label: string, bytes: number): GPUBuffer;
   /** The packed weights of a conv or depthwise conv, uploaded once. */
   weights(of: ConvWeights | DepthwiseWeights, pack: () => Float32Array): GPUBuffer;
 }
@@ -164,46 +166,62 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
   const { device, precision } = gpu;
   const z = stageZeroVec4s(stage), bytes4 = act4Bytes(precision);
   const temps: GPUBuffer[] = [];
-  const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-  const make = (label: string, bytes: number) => { const b = device.createBuffer({ label, size: Math.max(16, bytes), usage: storage }); temps.push(b); return b; };
+  const make = (label: string, bytes: number) => { const b = gpu.buffer(label, bytes); temps.push(b); return b; };
   const free = new Map<number, GPUBuffer[]>();
   const held = new Map<number, GPUBuffer>();
   const bytesOf = (v: Value) => { const s = valueSize(stage, v, size); return (z + s.frames * s.h * s.w * blocks(v.channels)) * bytes4; };
-  const alloc = (v: Value) => { const n = bytesOf(v); const b = free.get(n)?.pop() ?? make(`taesd video value ${v.id}`, n); held.set(v.id, b); return b; };
+  const zeros = new Uint8Array(z * bytes4);
+  const alloc = (v: Value) => {
+    const n = bytesOf(v);
+    let b = free.get(n)?.pop();
+    if (!b) {
+      b = make(`taesd video value ${v.id}`, n);
+      // A pooled buffer holds what it last held: its zero region (the padding taps read) is zeroed, before this run's commands.
+      device.queue.writeBuffer(b, 0, zeros);
+    }
+    held.set(v.id, b);
+    return b;
+  };
   const get = (v: Value) => held.get(v.id) ?? fail('INTERNAL', `video run: value ${v.id} is read before it is made`);
   const lastUse = new Map<number, number>();
   stage.ops.forEach((op, i) => { for (const v of ['x', 'y'] as const) if (v in op) lastUse.set((op as Record<typeof v, Value>)[v].id, i); });
-  const uniform = (data: ArrayBuffer) => {
-    const b = device.createBuffer({ label: 'taesd video dims', size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    temps.push(b);
-    device.queue.writeBuffer(b, 0, data);
-    return b;
+  const { convs, absorbed } = fuseStage(stage);
+  // Every dispatch's dims in one uniform buffer, a slot each, written once the run is encoded.
+  const slot = device.limits.minUniformBufferOffsetAlignment;
+  const slots = 2 + stage.ops.reduce((n, op, i) => n + (op.kind === 'conv' ? convsOf(op.conv, convs.get(i)!).length : 1), 0);
+  const dimsData = new Uint8Array(slots * slot);
+  const dimsBuffer = device.createBuffer({ label: 'taesd video dims', size: dimsData.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  temps.push(dimsBuffer);
+  let slotsUsed = 0;
+  const uniform = (data: ArrayBuffer): GPUBufferBinding => {
+    const offset = slotsUsed++ * slot;
+    dimsData.set(new Uint8Array(data), offset);
+    return { buffer: dimsBuffer, offset, size: data.byteLength };
   };
   const dimsOf = (out: Value, x: Value) => {
     const o = valueSize(stage, out, size), i = valueSize(stage, x, size);
-    return { o, buffer: uniform(VIDEO_DIMS.write({ out_w: o.w, out_h: o.h, in_w: i.w, in_h: i.h })) };
+    return { o, binding: uniform(VIDEO_DIMS.write({ out_w: o.w, out_h: o.h, in_w: i.w, in_h: i.h })) };
   };
   const unused = make('taesd video unused', 16);
   let pass = encoder.beginComputePass({ label: 'taesd video' });
   const run = (d: Dispatch) => { pass.setPipeline(d.pipeline); pass.setBindGroup(0, d.bindGroup); pass.dispatchWorkgroups(...d.workgroups); };
   const mapDispatch = (k: { name: KernelName; params: KernelParams }, out: Value, x: Value, bindings: GPUBuffer[]) => {
-    const { o, buffer } = dimsOf(out, x);
+    const { o, binding } = dimsOf(out, x);
     const grid: [number, number, number] = [Math.ceil((o.w * blocks(out.channels)) / WG), o.h, o.frames];
-    run(pipelineDispatch(device, compiledPipeline(device, k.name, k.params), [{ buffer }, ...bindings.map((b) => ({ buffer: b }))], grid));
+    run(pipelineDispatch(device, compiledPipeline(device, k.name, k.params), [binding, ...bindings.map((b) => ({ buffer: b }))], grid));
   };
   const planar = (x: Value, toLayout: boolean, planarBuffer: GPUBuffer, act: GPUBuffer) => mapDispatch(kernelOf({ kind: 'planar', x, toLayout }, precision, z), x, x, [planarBuffer, act]);
 
   planar(stage.input, true, input, alloc(stage.input));
   const past = new Map<number, { x: Value; state: number }>();
   const newStates: GPUBuffer[] = [];
-  const { convs, absorbed } = fuseStage(stage);
   stage.ops.forEach((op, i) => {
     if (absorbed.has(i)) {
       // Run by the conv before it; only its inputs' lifetimes are kept here.
     } else if (op.kind === 'prevFrame') {
       // The carried frame for the next run: x's last frame, copied out of the zero-led layout.
       const s = valueSize(stage, op.x, size), frame = s.h * s.w * blocks(op.x.channels) * bytes4;
-      const next = device.createBuffer({ label: `taesd video state ${op.state}`, size: frame, usage: storage });
+      const next = gpu.buffer(`taesd video state ${op.state}`, frame);
       pass.end();
       encoder.copyBufferToBuffer(get(op.x), (z * bytes4) + (s.frames - 1) * frame, next, 0, frame);
       pass = encoder.beginComputePass({ label: 'taesd video' });
@@ -217,7 +235,7 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
         const shape = convShape(c, precision, z, fused), v = gpu.variant(shape), params = v.params(shape);
         // Item t's rows land at frame t * grow + k of the output.
         const dims: ConvDims = { inW: o.w, inRow0: 0, outW: o.w, outH: o.h, outRow0: 0, outRows: o.h, dstRow0: -k * o.h, skipRow0: 0, inRows: o.h, dstRows: fused.grow * o.h, skipRows: o.h, batch: o.frames };
-        run(convDispatch(device, `taesd video ${c.key}`, v, params, dims, { dims: { buffer: uniform(convDimsData(dims)) }, src, weights: gpu.weights(c, () => v.pack(c, null)), skip, dst }));
+        run(convDispatch(device, `taesd video ${c.key}`, v, params, dims, { dims: uniform(convDimsData(dims)), src, weights: gpu.weights(c, () => v.pack(c, null)), skip, dst }));
       });
     } else if (op.kind === 'depthwise') {
       const src = get(op.x), dst = alloc(op.out);
@@ -245,5 +263,6 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
   const output = make('taesd video output', o.frames * stage.output.channels * o.h * o.w * 4);
   planar(stage.output, false, output, get(stage.output));
   pass.end();
+  device.queue.writeBuffer(dimsBuffer, 0, dimsData, 0, slotsUsed * slot);
   return { output, outputDims: [o.frames, stage.output.channels, o.h, o.w], states: newStates, temps };
 }

@@ -1,0 +1,42 @@
+// Storage buffers reused by size across a video decode's runs and chunks, which make the same
+// sizes over and over: the pool never holds more than the most its decodes had in use at once.
+
+const ALIGN = 256;
+
+export class BufferPool {
+  private readonly idle = new Map<number, GPUBuffer[]>();
+  private readonly taken = new WeakSet<GPUBuffer>();
+  private idleBytes = 0;
+  private inUseBytes = 0;
+  private peakBytes = 0;
+
+  constructor(private readonly device: GPUDevice, private readonly usage: GPUBufferUsageFlags = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST) {}
+
+  /** A buffer of at least `bytes` (contents undefined: a reused one holds what it last held). */
+  take(label: string, bytes: number): GPUBuffer {
+    const size = Math.ceil(Math.max(16, bytes) / ALIGN) * ALIGN;
+    let b = this.idle.get(size)?.pop();
+    if (b) this.idleBytes -= size;
+    else b = this.device.createBuffer({ label, size, usage: this.usage });
+    this.taken.add(b);
+    this.inUseBytes += size;
+    this.peakBytes = Math.max(this.peakBytes, this.inUseBytes);
+    return b;
+  }
+
+  /** Gives a buffer back once no later work will read it (work already submitted may: the queue orders it first). Others are destroyed. */
+  give(b: GPUBuffer): void {
+    if (!this.taken.delete(b)) return b.destroy();
+    this.inUseBytes -= b.size;
+    if (this.idleBytes + this.inUseBytes + b.size > this.peakBytes) return b.destroy();
+    this.idle.set(b.size, [...(this.idle.get(b.size) ?? []), b]);
+    this.idleBytes += b.size;
+  }
+
+  /** Destroys the idle buffers (those in use stay their holders'). */
+  clear(): void {
+    for (const list of this.idle.values()) list.forEach((b) => b.destroy());
+    this.idle.clear();
+    this.idleBytes = 0;
+  }
+}
