@@ -71,8 +71,11 @@ export class GpuSubmitter {
     });
   }
 
-  /** Copies `bytes` of `src` from `offset` into `staging` (MAP_READ), submits, and returns a copy of them. */
-  async readback(encoder: GPUCommandEncoder, staging: GPUBuffer, parts: readonly { src: GPUBuffer; offset: number; bytes: number }[]): Promise<ArrayBuffer> {
+  /**
+   * Copies `bytes` of `src` from `offset` into `staging` (MAP_READ), submits, and returns a copy of
+   * them: into `into` from its start where given (one copy fewer for large reads), else a new buffer.
+   */
+  async readback(encoder: GPUCommandEncoder, staging: GPUBuffer, parts: readonly { src: GPUBuffer; offset: number; bytes: number }[], into?: Uint8Array): Promise<ArrayBuffer> {
     let at = 0;
     for (const { src, offset, bytes } of parts) {
       encoder.copyBufferToBuffer(src, offset, staging, at, bytes);
@@ -81,7 +84,9 @@ export class GpuSubmitter {
     let out!: ArrayBuffer;
     await this.submit(encoder, async () => {
       await staging.mapAsync(GPUMapMode.READ, 0, at);
-      out = staging.getMappedRange(0, at).slice(0);
+      const mapped = staging.getMappedRange(0, at);
+      if (into) into.set(new Uint8Array(mapped));
+      out = into ? into.buffer as ArrayBuffer : mapped.slice(0);
       staging.unmap();
     });
     return out;

@@ -21,12 +21,14 @@ type ChunkResult = { data: Float32Array | Uint8ClampedArray; dims: readonly numb
 export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu {
   private readonly submitter: GpuSubmitter;
   private readonly pool: BufferPool;
+  private readonly stagingPool: BufferPool;
   private readonly packed = new WeakMap<ConvWeights | DepthwiseWeights, GPUBuffer>();
   private readonly owned: GPUBuffer[] = [];
   private tail: Promise<unknown> = Promise.resolve();
 
   private readonly choices = new Map<string, Promise<ConvVariant>>();
   private readonly chosen = new Map<string, ConvVariant>();
+  private readonly compiled = new WeakMap<VideoStage, string>();
 
   /**
    * `conv`: 'direct' (what CPU-emulated adapters run best), 'tiled' (the first workgroup-tiled
@@ -35,6 +37,7 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
   constructor(readonly device: GPUDevice, readonly precision: Precision, private readonly conv: 'direct' | 'tiled' | 'tune' = 'direct', private readonly store: TuningStore = processStore) {
     this.submitter = new GpuSubmitter(device);
     this.pool = new BufferPool(device);
+    this.stagingPool = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
   }
 
   buffer(label: string, bytes: number): GPUBuffer {
@@ -102,7 +105,12 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
   runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array | GpuLatentFrames, dims: readonly number[], states: readonly GPUBuffer[], rgba: boolean): Promise<ChunkResult> {
     const run = this.tail.then(async () => {
       this.alive();
-      for (const stage of stages) await compileStage(this, stage, dims[2]! << stage.input.level, dims[3]! << stage.input.level);
+      for (const stage of stages) {
+        const size = `${dims[2]! << stage.input.level}x${dims[3]! << stage.input.level}`;
+        if (this.compiled.get(stage) === size) continue; // a session's later chunks: kernels chosen and compiled
+        await compileStage(this, stage, dims[2]! << stage.input.level, dims[3]! << stage.input.level);
+        this.compiled.set(stage, size);
+      }
       if (rgba) await compileRgba(this.device);
       if (!(input instanceof Float32Array)) await this.checkOwn(input.buffer);
       const [n, channels, h, w] = dims as [number, number, number, number];
@@ -189,12 +197,11 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
     for (let a = 0; a < outs.length;) {
       let b = a, bytes = 0;
       while (b < outs.length && (b === a || bytes + outs[b]!.bytes <= max)) bytes += outs[b++]!.bytes;
-      const staging = this.device.createBuffer({ label: 'taesd video readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const staging = this.stagingPool.take('taesd video readback', bytes);
       try {
-        const got = await this.submitter.readback(this.device.createCommandEncoder({ label: 'taesd video readback' }), staging, outs.slice(a, b).map((o) => ({ src: o.buffer, offset: 0, bytes: o.bytes })));
-        data.set(new Uint8Array(got), at);
+        await this.submitter.readback(this.device.createCommandEncoder({ label: 'taesd video readback' }), staging, outs.slice(a, b).map((o) => ({ src: o.buffer, offset: 0, bytes: o.bytes })), data.subarray(at, at + bytes));
       } finally {
-        staging.destroy();
+        this.stagingPool.give(staging);
       }
       at += bytes;
       a = b;
@@ -204,7 +211,7 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
 
   /** Frees the weights; the device stays the caller's. */
   release(): Promise<void> {
-    const done = this.tail.then(() => { this.owned.splice(0).forEach((b) => b.destroy()); this.pool.clear(); });
+    const done = this.tail.then(() => { this.owned.splice(0).forEach((b) => b.destroy()); this.pool.clear(); this.stagingPool.clear(); });
     this.tail = done.catch(() => undefined);
     return done;
   }
