@@ -8,4 +8,4 @@ export { toBase64, toDataUrl } from './image/base64.js';
 export { downscale } from './image/downscale.js';
 export { contactSheet, type ContactSheetOptions, type Rgba } from './image/contactSheet.js';
 export { encodeApng, type ApngOptions } from './image/apng.js';
-export { TaesdError, isTaesdError, type TaesdErrorCode } from './errors.js';
+export { TaesdError, isTaesdError, type TaesdErrorCode, type TaesdErrorDetail, type TaesdErrorReason } from './errors.js';

@@ -15,7 +15,7 @@ export { OpfsSink, type OpfsSinkOptions } from './progress/opfsSink.js';
 export { gather, type GatherOptions, type Gathered } from './progress/gather.js';
 export type { StepFile } from './progress/stepFiles.js';
 export { pollProgress, type PollOptions, type PolledImage } from './progress/poll.js';
-export { TaesdError, isTaesdError, type TaesdErrorCode } from './errors.js';
+export { TaesdError, isTaesdError, type TaesdErrorCode, type TaesdErrorDetail, type TaesdErrorReason } from './errors.js';
 // The types ProgressWriter's signatures use (a decoder, its latents, images): names only, no code.
 export type { AnyLatentInput, BackendKind, DecodeOptions, GpuLatentInput, LatentDecoder, LatentInput, RgbaImage } from './model/decoder.js';
 export type { ModelId, ModelSpec } from './model/registry.js';

@@ -41,7 +41,7 @@ export async function loadNativeRuntime(): Promise<OrtModule> {
   if (!isNode) fail('BACKEND_UNAVAILABLE', 'the native backend runs in Node only (onnxruntime-node); use wasm in browsers');
   runtime ??= importNodeOnly<OrtModule>('onnxruntime-node').catch((e: unknown) => {
     runtime = null;
-    return fail('BACKEND_UNAVAILABLE', `the native backend needs the optional package onnxruntime-node: npm install onnxruntime-node@~1.30.0 (${errorMessage(e).split('\n')[0]})`, e);
+    return fail('BACKEND_UNAVAILABLE', `the native backend needs the optional package onnxruntime-node: npm install onnxruntime-node@~1.30.0 (${errorMessage(e).split('\n')[0]})`, { cause: e });
   });
   return runtime;
 }

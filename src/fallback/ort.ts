@@ -106,7 +106,7 @@ export class OrtDecoder extends DecoderSurface<OrtInput> {
       const bytes = buildDecoderGraph(graph, stage === undefined ? undefined : graphStages(graph)[stage]);
       session = ort.InferenceSession.create(bytes, sessionOptions).catch((e: unknown) => {
         this.sessions.delete(key);
-        return fail('IO', `${library} could not start a ${executionProvider} session for ${this.model.id}: ${errorMessage(e)}${this.runtime.hint(errorMessage(e))}`, e);
+        return fail('IO', `${library} could not start a ${executionProvider} session for ${this.model.id}: ${errorMessage(e)}${this.runtime.hint(errorMessage(e))}`, { cause: e });
       });
       this.sessions.set(key, session);
     }
@@ -126,7 +126,7 @@ export class OrtDecoder extends DecoderSurface<OrtInput> {
     try {
       output = (await session.run({ [GRAPH_INPUT]: input }))[GRAPH_OUTPUT];
     } catch (e) {
-      fail('IO', `${this.runtime.library} failed to decode ${what} with ${this.model.id}: ${errorMessage(e)}`, e);
+      fail('IO', `${this.runtime.library} failed to decode ${what} with ${this.model.id}: ${errorMessage(e)}`, { cause: e });
     }
     if (!output || !(output.data instanceof Float32Array)) fail('IO', `${this.runtime.library} returned no float32 ${GRAPH_OUTPUT}`);
     return { data: output.data, dims: output.dims };

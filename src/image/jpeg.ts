@@ -75,7 +75,7 @@ export async function encodeJpeg(image: RgbaImage, options: JpegOptions = {}): P
   try {
     return new Uint8Array(await encode(input, { quality, baseline: true, progressive: false, optimize_coding: true }));
   } catch (e) {
-    fail('IO', 'JPEG: MozJPEG failed to encode', e);
+    fail('IO', 'JPEG: MozJPEG failed to encode', { cause: e });
   }
 }
 
@@ -118,6 +118,6 @@ export async function decodeJpeg(bytes: Uint8Array): Promise<RgbaImage> {
     const { data, width, height } = await decode(copy);
     return { width, height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength) };
   } catch (e) {
-    fail('IO', 'JPEG: cannot decode', e);
+    fail('IO', 'JPEG: cannot decode', { cause: e });
   }
 }

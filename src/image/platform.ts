@@ -53,6 +53,6 @@ export async function nodeWasmModule(specifier: string): Promise<WebAssembly.Mod
   try {
     return await WebAssembly.compile(await readFile(createRequire(import.meta.url).resolve(specifier)));
   } catch (e) {
-    fail('IO', `cannot load ${specifier}`, e);
+    fail('IO', `cannot load ${specifier}`, { cause: e });
   }
 }

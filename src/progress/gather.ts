@@ -40,7 +40,7 @@ export async function gather(files: readonly StepFile[], options: GatherOptions 
   const sorted = [...files].sort((a, b) => a.step - b.step);
   const images: RgbaImage[] = [];
   for (const f of sorted) {
-    const image = await decodeImage(f.bytes).catch((e: unknown) => fail('IO', `gather: cannot decode ${f.name}`, e));
+    const image = await decodeImage(f.bytes).catch((e: unknown) => fail('IO', `gather: cannot decode ${f.name}`, { cause: e }));
     images.push(options.maxSide === undefined ? image : downscale(image, options.maxSide));
   }
   const side = options.animationSide ?? 256;
