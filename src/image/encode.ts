@@ -44,5 +44,5 @@ export async function decodeImage(bytes: Uint8Array): Promise<RgbaImage> {
   const format = sniffFormat(bytes);
   if (format === 'png') return decodePng(bytes);
   if (format === 'jpeg') return decodeJpeg(bytes);
-  fail('IO', 'not a PNG or JPEG file');
+  fail('IO', 'not a PNG or JPEG file', { reason: 'WRONG_FORMAT' });
 }

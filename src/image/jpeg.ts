@@ -107,9 +107,9 @@ export function jpegSize(bytes: Uint8Array): { width: number; height: number } |
  * Its declared size is checked first (at most MAX_DECODE_PIXELS); corrupt data throws IO.
  */
 export async function decodeJpeg(bytes: Uint8Array): Promise<RgbaImage> {
-  if (!isJpeg(bytes)) fail('IO', 'JPEG: missing SOI marker');
-  const size = jpegSize(bytes) ?? fail('IO', 'JPEG: no frame header (SOF) before the image data');
-  if (size.width < 1 || size.height < 1 || size.width * size.height > MAX_DECODE_PIXELS) fail('IO', `JPEG: ${size.width}x${size.height} is outside the decode limit of ${MAX_DECODE_PIXELS} pixels`);
+  if (!isJpeg(bytes)) fail('IO', 'JPEG: missing SOI marker', { reason: 'WRONG_FORMAT' });
+  const size = jpegSize(bytes) ?? fail('IO', 'JPEG: no frame header (SOF) before the image data', { reason: 'MALFORMED' });
+  if (size.width < 1 || size.height < 1 || size.width * size.height > MAX_DECODE_PIXELS) fail('IO', `JPEG: ${size.width}x${size.height} is outside the decode limit of ${MAX_DECODE_PIXELS} pixels`, { reason: size.width < 1 || size.height < 1 ? 'MALFORMED' : 'TOO_LARGE' });
   try {
     const viaCanvas = await canvasDecode(bytes, 'image/jpeg');
     if (viaCanvas) return viaCanvas;
