@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLinearVideoDecoder } from '../src/linearVideo.js';
 import type { RgbaImage } from '../src/model/decoder.js';
 import { FileSink } from '../src/progress/fileSink.js';
@@ -117,7 +117,8 @@ describe.skipIf(!HAS_SHARED)('video steps in the ProgressWriter', () => {
         for (let s = 0; s < 3; s++) {
           writer.push({ frames: frames.slice(s) });
           await writer.flush();
-          await new Promise((r) => setTimeout(r, 150));
+          // The poller has shown step s before the next is written (no sleep: the poll is what is waited on).
+          await vi.waitFor(() => expect(images.some((im) => im.step === s)).toBe(true), { timeout: 10_000, interval: 10 });
         }
         await writer.finish();
         const last: ProgressRecord = await polled;
