@@ -17,7 +17,8 @@ export type { StepFile } from './progress/stepFiles.js';
 export { pollProgress, type PollOptions, type PolledImage } from './progress/poll.js';
 export { TaesdError, isTaesdError, type TaesdErrorCode, type TaesdErrorDetail, type TaesdErrorReason } from './errors.js';
 // The types ProgressWriter's signatures use (a decoder, its latents, images): names only, no code.
-export type { AnyLatentInput, BackendKind, DecodeOptions, GpuLatentInput, LatentDecoder, LatentInput, RgbaImage } from './model/decoder.js';
+export type { AnyLatentInput, BackendKind, DecodeOptions, GpuLatentInput, LatentDecoder, LatentInput } from './model/decoderTypes.js';
+export type { RgbaImage } from './model/rgba.js';
 export type { ModelId, ModelSpec } from './model/registry.js';
 export type { FamilyId, LatentFamily, Rgb } from './model/families.js';
 export type { ImageFormat } from './image/encode.js';

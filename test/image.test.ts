@@ -10,7 +10,7 @@ import { encodePng } from '../src/image/png.js';
 import { decodePng } from '../src/image/pngDecode.js';
 import { gather } from '../src/progress/gather.js';
 import { pngBomb } from './support/hostileFiles.js';
-import type { RgbaImage } from '../src/model/decoder.js';
+import type { RgbaImage } from '../src/model/rgba.js';
 import { jpegjsDecode, mean, noiseImage, pngjsDecode, psnr, syntheticImage, upngFrames } from './support/progressImages.js';
 
 

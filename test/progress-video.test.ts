@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLinearVideoDecoder } from '../src/linearVideo.js';
-import type { RgbaImage } from '../src/model/decoder.js';
+import type { RgbaImage } from '../src/model/rgba.js';
 import { FileSink } from '../src/progress/fileSink.js';
 import { gather } from '../src/progress/gather.js';
 import { MemorySink } from '../src/progress/memorySink.js';

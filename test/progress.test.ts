@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { isTaesdError } from '../src/errors.js';
-import type { RgbaImage } from '../src/model/decoder.js';
+import type { RgbaImage } from '../src/model/rgba.js';
 import { CallbackSink } from '../src/progress/callbackSink.js';
 import { FileSink } from '../src/progress/fileSink.js';
 import { gather } from '../src/progress/gather.js';

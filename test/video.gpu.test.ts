@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getGpu, requestGpuDevice } from '../src/gpu/device.js';
-import type { RawImage } from '../src/model/decoder.js';
+import type { RawImage } from '../src/model/rgba.js';
 import { createVideoDecoder, type VideoDecoder } from '../src/videoDecoder.js';
 import { maxAbsDiff } from './support/reference.js';
 import { HAS_SHARED, NO_SHARED_REASON } from './support/shared.js';

@@ -3,7 +3,7 @@
 // CUDA where onnxruntime-node's CUDA provider is installed.
 import type * as Ort from 'onnxruntime-web';
 import { fail } from '../errors.js';
-import type { BackendDecoder, LatentSpace } from '../model/decoder.js';
+import type { BackendDecoder, LatentSpace } from '../model/decoderTypes.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { importNodeOnly, isNode } from '../platform.js';
 import { errorMessage, OrtDecoder, type OrtModule, type OrtRuntime } from './ort.js';

@@ -3,11 +3,12 @@
 // the graph's symbolic batch dimension. Decodes run one at a time, in call order.
 import type * as Ort from 'onnxruntime-web';
 import { fail } from '../errors.js';
-import type { AnyLatentInput, BackendKind, DecodeOptions, DecoderCapabilities, LatentSpace, RawImage } from '../model/decoder.js';
+import type { AnyLatentInput, BackendKind, DecodeOptions, DecoderCapabilities, LatentSpace } from '../model/decoderTypes.js';
 import { fewestBands, valueRows } from '../model/bands.js';
 import { graphStages, lowerDecoder, skipForScale, type DecoderGraph, type Stage, type Value } from '../model/graph.js';
 import { expectCpuLatent, prepareLatent, type Latent } from '../model/latent.js';
 import type { ModelSpec } from '../model/registry.js';
+import type { RawImage } from '../model/rgba.js';
 import { DecoderSurface } from '../model/surface.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { buildDecoderGraph, GRAPH_INPUT, GRAPH_OUTPUT } from './onnxGraph.js';

@@ -1,5 +1,5 @@
 import { fail } from '../errors.js';
-import type { RgbaImage } from '../model/decoder.js';
+import type { RgbaImage } from '../model/rgba.js';
 import { decodeJpeg, encodeJpeg, isJpeg } from './jpeg.js';
 import { encodePng } from './png.js';
 import { decodePng, isPng } from './pngDecode.js';

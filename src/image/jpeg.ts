@@ -1,6 +1,6 @@
 import { fail } from '../errors.js';
 import { MAX_DECODE_PIXELS } from './pngDecode.js';
-import type { RgbaImage } from '../model/decoder.js';
+import type { RgbaImage } from '../model/rgba.js';
 import { checkImage, isOpaque } from './image.js';
 import { canvasDecode, canvasEncode, hasCanvasCodec, nodeWasmModule } from './platform.js';
 

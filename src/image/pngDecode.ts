@@ -1,5 +1,5 @@
 import { fail } from '../errors.js';
-import type { RgbaImage } from '../model/decoder.js';
+import type { RgbaImage } from '../model/rgba.js';
 import { inflateExactly } from '../weights/inflate.js';
 import { MAX_IMAGE_SIDE } from './image.js';
 import { crc32 } from '../crc32.js';

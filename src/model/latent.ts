@@ -1,6 +1,6 @@
 import { fail } from '../errors.js';
 import { halvesToFloats } from '../weights/half.js';
-import { isGpuLatent, type AnyLatentInput, type LatentInput, type LatentSpace } from './decoder.js';
+import { isGpuLatent, type AnyLatentInput, type LatentInput, type LatentSpace } from './decoderTypes.js';
 import type { ModelSpec } from './registry.js';
 
 /** Latents ready for a decoder: `[batch, channels, height, width]` float32 in TAESD's input space. */

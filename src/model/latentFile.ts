@@ -7,7 +7,7 @@ import { parsePth } from '../weights/pth.js';
 import { MAX_HEADER_BYTES, parseSafetensors, readSafetensorsHeader } from '../weights/safetensors.js';
 import { describeBytes, firstBytes } from '../weights/sniff.js';
 import { MAX_ELEMENTS } from '../weights/tensor.js';
-import type { LatentInput, LatentSpace } from './decoder.js';
+import type { LatentInput, LatentSpace } from './decoderTypes.js';
 
 /** SD1.x's scale, which ComfyUI's LoadLatent divides out of `.latent` files saved before format version 0. */
 const LEGACY_LATENT_SCALE = 0.18215;

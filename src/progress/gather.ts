@@ -4,7 +4,7 @@ import { contactSheet, fitInto } from '../image/contactSheet.js';
 import { downscale } from '../image/downscale.js';
 import { decodeImage } from '../image/encode.js';
 import { encodePng } from '../image/png.js';
-import type { RgbaImage } from '../model/decoder.js';
+import type { RgbaImage } from '../model/rgba.js';
 import type { StepFile } from './stepFiles.js';
 
 export interface GatherOptions {
