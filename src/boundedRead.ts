@@ -69,7 +69,7 @@ export async function readRegularFile(path: string, what: string, limits: FileLi
     handle = await fs.open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
     const code = (e as { code?: unknown }).code;
-    fail('IO', code === 'ENOENT' ? `${what} not found: ${path}` : `cannot read ${what} ${path}: ${(e as Error).message}`, e);
+    fail('IO', code === 'ENOENT' ? `${what} not found: ${path}` : `cannot read ${what} ${path}: ${(e as Error).message}`, { cause: e });
   }
   try {
     const st = await handle.stat();
@@ -96,7 +96,7 @@ export async function readRegularFile(path: string, what: string, limits: FileLi
     return bytes.subarray(0, got);
   } catch (e) {
     if (isTaesdError(e)) throw e;
-    fail('IO', `cannot read ${what} ${path}: ${(e as Error).message}`, e);
+    fail('IO', `cannot read ${what} ${path}: ${(e as Error).message}`, { cause: e });
   } finally {
     await handle.close();
   }

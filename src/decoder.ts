@@ -6,9 +6,10 @@ import { CanvasPresenter, type AnyCanvas, type Drawn } from './backend/present.j
 import { Recovering, type BackendChange, type RecoveryPolicy } from './backend/recovery.js';
 import { BACKENDS, BACKEND_KINDS, isBackendKind, type BackendOptions } from './backend/registry.js';
 import { fail } from './errors.js';
-import type { AnyLatentInput, BackendKind, DecodeOptions, BackendDecoder, GpuOutputs, LatentDecoder, LatentInput, LatentSpace, LayerKernel, RawImage, RgbaImage } from './model/decoder.js';
+import type { AnyLatentInput, BackendKind, DecodeOptions, BackendDecoder, GpuOutputs, LatentDecoder, LatentInput, LatentSpace, LayerKernel } from './model/decoderTypes.js';
 import { prepareLatent, type Latent } from './model/latent.js';
 import { getModel, type ModelId, type ModelSpec } from './model/registry.js';
+import type { RawImage, RgbaImage } from './model/rgba.js';
 import { defaultWeights } from './model/shippedWeights.js';
 import { resolveDecoderWeights, type DecoderWeights } from './model/weights.js';
 import { loadStateDict, type WeightsSource } from './weights/load.js';

@@ -45,20 +45,57 @@ export type TaesdErrorCode =
   /** A bug in taesd-web (e.g. WebGPU rejected a kernel it generated); please report it with the message. */
   | 'INTERNAL';
 
+/**
+ * A finer reason under some codes (the file readers', a device limit), for callers and tests that
+ * branch on it rather than on the message; the message still names the file and the problem.
+ */
+export type TaesdErrorReason =
+  /** The file ends before what it declares, or is too short to hold its header. */
+  | 'TRUNCATED'
+  /** A size, count or depth passes one of the readers' caps. */
+  | 'TOO_LARGE'
+  /** Not this format at all: no magic, a zip without data.pkl, a pickle that is not a state dict. */
+  | 'WRONG_FORMAT'
+  /** Allowed by the format but not read here: a dtype, Fortran order, a legacy torch file, a pickle opcode, a zip feature. */
+  | 'UNSUPPORTED'
+  /** A header, pickle or record that breaks its format: bad JSON, a bad shape, byte order, memo or storage reference. */
+  | 'MALFORMED'
+  /** Data regions that overlap, leave gaps or bytes over, disagree with their dtype and shape, or run past their storage. */
+  | 'BAD_LAYOUT'
+  /** A finite value that float32 cannot hold (it would become Infinity). */
+  | 'OUT_OF_RANGE'
+  /** A pickle that imports a global beyond a tensor state dict's. */
+  | 'UNSAFE_GLOBAL'
+  /** A pickle that constructs or calls an object. */
+  | 'UNSAFE_CALL'
+  /** A name the format reserves (safetensors' __metadata__) or that readers would take for the prototype. */
+  | 'RESERVED_NAME'
+  /** Over a limit of this device (a WebGPU binding or buffer size). */
+  | 'DEVICE_LIMIT';
+
+/** What a TaesdError carries besides its code and message. */
+export interface TaesdErrorDetail {
+  readonly cause?: unknown;
+  readonly reason?: TaesdErrorReason;
+}
+
 export class TaesdError extends Error {
   override readonly name = 'TaesdError';
+  /** A finer reason under `code`, where the thrower gives one. */
+  readonly reason: TaesdErrorReason | undefined;
   constructor(
     readonly code: TaesdErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    detail: TaesdErrorDetail = {},
   ) {
-    super(message, options);
+    super(message, detail.cause === undefined ? undefined : { cause: detail.cause });
+    this.reason = detail.reason;
   }
 }
 
 /** Throws a TaesdError; the one way src/ reports a failure it detected. */
-export function fail(code: TaesdErrorCode, message: string, cause?: unknown): never {
-  throw new TaesdError(code, message, cause === undefined ? undefined : { cause });
+export function fail(code: TaesdErrorCode, message: string, detail?: TaesdErrorDetail): never {
+  throw new TaesdError(code, message, detail);
 }
 
 export function isTaesdError(e: unknown, code?: TaesdErrorCode): e is TaesdError {

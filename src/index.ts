@@ -8,7 +8,8 @@
 export { createDecoder, type BackendChange, type BackendChoice, type CreateDecoderOptions, type Decoder } from './decoder.js';
 export type { KernelChoice, TuningStore } from './gpu/tune.js';
 export type { AnyCanvas, Drawn } from './backend/present.js';
-export type { AnyLatentInput, BackendKind, DecodeOptions, DecoderCapabilities, GpuLatentInput, GpuOutputs, LatentDecoder, LatentInput, LatentSpace, RawImage } from './model/decoder.js';
+export type { AnyLatentInput, BackendKind, DecodeOptions, DecoderCapabilities, GpuLatentInput, GpuOutputs, LatentDecoder, LatentInput, LatentSpace } from './model/decoderTypes.js';
+export type { RawImage } from './model/rgba.js';
 export type { Precision } from './gpu/conv.js';
 export type { LayerKernel } from './gpu/decoder.js';
 export type { OrtExecutionProvider, WasmDecoderOptions } from './fallback/wasm.js';

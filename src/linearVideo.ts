@@ -6,10 +6,11 @@ import { latent2rgbRaw, upscaleNearest, type LinearUpscale } from './fallback/li
 import { rawToRgba } from './model/rgba.js';
 import { drawLinearFrames } from './gpu/linearVideo.js';
 import { LinearPreview } from './gpu/linearPreview.js';
-import type { LatentSpace, RawImage, RgbaImage } from './model/decoder.js';
+import type { LatentSpace } from './model/decoderTypes.js';
 import type { LatentFamily } from './model/families.js';
 import type { Latent } from './model/latent.js';
 import { rgbFactors, type LinearModel } from './model/registry.js';
+import type { RawImage, RgbaImage } from './model/rgba.js';
 import { videoFamily, videoVaeToModel } from './model/videoFamilies.js';
 import { prepareVideoLatent, type VideoLatentInput } from './model/videoLatent.js';
 import { fullTimeUpscale, getVideoModel, type VideoModelId, type VideoModelSpec } from './model/videoRegistry.js';

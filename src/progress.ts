@@ -15,9 +15,10 @@ export { OpfsSink, type OpfsSinkOptions } from './progress/opfsSink.js';
 export { gather, type GatherOptions, type Gathered } from './progress/gather.js';
 export type { StepFile } from './progress/stepFiles.js';
 export { pollProgress, type PollOptions, type PolledImage } from './progress/poll.js';
-export { TaesdError, isTaesdError, type TaesdErrorCode } from './errors.js';
+export { TaesdError, isTaesdError, type TaesdErrorCode, type TaesdErrorDetail, type TaesdErrorReason } from './errors.js';
 // The types ProgressWriter's signatures use (a decoder, its latents, images): names only, no code.
-export type { AnyLatentInput, BackendKind, DecodeOptions, GpuLatentInput, LatentDecoder, LatentInput, RgbaImage } from './model/decoder.js';
+export type { AnyLatentInput, BackendKind, DecodeOptions, GpuLatentInput, LatentDecoder, LatentInput } from './model/decoderTypes.js';
+export type { RgbaImage } from './model/rgba.js';
 export type { ModelId, ModelSpec } from './model/registry.js';
 export type { FamilyId, LatentFamily, Rgb } from './model/families.js';
 export type { ImageFormat } from './image/encode.js';

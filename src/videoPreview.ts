@@ -3,7 +3,7 @@
 // full TAEHV decode, from the decode times it measures.
 import { fail, isTaesdError } from './errors.js';
 import type { LinearVideoDecoder } from './linearVideo.js';
-import type { RgbaImage } from './model/decoder.js';
+import type { RgbaImage } from './model/rgba.js';
 import type { VideoLatentInput } from './model/videoLatent.js';
 import type { PreviewMadeWith } from './progress/record.js';
 import type { VideoFrames, VideoPreviewer } from './progress/videoStep.js';

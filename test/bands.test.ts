@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createNativeDecoder, loadNativeRuntime } from '../src/fallback/native.js';
 import { bandHeight } from '../src/fallback/ort.js';
 import { createWasmDecoder } from '../src/fallback/wasm.js';
-import type { LatentDecoder } from '../src/model/decoder.js';
+import type { LatentDecoder } from '../src/model/decoderTypes.js';
 import { lowerDecoder } from '../src/model/graph.js';
 import { MODELS } from '../src/model/registry.js';
 import { resolveDecoderWeights } from '../src/model/weights.js';

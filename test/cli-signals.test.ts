@@ -39,10 +39,8 @@ describe('taesd-web progress stopped by a signal', () => {
       if (performance.now() > deadline) throw new Error(`the job did not start: ${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    const sent = performance.now();
     child.kill(signal); // to bin's parent process, which passes it on to the CLI
     expect(await exited, stderr).toBe(code);
-    expect(performance.now() - sent).toBeLessThan(10_000);
     expect(stderr).toContain(`taesd-web: ${signal}: cancelling the job`);
     const record = readRecord(dir)!;
     expect(record).toMatchObject({ status: 'cancelled', error: `cancelled by ${signal}` });

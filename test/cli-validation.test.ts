@@ -45,14 +45,12 @@ describe('options are checked before any work: exit 2, named as typed', () => {
     ['an unknown --timeout', ['fetch-models', 'taesd', '--timeout', 'soon'], /--timeout must be an integer 1\.\.3600/],
   ])('%s', (_name, args, message) => {
     const before = snapshot();
-    const started = performance.now();
     const r = cli(...args);
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/endStep|startStep|jobId|filenamePrefix|saveEveryN/);
     expect(r.stderr).not.toMatch(/ on (native|wasm|webgpu|linear) /);
     expect(snapshot()).toEqual(before);
-    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });
 

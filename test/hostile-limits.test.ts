@@ -38,9 +38,8 @@ async function claimingJpeg(width: number, height: number): Promise<Uint8Array> 
 describe('JPEG decode limit', () => {
   it('refuses a JPEG that declares more than 2^24 pixels, before decoding, typed', async () => {
     const bomb = await claimingJpeg(30000, 30000);
-    const start = performance.now();
-    await expect(decodeImage(bomb)).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/30000x30000 is outside the decode limit/) });
-    expect(performance.now() - start).toBeLessThan(500);
+    // TOO_LARGE is the header check's, which runs before the decoder is loaded.
+    await expect(decodeImage(bomb)).rejects.toMatchObject({ code: 'IO', reason: 'TOO_LARGE', message: expect.stringContaining('30000x30000') });
   });
 
   it('refuses a JPEG with no frame header', async () => {

@@ -10,7 +10,7 @@ import { encodePng } from '../src/image/png.js';
 import { decodePng } from '../src/image/pngDecode.js';
 import { gather } from '../src/progress/gather.js';
 import { pngBomb } from './support/hostileFiles.js';
-import type { RgbaImage } from '../src/model/decoder.js';
+import type { RgbaImage } from '../src/model/rgba.js';
 import { jpegjsDecode, mean, noiseImage, pngjsDecode, psnr, syntheticImage, upngFrames } from './support/progressImages.js';
 
 
@@ -67,17 +67,14 @@ describe('encodePng', () => {
 });
 
 describe('PNG bombs (issue #12, item 13; timed in a process of their own in hostile-loaders.test.ts)', () => {
+  // TOO_LARGE comes from the header's pixel cap and from the inflater's size cap, each before the memory is spent.
   test('16384x16384 (1 GiB of pixels) is refused at its header', () => {
-    const t = performance.now();
-    expect(() => decodePng(pngBomb(16384, 16384, 1000))).toThrow(expect.objectContaining({ code: 'IO', message: expect.stringMatching(/over the 16777216-pixel decode limit/) }));
-    expect(performance.now() - t).toBeLessThan(1000);
+    expect(() => decodePng(pngBomb(16384, 16384, 1000))).toThrow(expect.objectContaining({ code: 'IO', reason: 'TOO_LARGE', message: expect.stringContaining('16384x16384') }));
   });
 
   test('image data that inflates past its size stops after one piece', async () => {
     const png = pngBomb(64, 64, 64 << 20); // 64 KB that would inflate to 64 MiB
-    const t = performance.now();
-    expect(() => decodePng(png)).toThrow(expect.objectContaining({ code: 'IO', message: expect.stringMatching(/inflates to more than the 16448 bytes/) }));
-    expect(performance.now() - t).toBeLessThan(1000);
+    expect(() => decodePng(png)).toThrow(expect.objectContaining({ code: 'IO', reason: 'TOO_LARGE', message: expect.stringContaining('16448') }));
     await expect(gather([{ step: 0, name: 'step_0000.png', bytes: png }])).rejects.toMatchObject({ code: 'IO' });
   });
 });

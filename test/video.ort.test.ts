@@ -2,7 +2,7 @@
 // whole for every chunk size, frames out per chunk, the stream, and bad input.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { RawImage } from '../src/model/decoder.js';
+import type { RawImage } from '../src/model/rgba.js';
 import { createVideoDecoder, type VideoDecoder } from '../src/videoDecoder.js';
 import { lowerVideoDecoder, videoSkips } from '../src/model/videoGraph.js';
 import { VIDEO_MODELS } from '../src/model/videoRegistry.js';

@@ -4,7 +4,7 @@ import { isTaesdError } from '../errors.js';
 import { isNode } from '../platform.js';
 import { deviceAdapterInfo, isFallbackAdapter } from '../gpu/device.js';
 import { adapterKey, processStore, type TuningStore } from '../gpu/tune.js';
-import type { BackendDecoder, LatentInput } from '../model/decoder.js';
+import type { BackendDecoder, LatentInput } from '../model/decoderTypes.js';
 import type { ModelSpec } from '../model/registry.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { BACKENDS, gpuDevice, webgpuOn, type BackendOptions } from './registry.js';

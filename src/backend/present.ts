@@ -2,7 +2,7 @@
 // on the GPU (no readback), else through `2d`. A canvas keeps its first context, so after a
 // backend change a DOM canvas is swapped for a fresh copy in place, and later calls follow it.
 import { fail } from '../errors.js';
-import type { AnyLatentInput, DecodeOptions, BackendDecoder } from '../model/decoder.js';
+import type { AnyLatentInput, DecodeOptions, BackendDecoder } from '../model/decoderTypes.js';
 
 export type AnyCanvas = HTMLCanvasElement | OffscreenCanvas;
 

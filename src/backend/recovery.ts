@@ -1,7 +1,7 @@
 // Device-loss recovery: a decode that fails with DEVICE_LOST is run again on a replacement
 // backend, which a policy function makes; decodes in flight together share one replacement.
 import { fail, isTaesdError } from '../errors.js';
-import type { BackendKind, BackendDecoder } from '../model/decoder.js';
+import type { BackendKind, BackendDecoder } from '../model/decoderTypes.js';
 
 /** Emitted when the decoder moves to another backend or device (device loss), with why. */
 export interface BackendChange {

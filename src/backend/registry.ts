@@ -7,7 +7,7 @@ import { WebGpuDecoder, type Precision } from '../gpu/decoder.js';
 import { requestGpuDevice } from '../gpu/device.js';
 import { linearOnGpu } from '../gpu/linearPreview.js';
 import type { TuningStore } from '../gpu/tune.js';
-import type { BackendKind, BackendDecoder, LatentSpace } from '../model/decoder.js';
+import type { BackendKind, BackendDecoder, LatentSpace } from '../model/decoderTypes.js';
 import type { ModelSpec } from '../model/registry.js';
 import type { DecoderWeights } from '../model/weights.js';
 

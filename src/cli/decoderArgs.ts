@@ -1,7 +1,7 @@
 // The decoder options decode and progress share, checked as command-line options.
 import { BACKEND_KINDS } from '../backend/registry.js';
 import type { BackendChoice, CreateDecoderOptions, Decoder } from '../decoder.js';
-import type { LatentSpace } from '../model/decoder.js';
+import type { LatentSpace } from '../model/decoderTypes.js';
 import { MODEL_IDS, type ModelId } from '../model/registry.js';
 import { defaultWeights } from './files.js';
 import { modelFromLatents } from './latentModel.js';

@@ -24,6 +24,6 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
     await mkdir(dirname(resolve(path)), { recursive: true });
     await replaceFile(resolve(path), data);
   } catch (e) {
-    fail('IO', `cannot write ${path}: ${describeFsError(e)}`, e);
+    fail('IO', `cannot write ${path}: ${describeFsError(e)}`, { cause: e });
   }
 }

@@ -12,7 +12,7 @@ export type { LatentFile };
 export async function readLatentFile(path: string): Promise<LatentFile> {
   const bytes = await readRegularFile(path, 'latent file', {
     maxBytes: MAX_LATENT_FILE_BYTES,
-    tooLarge: (size) => fail('LATENT_CORRUPT', `latent file ${path}: ${size} bytes is over the ${MAX_LATENT_FILE_BYTES}-byte limit for latent files`),
+    tooLarge: (size) => fail('LATENT_CORRUPT', `latent file ${path}: ${size} bytes is over the ${MAX_LATENT_FILE_BYTES}-byte limit for latent files`, { reason: 'TOO_LARGE' }),
     headBytes: LATENT_HEAD_BYTES,
     checkHead: (head, size) => checkLatentHead(head, path, size),
   });

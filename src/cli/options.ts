@@ -2,6 +2,7 @@
 // and its help line; parsing checks every option against its command before any work.
 import { parseArgs } from 'node:util';
 import { BACKEND_KINDS } from '../backend/registry.js';
+import { isScale } from '../model/latent.js';
 import { MODEL_IDS } from '../model/registry.js';
 import { VIDEO_MODEL_IDS } from '../model/videoRegistry.js';
 
@@ -137,7 +138,7 @@ export function scaleOption(value: string | undefined, name = 'scale'): number |
   if (value === undefined) return undefined;
   const m = /^(?:1\/(\d+)|(\d*\.?\d+))$/.exec(value);
   const scale = m ? (m[1] !== undefined ? 1 / Number(m[1]) : Number(m[2])) : NaN;
-  if (!(scale > 0 && scale <= 1 && Number.isInteger(Math.log2(1 / scale)))) throw new UsageError(`--${name} must be 1, 0.5, 0.25 or 0.125 (or 1/2, 1/4, 1/8), got "${value}"`);
+  if (!isScale(scale)) throw new UsageError(`--${name} must be 1, 0.5, 0.25 or 0.125 (or 1/2, 1/4, 1/8), got "${value}"`);
   return scale;
 }
 

@@ -4,8 +4,9 @@
 import { createDecoder, type CreateDecoderOptions } from '../decoder.js';
 import { fail, isTaesdError, TaesdError } from '../errors.js';
 import { comfyProcessOut } from '../model/comfyFormats.js';
-import type { LatentDecoder, RgbaImage } from '../model/decoder.js';
+import type { LatentDecoder } from '../model/decoderTypes.js';
 import { isModelId, MODEL_IDS } from '../model/registry.js';
+import type { RgbaImage } from '../model/rgba.js';
 import { isVideoModelId, VIDEO_MODEL_IDS } from '../model/videoRegistry.js';
 import { createVideoDecoder, type CreateVideoDecoderOptions, type VideoDecoder } from '../videoDecoder.js';
 import type { WeightsSource } from '../weights/load.js';

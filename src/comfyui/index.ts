@@ -4,5 +4,5 @@ export { ComfyPreviewClient, COMFY_ROUTE, comfyRouteUrl, type ComfyPreview, type
 export { parseStepMessage, type StepMessage } from './message.js';
 export { COMFY_LATENT_FORMATS, comfyProcessOut, modelForComfyFormat, type ComfyFormat, type ComfyModelId, type ComfyProcessOut } from '../model/comfyFormats.js';
 // Types the client's signatures use, so this entry names all of them (test/api.test.ts).
-export type { LatentInput } from '../model/decoder.js';
-export type { TaesdError, TaesdErrorCode } from '../errors.js';
+export type { LatentInput } from '../model/decoderTypes.js';
+export type { TaesdError, TaesdErrorCode, TaesdErrorDetail, TaesdErrorReason } from '../errors.js';

@@ -1,7 +1,7 @@
 // A step message from the ComfyUI bridge (integrations/comfyui/taesd_web/protocol.py): a
 // safetensors file, tensor `latent` (f16, the sampler's layout) and string metadata.
 import { fail } from '../errors.js';
-import type { LatentInput } from '../model/decoder.js';
+import type { LatentInput } from '../model/decoderTypes.js';
 import { modelForComfyFormat, type ComfyModelId } from '../model/comfyFormats.js';
 import { parseSafetensors } from '../weights/safetensors.js';
 

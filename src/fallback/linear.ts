@@ -2,9 +2,10 @@
 // Latent2RGBPreviewer does (comfy/latent_preview.py; factors and bias from comfy/latent_formats.py,
 // copied with their source commits into src/model/families.ts). shaders/latent_rgb.wgsl is its GPU twin.
 import { fail } from '../errors.js';
-import type { AnyLatentInput, DecodeOptions, BackendDecoder, DecoderCapabilities, LatentSpace, RawImage, RgbaImage } from '../model/decoder.js';
+import type { AnyLatentInput, DecodeOptions, BackendDecoder, DecoderCapabilities, LatentSpace } from '../model/decoderTypes.js';
 import { expectCpuLatent, latentItem, prepareLatent, type Latent } from '../model/latent.js';
 import { rgbFactors, type LinearModel, type ModelSpec } from '../model/registry.js';
+import type { RawImage, RgbaImage } from '../model/rgba.js';
 import { rawToRgba } from '../model/rgba.js';
 import { DecoderSurface } from '../model/surface.js';
 

@@ -3,7 +3,7 @@
 // CUDA where onnxruntime-node's CUDA provider is installed.
 import type * as Ort from 'onnxruntime-web';
 import { fail } from '../errors.js';
-import type { BackendDecoder, LatentSpace } from '../model/decoder.js';
+import type { BackendDecoder, LatentSpace } from '../model/decoderTypes.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { importNodeOnly, isNode } from '../platform.js';
 import { errorMessage, OrtDecoder, type OrtModule, type OrtRuntime } from './ort.js';
@@ -41,7 +41,7 @@ export async function loadNativeRuntime(): Promise<OrtModule> {
   if (!isNode) fail('BACKEND_UNAVAILABLE', 'the native backend runs in Node only (onnxruntime-node); use wasm in browsers');
   runtime ??= importNodeOnly<OrtModule>('onnxruntime-node').catch((e: unknown) => {
     runtime = null;
-    return fail('BACKEND_UNAVAILABLE', `the native backend needs the optional package onnxruntime-node: npm install onnxruntime-node@~1.30.0 (${errorMessage(e).split('\n')[0]})`, e);
+    return fail('BACKEND_UNAVAILABLE', `the native backend needs the optional package onnxruntime-node: npm install onnxruntime-node@~1.30.0 (${errorMessage(e).split('\n')[0]})`, { cause: e });
   });
   return runtime;
 }

@@ -3,11 +3,12 @@
 // the graph's symbolic batch dimension. Decodes run one at a time, in call order.
 import type * as Ort from 'onnxruntime-web';
 import { fail } from '../errors.js';
-import type { AnyLatentInput, BackendKind, DecodeOptions, DecoderCapabilities, LatentSpace, RawImage } from '../model/decoder.js';
+import type { AnyLatentInput, BackendKind, DecodeOptions, DecoderCapabilities, LatentSpace } from '../model/decoderTypes.js';
 import { fewestBands, valueRows } from '../model/bands.js';
 import { graphStages, lowerDecoder, skipForScale, type DecoderGraph, type Stage, type Value } from '../model/graph.js';
 import { expectCpuLatent, prepareLatent, type Latent } from '../model/latent.js';
 import type { ModelSpec } from '../model/registry.js';
+import type { RawImage } from '../model/rgba.js';
 import { DecoderSurface } from '../model/surface.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { buildDecoderGraph, GRAPH_INPUT, GRAPH_OUTPUT } from './onnxGraph.js';
@@ -106,7 +107,7 @@ export class OrtDecoder extends DecoderSurface<OrtInput> {
       const bytes = buildDecoderGraph(graph, stage === undefined ? undefined : graphStages(graph)[stage]);
       session = ort.InferenceSession.create(bytes, sessionOptions).catch((e: unknown) => {
         this.sessions.delete(key);
-        return fail('IO', `${library} could not start a ${executionProvider} session for ${this.model.id}: ${errorMessage(e)}${this.runtime.hint(errorMessage(e))}`, e);
+        return fail('IO', `${library} could not start a ${executionProvider} session for ${this.model.id}: ${errorMessage(e)}${this.runtime.hint(errorMessage(e))}`, { cause: e });
       });
       this.sessions.set(key, session);
     }
@@ -126,7 +127,7 @@ export class OrtDecoder extends DecoderSurface<OrtInput> {
     try {
       output = (await session.run({ [GRAPH_INPUT]: input }))[GRAPH_OUTPUT];
     } catch (e) {
-      fail('IO', `${this.runtime.library} failed to decode ${what} with ${this.model.id}: ${errorMessage(e)}`, e);
+      fail('IO', `${this.runtime.library} failed to decode ${what} with ${this.model.id}: ${errorMessage(e)}`, { cause: e });
     }
     if (!output || !(output.data instanceof Float32Array)) fail('IO', `${this.runtime.library} returned no float32 ${GRAPH_OUTPUT}`);
     return { data: output.data, dims: output.dims };

@@ -21,7 +21,7 @@ export class OrtVideoRunner implements VideoStageRunner {
       // No arena: each stage's session would keep its own peak for good (4 stages, ~GiBs at 480p).
       session = ort.InferenceSession.create(buildVideoStageGraph(graph, stage), { ...sessionOptions, enableCpuMemArena: false, enableMemPattern: false }).catch((e: unknown) => {
         this.sessions.delete(id);
-        return fail('IO', `${library} could not start a ${executionProvider} session for ${graph.weights.model.id}: ${errorMessage(e)}${this.runtime.hint(errorMessage(e))}`, e);
+        return fail('IO', `${library} could not start a ${executionProvider} session for ${graph.weights.model.id}: ${errorMessage(e)}${this.runtime.hint(errorMessage(e))}`, { cause: e });
       });
       this.sessions.set(id, session);
     }
@@ -49,7 +49,7 @@ export class OrtVideoRunner implements VideoStageRunner {
       try {
         out = await session.run(feeds);
       } catch (e) {
-        fail('IO', `${library} failed to decode ${dims[0]} frame(s) with ${graph.weights.model.id}: ${errorMessage(e)}`, e);
+        fail('IO', `${library} failed to decode ${dims[0]} frame(s) with ${graph.weights.model.id}: ${errorMessage(e)}`, { cause: e });
       }
       const y = out[STAGE_OUTPUT];
       if (!y || !(y.data instanceof Float32Array)) fail('IO', `${library} returned no float32 ${STAGE_OUTPUT}`);

@@ -2,7 +2,7 @@
 // browsers (for comparisons). The graph comes from the weights (onnxGraph.ts); no model files.
 import type * as Ort from 'onnxruntime-web';
 import { fail } from '../errors.js';
-import type { BackendDecoder, LatentSpace } from '../model/decoder.js';
+import type { BackendDecoder, LatentSpace } from '../model/decoderTypes.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { importNodeOnly, isNode } from '../platform.js';
 import { OrtDecoder, type OrtModule, type OrtRuntime } from './ort.js';

@@ -2,10 +2,11 @@
 // dispatches encoded (planner.ts), and the output read back or drawn (submit.ts). The decode
 // methods, queue and destroy rules come from DecoderSurface (model/surface.ts).
 import { fail } from '../errors.js';
-import { isGpuLatent, type AnyLatentInput, type DecodeOptions, type DecoderCapabilities, type GpuLatentInput, type LatentSpace, type LayerKernel, type RawImage } from '../model/decoder.js';
+import { isGpuLatent, type AnyLatentInput, type DecodeOptions, type DecoderCapabilities, type GpuLatentInput, type LatentSpace, type LayerKernel } from '../model/decoderTypes.js';
 import { skipForScale } from '../model/graph.js';
 import { checkLatentShape, expectSingle, prepareLatent, type Latent } from '../model/latent.js';
 import type { ModelSpec } from '../model/registry.js';
+import { type RawImage } from '../model/rgba.js';
 import { DecoderSurface, type CheckedRgba } from '../model/surface.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { canvasTexture } from './canvas.js';
@@ -18,7 +19,7 @@ import { GpuSubmitter } from './submit.js';
 import { processStore, type TuningStore } from './tune.js';
 import { LATENT_DIMS } from './uniforms.js';
 
-export type { LayerKernel } from '../model/decoder.js';
+export type { LayerKernel } from '../model/decoderTypes.js';
 export type { Precision };
 
 /** Default cap on one buffer: bands keep a 4096x4096 decode to a few buffers of this size. */

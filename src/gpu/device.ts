@@ -19,7 +19,7 @@ async function loadDawn(): Promise<GPU> {
   try {
     dawn = await importNodeOnly<DawnModule>('webgpu');
   } catch (e) {
-    fail('NO_WEBGPU', 'WebGPU in Node needs the optional peer package "webgpu" (Dawn, about 130 MB): npm install webgpu@~0.6.2', e);
+    fail('NO_WEBGPU', 'WebGPU in Node needs the optional peer package "webgpu" (Dawn, about 130 MB): npm install webgpu@~0.6.2', { cause: e });
   }
   Object.assign(globalThis, dawn.globals);
   return dawn.create([]);
@@ -62,7 +62,7 @@ export async function requestGpuDevice(options: GpuDeviceOptions = {}): Promise<
     });
     return { adapter, device };
   } catch (e) {
-    fail('NO_WEBGPU', `the WebGPU adapter refused a device: ${e instanceof Error ? e.message : String(e)}`, e);
+    fail('NO_WEBGPU', `the WebGPU adapter refused a device: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
 }
 

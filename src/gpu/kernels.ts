@@ -69,7 +69,7 @@ export function kernelPipeline(device: GPUDevice, name: KernelName, params: Kern
         pipelines.delete(key);
         const info = await module.getCompilationInfo().catch(() => null);
         const errors = info?.messages.filter((m) => m.type === 'error').map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ');
-        return fail('INTERNAL', `WebGPU refused kernel ${label}: ${errors || (e instanceof Error ? e.message : String(e))}`, e);
+        return fail('INTERNAL', `WebGPU refused kernel ${label}: ${errors || (e instanceof Error ? e.message : String(e))}`, { cause: e });
       },
     );
     pipelines.set(key, pipeline);

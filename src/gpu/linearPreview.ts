@@ -1,5 +1,5 @@
 import { fail } from '../errors.js';
-import type { AnyLatentInput, BackendDecoder, DecodeOptions, LatentSpace } from '../model/decoder.js';
+import type { AnyLatentInput, BackendDecoder, DecodeOptions, LatentSpace } from '../model/decoderTypes.js';
 import { expectCpuLatent, expectSingle, prepareLatent, type Latent } from '../model/latent.js';
 import { rgbFactors, type LinearModel, type ModelSpec } from '../model/registry.js';
 import { canvasTexture } from './canvas.js';

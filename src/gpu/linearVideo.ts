@@ -1,6 +1,6 @@
 // A video's linear preview on the GPU: every latent frame drawn by shaders/latent_rgb.wgsl in one
 // dispatch (frames as a column of one texture), read back as RGBA frames.
-import type { RgbaImage } from '../model/decoder.js';
+import type { RgbaImage } from '../model/rgba.js';
 import type { Latent } from '../model/latent.js';
 import type { LinearModel } from '../model/registry.js';
 import type { LinearPreview } from './linearPreview.js';

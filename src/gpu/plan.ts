@@ -2,7 +2,7 @@
 // size and uniform slot (pure). planner.ts turns the specs into buffers and bind groups.
 import { act4Type, checkConv, type ConvDims, type ConvShape, type ConvVariant, type Precision } from './conv.js';
 import type { Dispatch, KernelName, KernelParams } from './kernels.js';
-import type { LayerKernel } from '../model/decoder.js';
+import type { LayerKernel } from '../model/decoderTypes.js';
 import type { Activation, ConvStep, Program } from './program.js';
 import type { Instance, Schedule } from './schedule.js';
 

@@ -2,7 +2,7 @@
 // (forced, default or tuned), packed weights uploaded once, and plans (every buffer, uniform and
 // bind group of a decode of one size) cached for the last two sizes.
 import { fail } from '../errors.js';
-import type { LayerKernel } from '../model/decoder.js';
+import type { LayerKernel } from '../model/decoderTypes.js';
 import { lowerDecoder } from '../model/graph.js';
 import type { DecoderWeights } from '../model/weights.js';
 import { act4Bytes, convDimsData, convDispatch, convPipeline, convShapeKey, convVariant, DEFAULT_CONV, type ConvVariant, type Precision } from './conv.js';

@@ -56,8 +56,8 @@ export class GpuSubmitter {
       errors = await scopes;
     } catch (e) {
       // A lost device fails the map (or the error scopes) first and resolves `lost` a moment later.
-      if (await this.isLost()) fail('DEVICE_LOST', `WebGPU device lost during decode: ${this.lost}`, e);
-      fail('IO', `WebGPU decode failed: ${e instanceof Error ? e.message : String(e)}`, e);
+      if (await this.isLost()) fail('DEVICE_LOST', `WebGPU device lost during decode: ${this.lost}`, { cause: e });
+      fail('IO', `WebGPU decode failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
     this.check(errors, 'the decode');
   }

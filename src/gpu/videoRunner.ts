@@ -94,7 +94,7 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
     // A run's planar output is one buffer (bounded by maxBufferSize) that the next stage or the readback copies from.
     const readback = valueFrameBytes(stage, stage.output, 'f32', h, w);
     const n = Math.min(Math.floor((bind - z) / per), Math.floor(groups / mostFrames), Math.floor(maxBufferSize / readback));
-    if (n < 1) fail('BAD_OPTION', `one ${h}x${w} frame of a video stage needs ${(per / 2 ** 20).toFixed(0)} MiB in one WebGPU buffer, over this device's ${(bind / 2 ** 20).toFixed(0)} MiB binding limit; decode at a smaller scale`);
+    if (n < 1) fail('BAD_OPTION', `one ${h}x${w} frame of a video stage needs ${(per / 2 ** 20).toFixed(0)} MiB in one WebGPU buffer, over this device's ${(bind / 2 ** 20).toFixed(0)} MiB binding limit; decode at a smaller scale`, { reason: 'DEVICE_LIMIT' });
     return n;
   }
 

@@ -1,5 +1,5 @@
 import { fail } from '../errors.js';
-import type { RgbaImage } from '../model/decoder.js';
+import type { RgbaImage } from '../model/rgba.js';
 import { downscale } from './downscale.js';
 import { blit, checkImage, createImage, MAX_IMAGE_SIDE } from './image.js';
 

@@ -1,5 +1,5 @@
 import { fail } from '../errors.js';
-import type { RgbaImage } from '../model/decoder.js';
+import type { RgbaImage } from '../model/rgba.js';
 import { checkImage, isOpaque, MAX_IMAGE_SIDE } from './image.js';
 
 /** For each output index, the source pixels it covers and each one's share of its area. */

@@ -1,5 +1,5 @@
 import { fail } from '../errors.js';
-import type { RgbaImage } from '../model/decoder.js';
+import type { RgbaImage } from '../model/rgba.js';
 import { decodeJpeg, encodeJpeg, isJpeg } from './jpeg.js';
 import { encodePng } from './png.js';
 import { decodePng, isPng } from './pngDecode.js';
@@ -44,5 +44,5 @@ export async function decodeImage(bytes: Uint8Array): Promise<RgbaImage> {
   const format = sniffFormat(bytes);
   if (format === 'png') return decodePng(bytes);
   if (format === 'jpeg') return decodeJpeg(bytes);
-  fail('IO', 'not a PNG or JPEG file');
+  fail('IO', 'not a PNG or JPEG file', { reason: 'WRONG_FORMAT' });
 }

@@ -1,5 +1,5 @@
 import { fail } from '../errors.js';
-import type { RgbaImage } from '../model/decoder.js';
+import type { RgbaImage } from '../model/rgba.js';
 
 /** Largest side an image function accepts (16384 px, what browsers' canvases allow). */
 export const MAX_IMAGE_SIDE = 16384;

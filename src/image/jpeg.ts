@@ -1,6 +1,6 @@
 import { fail } from '../errors.js';
 import { MAX_DECODE_PIXELS } from './pngDecode.js';
-import type { RgbaImage } from '../model/decoder.js';
+import type { RgbaImage } from '../model/rgba.js';
 import { checkImage, isOpaque } from './image.js';
 import { canvasDecode, canvasEncode, hasCanvasCodec, nodeWasmModule } from './platform.js';
 
@@ -75,7 +75,7 @@ export async function encodeJpeg(image: RgbaImage, options: JpegOptions = {}): P
   try {
     return new Uint8Array(await encode(input, { quality, baseline: true, progressive: false, optimize_coding: true }));
   } catch (e) {
-    fail('IO', 'JPEG: MozJPEG failed to encode', e);
+    fail('IO', 'JPEG: MozJPEG failed to encode', { cause: e });
   }
 }
 
@@ -107,9 +107,9 @@ export function jpegSize(bytes: Uint8Array): { width: number; height: number } |
  * Its declared size is checked first (at most MAX_DECODE_PIXELS); corrupt data throws IO.
  */
 export async function decodeJpeg(bytes: Uint8Array): Promise<RgbaImage> {
-  if (!isJpeg(bytes)) fail('IO', 'JPEG: missing SOI marker');
-  const size = jpegSize(bytes) ?? fail('IO', 'JPEG: no frame header (SOF) before the image data');
-  if (size.width < 1 || size.height < 1 || size.width * size.height > MAX_DECODE_PIXELS) fail('IO', `JPEG: ${size.width}x${size.height} is outside the decode limit of ${MAX_DECODE_PIXELS} pixels`);
+  if (!isJpeg(bytes)) fail('IO', 'JPEG: missing SOI marker', { reason: 'WRONG_FORMAT' });
+  const size = jpegSize(bytes) ?? fail('IO', 'JPEG: no frame header (SOF) before the image data', { reason: 'MALFORMED' });
+  if (size.width < 1 || size.height < 1 || size.width * size.height > MAX_DECODE_PIXELS) fail('IO', `JPEG: ${size.width}x${size.height} is outside the decode limit of ${MAX_DECODE_PIXELS} pixels`, { reason: size.width < 1 || size.height < 1 ? 'MALFORMED' : 'TOO_LARGE' });
   try {
     const viaCanvas = await canvasDecode(bytes, 'image/jpeg');
     if (viaCanvas) return viaCanvas;
@@ -118,6 +118,6 @@ export async function decodeJpeg(bytes: Uint8Array): Promise<RgbaImage> {
     const { data, width, height } = await decode(copy);
     return { width, height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength) };
   } catch (e) {
-    fail('IO', 'JPEG: cannot decode', e);
+    fail('IO', 'JPEG: cannot decode', { cause: e });
   }
 }

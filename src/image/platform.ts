@@ -1,7 +1,7 @@
 // The one place where browsers and Node differ for images: the platform's canvas codec when
 // there is one, and how a wasm codec's binary is found when there is no fetchable URL.
 import { fail } from '../errors.js';
-import type { RgbaImage } from '../model/decoder.js';
+import type { RgbaImage } from '../model/rgba.js';
 import { importNodeOnly, isNode } from '../platform.js';
 
 /** True where `OffscreenCanvas` can encode (browsers, their workers); false in Node. */
@@ -53,6 +53,6 @@ export async function nodeWasmModule(specifier: string): Promise<WebAssembly.Mod
   try {
     return await WebAssembly.compile(await readFile(createRequire(import.meta.url).resolve(specifier)));
   } catch (e) {
-    fail('IO', `cannot load ${specifier}`, e);
+    fail('IO', `cannot load ${specifier}`, { cause: e });
   }
 }

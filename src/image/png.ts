@@ -1,6 +1,6 @@
 import { zlibSync } from 'fflate';
 import { fail } from '../errors.js';
-import type { RgbaImage } from '../model/decoder.js';
+import type { RgbaImage } from '../model/rgba.js';
 import { checkImage, isOpaque } from './image.js';
 import { chunk, concat, filterScanlines, ihdr, PNG_SIGNATURE } from './pngChunks.js';
 

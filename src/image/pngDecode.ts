@@ -1,5 +1,5 @@
 import { fail } from '../errors.js';
-import type { RgbaImage } from '../model/decoder.js';
+import type { RgbaImage } from '../model/rgba.js';
 import { inflateExactly } from '../weights/inflate.js';
 import { MAX_IMAGE_SIDE } from './image.js';
 import { crc32 } from '../crc32.js';
@@ -25,7 +25,7 @@ export function isPng(bytes: Uint8Array): boolean {
  * image data that inflates to more or less than its size) throws IO, before the pixels are allocated.
  */
 export function decodePng(bytes: Uint8Array): RgbaImage {
-  if (!isPng(bytes)) fail('IO', 'PNG: missing signature');
+  if (!isPng(bytes)) fail('IO', 'PNG: missing signature', { reason: 'WRONG_FORMAT' });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let width = 0, height = 0, type = -1, palette: Uint8Array | null = null, trns: Uint8Array | null = null;
   const idat: Uint8Array[] = [];
@@ -35,26 +35,26 @@ export function decodePng(bytes: Uint8Array): RgbaImage {
     if (at + 12 + len > bytes.length) break;
     const name = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
     const data = bytes.subarray(at + 8, at + 8 + len);
-    if (crc32(bytes.subarray(at + 4, at + 8 + len)) !== view.getUint32(at + 8 + len)) fail('IO', `PNG: bad CRC in ${name}`);
+    if (crc32(bytes.subarray(at + 4, at + 8 + len)) !== view.getUint32(at + 8 + len)) fail('IO', `PNG: bad CRC in ${name}`, { reason: 'MALFORMED' });
     if (name === 'IHDR') {
       width = view.getUint32(at + 8);
       height = view.getUint32(at + 12);
       const depth = data[8]!, interlace = data[12]!;
       type = data[9]!;
       if (depth !== 8 || CHANNELS[type] === undefined || interlace !== 0)
-        fail('IO', `PNG: only 8-bit non-interlaced images are read (depth ${depth}, color type ${type}, interlace ${interlace})`);
-      if (width < 1 || height < 1 || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) fail('IO', `PNG: size ${width}x${height} out of range`);
-      if (width * height > MAX_DECODE_PIXELS) fail('IO', `PNG: ${width}x${height} is over the ${MAX_DECODE_PIXELS}-pixel decode limit`);
+        fail('IO', `PNG: only 8-bit non-interlaced images are read (depth ${depth}, color type ${type}, interlace ${interlace})`, { reason: 'UNSUPPORTED' });
+      if (width < 1 || height < 1 || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) fail('IO', `PNG: size ${width}x${height} out of range`, { reason: width < 1 || height < 1 ? 'MALFORMED' : 'TOO_LARGE' });
+      if (width * height > MAX_DECODE_PIXELS) fail('IO', `PNG: ${width}x${height} is over the ${MAX_DECODE_PIXELS}-pixel decode limit`, { reason: 'TOO_LARGE' });
     } else if (name === 'PLTE') palette = data;
     else if (name === 'tRNS') trns = data;
     else if (name === 'IDAT') idat.push(data);
     else if (name === 'IEND') ended = true;
     at += 12 + len;
   }
-  if (type < 0 || idat.length === 0 || !ended) fail('IO', 'PNG: truncated (no IHDR, IDAT or IEND)');
+  if (type < 0 || idat.length === 0 || !ended) fail('IO', 'PNG: truncated (no IHDR, IDAT or IEND)', { reason: 'TRUNCATED' });
   const ch = CHANNELS[type]!;
   const stride = width * ch;
-  const inflated = inflateExactly(concat(idat), (stride + 1) * height, 'zlib', (problem) => fail('IO', `PNG: image data ${problem} for ${width}x${height}`));
+  const inflated = inflateExactly(concat(idat), (stride + 1) * height, 'zlib', (reason, problem) => fail('IO', `PNG: image data ${problem} for ${width}x${height}`, { reason }));
   const raw = unfilterScanlines(inflated, stride, height, ch);
   const out = new Uint8ClampedArray(width * height * 4);
   if (type === 6) out.set(raw);
@@ -66,7 +66,7 @@ export function decodePng(bytes: Uint8Array): RgbaImage {
       out[p + 3] = 255;
     } else if (type === 3) {
       const i = raw[s]!;
-      if (!palette || 3 * i + 2 >= palette.length) fail('IO', 'PNG: palette index out of range');
+      if (!palette || 3 * i + 2 >= palette.length) fail('IO', 'PNG: palette index out of range', { reason: 'MALFORMED' });
       out[p] = palette[3 * i]!;
       out[p + 1] = palette[3 * i + 1]!;
       out[p + 2] = palette[3 * i + 2]!;

@@ -3,7 +3,7 @@
 // `process_out`: a step message holds the sampler's (model-space) x0; TAEHV weights that read the
 // VAE's space (lightx2v's, which ComfyUI's previewer loads) need it mapped, as ComfyUI does.
 import { fail } from '../errors.js';
-import type { LatentInput } from './decoder.js';
+import type { LatentInput } from './decoderTypes.js';
 import { toFloat32 } from '../weights/safetensors.js';
 
 /** A decoder id: one of MODEL_IDS, or a TAEHV id (taew2_1, ...) the registry may not know yet. */

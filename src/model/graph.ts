@@ -6,6 +6,7 @@
 // three seams: its rows read here (rowsRead), its ONNX nodes (fallback/onnxGraph.ts) and its GPU
 // step (gpu/program.ts). Streaming state belongs to a session object, never to the op list.
 import { fail } from '../errors.js';
+import { isScale } from './latent.js';
 import type { ConvWeights, DecoderWeights, PoolWeights } from './weights.js';
 
 /** A feature map of `channels` at `2^level` times the latent's size. */
@@ -58,7 +59,7 @@ export function upsampleCount(weights: DecoderWeights): number {
 export function skipForScale(weights: DecoderWeights, scale = 1): number {
   const total = upsampleCount(weights);
   const skip = Math.log2(1 / scale);
-  if (!Number.isInteger(skip) || skip < 0 || skip > total) {
+  if (!isScale(scale) || skip > total) {
     const allowed = Array.from({ length: total + 1 }, (_, k) => (k ? `1/${2 ** k}` : '1')).join(', ');
     fail('BAD_OPTION', `scale must be one of ${allowed} for ${weights.model.id}, got ${String(scale)}`);
   }

@@ -1,6 +1,6 @@
 import { fail } from '../errors.js';
 import { halvesToFloats } from '../weights/half.js';
-import { isGpuLatent, type AnyLatentInput, type LatentInput, type LatentSpace } from './decoder.js';
+import { isGpuLatent, type AnyLatentInput, type LatentInput, type LatentSpace } from './decoderTypes.js';
 import type { ModelSpec } from './registry.js';
 
 /** Latents ready for a decoder: `[batch, channels, height, width]` float32 in TAESD's input space. */
@@ -16,6 +16,11 @@ export interface Latent {
 export const MAX_LATENT_SIDE = 1024;
 /** Most latents in one batch; a sampler's batch is a handful. */
 export const MAX_BATCH = 64;
+
+/** A decode scale's form: 1, 1/2, 1/4, ...; how small a model may go is skipForScale's (model/graph.ts). */
+export function isScale(scale: number): boolean {
+  return scale > 0 && scale <= 1 && Number.isInteger(Math.log2(1 / scale));
+}
 /** Most values in one latent input (256 MB as float32): a 1024x1024 FLUX latent batch of 2. */
 export const MAX_LATENT_VALUES = 1 << 26;
 

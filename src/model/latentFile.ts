@@ -7,7 +7,7 @@ import { parsePth } from '../weights/pth.js';
 import { MAX_HEADER_BYTES, parseSafetensors, readSafetensorsHeader } from '../weights/safetensors.js';
 import { describeBytes, firstBytes } from '../weights/sniff.js';
 import { MAX_ELEMENTS } from '../weights/tensor.js';
-import type { LatentInput, LatentSpace } from './decoder.js';
+import type { LatentInput, LatentSpace } from './decoderTypes.js';
 
 /** SD1.x's scale, which ComfyUI's LoadLatent divides out of `.latent` files saved before format version 0. */
 const LEGACY_LATENT_SCALE = 0.18215;
@@ -56,14 +56,14 @@ export function checkLatentHead(head: Uint8Array, name: string, size: number): v
     if (what !== 'a zip archive') refuseKind(name, what, head, 'a PyTorch .pth (a zip archive)');
     return;
   }
-  if (size < 9) fail('LATENT_CORRUPT', `${name}: ${size} bytes is too short to be a safetensors file`);
+  if (size < 9) fail('LATENT_CORRUPT', `${name}: ${size} bytes is too short to be a safetensors file`, { reason: 'TRUNCATED' });
   if (what !== null || head[8] !== 0x7b) refuseKind(name, what, head, 'a safetensors file (an 8-byte length, then a JSON header)');
   readSafetensorsHeader(head, name, 'latent', size);
 }
 
 function refuseKind(name: string, what: string | null, head: Uint8Array, expected: string): never {
   const hint = what === 'a zip archive' ? ' (a PyTorch checkpoint? weights go to --weights)' : '';
-  fail('LATENT_CORRUPT', `latent file ${name} is ${what ?? `something else (it starts with ${firstBytes(head, 9)})`}${hint}: expected ${expected}`);
+  fail('LATENT_CORRUPT', `latent file ${name} is ${what ?? `something else (it starts with ${firstBytes(head, 9)})`}${hint}: expected ${expected}`, { reason: 'WRONG_FORMAT' });
 }
 
 /**

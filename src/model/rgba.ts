@@ -1,5 +1,19 @@
 import { fail } from '../errors.js';
-import type { RawImage, RgbaImage } from './decoder.js';
+
+/** An 8-bit RGBA image, layout-compatible with `ImageData`. */
+export interface RgbaImage {
+  readonly width: number;
+  readonly height: number;
+  /** width * height * 4 bytes, row-major RGBA, alpha 255. */
+  readonly data: Uint8ClampedArray;
+}
+
+/** The decoder's raw float output: planar `[3,H,W]`, unclamped (roughly [0,1]). */
+export interface RawImage {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Float32Array;
+}
 
 /**
  * Planar float `[3,H,W]` -> interleaved RGBA8 (alpha 255): clamp to [0,1], x255, round.

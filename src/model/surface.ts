@@ -4,9 +4,10 @@
 // this class derives the rest: decode and decodeRaw, the batch forms, the serial queue, the
 // destroyed and lost checks, what destroy() does to decodes in flight, and the output check.
 import { fail, isTaesdError, TaesdError } from '../errors.js';
-import type { AnyLatentInput, BackendDecoder, BackendKind, DecodeOptions, DecoderCapabilities, RawImage, RgbaImage } from './decoder.js';
+import type { AnyLatentInput, BackendDecoder, BackendKind, DecodeOptions, DecoderCapabilities } from './decoderTypes.js';
 import { expectSingle } from './latent.js';
 import type { ModelSpec } from './registry.js';
+import type { RawImage, RgbaImage } from './rgba.js';
 import { checkOutput, countNonFinite, rawToRgba } from './rgba.js';
 
 /** RGBA images and how many of the values they came from were NaN or +-Infinity. */

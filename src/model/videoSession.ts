@@ -2,7 +2,7 @@
 // chunk: the session object owns that state (outside any backend's buffer reuse or plan cache),
 // so a stream of pushes, a whole video in chunks and a whole video at once give the same frames.
 import { fail, isTaesdError } from '../errors.js';
-import type { RawImage, RgbaImage } from './decoder.js';
+import type { RawImage, RgbaImage } from './rgba.js';
 import { rawToRgba } from './rgba.js';
 import { frameRule, FrameSelector } from './videoFrames.js';
 import { lowerVideoDecoder, stageFrameBytes, videoSkips, videoStages, type VideoGraph, type VideoStage } from './videoGraph.js';

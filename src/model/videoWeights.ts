@@ -3,7 +3,7 @@
 // its rules on it), and lightx2v's files in the same layout (ComfyUI's `decoder.22.bias` branch).
 import { fail } from '../errors.js';
 import type { StateDict } from '../weights/tensor.js';
-import type { LatentSpace } from './decoder.js';
+import type { LatentSpace } from './decoderTypes.js';
 import { VIDEO_MODELS, VIDEO_MODEL_IDS, getVideoModel, type VideoArch, type VideoModelSpec } from './videoRegistry.js';
 import { tensor, type ConvWeights } from './weights.js';
 

@@ -62,7 +62,7 @@ export function upstreamKeys(dict: StateDict): StateDict {
     if (upstream === null) continue;
     // Two names for one tensor: which one the file meant cannot be told, so neither is guessed.
     const other = from.get(upstream);
-    if (other !== undefined) fail('WEIGHTS_CORRUPT', `tensors ${other} and ${key} are both ${upstream}; keep one layout (upstream or diffusers)`);
+    if (other !== undefined) fail('WEIGHTS_CORRUPT', `tensors ${other} and ${key} are both ${upstream}; keep one layout (upstream or diffusers)`, { reason: 'MALFORMED' });
     from.set(upstream, key);
     out.set(upstream, tensor);
   }

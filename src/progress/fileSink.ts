@@ -80,7 +80,7 @@ export class FileSink implements ProgressSink {
       }
     } catch (e) {
       if (e instanceof TaesdError) throw e;
-      fail('IO', `cannot create job folder ${dir}`, e);
+      fail('IO', `cannot create job folder ${dir}`, { cause: e });
     }
     const [realRoot, realDir] = await Promise.all([realpath(this.root), realpath(dir)]);
     if (!inside(realRoot, realDir)) fail('UNSAFE_PATH', `job folder ${dir} resolves to ${realDir}, outside the root ${realRoot}`);
@@ -89,7 +89,7 @@ export class FileSink implements ProgressSink {
       this.lock = await JobLock.acquire(realDir, this.jobName);
     } catch (e) {
       if (e instanceof TaesdError) throw e;
-      fail('IO', `job ${this.jobName}: cannot take its lock: ${describeFsError(e)}`, e);
+      fail('IO', `job ${this.jobName}: cannot take its lock: ${describeFsError(e)}`, { cause: e });
     }
     this.jobDir = realDir;
     try {
@@ -98,7 +98,7 @@ export class FileSink implements ProgressSink {
       for (const name of old) await rm(join(realDir, name), { force: true });
     } catch (e) {
       await this.close();
-      fail('IO', `cannot clear the earlier run in ${realDir}`, e);
+      fail('IO', `cannot clear the earlier run in ${realDir}`, { cause: e });
     }
   }
 
@@ -112,7 +112,7 @@ export class FileSink implements ProgressSink {
       await replaceFile(target, artifact.bytes);
     } catch (e) {
       const saved = artifact.kind === 'progress' && (await overwriteInPlace(target, artifact.bytes));
-      if (!saved) fail('IO', `cannot write ${name} in job ${this.jobName}: ${describeFsError(e)}`, e);
+      if (!saved) fail('IO', `cannot write ${name} in job ${this.jobName}: ${describeFsError(e)}`, { cause: e });
     }
     if (artifact.kind === 'progress') await this.lock?.refresh();
   }

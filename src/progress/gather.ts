@@ -4,7 +4,7 @@ import { contactSheet, fitInto } from '../image/contactSheet.js';
 import { downscale } from '../image/downscale.js';
 import { decodeImage } from '../image/encode.js';
 import { encodePng } from '../image/png.js';
-import type { RgbaImage } from '../model/decoder.js';
+import type { RgbaImage } from '../model/rgba.js';
 import type { StepFile } from './stepFiles.js';
 
 export interface GatherOptions {
@@ -40,7 +40,7 @@ export async function gather(files: readonly StepFile[], options: GatherOptions 
   const sorted = [...files].sort((a, b) => a.step - b.step);
   const images: RgbaImage[] = [];
   for (const f of sorted) {
-    const image = await decodeImage(f.bytes).catch((e: unknown) => fail('IO', `gather: cannot decode ${f.name}`, e));
+    const image = await decodeImage(f.bytes).catch((e: unknown) => fail('IO', `gather: cannot decode ${f.name}`, { cause: e }));
     images.push(options.maxSide === undefined ? image : downscale(image, options.maxSide));
   }
   const side = options.animationSide ?? 256;

@@ -45,7 +45,7 @@ export class OpfsSink implements ProgressSink {
       for (const name of old) await dir.removeEntry(name);
       this.dir = dir;
     } catch (e) {
-      fail('IO', `OPFS: cannot open ${folder}/${id}`, e);
+      fail('IO', `OPFS: cannot open ${folder}/${id}`, { cause: e });
     }
   }
 
@@ -63,7 +63,7 @@ export class OpfsSink implements ProgressSink {
     } catch (e) {
       if (isTaesdError(e)) throw e;
       await stream?.abort().catch(() => undefined);
-      fail('IO', `OPFS: cannot write ${name}`, e);
+      fail('IO', `OPFS: cannot write ${name}`, { cause: e });
     }
   }
 

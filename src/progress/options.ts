@@ -3,7 +3,7 @@ import { checkFormat, FORMAT_EXTENSION, type ImageFormat } from '../image/encode
 import { checkQuality } from '../image/jpeg.js';
 import { checkLevel } from '../image/png.js';
 import { MAX_IMAGE_SIDE } from '../image/image.js';
-import { MAX_BATCH } from '../model/latent.js';
+import { isScale, MAX_BATCH } from '../model/latent.js';
 import { checkName, MAX_NAME_LENGTH } from './names.js';
 
 /** Most steps a job may have. */
@@ -99,7 +99,7 @@ export function resolveOptions(o: ProgressOptions): ResolvedProgressOptions {
   const batch = o.batch ?? 'first';
   if (batch !== 'first' && batch !== 'grid' && batch !== 'each') fail('BAD_OPTION', `batch must be 'first', 'grid' or 'each', got ${String(batch)}`);
   const scale = o.scale ?? 1;
-  if (!(scale > 0 && scale <= 1 && Number.isInteger(Math.log2(1 / scale)))) fail('BAD_OPTION', `scale must be 1, 1/2, 1/4, 1/8, ..., got ${String(scale)}`);
+  if (!isScale(scale)) fail('BAD_OPTION', `scale must be 1, 1/2, 1/4, 1/8, ..., got ${String(scale)}`);
   const lastStep = stepFileName({ filenamePrefix, format }, totalSteps - 1, batch === 'each' ? MAX_BATCH - 1 : 0);
   const longest = [lastStep, finalFileName({ filenamePrefix, format })].sort((a, b) => b.length - a.length)[0]!;
   if (longest.length > MAX_NAME_LENGTH)

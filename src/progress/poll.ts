@@ -302,7 +302,7 @@ export async function pollProgress(url: string | URL, options: PollOptions = {})
       options.onError?.(got.error);
       if (got.kind === 'failed') failures++;
       if (got.kind === 'malformed' && ++malformed >= maxMalformed)
-        fail('IO', `${jsonUrl.href} was malformed ${malformed} times without a valid record in between; last: ${String((got.error as Error)?.message ?? got.error)}`, got.error);
+        fail('IO', `${jsonUrl.href} was malformed ${malformed} times without a valid record in between; last: ${String((got.error as Error)?.message ?? got.error)}`, { cause: got.error });
     }
     if (seen !== null && performance.now() - changedAt > staleAfter)
       fail('IO', `${jsonUrl.href} has not changed for ${Math.round(performance.now() - changedAt)} ms while the job is ${seen.status}: its writer seems to have died`);

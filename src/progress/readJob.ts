@@ -70,6 +70,6 @@ export async function readJobSteps(job: JobFolder): Promise<StepFile[]> {
     return out.sort((a, b) => a.step - b.step);
   } catch (e) {
     if (isTaesdError(e)) throw e;
-    fail('IO', `cannot read job folder ${dir}`, e);
+    fail('IO', `cannot read job folder ${dir}`, { cause: e });
   }
 }

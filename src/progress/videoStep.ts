@@ -6,7 +6,7 @@ import { contactSheet } from '../image/contactSheet.js';
 import { downscale } from '../image/downscale.js';
 import { encodeImage, type ImageFormat } from '../image/encode.js';
 import { checkImage, MAX_IMAGE_SIDE } from '../image/image.js';
-import type { RgbaImage } from '../model/decoder.js';
+import type { RgbaImage } from '../model/rgba.js';
 import type { VideoLatentInput } from '../model/videoLatent.js';
 import type { PreviewMadeWith, VideoLayout } from './record.js';
 

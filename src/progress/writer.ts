@@ -1,7 +1,7 @@
 import { fail } from '../errors.js';
 import { toBase64 } from '../image/base64.js';
 import { FORMAT_MIME } from '../image/encode.js';
-import type { LatentDecoder } from '../model/decoder.js';
+import type { LatentDecoder } from '../model/decoderTypes.js';
 import {
   finalFileName,
   latestFileName,

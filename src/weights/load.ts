@@ -16,7 +16,7 @@ const URL_SCHEME = /^(?:https?|data|blob|file):/i;
 /** Largest weights file read: the biggest TAESD decoder (taesana in float32) is ~35 MB. */
 export const MAX_WEIGHTS_FILE_BYTES = 256 << 20;
 
-const tooLarge = (name: string, bytes: number) => fail('WEIGHTS_CORRUPT', `${name}: ${bytes} bytes is over the ${MAX_WEIGHTS_FILE_BYTES}-byte limit for decoder weights`);
+const tooLarge = (name: string, bytes: number) => fail('WEIGHTS_CORRUPT', `${name}: ${bytes} bytes is over the ${MAX_WEIGHTS_FILE_BYTES}-byte limit for decoder weights`, { reason: 'TOO_LARGE' });
 
 /** A weights file from disk: refused from its size, its magic bytes and (safetensors) its header before the body is read. */
 async function readFile(path: string, name: string): Promise<{ bytes: Uint8Array; name: string }> {
@@ -25,7 +25,7 @@ async function readFile(path: string, name: string): Promise<{ bytes: Uint8Array
     tooLarge: (size) => tooLarge(path, size),
     headBytes: 8 + MAX_HEADER_BYTES,
     checkHead: (head, size) => {
-      if (size < 8) fail('WEIGHTS_CORRUPT', `${path}: ${size} bytes is too short to be a weights file`);
+      if (size < 8) fail('WEIGHTS_CORRUPT', `${path}: ${size} bytes is too short to be a weights file`, { reason: 'TRUNCATED' });
       if (weightsFormat(head, path) === 'safetensors') readSafetensorsHeader(head, path, 'weights', size);
     },
   });
@@ -38,14 +38,14 @@ export async function fetchBytes(url: string, name: string, o: DownloadOptions =
   try {
     response = await fetchWatched(url, name, o);
   } catch (e) {
-    fail('IO', `cannot fetch ${name}: ${(e as Error).message}`, e);
+    fail('IO', `cannot fetch ${name}: ${(e as Error).message}`, { cause: e });
   }
   if (!response.ok) fail('IO', `fetching ${name} failed: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
   try {
     return { bytes: await readCappedBody(response, MAX_WEIGHTS_FILE_BYTES, (bytes) => tooLarge(name, bytes)), name };
   } catch (e) {
     if (isTaesdError(e)) throw e;
-    fail('IO', `download of ${name} broke off: ${(e as Error).message}`, e);
+    fail('IO', `download of ${name} broke off: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -65,7 +65,7 @@ export async function readSource(source: WeightsSource): Promise<{ bytes: Uint8A
   try {
     url = typeof source === 'string' ? new URL(source) : source;
   } catch (e) {
-    fail('IO', `not a valid URL: ${String(source).slice(0, 200)}`, e);
+    fail('IO', `not a valid URL: ${String(source).slice(0, 200)}`, { cause: e });
   }
   const name = url.protocol === 'data:' ? 'data: URL' : url.href;
   if (url.protocol === 'file:' && isNode) {
@@ -81,15 +81,15 @@ export async function readSource(source: WeightsSource): Promise<{ bytes: Uint8A
  * else (an image, a web page, text, a latent) is named in a WEIGHTS_CORRUPT error.
  */
 function weightsFormat(bytes: Uint8Array, name: string): 'pth' | 'safetensors' {
-  if (bytes.byteLength < 8) fail('WEIGHTS_CORRUPT', `${name}: ${bytes.byteLength} bytes is too short to be a weights file`);
+  if (bytes.byteLength < 8) fail('WEIGHTS_CORRUPT', `${name}: ${bytes.byteLength} bytes is too short to be a weights file`, { reason: 'TRUNCATED' });
   const what = describeBytes(bytes);
   if (what === 'a zip archive') return 'pth';
   if (what === 'a legacy (pre-1.6) torch.save file') {
-    fail('WEIGHTS_CORRUPT', `${name}: a legacy (pre-1.6, non-zip) torch.save file; re-save it with a current PyTorch or convert it to safetensors`);
+    fail('WEIGHTS_CORRUPT', `${name}: a legacy (pre-1.6, non-zip) torch.save file; re-save it with a current PyTorch or convert it to safetensors`, { reason: 'UNSUPPORTED' });
   }
-  if (what !== null) fail('WEIGHTS_CORRUPT', `${name} is ${what}, not decoder weights: expected a .safetensors file or a PyTorch checkpoint (.pth, a zip)`);
+  if (what !== null) fail('WEIGHTS_CORRUPT', `${name} is ${what}, not decoder weights: expected a .safetensors file or a PyTorch checkpoint (.pth, a zip)`, { reason: 'WRONG_FORMAT' });
   if (bytes.byteLength > 8 && bytes[8] !== 0x7b) {
-    fail('WEIGHTS_CORRUPT', `${name} is not decoder weights: expected a .safetensors file (an 8-byte length, then a JSON header) or a PyTorch checkpoint (.pth, a zip), but it starts with ${firstBytes(bytes, 9)}`);
+    fail('WEIGHTS_CORRUPT', `${name} is not decoder weights: expected a .safetensors file (an 8-byte length, then a JSON header) or a PyTorch checkpoint (.pth, a zip), but it starts with ${firstBytes(bytes, 9)}`, { reason: 'WRONG_FORMAT' });
   }
   return 'safetensors';
 }

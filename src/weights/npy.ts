@@ -1,6 +1,6 @@
 // NumPy .npy reader (format versions 1-3), for latent files:
 // https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
-import { fail } from '../errors.js';
+import { fail, type TaesdErrorReason } from '../errors.js';
 import { toFloat32 } from './safetensors.js';
 import { elementCount, MAX_ELEMENTS } from './tensor.js';
 
@@ -25,8 +25,8 @@ export interface NpyHeader {
   readonly dataBytes: number;
 }
 
-function corrupt(name: string, problem: string): never {
-  fail('LATENT_CORRUPT', `${name}: ${problem}`);
+function corrupt(name: string, reason: TaesdErrorReason, problem: string): never {
+  fail('LATENT_CORRUPT', `${name}: ${problem}`, { reason });
 }
 
 /** One token of a header's Python dict literal: a quoted string, True/False, an integer, or punctuation. */
@@ -49,10 +49,10 @@ function headerDict(text: string, name: string): Map<string, Value> {
     else if (m[4] !== undefined) { tokens.push('i'); values.push(Number(m[4])); }
     else { tokens.push(m[5]!); values.push(null); }
   }
-  if (text.slice(pos).trim() !== '') corrupt(name, `header is not a dict of strings, booleans and integer tuples at ${JSON.stringify(text.slice(pos, pos + 20))}`);
+  if (text.slice(pos).trim() !== '') corrupt(name, 'MALFORMED', `header is not a dict of strings, booleans and integer tuples at ${JSON.stringify(text.slice(pos, pos + 20))}`);
   const dict = new Map<string, Value>();
   let at = 0;
-  const expect = (t: string) => (tokens[at] === t ? at++ : corrupt(name, `header ${JSON.stringify(text.trim().slice(0, 200))} is not a Python dict literal`));
+  const expect = (t: string) => (tokens[at] === t ? at++ : corrupt(name, 'MALFORMED', `header ${JSON.stringify(text.trim().slice(0, 200))} is not a Python dict literal`));
   expect('{');
   while (tokens[at] !== '}') {
     expect('s');
@@ -74,7 +74,7 @@ function headerDict(text: string, name: string): Map<string, Value> {
     else break;
   }
   expect('}');
-  if (at !== tokens.length) corrupt(name, 'header has text after its dict');
+  if (at !== tokens.length) corrupt(name, 'MALFORMED', 'header has text after its dict');
   return dict;
 }
 
@@ -84,33 +84,33 @@ function headerDict(text: string, name: string): Map<string, Value> {
  * values. `fileLength` (default `bytes.byteLength`) must be exactly header plus data.
  */
 export function readNpyHeader(bytes: Uint8Array, name = 'npy', fileLength = bytes.byteLength): NpyHeader {
-  if (bytes.byteLength < 10 || MAGIC.some((b, i) => bytes[i] !== b)) corrupt(name, 'not a .npy file (no \\x93NUMPY magic)');
+  if (bytes.byteLength < 10 || MAGIC.some((b, i) => bytes[i] !== b)) corrupt(name, 'WRONG_FORMAT', 'not a .npy file (no \\x93NUMPY magic)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const major = bytes[6]!;
-  if (major < 1 || major > 3) corrupt(name, `unknown .npy format version ${major}.${bytes[7]}`);
+  if (major < 1 || major > 3) corrupt(name, 'UNSUPPORTED', `unknown .npy format version ${major}.${bytes[7]}`);
   const start = major === 1 ? 10 : 12;
-  if (bytes.byteLength < start) corrupt(name, 'truncated inside the .npy preamble');
+  if (bytes.byteLength < start) corrupt(name, 'TRUNCATED', 'truncated inside the .npy preamble');
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  if (headerLength > MAX_NPY_HEADER_BYTES) corrupt(name, `header of ${headerLength} bytes is over the ${MAX_NPY_HEADER_BYTES}-byte limit`);
-  if (start + headerLength > Math.min(bytes.byteLength, fileLength)) corrupt(name, `truncated: header of ${headerLength} bytes runs past the end of the ${fileLength}-byte file`);
+  if (headerLength > MAX_NPY_HEADER_BYTES) corrupt(name, 'TOO_LARGE', `header of ${headerLength} bytes is over the ${MAX_NPY_HEADER_BYTES}-byte limit`);
+  if (start + headerLength > Math.min(bytes.byteLength, fileLength)) corrupt(name, 'TRUNCATED', `truncated: header of ${headerLength} bytes runs past the end of the ${fileLength}-byte file`);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLength));
 
   // e.g. {'descr': '<f4', 'fortran_order': False, 'shape': (4, 64, 64), }
   const dict = headerDict(header, name);
   const [descr, fortran, shape] = [dict.get('descr'), dict.get('fortran_order'), dict.get('shape')];
   if (typeof descr !== 'string' || typeof fortran !== 'boolean' || !Array.isArray(shape)) {
-    corrupt(name, `header ${JSON.stringify(header.trim().slice(0, 200))} lacks descr (a string), fortran_order (True/False) or shape (a tuple of integers)`);
+    corrupt(name, 'MALFORMED', `header ${JSON.stringify(header.trim().slice(0, 200))} lacks descr (a string), fortran_order (True/False) or shape (a tuple of integers)`);
   }
   const extra = [...dict.keys()].filter((k) => k !== 'descr' && k !== 'fortran_order' && k !== 'shape');
-  if (extra.length) corrupt(name, `header has keys numpy does not write: ${extra.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}`);
-  if (fortran) corrupt(name, 'array is in Fortran (column-major) order; save it C-ordered (np.ascontiguousarray)');
-  if (!shape.every((d) => Number.isSafeInteger(d))) corrupt(name, `shape (${shape.join(', ')}) has a dimension past 2^53`);
-  const size = Object.hasOwn(SIZES, descr) ? SIZES[descr]! : corrupt(name, `dtype ${descr.slice(0, 40)} is not read (only little-endian float: <f2, <f4, <f8)`);
+  if (extra.length) corrupt(name, 'MALFORMED', `header has keys numpy does not write: ${extra.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}`);
+  if (fortran) corrupt(name, 'UNSUPPORTED', 'array is in Fortran (column-major) order; save it C-ordered (np.ascontiguousarray)');
+  if (!shape.every((d) => Number.isSafeInteger(d))) corrupt(name, 'TOO_LARGE', `shape (${shape.join(', ')}) has a dimension past 2^53`);
+  const size = Object.hasOwn(SIZES, descr) ? SIZES[descr]! : corrupt(name, 'UNSUPPORTED', `dtype ${descr.slice(0, 40)} is not read (only little-endian float: <f2, <f4, <f8)`);
   const count = elementCount(shape);
-  if (count > MAX_ELEMENTS) corrupt(name, `shape (${shape.join(', ')}) holds ${count} values, over the ${MAX_ELEMENTS}-value limit for a latent file`);
+  if (count > MAX_ELEMENTS) corrupt(name, 'TOO_LARGE', `shape (${shape.join(', ')}) holds ${count} values, over the ${MAX_ELEMENTS}-value limit for a latent file`);
   const dataStart = start + headerLength;
   const held = fileLength - dataStart;
-  if (held !== count * size) corrupt(name, `${descr} (${shape.join(',')}) needs ${count * size} data bytes but the file holds ${held}${held < count * size ? ' (truncated)' : ''}`);
+  if (held !== count * size) corrupt(name, held < count * size ? 'TRUNCATED' : 'BAD_LAYOUT', `${descr} (${shape.join(',')}) needs ${count * size} data bytes but the file holds ${held}${held < count * size ? ' (truncated)' : ''}`);
   return { descr, shape, dataStart, dataBytes: count * size };
 }
 
@@ -130,6 +130,6 @@ export function parseNpy(bytes: Uint8Array, name = 'npy'): NpyArray {
     for (let i = 0; i < count; i++) bits[i] = dv.getUint16(i * 2, true);
     return { dtype: 'F16', shape, data: bits };
   }
-  const outOfRange = (i: number, v: number): never => fail('LATENT_OUT_OF_RANGE', `${name}: float64 value ${v} at element ${i} is beyond float32's range (+-3.4e38): it would become Infinity`);
+  const outOfRange = (i: number, v: number): never => fail('LATENT_OUT_OF_RANGE', `${name}: float64 value ${v} at element ${i} is beyond float32's range (+-3.4e38): it would become Infinity`, { reason: 'OUT_OF_RANGE' });
   return { dtype: 'F32', shape, data: toFloat32(descr === '<f4' ? 'F32' : 'F64', data, count, true, outOfRange) };
 }

@@ -2,7 +2,7 @@
 // of the state dict whose tensors point, through persistent ids, at raw storages in
 // `<archive>/data/<key>`. The pickle is read by a small interpreter that knows only what a tensor
 // state dict needs: it never imports or calls anything, and refuses every other global.
-import { fail } from '../errors.js';
+import { fail, type TaesdErrorReason } from '../errors.js';
 import { DTYPE_SIZE, toFloat32 } from './safetensors.js';
 import { elementCount, MAX_ELEMENTS, type DType, type StateDict } from './tensor.js';
 import { readZipDirectory, readZipEntry, type ZipEntry } from './zip.js';
@@ -64,16 +64,16 @@ function isCount(v: Value): v is number {
 
 /** Runs the pickle in `bytes` and returns the object it builds. */
 function unpickle(bytes: Uint8Array, name: string): Value {
-  function corrupt(problem: string): never {
-    fail('WEIGHTS_CORRUPT', `${name}: data.pkl ${problem}`);
+  function corrupt(reason: TaesdErrorReason, problem: string): never {
+    fail('WEIGHTS_CORRUPT', `${name}: data.pkl ${problem}`, { reason });
   }
-  function unsafe(what: string): never {
-    fail('WEIGHTS_UNSAFE', `${name}: pickle asks for ${what}; only tensor state dicts are read`);
+  function unsafe(reason: 'UNSAFE_GLOBAL' | 'UNSAFE_CALL', what: string): never {
+    fail('WEIGHTS_UNSAFE', `${name}: pickle asks for ${what}; only tensor state dicts are read`, { reason });
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 0;
   const take = (n: number): number => {
-    if (n < 0 || pos + n > bytes.byteLength) corrupt(`is truncated at byte ${pos} (needs ${n} more bytes, has ${bytes.byteLength - pos})`);
+    if (n < 0 || pos + n > bytes.byteLength) corrupt('TRUNCATED', `is truncated at byte ${pos} (needs ${n} more bytes, has ${bytes.byteLength - pos})`);
     const at = pos;
     pos += n;
     return at;
@@ -82,7 +82,7 @@ function unpickle(bytes: Uint8Array, name: string): Value {
   const u32 = (): number => view.getUint32(take(4), true);
   const u64 = (): number => {
     const n = view.getBigUint64(take(8), true);
-    if (n > BigInt(bytes.byteLength)) corrupt(`has a length ${n} past its end`);
+    if (n > BigInt(bytes.byteLength)) corrupt('TRUNCATED', `has a length ${n} past its end`);
     return Number(n);
   };
   const utf8 = (n: number): string => new TextDecoder().decode(bytes.subarray(take(n), pos));
@@ -93,7 +93,7 @@ function unpickle(bytes: Uint8Array, name: string): Value {
   };
   const line = (): string => {
     const end = bytes.indexOf(0x0a, pos);
-    if (end < 0) corrupt('is truncated inside a GLOBAL name');
+    if (end < 0) corrupt('TRUNCATED', 'is truncated inside a GLOBAL name');
     const s = latin1(end - pos);
     take(1); // the newline
     return s;
@@ -103,19 +103,19 @@ function unpickle(bytes: Uint8Array, name: string): Value {
   const marks: number[] = [];
   const memo = new Map<number, Value>();
   const room = (): void => {
-    if (stack.length + marks.length >= MAX_PICKLE_STACK) corrupt(`stacks over ${MAX_PICKLE_STACK} values and marks (byte ${pos - 1})`);
+    if (stack.length + marks.length >= MAX_PICKLE_STACK) corrupt('TOO_LARGE', `stacks over ${MAX_PICKLE_STACK} values and marks (byte ${pos - 1})`);
   };
   const push = (v: Value): void => {
     room();
     stack.push(v);
   };
   const memoize = (i: number, v: Value): void => {
-    if (memo.size >= MAX_PICKLE_MEMO && !memo.has(i)) corrupt(`stores over ${MAX_PICKLE_MEMO} memo entries (byte ${pos - 1})`);
+    if (memo.size >= MAX_PICKLE_MEMO && !memo.has(i)) corrupt('TOO_LARGE', `stores over ${MAX_PICKLE_MEMO} memo entries (byte ${pos - 1})`);
     memo.set(i, v);
   };
   // Items below the last MARK are out of reach until it is popped, as in Python's unpickler.
   const top = (): Value => {
-    if (stack.length === 0 || stack.length === marks[marks.length - 1]) corrupt(`reads an empty stack at byte ${pos - 1}`);
+    if (stack.length === 0 || stack.length === marks[marks.length - 1]) corrupt('MALFORMED', `reads an empty stack at byte ${pos - 1}`);
     return stack[stack.length - 1]!;
   };
   const pop = (): Value => {
@@ -124,20 +124,20 @@ function unpickle(bytes: Uint8Array, name: string): Value {
   };
   const popMark = (): Value[] => {
     const mark = marks.pop();
-    if (mark === undefined) corrupt(`has no MARK before byte ${pos - 1}`);
+    if (mark === undefined) corrupt('MALFORMED', `has no MARK before byte ${pos - 1}`);
     return stack.splice(mark);
   };
   const global = (module: string, attr: string): Global => {
     const path = `${module}.${attr}`;
-    if (!CALLABLES.has(path) && !Object.hasOwn(STORAGES, path)) unsafe(path);
+    if (!CALLABLES.has(path) && !Object.hasOwn(STORAGES, path)) unsafe('UNSAFE_GLOBAL', path);
     return new Global(path);
   };
   const setItems = (dict: Value, items: Value[]): void => {
-    if (!(dict instanceof Map) || items.length % 2) corrupt(`sets items on a ${describe(dict)}`);
+    if (!(dict instanceof Map) || items.length % 2) corrupt('MALFORMED', `sets items on a ${describe(dict)}`);
     for (let i = 0; i < items.length; i += 2) dict.set(items[i]!, items[i + 1]!);
   };
   const appendItems = (list: Value, items: Value[]): void => {
-    if (!Array.isArray(list)) corrupt(`appends to a ${describe(list)}`);
+    if (!Array.isArray(list)) corrupt('MALFORMED', `appends to a ${describe(list)}`);
     for (const item of items) list.push(item);
   };
 
@@ -145,7 +145,7 @@ function unpickle(bytes: Uint8Array, name: string): Value {
     const at = pos;
     const op = u8();
     switch (op) {
-      case 0x80: if (u8() > 5) corrupt('uses a pickle protocol newer than 5'); break; // PROTO
+      case 0x80: if (u8() > 5) corrupt('UNSUPPORTED', 'uses a pickle protocol newer than 5'); break; // PROTO
       case 0x95: take(8); break; // FRAME: a framing hint only
       case 0x2e: return pop(); // STOP
       case 0x28: room(); marks.push(stack.length); break; // MARK
@@ -164,7 +164,7 @@ function unpickle(bytes: Uint8Array, name: string): Value {
         let v = 0n;
         for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[start + i]!);
         if (n && bytes[start + n - 1]! & 0x80) v -= 1n << BigInt(8 * n);
-        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) corrupt(`has an integer too large for a tensor (byte ${at})`);
+        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) corrupt('TOO_LARGE', `has an integer too large for a tensor (byte ${at})`);
         push(Number(v));
         break;
       }
@@ -193,7 +193,7 @@ function unpickle(bytes: Uint8Array, name: string): Value {
       case 0x94: memoize(memo.size, top()); break; // MEMOIZE
       case 0x68: case 0x6a: { // BINGET, LONG_BINGET
         const i = op === 0x68 ? u8() : u32();
-        if (!memo.has(i)) corrupt(`reads memo ${i}, which was never stored (byte ${at})`);
+        if (!memo.has(i)) corrupt('MALFORMED', `reads memo ${i}, which was never stored (byte ${at})`);
         push(memo.get(i)!);
         break;
       }
@@ -201,7 +201,7 @@ function unpickle(bytes: Uint8Array, name: string): Value {
       case 0x93: { // STACK_GLOBAL
         const attr = pop();
         const module = pop();
-        if (typeof module !== 'string' || typeof attr !== 'string') corrupt(`has a STACK_GLOBAL without names (byte ${at})`);
+        if (typeof module !== 'string' || typeof attr !== 'string') corrupt('MALFORMED', `has a STACK_GLOBAL without names (byte ${at})`);
         push(global(module, attr));
         break;
       }
@@ -210,41 +210,41 @@ function unpickle(bytes: Uint8Array, name: string): Value {
       case 0x62: { // BUILD: sets attributes; OrderedDict's `_metadata` and tensor state are not needed
         pop();
         const obj = top();
-        if (!(obj instanceof Map || obj instanceof TensorRef)) corrupt(`sets state on a ${describe(obj)} (byte ${at})`);
+        if (!(obj instanceof Map || obj instanceof TensorRef)) corrupt('MALFORMED', `sets state on a ${describe(obj)} (byte ${at})`);
         break;
       }
       default:
-        if (CONSTRUCTORS[op]) unsafe(`object construction (${CONSTRUCTORS[op]} opcode at byte ${at})`);
-        corrupt(`has unsupported opcode 0x${op.toString(16).padStart(2, '0')} at byte ${at}`);
+        if (CONSTRUCTORS[op]) unsafe('UNSAFE_CALL', `object construction (${CONSTRUCTORS[op]} opcode at byte ${at})`);
+        corrupt('UNSUPPORTED', `has unsupported opcode 0x${op.toString(16).padStart(2, '0')} at byte ${at}`);
     }
   }
 
   function persistentLoad(pid: Value): StorageRef {
     // torch's persistent id: ('storage', storage class, key, location, numel)
-    if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== 'storage') corrupt(`has a persistent id that is not a storage: ${describe(pid)}`);
+    if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== 'storage') corrupt('MALFORMED', `has a persistent id that is not a storage: ${describe(pid)}`);
     const [, type, key, , numel] = pid;
-    if (!(type instanceof Global) || !Object.hasOwn(STORAGES, type.path)) corrupt(`has a storage of type ${describe(type)}`);
-    if (typeof key !== 'string' || !isCount(numel)) corrupt(`has a storage with key ${describe(key)} and size ${describe(numel)}`);
+    if (!(type instanceof Global) || !Object.hasOwn(STORAGES, type.path)) corrupt('MALFORMED', `has a storage of type ${describe(type)}`);
+    if (typeof key !== 'string' || !isCount(numel)) corrupt('MALFORMED', `has a storage with key ${describe(key)} and size ${describe(numel)}`);
     return new StorageRef(STORAGES[type.path]!, key, numel);
   }
 
   function call(fn: Value, args: Value): Value {
-    if (!(fn instanceof Global) || !Array.isArray(args)) corrupt(`calls a ${describe(fn)} with ${describe(args)}`);
+    if (!(fn instanceof Global) || !Array.isArray(args)) corrupt('MALFORMED', `calls a ${describe(fn)} with ${describe(args)}`);
     if (fn.path === 'collections.OrderedDict' && args.length === 0) return new Map();
     if (fn.path === 'torch._utils._rebuild_parameter' && args[0] instanceof TensorRef) return args[0];
     if (fn.path === 'torch._utils._rebuild_tensor_v2') {
       const [storage, offset, shape, stride] = args;
       if (!(storage instanceof StorageRef) || !isCount(offset) || !Array.isArray(shape) || !Array.isArray(stride) || shape.length > MAX_RANK
         || !shape.every(isCount) || !stride.every(isCount) || shape.length !== stride.length) {
-        corrupt(`rebuilds a tensor from ${describe(args)}`);
+        corrupt('MALFORMED', `rebuilds a tensor from ${describe(args)}`);
       }
       // The last element the view reads must lie inside its storage.
       const last = shape.some((d) => d === 0) ? -1 : shape.reduce((s: number, d, i) => s + (d - 1) * stride[i]!, offset);
-      if (last >= storage.numel) corrupt(`has a tensor [${shape.join(',')}] at offset ${offset} stride [${stride.join(',')}] past the end of storage ${storage.key} (${storage.numel} elements)`);
+      if (last >= storage.numel) corrupt('BAD_LAYOUT', `has a tensor [${shape.join(',')}] at offset ${offset} stride [${stride.join(',')}] past the end of storage ${storage.key} (${storage.numel} elements)`);
       return new TensorRef(storage, offset, shape, stride);
     }
-    if (Object.hasOwn(STORAGES, fn.path)) unsafe(`a call to ${fn.path}`);
-    corrupt(`calls ${fn.path} with ${describe(args)}`);
+    if (Object.hasOwn(STORAGES, fn.path)) unsafe('UNSAFE_CALL', `a call to ${fn.path}`);
+    corrupt('MALFORMED', `calls ${fn.path} with ${describe(args)}`);
   }
 }
 
@@ -291,8 +291,8 @@ function gather(storage: Float32Array, t: TensorRef): Float32Array {
  * models (the TAEHV checkpoints).
  */
 export function parsePth(bytes: Uint8Array, name = 'pth', maxElements = MAX_ELEMENTS): StateDict {
-  function corrupt(problem: string): never {
-    fail('WEIGHTS_CORRUPT', `${name}: ${problem}`);
+  function corrupt(reason: TaesdErrorReason, problem: string): never {
+    fail('WEIGHTS_CORRUPT', `${name}: ${problem}`, { reason });
   }
   const entries = new Map<string, ZipEntry>();
   const others: string[] = [];
@@ -300,27 +300,27 @@ export function parsePth(bytes: Uint8Array, name = 'pth', maxElements = MAX_ELEM
   let total = 0;
   for (const e of readZipDirectory(bytes, corrupt)) {
     if (!KEPT_ENTRY.test(e.name)) { if (skipped++ < 3) others.push(e.name.slice(0, 60)); continue; }
-    if (e.name.endsWith('data.pkl') && e.size > MAX_PICKLE_BYTES) corrupt(`${e.name} is ${e.size} bytes, over the ${MAX_PICKLE_BYTES}-byte limit`);
+    if (e.name.endsWith('data.pkl') && e.size > MAX_PICKLE_BYTES) corrupt('TOO_LARGE', `${e.name} is ${e.size} bytes, over the ${MAX_PICKLE_BYTES}-byte limit`);
     total += e.size;
-    if (total > MAX_ARCHIVE_BYTES) corrupt(`zip entries claim over ${MAX_ARCHIVE_BYTES} bytes in all (at ${e.name})`);
+    if (total > MAX_ARCHIVE_BYTES) corrupt('TOO_LARGE', `zip entries claim over ${MAX_ARCHIVE_BYTES} bytes in all (at ${e.name})`);
     entries.set(e.name, e);
   }
   const read = (entry: ZipEntry): Uint8Array => readZipEntry(bytes, entry, corrupt);
   const pkl = [...entries.keys()].filter((f) => /(?:^|\/)data\.pkl$/.test(f)).sort((a, b) => a.length - b.length)[0];
   if (pkl === undefined) {
     const listed = others.length ? ` (it holds ${others.map((n) => JSON.stringify(n)).join(', ')}${skipped > others.length ? ', ...' : ''})` : '';
-    corrupt(`a zip archive without data.pkl${listed}, not a PyTorch checkpoint: expected torch.save's zip (<name>/data.pkl and <name>/data/<n>) or a .safetensors file`);
+    corrupt('WRONG_FORMAT', `a zip archive without data.pkl${listed}, not a PyTorch checkpoint: expected torch.save's zip (<name>/data.pkl and <name>/data/<n>) or a .safetensors file`);
   }
   const pklEntry = entries.get(pkl)!;
   const prefix = pkl.slice(0, -'data.pkl'.length);
   const order = entries.get(`${prefix}byteorder`);
   const byteorder = order ? new TextDecoder().decode(read(order)).trim() : 'little';
-  if (byteorder !== 'little' && byteorder !== 'big') corrupt(`byteorder is ${JSON.stringify(byteorder.slice(0, 40))}, not "little" or "big"`);
+  if (byteorder !== 'little' && byteorder !== 'big') corrupt('MALFORMED', `byteorder is ${JSON.stringify(byteorder.slice(0, 40))}, not "little" or "big"`);
 
   const pickled = unpickle(read(pklEntry), name);
   // torch.save of one tensor (e.g. a latent): read as a dict of that tensor alone, named "tensor".
   const root = pickled instanceof TensorRef ? new Map<Value, Value>([['tensor', pickled]]) : pickled;
-  if (!(root instanceof Map)) corrupt(`pickle holds a ${describe(root)}, not a state dict`);
+  if (!(root instanceof Map)) corrupt('WRONG_FORMAT', `pickle holds a ${describe(root)}, not a state dict`);
 
   // First every tensor and storage is checked and counted, then memory is allocated. Stride-0
   // views let a tiny pickle claim any number of elements, so all of them share one cap.
@@ -329,26 +329,26 @@ export function parsePth(bytes: Uint8Array, name = 'pth', maxElements = MAX_ELEM
   let elements = 0;
   const count = (n: number, what: string): void => {
     elements += n;
-    if (elements > maxElements) corrupt(`${what} brings the file to over ${maxElements} elements`);
+    if (elements > maxElements) corrupt('TOO_LARGE', `${what} brings the file to over ${maxElements} elements`);
   };
   for (const [key, value] of root) {
     if (!(value instanceof TensorRef)) continue;
-    if (typeof key !== 'string') corrupt(`state dict has a non-string key ${describe(key)}`);
+    if (typeof key !== 'string') corrupt('MALFORMED', `state dict has a non-string key ${describe(key)}`);
     const s = value.storage;
     const file = `${prefix}data/${s.key}`;
     const known = storageRefs.get(s.key);
-    if (known && (known.ref.dtype !== s.dtype || known.ref.numel !== s.numel)) corrupt(`storage ${file} is used as two different storages (tensor ${key})`);
+    if (known && (known.ref.dtype !== s.dtype || known.ref.numel !== s.numel)) corrupt('MALFORMED', `storage ${file} is used as two different storages (tensor ${key})`);
     if (!known) {
-      const entry = entries.get(file) ?? corrupt(`missing storage file ${file} for tensor ${key}`);
+      const entry = entries.get(file) ?? corrupt('MALFORMED', `missing storage file ${file} for tensor ${key}`);
       const needed = s.numel * DTYPE_SIZE[s.dtype];
-      if (entry.size < needed) corrupt(`truncated: storage ${file} for tensor ${key} has ${entry.size} bytes, needs ${needed}`);
+      if (entry.size < needed) corrupt('TRUNCATED', `truncated: storage ${file} for tensor ${key} has ${entry.size} bytes, needs ${needed}`);
       count(s.numel, `storage ${file}`);
       storageRefs.set(s.key, { ref: s, entry });
     }
     count(elementCount(value.shape), `tensor ${key} [${value.shape.join(',')}]`);
     tensors.push([key, value]);
   }
-  if (tensors.length === 0) corrupt('state dict holds no tensors');
+  if (tensors.length === 0) corrupt('WRONG_FORMAT', 'state dict holds no tensors');
 
   const storages = new Map<string, Float32Array>();
   const dict: StateDict = new Map();

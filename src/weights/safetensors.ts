@@ -1,6 +1,6 @@
 // safetensors reader and writer, validating as the format's spec asks:
 // https://github.com/huggingface/safetensors#format
-import { fail, type TaesdErrorCode } from '../errors.js';
+import { fail, type TaesdErrorCode, type TaesdErrorReason } from '../errors.js';
 import { bfloat16ToFloat, halfToFloat } from './half.js';
 import { elementCount, MAX_ELEMENTS, type DType, type StateDict } from './tensor.js';
 
@@ -118,46 +118,46 @@ export interface SafetensorsHeader {
  */
 export function readSafetensorsHeader(bytes: Uint8Array, name: string, kind: 'weights' | 'latent' = 'weights', fileLength = bytes.byteLength): SafetensorsHeader {
   const code: TaesdErrorCode = kind === 'latent' ? 'LATENT_CORRUPT' : 'WEIGHTS_CORRUPT';
-  function corrupt(problem: string): never {
-    fail(code, `${name}: ${problem}`);
+  function corrupt(reason: TaesdErrorReason, problem: string): never {
+    fail(code, `${name}: ${problem}`, { reason });
   }
-  if (bytes.byteLength < 8) corrupt(`truncated: ${bytes.byteLength} bytes is too short for a safetensors file (8-byte header length)`);
+  if (bytes.byteLength < 8) corrupt('TRUNCATED', `truncated: ${bytes.byteLength} bytes is too short for a safetensors file (8-byte header length)`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) corrupt(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte cap: not a safetensors file`);
+  if (n > BigInt(MAX_HEADER_BYTES)) corrupt('TOO_LARGE', `header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte cap: not a safetensors file`);
   const headerLength = Number(n);
-  if (8 + headerLength > fileLength) corrupt(`truncated: header of ${headerLength} bytes runs past the end of the ${fileLength}-byte file`);
-  if (8 + headerLength > bytes.byteLength) corrupt(`header of ${headerLength} bytes runs past the ${bytes.byteLength} bytes read`);
+  if (8 + headerLength > fileLength) corrupt('TRUNCATED', `truncated: header of ${headerLength} bytes runs past the end of the ${fileLength}-byte file`);
+  if (8 + headerLength > bytes.byteLength) corrupt('TRUNCATED', `header of ${headerLength} bytes runs past the ${bytes.byteLength} bytes read`);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
   } catch (e) {
-    corrupt(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+    corrupt('MALFORMED', `header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) corrupt('header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) corrupt('MALFORMED', 'header is not a JSON object');
 
   // Object.fromEntries below, not assignment: a "__proto__" key stays a plain key.
   const metadata: [string, string][] = [];
   const entries: SafetensorsEntry[] = [];
   for (const [key, value] of Object.entries(header as Record<string, unknown>)) {
     if (key === '__metadata__') {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) corrupt('__metadata__ is not an object');
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) corrupt('MALFORMED', '__metadata__ is not an object');
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (typeof v !== 'string') corrupt(`__metadata__ value ${brief(k)} is not a string`);
+        if (typeof v !== 'string') corrupt('MALFORMED', `__metadata__ value ${brief(k)} is not a string`);
         metadata.push([k, v]);
       }
       continue;
     }
-    if (typeof value !== 'object' || value === null) corrupt(`tensor ${key}: entry is not an object`);
+    if (typeof value !== 'object' || value === null) corrupt('MALFORMED', `tensor ${key}: entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (!isDType(dtype)) corrupt(`tensor ${key}: unsupported dtype ${brief(dtype)} (read: ${Object.keys(DTYPE_SIZE).join(', ')})`);
-    if (!Array.isArray(shape) || !shape.every(isCount)) corrupt(`tensor ${key}: shape ${brief(shape)} is not a list of non-negative integers`);
+    if (!isDType(dtype)) corrupt('UNSUPPORTED', `tensor ${key}: unsupported dtype ${brief(dtype)} (read: ${Object.keys(DTYPE_SIZE).join(', ')})`);
+    if (!Array.isArray(shape) || !shape.every(isCount)) corrupt('MALFORMED', `tensor ${key}: shape ${brief(shape)} is not a list of non-negative integers`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
-      corrupt(`tensor ${key}: data_offsets ${brief(offsets)} is not [begin, end] with 0 <= begin <= end`);
+      corrupt('MALFORMED', `tensor ${key}: data_offsets ${brief(offsets)} is not [begin, end] with 0 <= begin <= end`);
     }
     const [begin, end] = offsets as [number, number];
     const expected = elementCount(shape) * DTYPE_SIZE[dtype];
     if (end - begin !== expected) {
-      corrupt(`tensor ${key}: ${dtype} [${shape.join(',')}] needs ${expected} bytes but data_offsets [${begin},${end}] span ${end - begin}`);
+      corrupt('BAD_LAYOUT', `tensor ${key}: ${dtype} [${shape.join(',')}] needs ${expected} bytes but data_offsets [${begin},${end}] span ${end - begin}`);
     }
     entries.push({ key, dtype, shape, begin, end });
   }
@@ -165,7 +165,7 @@ export function readSafetensorsHeader(bytes: Uint8Array, name: string, kind: 'we
   let elements = 0;
   for (const e of entries) {
     elements += elementCount(e.shape);
-    if (elements > MAX_ELEMENTS) corrupt(`tensor ${e.key} [${e.shape.join(',')}] brings the file to over ${MAX_ELEMENTS} elements`);
+    if (elements > MAX_ELEMENTS) corrupt('TOO_LARGE', `tensor ${e.key} [${e.shape.join(',')}] brings the file to over ${MAX_ELEMENTS} elements`);
   }
 
   const dataStart = 8 + headerLength;
@@ -173,12 +173,12 @@ export function readSafetensorsHeader(bytes: Uint8Array, name: string, kind: 'we
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   for (const e of entries) {
-    if (e.end > dataLength) corrupt(`truncated: tensor ${e.key} ends at byte ${e.end} but file data is ${dataLength} bytes`);
-    if (e.begin < cursor) corrupt(`tensor ${e.key}: data_offsets [${e.begin},${e.end}] overlap the previous tensor, which ends at ${cursor}`);
-    if (e.begin > cursor) corrupt(`tensor ${e.key}: data_offsets [${e.begin},${e.end}] leave a gap after byte ${cursor}`);
+    if (e.end > dataLength) corrupt('TRUNCATED', `truncated: tensor ${e.key} ends at byte ${e.end} but file data is ${dataLength} bytes`);
+    if (e.begin < cursor) corrupt('BAD_LAYOUT', `tensor ${e.key}: data_offsets [${e.begin},${e.end}] overlap the previous tensor, which ends at ${cursor}`);
+    if (e.begin > cursor) corrupt('BAD_LAYOUT', `tensor ${e.key}: data_offsets [${e.begin},${e.end}] leave a gap after byte ${cursor}`);
     cursor = e.end;
   }
-  if (cursor !== dataLength) corrupt(`${dataLength - cursor} bytes after the last tensor (data ends at ${cursor}, file data is ${dataLength} bytes)`);
+  if (cursor !== dataLength) corrupt('BAD_LAYOUT', `${dataLength - cursor} bytes after the last tensor (data ends at ${cursor}, file data is ${dataLength} bytes)`);
   return { entries, metadata: Object.fromEntries(metadata), dataStart };
 }
 
@@ -194,7 +194,7 @@ export function parseSafetensors(bytes: Uint8Array, name = 'safetensors', kind: 
   const tensors: StateDict = new Map();
   for (const e of entries) {
     const outOfRange: OutOfRange = (i, v) =>
-      fail(kind === 'latent' ? 'LATENT_OUT_OF_RANGE' : 'WEIGHTS_CORRUPT', `${name}: tensor ${e.key} holds ${v} at element ${i}, beyond float32's range (+-3.4e38): it would become Infinity`);
+      fail(kind === 'latent' ? 'LATENT_OUT_OF_RANGE' : 'WEIGHTS_CORRUPT', `${name}: tensor ${e.key} holds ${v} at element ${i}, beyond float32's range (+-3.4e38): it would become Infinity`, { reason: 'OUT_OF_RANGE' });
     const data = toFloat32(e.dtype, bytes.subarray(dataStart + e.begin, dataStart + e.end), elementCount(e.shape), true, outOfRange);
     tensors.set(e.key, { dtype: e.dtype, shape: e.shape, data });
   }
@@ -218,17 +218,17 @@ export function encodeSafetensors(tensors: Readonly<Record<string, EncodableTens
   const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (metadata && Object.keys(metadata).length) {
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== 'string') fail('BAD_OPTION', `encodeSafetensors: metadata ${JSON.stringify(k)} is a ${v === null ? 'null' : typeof v}; safetensors metadata values are strings`);
+      if (typeof v !== 'string') fail('BAD_OPTION', `encodeSafetensors: metadata ${JSON.stringify(k)} is a ${v === null ? 'null' : typeof v}; safetensors metadata values are strings`, { reason: 'MALFORMED' });
     }
     header['__metadata__'] = metadata;
   }
   let offset = 0;
   for (const [key, t] of Object.entries(tensors)) {
-    if (key === '__metadata__' || key === '__proto__') fail('BAD_OPTION', `encodeSafetensors: a tensor cannot be named ${key} (${key === '__metadata__' ? "the format's reserved key" : 'readers would take it for the prototype'})`);
+    if (key === '__metadata__' || key === '__proto__') fail('BAD_OPTION', `encodeSafetensors: a tensor cannot be named ${key} (${key === '__metadata__' ? "the format's reserved key" : 'readers would take it for the prototype'})`, { reason: 'RESERVED_NAME' });
     const count = elementCount(t.shape);
     const typeOk = t.dtype === 'F32' ? t.data instanceof Float32Array : t.data instanceof Uint16Array;
     if (!typeOk || t.data.length !== count || !t.shape.every(isCount)) {
-      fail('BAD_OPTION', `encodeSafetensors: tensor ${key} is ${t.dtype} [${t.shape.join(',')}] (${count} elements) but data is a ${t.data.constructor.name} of ${t.data.length}`);
+      fail('BAD_OPTION', `encodeSafetensors: tensor ${key} is ${t.dtype} [${t.shape.join(',')}] (${count} elements) but data is a ${t.data.constructor.name} of ${t.data.length}`, { reason: 'BAD_LAYOUT' });
     }
     const size = count * DTYPE_SIZE[t.dtype];
     header[key] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + size] };

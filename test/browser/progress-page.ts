@@ -1,7 +1,7 @@
 // Runs inside the test page (loaded by test/browser/progress.spec.ts through Vite's /@fs/):
 // the image and progress code in Chromium, with Chromium's own decoder (<img>) as the judge.
 import { encodeApng, encodeJpeg, encodePng } from '../../src/image.js';
-import type { RgbaImage } from '../../src/model/decoder.js';
+import type { RgbaImage } from '../../src/model/rgba.js';
 import { gather, OpfsSink, pollProgress, runProgressJob, type PolledImage } from '../../src/progress.js';
 
 function gradient(w: number, h: number, shift = 0): RgbaImage {

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RgbaImage } from '../../src/model/decoder.js';
+import type { RgbaImage } from '../../src/model/rgba.js';
 import { FileSink } from '../../src/progress/fileSink.js';
 import { ProgressWriter } from '../../src/progress/writer.js';
 import { serveFolder } from '../support/progressServer.js';

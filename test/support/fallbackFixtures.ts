@@ -1,6 +1,6 @@
 // Real weights and golden decodes from ../shared, for the fallback backends' tests.
 import { readFileSync } from 'node:fs';
-import type { RawImage } from '../../src/model/decoder.js';
+import type { RawImage } from '../../src/model/rgba.js';
 import { resolveDecoderWeights, type DecoderWeights } from '../../src/model/weights.js';
 import { loadStateDict } from '../../src/weights/load.js';
 import { parseSafetensors } from '../../src/weights/safetensors.js';

@@ -1,5 +1,5 @@
 // A TAEHV golden's frames (`image` [T',3,H,W] in [0,1]) as 8-bit RGBA, for the video job tests.
-import type { RgbaImage } from '../../src/model/decoder.js';
+import type { RgbaImage } from '../../src/model/rgba.js';
 import type { VideoGolden } from './videoGolden.js';
 
 export function goldenFrames(g: VideoGolden): RgbaImage[] {

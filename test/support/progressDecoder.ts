@@ -1,8 +1,9 @@
 // The real linear backend, 8x upscaled like TAESD's output, counting its decodes: what the
 // progress tests decode latent steps through.
 import { createLinearDecoder } from '../../src/fallback/linear.js';
-import type { DecodeOptions, LatentDecoder, LatentInput, RawImage, RgbaImage } from '../../src/model/decoder.js';
+import type { DecodeOptions, LatentDecoder, LatentInput } from '../../src/model/decoderTypes.js';
 import { MODELS, type ModelSpec } from '../../src/model/registry.js';
+import type { RawImage, RgbaImage } from '../../src/model/rgba.js';
 
 export class LinearTestDecoder implements LatentDecoder {
   readonly backend = 'linear' as const;

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import type { RgbaImage } from '../../src/model/decoder.js';
+import type { RgbaImage } from '../../src/model/rgba.js';
 import { gaussian } from './random.js';
 
 const require = createRequire(import.meta.url);

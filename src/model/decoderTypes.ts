@@ -1,4 +1,6 @@
+// The types every decoder backend, the facade and the progress writer share; no code but a type guard.
 import type { ModelSpec } from './registry.js';
+import type { RawImage, RgbaImage } from './rgba.js';
 
 /**
  * A latent as a sampler holds it on the CPU: `[C,h,w]`, or a batch `[N,C,h,w]`; float32, or
@@ -33,21 +35,6 @@ export const isGpuLatent = (latent: AnyLatentInput): latent is GpuLatentInput =>
  * - `'vae'`: raw VAE latents (e.g. ComfyUI `.latent` files); mapped with `(x - shift) * scale`.
  */
 export type LatentSpace = 'model' | 'vae';
-
-/** An 8-bit RGBA image, layout-compatible with `ImageData`. */
-export interface RgbaImage {
-  readonly width: number;
-  readonly height: number;
-  /** width * height * 4 bytes, row-major RGBA, alpha 255. */
-  readonly data: Uint8ClampedArray;
-}
-
-/** The decoder's raw float output: planar `[3,H,W]`, unclamped (roughly [0,1]). */
-export interface RawImage {
-  readonly width: number;
-  readonly height: number;
-  readonly data: Float32Array;
-}
 
 /** The backends (src/backend/registry.ts makes each one). */
 export type BackendKind = 'webgpu' | 'native' | 'wasm' | 'linear';
