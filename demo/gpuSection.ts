@@ -69,7 +69,7 @@ async function run(): Promise<void> {
 }
 
 export function initGpuSection(): void {
-  if (!('gpu' in navigator)) {
+  if (!('gpu' in navigator && navigator.gpu)) {
     setStatus(ui.status, 'error', 'this browser has no WebGPU (navigator.gpu): this example needs it');
     ui.start.disabled = true;
     return;

@@ -2,6 +2,7 @@
 // ComfyUI node's own page) does: progress bar, step, latest image, status and the error, if any.
 // It imports the poll client alone (taesd-web/progress), as a polling page should.
 import { pollProgress, type ProgressRecord } from 'taesd-web/progress';
+import { wireFollowForm } from './followForm.js';
 import { $, errorText, setStatus } from './ui.js';
 
 const ui = {
@@ -16,7 +17,6 @@ const ui = {
   status: $<HTMLElement>('poll-status'),
 };
 
-let following: AbortController | null = null;
 /** The last problem pollProgress reported (a 404, a timeout, a skipped record), shown with the status. */
 let lastWarning = '';
 /** Problems reported since the last record, e.g. 404s while the job does not exist (yet). */
@@ -40,14 +40,10 @@ function showRecord(r: ProgressRecord): void {
   setStatus(ui.status, state, `${r.job_id}: ${text}${lastWarning && state === 'busy' ? ` (${lastWarning})` : ''}`);
 }
 
-async function follow(url: string): Promise<void> {
-  following = new AbortController();
-  ui.start.disabled = true;
-  ui.stop.disabled = false;
+async function follow(url: string, polling: AbortController): Promise<void> {
   lastWarning = '';
   problemsInARow = 0;
   gaveUp = null;
-  const polling = following;
   ui.image.hidden = true;
   ui.empty.hidden = false;
   ui.progress.value = 0;
@@ -56,7 +52,7 @@ async function follow(url: string): Promise<void> {
   try {
     const last = await pollProgress(url, {
       intervalMs: 250,
-      signal: following.signal,
+      signal: polling.signal,
       onProgress: showRecord,
       onImage: (im) => {
         ui.image.src = im.dataUrl ?? im.url;
@@ -79,18 +75,9 @@ async function follow(url: string): Promise<void> {
     if (gaveUp !== null) setStatus(ui.status, 'error', gaveUp);
     else if (polling.signal.aborted) setStatus(ui.status, 'stopped', `stopped following ${url}`);
     else setStatus(ui.status, 'error', errorText(e));
-  } finally {
-    following = null;
-    ui.start.disabled = false;
-    ui.stop.disabled = true;
   }
 }
 
 export function initFollow(): void {
-  ui.form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    const url = ui.url.value.trim();
-    if (url && !following) void follow(url);
-  });
-  ui.stop.addEventListener('click', () => following?.abort());
+  wireFollowForm(ui, follow);
 }

@@ -2,6 +2,7 @@
 // so the steps can be stepped through (a video job's preview is an animated PNG, which the <img>
 // plays; a JPEG contact sheet shows as it is).
 import { pollProgress, type PolledImage } from 'taesd-web/progress';
+import { wireFollowForm } from './followForm.js';
 import { $, errorText, setStatus } from './ui.js';
 
 const ui = {
@@ -18,7 +19,6 @@ const ui = {
 
 /** The previews seen, one per step (a step written again replaces its image). */
 let steps: PolledImage[] = [];
-let following: AbortController | null = null;
 
 function show(i: number): void {
   const im = steps[i];
@@ -39,39 +39,26 @@ function take(im: PolledImage): void {
   show(atEnd ? steps.length - 1 : Number(ui.step.value));
 }
 
-async function follow(url: string): Promise<void> {
-  following = new AbortController();
-  const polling = following;
+async function follow(url: string, following: AbortController): Promise<void> {
   steps = [];
-  ui.start.disabled = true;
-  ui.stop.disabled = false;
   ui.step.value = '0';
   ui.step.disabled = true;
   setStatus(ui.status, 'busy', `polling ${url}…`);
   try {
     const last = await pollProgress(url, {
       intervalMs: 250,
-      signal: polling.signal,
+      signal: following.signal,
       onProgress: (r) => setStatus(ui.status, r.status === 'error' ? 'error' : 'busy', `${r.job_id}: ${r.status}, step ${Math.max(0, r.current_step + 1)} / ${r.total_steps}`),
       onImage: take,
       onError: (e) => setStatus(ui.status, 'busy', `polling ${url}: ${errorText(e)}`),
     });
     setStatus(ui.status, last.status === 'completed' ? 'done' : 'error', `${last.job_id}: ${last.status}, ${steps.length} step previews; drag the slider to step through them`);
   } catch (e) {
-    setStatus(ui.status, polling.signal.aborted ? 'stopped' : 'error', polling.signal.aborted ? `stopped following ${url}` : errorText(e));
-  } finally {
-    following = null;
-    ui.start.disabled = false;
-    ui.stop.disabled = true;
+    setStatus(ui.status, following.signal.aborted ? 'stopped' : 'error', following.signal.aborted ? `stopped following ${url}` : errorText(e));
   }
 }
 
 export function initVideoJob(): void {
-  ui.form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    const url = ui.url.value.trim();
-    if (url && !following) void follow(url);
-  });
-  ui.stop.addEventListener('click', () => following?.abort());
+  wireFollowForm(ui, follow);
   ui.step.addEventListener('input', () => show(Number(ui.step.value)));
 }

@@ -1,7 +1,34 @@
 // Plays decoded video frames in a canvas: play/pause, a frame scrubber and a frame rate. Frames may
-// arrive while it plays (a chunked decode hands them over chunk by chunk).
-import type { RgbaImage } from 'taesd-web';
+// arrive while it plays (a chunked decode hands them over chunk by chunk). A frame is RGBA bytes
+// (drawn through a 2D context) or a texture on the decoder's WebGPU device (copied into a WebGPU
+// context, no CPU round trip); a canvas keeps its first context, so a change of kind swaps it.
+import type { GpuVideoFrame, RgbaImage, VideoDecoder } from 'taesd-web';
 import { drawRgba } from './ui.js';
+
+/** A frame the player can show. */
+export interface PlayerFrame {
+  readonly width: number;
+  readonly height: number;
+  /** The canvas context it draws through. */
+  readonly context: '2d' | 'webgpu';
+  /** Bytes it holds (RGBA, 8 bits), in the page or on the GPU. */
+  readonly bytes: number;
+  draw(canvas: HTMLCanvasElement): void;
+  release(): void;
+}
+
+export const rgbaFrame = (image: RgbaImage): PlayerFrame => ({
+  width: image.width, height: image.height, context: '2d', bytes: image.data.byteLength,
+  draw: (canvas) => drawRgba(canvas, image),
+  release: () => undefined,
+});
+
+/** A frame of decodeVideoToTextures, drawn by `decoder` (its device's) and destroyed with the video. */
+export const textureFrame = (decoder: VideoDecoder, frame: GpuVideoFrame): PlayerFrame => ({
+  width: frame.width, height: frame.height, context: 'webgpu', bytes: frame.width * frame.height * 4,
+  draw: (canvas) => decoder.drawFrame(frame, canvas.getContext('webgpu') as GPUCanvasContext),
+  release: () => frame.texture.destroy(),
+});
 
 export interface PlayerUi {
   readonly canvas: () => HTMLCanvasElement;
@@ -12,7 +39,7 @@ export interface PlayerUi {
 }
 
 export class FramePlayer {
-  private frames: RgbaImage[] = [];
+  private frames: PlayerFrame[] = [];
   private index = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -35,16 +62,17 @@ export class FramePlayer {
     return this.index;
   }
 
-  /** Drops the frames (a new video starts). */
+  /** Drops the frames (a new video starts); GPU ones are destroyed. */
   clear(): void {
     this.pause();
+    this.frames.forEach((f) => f.release());
     this.frames = [];
     this.index = 0;
     this.sync();
   }
 
   /** Appends frames; the first one is drawn at once. */
-  add(frames: readonly RgbaImage[]): void {
+  add(frames: readonly PlayerFrame[]): void {
     const first = this.frames.length === 0;
     this.frames.push(...frames);
     if (first && this.frames.length) this.show(0);
@@ -53,7 +81,7 @@ export class FramePlayer {
 
   /** Bytes the frames hold (RGBA, 8 bits). */
   get bytes(): number {
-    return this.frames.reduce((n, f) => n + f.data.byteLength, 0);
+    return this.frames.reduce((n, f) => n + f.bytes, 0);
   }
 
   play(): void {
@@ -76,8 +104,17 @@ export class FramePlayer {
     const frame = this.frames[i];
     if (!frame) return;
     this.index = i;
-    drawRgba(this.ui.canvas(), frame);
+    frame.draw(this.canvasFor(frame.context));
     this.sync();
+  }
+
+  /** The page's canvas, or a fresh copy in its place where it already has the other kind of context. */
+  private canvasFor(kind: '2d' | 'webgpu'): HTMLCanvasElement {
+    const canvas = this.ui.canvas();
+    if (canvas.getContext(kind)) return canvas;
+    const fresh = canvas.cloneNode(false) as HTMLCanvasElement;
+    canvas.replaceWith(fresh);
+    return fresh;
   }
 
   private fps(): number {

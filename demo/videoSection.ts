@@ -1,9 +1,10 @@
 // The "Video" section: a TAEHV decode of a video latent (the shipped Wan 2.1 example or a dropped
-// file) with dropped or linked weights, played in a canvas, with the decode time and memory. It
-// decodes on WASM: the TAEHV decoders have no WebGPU kernels yet.
-import { createVideoDecoder, isTaesdError, latentFromFile, VIDEO_MODEL_IDS, type RgbaImage, type VideoDecoder, type VideoModelId } from 'taesd-web';
+// file) with dropped or linked weights, played in a canvas, with the decode time and memory. On
+// WebGPU the frames stay on the GPU as textures and are drawn straight from there; WASM (where the
+// browser has no WebGPU, or when picked) reads them back and draws them through a 2D context.
+import { createVideoDecoder, isTaesdError, latentFromFile, VIDEO_MODEL_IDS, type VideoDecoder, type VideoModelId } from 'taesd-web';
 import { fetchBytes, ORT_WASM, WAN_EXAMPLE_URL } from './shipped.js';
-import { FramePlayer } from './videoPlayer.js';
+import { FramePlayer, rgbaFrame, textureFrame, type PlayerFrame } from './videoPlayer.js';
 import { $, errorText, ms, setStatus, type State } from './ui.js';
 
 const ui = {
@@ -13,6 +14,7 @@ const ui = {
   files: $<HTMLInputElement>('video-files'),
   note: $<HTMLElement>('video-note'),
   model: $<HTMLSelectElement>('video-model'),
+  backend: $<HTMLSelectElement>('video-backend'),
   weightsUrl: $<HTMLInputElement>('video-weights-url'),
   scale: $<HTMLSelectElement>('video-scale'),
   timeScale: $<HTMLSelectElement>('video-time-scale'),
@@ -24,6 +26,7 @@ const ui = {
   perFrame: $<HTMLElement>('video-per-frame'),
   memory: $<HTMLElement>('video-memory'),
   output: $<HTMLElement>('video-output'),
+  drawn: $<HTMLElement>('video-drawn'),
 };
 
 const player = new FramePlayer({
@@ -37,7 +40,7 @@ const player = new FramePlayer({
 type Bytes = { readonly name: string; readonly bytes: Uint8Array };
 let droppedLatent: Bytes | null = null;
 let droppedWeights: Bytes | null = null;
-let decoder: { key: string; made: Promise<VideoDecoder> } | null = null;
+let decoder: { key: string; made: Promise<Made> } | null = null;
 let running: AbortController | null = null;
 
 const status = (state: State, text: string) => setStatus(ui.status, state, text);
@@ -89,13 +92,26 @@ async function latentBytes(): Promise<Bytes> {
   return droppedLatent;
 }
 
-function decoderFor(model: VideoModelId): Promise<VideoDecoder> {
+type Backend = 'webgpu' | 'wasm';
+/** A decoder, and why it is not on the backend picked (empty when it is). */
+type Made = { readonly decoder: VideoDecoder; readonly note: string };
+
+/** The decoder for these settings (made once): WebGPU falls back to WASM where there is no adapter. */
+function decoderFor(model: VideoModelId, backend: Backend): Promise<Made> {
   const url = ui.weightsUrl.value.trim();
   if (!droppedWeights && !url) throw new Error(`no ${model} weights: npx taesd-web fetch-models ${model} saves them in your per-user cache (~/.cache/taesd-web on Linux); drop that file here, or give a URL`);
-  const key = JSON.stringify([model, droppedWeights ? [droppedWeights.name, droppedWeights.bytes.length] : url]);
+  const key = JSON.stringify([model, backend, droppedWeights ? [droppedWeights.name, droppedWeights.bytes.length] : url]);
   if (decoder?.key !== key) {
-    void decoder?.made.then((d) => d.destroy(), () => {});
-    const made = createVideoDecoder({ weights: droppedWeights?.bytes ?? url, model, backend: 'wasm', wasm: ORT_WASM });
+    void decoder?.made.then((m) => m.decoder.destroy(), () => {});
+    const weights = droppedWeights?.bytes ?? url;
+    const wasm = async (note: string) => ({ decoder: await createVideoDecoder({ weights, model, backend: 'wasm', wasm: ORT_WASM }), note });
+    const made = backend === 'wasm' ? wasm('') : createVideoDecoder({ weights, model, backend: 'webgpu' }).then(
+      (d) => ({ decoder: d, note: '' }),
+      (e: unknown) => {
+        if (!isTaesdError(e, 'NO_WEBGPU')) throw e;
+        return wasm(' (no WebGPU adapter here)');
+      },
+    );
     made.catch(() => (decoder = null));
     decoder = { key, made };
   }
@@ -103,13 +119,13 @@ function decoderFor(model: VideoModelId): Promise<VideoDecoder> {
 }
 
 /** The page's memory as Chromium measures it (cross-origin isolated pages), else the JS heap. */
-async function memoryText(framesBytes: number): Promise<string> {
-  const held = `frames ${(framesBytes / 2 ** 20).toFixed(1)} MiB`;
+async function memoryText(framesBytes: number, onGpu: boolean): Promise<string> {
+  const held = `frames ${(framesBytes / 2 ** 20).toFixed(1)} MiB${onGpu ? ' on the GPU' : ''}`;
   const perf = performance as Performance & { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }>; memory?: { usedJSHeapSize: number } };
   if (crossOriginIsolated && perf.measureUserAgentSpecificMemory) {
     const timeout = new Promise<null>((r) => setTimeout(() => r(null), 15_000));
     const m = await Promise.race([perf.measureUserAgentSpecificMemory().catch(() => null), timeout]);
-    if (m) return `${held}; page ${(m.bytes / 2 ** 20).toFixed(0)} MiB (measureUserAgentSpecificMemory, with onnxruntime's WASM memory)`;
+    if (m) return `${held}; page ${(m.bytes / 2 ** 20).toFixed(0)} MiB (measureUserAgentSpecificMemory, ${onGpu ? 'GPU memory not counted' : "with onnxruntime's WASM memory"})`;
   }
   return perf.memory ? `${held}; JS heap ${(perf.memory.usedJSHeapSize / 2 ** 20).toFixed(0)} MiB` : held;
 }
@@ -119,38 +135,56 @@ async function decodeVideo(signal: AbortSignal): Promise<void> {
   const scale = Number(ui.scale.value), timeScale = Number(ui.timeScale.value);
   player.clear();
   ui.empty.hidden = false;
-  for (const el of [ui.decodeTime, ui.perFrame, ui.memory, ui.output]) el.textContent = '–';
-  status('loading', `loading the ${model} decoder on WASM…`);
-  const [{ name, bytes }, d] = await Promise.all([latentBytes(), decoderFor(model)]);
+  for (const el of [ui.decodeTime, ui.perFrame, ui.memory, ui.output, ui.drawn]) el.textContent = '–';
+  const chosen = ui.backend.value as Backend;
+  status('loading', `loading the ${model} decoder on ${chosen === 'webgpu' ? 'WebGPU' : 'WASM'}…`);
+  const [{ name, bytes }, { decoder: d, note }] = await Promise.all([latentBytes(), decoderFor(model, chosen)]);
   const { latent } = latentFromFile(bytes, name);
-  const frames: RgbaImage[] = [];
   const total = d.outputFrames(latent.shape.length === 5 ? latent.shape[2]! : latent.shape[1]!, { scale, timeScale });
-  status('busy', `decoding ${name} with ${model} (${total} frames)…`);
+  status('busy', `decoding ${name} with ${model} on ${d.backend} (${total} frames)…`);
+  let count = 0;
   const t0 = performance.now();
-  await d.decodeVideo(latent as Parameters<VideoDecoder['decodeVideo']>[0], {
-    scale, timeScale,
-    onFrames: (got) => {
-      if (signal.aborted) throw new DOMException('stopped', 'AbortError');
-      frames.push(...got);
-      ui.empty.hidden = true;
-      player.add(got);
-      status('busy', `decoding ${name}: ${frames.length} / ${total} frames, ${ms(performance.now() - t0)}…`);
-    },
-  });
+  /** Hands each chunk's frames to the player as they come; a stop keeps those so far. */
+  const onFrames = <F>(toFrame: (f: F) => PlayerFrame) => (got: F[]) => {
+    const frames = got.map(toFrame);
+    if (signal.aborted) {
+      frames.forEach((f) => f.release());
+      throw new DOMException('stopped', 'AbortError');
+    }
+    count += frames.length;
+    ui.empty.hidden = true;
+    player.add(frames);
+    status('busy', `decoding ${name}: ${count} / ${total} frames, ${ms(performance.now() - t0)}…`);
+  };
+  const input = latent as Parameters<VideoDecoder['decodeVideo']>[0];
+  const options = { scale, timeScale };
+  // WebGPU: the frames stay on the GPU (textures), and each is drawn by a copy into the canvas.
+  const [first] = d.backend === 'webgpu'
+    ? await d.decodeVideoToTextures(input, { ...options, onFrames: onFrames((f) => textureFrame(d, f)) })
+    : await d.decodeVideo(input, { ...options, onFrames: onFrames(rgbaFrame) });
   const t = performance.now() - t0;
-  const first = frames[0]!;
-  ui.decodeTime.textContent = `${ms(t)} (${(frames.length / (t / 1000)).toFixed(1)} frames/s)`;
-  ui.perFrame.textContent = ms(t / frames.length);
-  ui.output.textContent = `${frames.length} frames, ${first.width} × ${first.height}, ${d.model.id} on ${d.backend}`;
-  status('done', `decoded ${name}: ${frames.length} frames in ${ms(t)}`);
+  ui.decodeTime.textContent = `${ms(t)} (${(count / (t / 1000)).toFixed(1)} frames/s)`;
+  ui.perFrame.textContent = ms(t / count);
+  ui.output.textContent = `${count} frames, ${first!.width} × ${first!.height}, ${d.model.id} on ${d.backend}`;
+  ui.drawn.textContent = d.backend === 'webgpu'
+    ? 'from the GPU: each frame a texture, copied into the canvas (no readback)'
+    : `from the CPU: RGBA read back from WASM, put into a 2D canvas${note}`;
+  status('done', `decoded ${name}: ${count} frames in ${ms(t)} on ${d.backend}`);
   player.play();
   // Measured after the decode ends (Chromium's measurement waits for a garbage collection).
   ui.memory.textContent = 'measuring…';
-  void memoryText(player.bytes).then((text) => (ui.memory.textContent = text));
+  void memoryText(player.bytes, d.backend === 'webgpu').then((text) => (ui.memory.textContent = text));
 }
 
 export function initVideoSection(): void {
   for (const id of VIDEO_MODEL_IDS) ui.model.add(new Option(id, id, id === 'taew2_1', id === 'taew2_1'));
+  // WebGPU where the browser has it; the option stays, disabled, to say why it is not picked.
+  if (!('gpu' in navigator && navigator.gpu)) {
+    const gpu = ui.backend.querySelector<HTMLOptionElement>('option[value="webgpu"]')!;
+    gpu.disabled = true;
+    gpu.textContent = 'WebGPU (absent)';
+    ui.backend.value = 'wasm';
+  }
   describeSources();
   status('ready', 'pick a latent and weights, then Decode');
   ui.source.addEventListener('change', describeSources);

@@ -18,7 +18,7 @@ export type { LinearUpscale } from './fallback/linear.js';
 
 // Video (TAEHV)
 export { createVideoDecoder, VideoDecoder, type CreateVideoDecoderOptions, type VideoBackendChoice, type VideoCallOptions, type VideoStream, type WebGpuVideoOptions } from './videoDecoder.js';
-export type { VideoDecodeOptions } from './model/videoSession.js';
+export type { GpuVideoFrame, VideoDecodeOptions } from './model/videoSession.js';
 export type { AnyVideoLatentInput, GpuVideoLatentInput, VideoLatentInput } from './model/videoLatent.js';
 export { VIDEO_MODEL_IDS, getVideoModel, type FrameRuleKind, type VideoArch, type VideoModelId, type VideoModelSpec } from './model/videoRegistry.js';
 

@@ -12,12 +12,14 @@ import { frameRule, outputFrameCount } from './model/videoFrames.js';
 import { lowerVideoDecoder, videoSkips } from './model/videoGraph.js';
 import { prepareVideoLatent, type AnyVideoLatentInput, type VideoLatentInput } from './model/videoLatent.js';
 import type { VideoModelId, VideoModelSpec } from './model/videoRegistry.js';
-import { RAW_FRAMES, RGBA_FRAMES, VideoSession, type FrameForm, type VideoDecodeOptions } from './model/videoSession.js';
+import { RAW_FRAMES, RGBA_FRAMES, VideoSession, type FrameForm, type GpuVideoFrame, type VideoDecodeOptions } from './model/videoSession.js';
 import { resolveVideoWeights, VIDEO_MAX_ELEMENTS, type VideoWeights } from './model/videoWeights.js';
 import { parseWeights, readSource, type WeightsSource } from './weights/load.js';
 import type { StateDict } from './weights/tensor.js';
 import { isNode } from './platform.js';
+import { drawTexture } from './gpu/canvas.js';
 import { webGpuVideoRunner, type WebGpuVideoOptions } from './gpu/videoRunner.js';
+import { textureFrames } from './gpu/videoRgba.js';
 export type { WebGpuVideoOptions } from './gpu/videoRunner.js';
 import type { VideoRunner } from './model/videoSession.js';
 
@@ -44,6 +46,8 @@ interface VideoBackend {
   readonly runner: VideoRunner<unknown>;
   /** Default bytes one stage run may hold. */
   readonly budget: number;
+  /** WebGPU's device; null on onnxruntime. */
+  readonly device: GPUDevice | null;
   release(): Promise<void>;
 }
 
@@ -147,6 +151,25 @@ export class VideoDecoder {
     return this.run(latent, options, RGBA_FRAMES);
   }
 
+  /**
+   * WebGPU only: a whole video -> frames left on the GPU as `rgba8unorm` textures (no readback;
+   * resolves once the GPU has made them), for a player that draws them (drawFrame) or a caller's
+   * own pipeline. The textures are the caller's to destroy. BAD_OPTION on the other backends.
+   */
+  async decodeVideoToTextures(latent: AnyVideoLatentInput, options: VideoCallOptions<GpuVideoFrame> = {}): Promise<GpuVideoFrame[]> {
+    return this.run(latent, options, textureFrames(this.gpuDevice('decodeVideoToTextures')));
+  }
+
+  /** Draws a frame of decodeVideoToTextures into a WebGPU canvas (configured for this decoder's device, sized to the frame): a texture copy, no readback. */
+  drawFrame(frame: GpuVideoFrame, context: GPUCanvasContext): void {
+    drawTexture(context, this.gpuDevice('drawFrame'), frame.texture);
+  }
+
+  private gpuDevice(what: string): GPUDevice {
+    this.alive();
+    return this.runner.device ?? fail('BAD_OPTION', `${what} needs the WebGPU backend; this decoder runs on ${this.backend}`);
+  }
+
   private async run<F>(latent: AnyVideoLatentInput, options: VideoCallOptions<F>, form: FrameForm<F>): Promise<F[]> {
     this.alive();
     const video = prepareVideoLatent(latent, this.model);
@@ -182,7 +205,7 @@ export class VideoDecoder {
 
 const ortBackend = (runtime: OrtRuntime): VideoBackend => {
   const runner = new OrtVideoRunner(runtime);
-  return { name: runtime.backend as 'native' | 'wasm', runner, budget: DEFAULT_CHUNK_BYTES[runtime.backend as 'native' | 'wasm'], release: () => runner.release() };
+  return { name: runtime.backend as 'native' | 'wasm', runner, budget: DEFAULT_CHUNK_BYTES[runtime.backend as 'native' | 'wasm'], device: null, release: () => runner.release() };
 };
 
 async function videoBackend(options: CreateVideoDecoderOptions): Promise<VideoBackend> {
@@ -196,7 +219,7 @@ async function videoBackend(options: CreateVideoDecoderOptions): Promise<VideoBa
     if (gpu) {
       const { runner, owned } = gpu;
       // The memory budget sets the chunk; the runner cuts each run further to the device's binding and dispatch limits.
-      return { name: 'webgpu', runner, budget: DEFAULT_CHUNK_BYTES.webgpu, release: () => runner.release().then(() => { if (owned) runner.device.destroy(); }) };
+      return { name: 'webgpu', runner, budget: DEFAULT_CHUNK_BYTES.webgpu, device: runner.device, release: () => runner.release().then(() => { if (owned) runner.device.destroy(); }) };
     }
   }
   return ortBackend(await videoRuntime(options, backend));

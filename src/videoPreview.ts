@@ -24,6 +24,13 @@ export const TAEHV_LADDER: readonly TaehvRung[] = [
 /** Relative cost of a rung: output pixels x frames. */
 const cost = (r: TaehvRung) => r.scale * r.scale * r.timeScale;
 
+/**
+ * After the cheapest rung ran over, linear steps before it is tried again: 4, then twice as many
+ * after each miss in a row, up to 64 (a first decode that compiled or warmed up is not final, and
+ * a retry costs at most one slow step in that many); sooner once the budget fits its last time.
+ */
+const RETRY_AFTER = { first: 4, most: 64 } as const;
+
 export interface CheapFirstOptions {
   /** Most wall time one step's preview may take, ms (> 0; Infinity: no fixed limit). */
   readonly budgetMs: number;
@@ -44,8 +51,9 @@ export interface CheapFirstOptions {
  * A VideoPreviewer that fits a time budget per step. The first preview is linear (when there is
  * one); then TAEHV at the cheapest rung; after each decode the measured time, scaled by the
  * rungs' relative cost, picks the most expensive rung estimated to fit (up, when there is room;
- * down, when the last one ran over). When even the cheapest rung ran over, the previews stay
- * linear. Each preview says what made it (`madeWith`), which ProgressWriter puts in progress.json.
+ * down, when the last one ran over). When even the cheapest rung ran over, the previews go
+ * linear and TAEHV is tried again (see RETRY_AFTER). Each preview says what made it (`madeWith`),
+ * which ProgressWriter puts in progress.json.
  */
 export class CheapFirstPreviewer implements VideoPreviewer {
   readonly budgetMs: number;
@@ -55,7 +63,11 @@ export class CheapFirstPreviewer implements VideoPreviewer {
   private readonly headroom: number;
   /** The next rung: -1 is linear. */
   private next: number;
-  private gaveUp = false;
+  /** The cheapest rung's estimated time when it last ran over; null while TAEHV fits. */
+  private missedMs: number | null = null;
+  /** Linear steps left before the retry, and how many the next miss waits. */
+  private linearLeft = 0;
+  private wait: number = RETRY_AFTER.first;
   private lastCallAt: number | null = null;
   private stepMs = Infinity;
 
@@ -105,8 +117,10 @@ export class CheapFirstPreviewer implements VideoPreviewer {
   private choose(rung: TaehvRung | null, ms: number): void {
     if (this.rungs.length === 0) return;
     if (!rung) {
-      // After the linear preview, try the cheapest TAEHV rung unless it already failed to fit.
-      this.next = this.gaveUp ? -1 : 0;
+      // After a linear preview: the cheapest TAEHV rung, unless it ran over and its retry is not due.
+      this.linearLeft--;
+      const due = this.missedMs === null || this.linearLeft <= 0 || this.missedMs <= this.currentBudgetMs * this.headroom;
+      this.next = due ? 0 : -1;
       return;
     }
     const estimate = (r: TaehvRung) => (ms * cost(r)) / cost(rung);
@@ -116,7 +130,14 @@ export class CheapFirstPreviewer implements VideoPreviewer {
       const limit = cost(r) > cost(rung) ? budget * this.headroom : budget;
       if (estimate(r) <= limit) best = i;
     });
-    if (best < 0 && this.options.linear) this.gaveUp = true;
+    if (best >= 0) {
+      this.missedMs = null;
+      this.wait = RETRY_AFTER.first;
+    } else if (this.options.linear) {
+      this.missedMs = estimate(this.rungs[0]!);
+      this.linearLeft = this.wait;
+      this.wait = Math.min(2 * this.wait, RETRY_AFTER.most);
+    }
     this.next = best < 0 ? (this.options.linear ? -1 : 0) : best;
   }
 }

@@ -1,9 +1,10 @@
 // The cheap-first video preview policy (src/videoPreview.ts) with real TAEHV decodes (onnxruntime,
 // random-weight checkpoints and golden latents from ../shared): what each step is made with for a
-// budget nothing fits, one everything fits, and through the ProgressWriter into progress.json.
+// budget nothing fits, one everything fits, and through the ProgressWriter into progress.json; and
+// the retry rule against stand-in decoders on a fake clock (performance.now), with no wall time.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLinearVideoDecoder } from '../src/linearVideo.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createLinearVideoDecoder, type LinearVideoDecoder } from '../src/linearVideo.js';
 import { MemorySink } from '../src/progress/memorySink.js';
 import { ProgressWriter } from '../src/progress/writer.js';
 import { createVideoDecoder, type VideoDecoder } from '../src/videoDecoder.js';
@@ -35,7 +36,7 @@ describe.skipIf(!HAS_SHARED)('cheap-first video previews', () => {
     expect(p.history.every((m) => m.decode_ms >= 0)).toBe(true);
   });
 
-  it('a budget nothing fits: TAEHV is tried once at its cheapest, then every preview stays linear', async () => {
+  it('a budget nothing fits: TAEHV is tried at its cheapest, then the previews are linear until its retry', async () => {
     const p = cheapFirstPreviewer({ budgetMs: 1e-6, linear: linear(), decoder });
     await steps(p, 4);
     expect(p.history.map((m) => m.decoder)).toEqual(['linear', 'taew2_1', 'linear', 'linear']);
@@ -87,4 +88,56 @@ describe.skipIf(!HAS_SHARED)('cheap-first video previews', () => {
     expect(() => cheapFirstPreviewer({ budgetMs: 5, stepShare: 1.5, linear: linear() })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
   });
 });
+/** Stand-ins on a fake clock: a TAEHV decode takes `msAtFull()` x the setting's share of a full decode, a linear one 0.01 ms. */
+describe('cheap-first retries TAEHV after giving up on it', () => {
+  let now = 0;
+  afterEach(() => vi.restoreAllMocks());
+  const frame = { width: 1, height: 1, data: new Uint8ClampedArray(4) };
+  function previewer(msAtFull: () => number, options: { budgetMs: number; stepShare?: number }) {
+    now = 0;
+    vi.spyOn(performance, 'now').mockImplementation(() => now);
+    const decoder = {
+      model: { id: 'taew2_1' },
+      outputFrames: () => 1,
+      decodeVideo: async (_: unknown, o: { scale: number; timeScale: number }) => { now += msAtFull() * o.scale * o.scale * o.timeScale; return [frame]; },
+    };
+    const linear = { timeStride: 4, decodeVideo: async () => { now += 0.01; return [frame]; } };
+    return cheapFirstPreviewer({ ...options, decoder: decoder as unknown as VideoDecoder, linear: linear as unknown as LinearVideoDecoder });
+  }
+  /** Runs `n` steps, `stepMs` of sampling before each; 'L' for a linear preview, else the TAEHV scale. */
+  async function run(p: ReturnType<typeof cheapFirstPreviewer>, n: number, stepMs = 0): Promise<string[]> {
+    for (let i = 0; i < n; i++) {
+      now += stepMs;
+      await p.preview({ data: new Float32Array(16), shape: [16, 1, 1, 1] });
+    }
+    return p.history.map((m) => (m.decoder === 'linear' ? 'L' : `1/${1 / m.scale}`));
+  }
+  const L = (n: number) => Array<string>(n).fill('L');
+
+  it('never fits: retried after 4 linear steps, then 8, 16, ... up to 64', async () => {
+    const p = previewer(() => 1e6, { budgetMs: 10 });
+    const got = await run(p, 2 + 4 + 1 + 8 + 1 + 16 + 1 + 32 + 1 + 64 + 1 + 64 + 1);
+    expect(got).toEqual(['L', '1/8', ...L(4), '1/8', ...L(8), '1/8', ...L(16), '1/8', ...L(32), '1/8', ...L(64), '1/8', ...L(64), '1/8']);
+  });
+
+  it('a slow first decode (warm-up) is retried, and then climbs; the wait starts over after a fit', async () => {
+    let calls = 0, full = 1e6;
+    const p = previewer(() => (calls++ === 0 ? 1e6 : full), { budgetMs: 10 });
+    // At 8 ms for a full decode, the cheapest takes 0.03 ms and the full one is estimated within 80 % of 10 ms.
+    full = 8;
+    expect(await run(p, 9)).toEqual(['L', '1/8', ...L(4), '1/8', '1/1', '1/1']);
+    // Too slow again, even the cheapest by estimate: linear, and retried after 4 steps (the wait started over).
+    full = 1e6;
+    expect((await run(p, 7)).slice(9)).toEqual(['1/1', ...L(4), '1/8', 'L']);
+  });
+
+  it('retried as soon as the budget has grown to fit its last time (stepShare of slower steps)', async () => {
+    const p = previewer(() => 1000, { budgetMs: Infinity, stepShare: 0.1 });
+    // Steps of 10 ms allow 1 ms: the cheapest (1000 / 256 = 3.9 ms) runs over.
+    expect(await run(p, 3, 10)).toEqual(['L', '1/8', 'L']);
+    // A step of 100 ms allows 10 ms, 80 % of which fits 3.9 ms: TAEHV again on the step after it (and it stays: 4x is 15.6 ms).
+    expect((await run(p, 3, 100)).slice(3)).toEqual(['L', '1/8', '1/8']);
+  });
+});
+
 if (!HAS_SHARED) describe.skip(NO_SHARED_REASON, () => { it('needs ../shared', () => undefined); });

@@ -87,6 +87,44 @@ describe.skipIf(!HAS_SHARED)('TAEHV on WebGPU: f16, chunks, limits, device loss'
     }
   });
 
+  it('decodeVideoToTextures leaves frames on the GPU with decodeVideo\'s pixels (chunked, Wan trim, H3 padded window); other backends are BAD_OPTION', async () => {
+    /** A texture's RGBA, read back row by row (bytesPerRow padded to 256). */
+    const readTexture = async (t: GPUTexture) => {
+      const row = Math.ceil((t.width * 4) / 256) * 256;
+      const staging = device.createBuffer({ size: row * t.height, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const encoder = device.createCommandEncoder();
+      encoder.copyTextureToBuffer({ texture: t }, { buffer: staging, bytesPerRow: row }, [t.width, t.height]);
+      device.queue.submit([encoder.finish()]);
+      await staging.mapAsync(GPUMapMode.READ);
+      const padded = new Uint8Array(staging.getMappedRange());
+      const out = new Uint8Array(t.width * t.height * 4);
+      for (let y = 0; y < t.height; y++) out.set(padded.subarray(y * row, y * row + t.width * 4), y * t.width * 4);
+      staging.destroy();
+      return out;
+    };
+    for (const [name, chunk] of [['taew2_1_rand_t3', 1], ['taeh3_rand_t6', undefined]] as const) {
+      const g = loadVideoGolden(name);
+      const decoder = await decoderFor(g, 'f32');
+      const rgba = await decoder.decodeVideo(latentOf(g), { ...options(g), ...(chunk && { chunk }) });
+      const seen: number[] = [];
+      const frames = await decoder.decodeVideoToTextures(latentOf(g), { ...options(g), ...(chunk && { chunk }), onFrames: (f, first) => { seen.push(first + f.length); } });
+      expect(frames.length).toBe(rgba.length);
+      expect(seen.at(-1)).toBe(frames.length);
+      let err = 0;
+      for (const [i, f] of frames.entries()) {
+        expect([f.width, f.height, f.texture.width, f.texture.height, f.texture.format]).toEqual([rgba[i]!.width, rgba[i]!.height, rgba[i]!.width, rgba[i]!.height, 'rgba8unorm']);
+        err = Math.max(err, maxLevels(await readTexture(f.texture), new Uint8Array(rgba[i]!.data.buffer, rgba[i]!.data.byteOffset, rgba[i]!.data.length)));
+        f.texture.destroy();
+      }
+      console.log(`webgpu textures ${name}: ${frames.length} frames, max ${err} levels from decodeVideo`);
+      expect(err).toBeLessThanOrEqual(1);
+    }
+    const g = loadVideoGolden('taew2_1_rand_t1');
+    const wasm = await createVideoDecoder({ weights: readFileSync(g.weightsFile), model: g.model, backend: 'wasm' });
+    expect(await wasm.decodeVideoToTextures(latentOf(g)).then(() => 'ok', (e: { code?: string }) => e.code)).toBe('BAD_OPTION');
+    wasm.destroy();
+  });
+
   it('a GPU-resident latent (NCTHW f32 GPUBuffer) decodes to the same frames as the CPU one, chunked too; another device\'s buffer is BAD_OPTION', async () => {
     const g = loadVideoGolden('taew2_1_rand_t3');
     const decoder = await decoderFor(g, 'f32');

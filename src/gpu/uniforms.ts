@@ -69,8 +69,8 @@ export const LATENT_DIMS = uniformStruct('Dims', { w: 'u32', h: 'u32', scale: 'f
 /** GroupNorm statistics (shaders/group_norm_stats.wgsl): pixels per batch item. */
 export const STATS_DIMS = uniformStruct('Dims', { pixels: 'u32' });
 
-/** The RGBA output kernels (shaders/rgba_out.wgsl, rgba_texture.wgsl): one item's image size. */
-export const IMAGE_DIMS = uniformStruct('Dims', { w: 'u32', h: 'u32' });
+/** The RGBA output kernels (shaders/rgba_out.wgsl, rgba_texture.wgsl): one item's image size; the item a texture gets. */
+export const IMAGE_DIMS = uniformStruct('Dims', { w: 'u32', h: 'u32', item: 'u32' });
 
 /** The TAEHV kernels (shaders/video_*.wgsl): one frame's output size and its `x` input's size. */
 export const VIDEO_DIMS = uniformStruct('Dims', { out_w: 'u32', out_h: 'u32', in_w: 'u32', in_h: 'u32' });

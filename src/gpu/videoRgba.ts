@@ -1,6 +1,10 @@
 // A chunk's raw frames (planar f32 [m, 3, H, W]) -> RGBA8 on the GPU through the image decoder's
-// rgbaOut kernel (clamp to [0,1], x255, round), after one pass into the shared layout (f32).
-import { compiledPipeline, encodeDispatches, kernelPipeline, pipelineDispatch } from './kernels.js';
+// output kernels (clamp to [0,1], x255, round), after one pass into the shared layout (f32):
+// rgbaOut into one buffer (frames in order), or rgbaTexture into a texture per frame.
+import { fail } from '../errors.js';
+import { rawToRgba } from '../model/rgba.js';
+import type { FrameForm, GpuVideoFrame } from '../model/videoSession.js';
+import { compiledPipeline, encodeDispatches, kernelPipeline, pipelineDispatch, type Dispatch } from './kernels.js';
 import { WG_2D } from './plan.js';
 import { IMAGE_DIMS, VIDEO_DIMS } from './uniforms.js';
 import { planarKernel } from './videoSteps.js';
@@ -8,26 +12,71 @@ import { planarKernel } from './videoSteps.js';
 const RGBA_PARAMS = { WG_X: WG_2D, WG_Y: WG_2D, ZERO_VEC4S: 1 };
 const toLayout = () => planarKernel(3, true, 'f32', 1);
 
-/** Compiles the two kernels (once per device). */
-export async function compileRgba(device: GPUDevice): Promise<void> {
+/** Where a chunk's RGBA goes: one buffer, or a texture per frame. */
+export type RgbaTarget = 'buffer' | 'textures';
+
+/** Compiles the layout kernel and `target`'s output kernel (once per device). */
+export async function compileRgba(device: GPUDevice, target: RgbaTarget): Promise<void> {
   const k = toLayout();
-  await Promise.all([kernelPipeline(device, k.name, k.params), kernelPipeline(device, 'rgbaOut', RGBA_PARAMS)]);
+  await Promise.all([kernelPipeline(device, k.name, k.params), kernelPipeline(device, target === 'buffer' ? 'rgbaOut' : 'rgbaTexture', RGBA_PARAMS)]);
 }
 
-/** Encodes `raw` `[m, 3, H, W]` -> `rgba` (one u32 per pixel, frames in order); `temps`: free once the work is done. */
-export function encodeRgba(device: GPUDevice, encoder: GPUCommandEncoder, raw: GPUBuffer, [m, , H, W]: readonly [number, number, number, number]): { rgba: GPUBuffer; temps: GPUBuffer[] } {
+interface Encoded {
+  /** The frames in one buffer (one u32 per pixel), or null for textures. */
+  readonly rgba: GPUBuffer | null;
+  readonly textures: GPUTexture[];
+  /** Free once the work is done. */
+  readonly temps: GPUBuffer[];
+}
+
+/** Encodes `raw` `[m, 3, H, W]` -> RGBA in `target`. */
+export function encodeRgba(device: GPUDevice, encoder: GPUCommandEncoder, raw: GPUBuffer, [m, , H, W]: readonly [number, number, number, number], target: RgbaTarget = 'buffer'): Encoded {
   const temps: GPUBuffer[] = [];
   const buffer = (bytes: number, usage: number) => device.createBuffer({ label: 'taesd video rgba', size: Math.max(16, bytes), usage });
   const temp = (bytes: number, usage: number) => { const b = buffer(bytes, usage); temps.push(b); return b; };
   const uniform = (data: ArrayBuffer) => { const b = temp(data.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST); device.queue.writeBuffer(b, 0, data); return b; };
   const layout = temp((1 + m * H * W) * 16, GPUBufferUsage.STORAGE);
-  // The non-finite count rgbaOut keeps is not read: the video path turns NaN into 0 on every backend.
+  // The non-finite count the output kernels keep is not read: the video path turns NaN into 0 on every backend.
   const nonFinite = temp(16, GPUBufferUsage.STORAGE);
-  const rgba = buffer(m * H * W * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
   const k = toLayout();
-  encodeDispatches(encoder, [
+  const dispatches: Dispatch[] = [
     pipelineDispatch(device, compiledPipeline(device, k.name, k.params), [{ buffer: uniform(VIDEO_DIMS.write({ out_w: W, out_h: H, in_w: W, in_h: H })) }, { buffer: raw }, { buffer: layout }], [Math.ceil(W / k.wg), H, m]),
-    pipelineDispatch(device, compiledPipeline(device, 'rgbaOut', RGBA_PARAMS), [{ buffer: uniform(IMAGE_DIMS.write({ w: W, h: H })) }, { buffer: layout }, { buffer: rgba }, { buffer: nonFinite }], [Math.ceil(W / WG_2D), Math.ceil(H / WG_2D), m]),
-  ], 'taesd video rgba');
-  return { rgba, temps };
+  ];
+  const groups = [Math.ceil(W / WG_2D), Math.ceil(H / WG_2D)] as const;
+  let rgba: GPUBuffer | null = null;
+  const textures: GPUTexture[] = [];
+  if (target === 'buffer') {
+    rgba = buffer(m * H * W * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+    dispatches.push(pipelineDispatch(device, compiledPipeline(device, 'rgbaOut', RGBA_PARAMS), [{ buffer: uniform(IMAGE_DIMS.write({ w: W, h: H })) }, { buffer: layout }, { buffer: rgba }, { buffer: nonFinite }], [...groups, m]));
+  } else {
+    for (let item = 0; item < m; item++) {
+      const texture = frameTexture(device, W, H);
+      textures.push(texture);
+      dispatches.push(pipelineDispatch(device, compiledPipeline(device, 'rgbaTexture', RGBA_PARAMS), [{ buffer: uniform(IMAGE_DIMS.write({ w: W, h: H, item })) }, { buffer: layout }, texture.createView(), { buffer: nonFinite }], [...groups, 1]));
+    }
+  }
+  encodeDispatches(encoder, dispatches, 'taesd video rgba');
+  return { rgba, textures, temps };
+}
+
+/** A frame's texture: written by the kernel (or a blank frame's upload), copied to a canvas or read back, sampled by a caller's pipeline. */
+export function frameTexture(device: GPUDevice, width: number, height: number): GPUTexture {
+  const usage = GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC | GPUTextureUsage.COPY_DST | GPUTextureUsage.TEXTURE_BINDING;
+  return device.createTexture({ label: 'taesd video frame', size: [width, height], format: 'rgba8unorm', usage });
+}
+
+/** Frames left on `device` as textures; a blank frame (a padded window's) is uploaded, frames the video does not keep are destroyed. */
+export function textureFrames(device: GPUDevice): FrameForm<GpuVideoFrame> {
+  return {
+    out: 'textures',
+    fromRaw: (raw) => {
+      const { width, height, data } = rawToRgba(raw);
+      const texture = frameTexture(device, width, height);
+      device.queue.writeTexture({ texture }, data as Uint8ClampedArray<ArrayBuffer>, { bytesPerRow: width * 4 }, [width, height]);
+      return { width, height, texture };
+    },
+    fromRgba: () => fail('INTERNAL', 'a texture video decode got RGBA bytes'),
+    fromTexture: (frame) => frame,
+    drop: (frame) => frame.texture.destroy(),
+  };
 }

@@ -4,7 +4,7 @@
 // video's first frame). Runs are cut to WebGPU's limits.
 import { fail } from '../errors.js';
 import type { VideoStage } from '../model/videoGraph.js';
-import type { GpuLatentFrames, VideoChunkRunner } from '../model/videoSession.js';
+import type { ChunkOut, GpuLatentFrames, VideoChunkRunner } from '../model/videoSession.js';
 import type { DepthwiseWeights } from '../model/videoWeights.js';
 import type { ConvWeights } from '../model/weights.js';
 import { act4Bytes, convShapeKey, convVariant, CONV_VARIANTS, DEFAULT_CONV, type ConvShape, type ConvVariant, type Precision } from './conv.js';
@@ -16,7 +16,7 @@ import { processStore, tuneConv, type TuningStore } from './tune.js';
 import { compileRgba, encodeRgba } from './videoRgba.js';
 import { compileStage, encodeStageRun, stageZeroVec4s, valueFrameBytes, valueSize, type VideoGpu } from './videoSteps.js';
 
-type ChunkResult = { data: Float32Array | Uint8ClampedArray; dims: readonly number[]; states: GPUBuffer[] };
+type ChunkResult = { data: Float32Array | Uint8ClampedArray | GPUTexture[]; dims: readonly number[]; states: GPUBuffer[] };
 
 export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu {
   private readonly submitter: GpuSubmitter;
@@ -100,9 +100,11 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
 
   /**
    * A chunk from latent to raw frames (or RGBA) on the GPU: each run's output feeds the next
-   * stage's runs (slices copied on the GPU), the last stage's outputs are read back together.
+   * stage's runs (slices copied on the GPU), the last stage's outputs are read back together,
+   * or with `textures` left on the GPU (resolves once the GPU has made them).
    */
-  runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array | GpuLatentFrames, dims: readonly number[], states: readonly GPUBuffer[], rgba: boolean): Promise<ChunkResult> {
+  runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array | GpuLatentFrames, dims: readonly number[], states: readonly GPUBuffer[], form: ChunkOut): Promise<ChunkResult> {
+    const rgba = form !== 'raw', target = form === 'textures' ? 'textures' : 'buffer';
     const run = this.tail.then(async () => {
       this.alive();
       for (const stage of stages) {
@@ -111,12 +113,13 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
         await compileStage(this, stage, dims[2]! << stage.input.level, dims[3]! << stage.input.level);
         this.compiled.set(stage, size);
       }
-      if (rgba) await compileRgba(this.device);
+      if (rgba) await compileRgba(this.device, target);
       if (!(input instanceof Float32Array)) await this.checkOwn(input.buffer);
       const [n, channels, h, w] = dims as [number, number, number, number];
       const most = stages.map((s, i) => Math.min(runs[i]!, this.framesPerRun(s, h << s.input.level, w << s.input.level)));
       const carried = [...states];
-      const outs: { buffer: GPUBuffer; bytes: number; dims: readonly [number, number, number, number] }[] = [];
+      const outs: { buffer: GPUBuffer | null; bytes: number; dims: readonly [number, number, number, number] }[] = [];
+      const textures: GPUTexture[] = [];
       const made = new Set<GPUBuffer>();
       const storage = (label: string, bytes: number) => { const b = this.pool.take(label, bytes); made.add(b); return b; };
       const drop = (b: GPUBuffer) => { made.delete(b); this.pool.give(b); };
@@ -134,8 +137,9 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
             if (src !== x) encoder.copyBufferToBuffer(x, a * frame, src, 0, k * frame);
             const r = encodeStageRun(this, encoder, stage, src, { n: k, ...size }, stage.states.map((s) => carried[s]!));
             [...r.temps, ...r.states, r.output].forEach((b) => made.add(b));
-            const colour = last && rgba ? encodeRgba(this.device, encoder, r.output, r.outputDims) : null;
-            if (colour) [...colour.temps, colour.rgba].forEach((b) => made.add(b));
+            const colour = last && rgba ? encodeRgba(this.device, encoder, r.output, r.outputDims, target) : null;
+            if (colour) [...colour.temps, ...(colour.rgba ? [colour.rgba] : [])].forEach((b) => made.add(b));
+            textures.push(...(colour?.textures ?? []));
             return { r, src, out: colour ? { buffer: colour.rgba, temps: colour.temps } : null };
           });
           await this.submitter.submit(encoder, async () => undefined);
@@ -147,7 +151,7 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
             carried[s] = r.states[j]!;
           });
           const [f, c, H, W] = r.outputDims;
-          if (out) { outs.push({ buffer: out.buffer, bytes: f * H * W * 4, dims: r.outputDims }); drop(r.output); }
+          if (out) { outs.push({ buffer: out.buffer, bytes: out.buffer ? f * H * W * 4 : 0, dims: r.outputDims }); drop(r.output); }
           else if (last) outs.push({ buffer: r.output, bytes: f * c * H * W * 4, dims: r.outputDims });
           else { await through(i + 1, r.output, r.outputDims[0]); drop(r.output); }
         }
@@ -163,12 +167,21 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
         }
         await through(0, latent, n);
         drop(latent);
-        const bytes = await this.readOut(outs);
-        const data = rgba ? new Uint8ClampedArray(bytes) : new Float32Array(bytes);
+        let data: ChunkResult['data'];
+        if (form === 'textures') {
+          await this.submitter.submitAndWait(this.device.createCommandEncoder({ label: 'taesd video frames' }));
+          data = textures;
+        } else {
+          const bytes = await this.readOut(outs.flatMap((o) => (o.buffer ? [{ buffer: o.buffer, bytes: o.bytes }] : [])));
+          data = rgba ? new Uint8ClampedArray(bytes) : new Float32Array(bytes);
+        }
         states.forEach((b) => this.pool.give(b));
         carried.forEach((b) => made.delete(b));
         const [, c, H, W] = outs[0]!.dims;
         return { data, dims: [outs.reduce((t, o) => t + o.dims[0], 0), c, H, W], states: carried };
+      } catch (e) {
+        textures.forEach((t) => t.destroy());
+        throw e;
       } finally {
         made.forEach((b) => this.pool.give(b));
       }

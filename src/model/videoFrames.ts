@@ -37,14 +37,18 @@ export class FrameSelector<F> {
   /** Kept frames not yet known to survive the tail drop. */
   private held: F[] = [];
 
-  constructor(private readonly rule: FrameRule, private readonly black: () => F) {}
+  /** `drop`: frees a frame the rule does not keep (GPU textures). */
+  constructor(private readonly rule: FrameRule, private readonly black: () => F, private readonly drop?: (frame: F) => void) {}
 
   private keeps(index: number): boolean {
     return (this.rule.window === null ? index : index % this.rule.window) >= this.rule.trim;
   }
 
   push(frames: readonly F[]): F[] {
-    for (const f of frames) if (this.keeps(this.raw++)) this.held.push(f);
+    for (const f of frames) {
+      if (this.keeps(this.raw++)) this.held.push(f);
+      else this.drop?.(f);
+    }
     return this.held.splice(0, Math.max(0, this.held.length - this.rule.dropTail));
   }
 
@@ -54,6 +58,7 @@ export class FrameSelector<F> {
     if (window !== null) for (let k = this.raw; k % window !== 0; k++) if (this.keeps(k)) this.held.push(this.black());
     this.raw = 0;
     const out = this.held.slice(0, Math.max(0, this.held.length - this.rule.dropTail));
+    if (this.drop) this.held.slice(out.length).forEach(this.drop);
     this.held = [];
     return out;
   }

@@ -29,9 +29,9 @@ export interface VideoChunkRunner<S> extends VideoRunnerBase<S> {
   /**
    * Runs chunk `[n, C, h, w]` through every stage, stage `i` in runs of at most `runs[i]` frames.
    * `states`: all the graph's carried frames (graph order). Returns the raw frames `[m, 3, H, W]`
-   * (or with `rgba`, RGBA8 `[m, H, W, 4]`) and the states after.
+   * (`rgba`: RGBA8 `[m, H, W, 4]`; `textures`: a texture per frame, left on the GPU) and the states after.
    */
-  runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array | GpuLatentFrames, dims: readonly number[], states: readonly S[], rgba: boolean): Promise<{ data: Float32Array | Uint8ClampedArray; dims: readonly number[]; states: S[] }>;
+  runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array | GpuLatentFrames, dims: readonly number[], states: readonly S[], out: ChunkOut): Promise<{ data: Float32Array | Uint8ClampedArray | GPUTexture[]; dims: readonly number[]; states: S[] }>;
 }
 
 /** Latent frames [t0, t0 + n) of a GPU-resident NCTHW float32 latent of `frames` frames. */
@@ -39,17 +39,33 @@ export interface GpuLatentFrames { readonly buffer: GPUBuffer; readonly frames: 
 
 export type VideoRunner<S> = VideoStageRunner<S> | VideoChunkRunner<S>;
 
-/** The frames a session gives: raw floats, or RGBA (made on the device by a chunk runner). */
+/** A decoded frame left on the GPU: an `rgba8unorm` texture on the decoder's device. */
+export interface GpuVideoFrame {
+  readonly width: number;
+  readonly height: number;
+  /** width x height, usage STORAGE_BINDING | COPY_SRC | COPY_DST | TEXTURE_BINDING; the caller's to destroy. */
+  readonly texture: GPUTexture;
+}
+
+/** What a chunk runner hands back: raw floats, RGBA bytes read back, or a texture per frame left on the device. */
+export type ChunkOut = 'raw' | 'rgba' | 'textures';
+
+/** The frames a session gives: raw floats, RGBA, or GPU textures (the last two made on the device by a chunk runner). */
 export interface FrameForm<F> {
-  readonly rgba: boolean;
+  readonly out: ChunkOut;
   /** A frame from its raw floats (stage runners, and the blank frames of a padded window). */
   fromRaw(raw: RawImage): F;
   /** A frame from the RGBA bytes a chunk runner read back. */
   fromRgba(image: RgbaImage): F;
+  /** A frame from a texture a chunk runner left on the device. */
+  fromTexture(frame: GpuVideoFrame): F;
+  /** Frees a decoded frame the video does not keep (trimmed, or in the dropped tail). */
+  readonly drop?: (frame: F) => void;
 }
 
-export const RAW_FRAMES: FrameForm<RawImage> = { rgba: false, fromRaw: (f) => f, fromRgba: () => fail('INTERNAL', 'a raw video decode got RGBA frames') };
-export const RGBA_FRAMES: FrameForm<RgbaImage> = { rgba: true, fromRaw: rawToRgba, fromRgba: (f) => f };
+const refuse = (what: string) => (): never => fail('INTERNAL', `a video decode got ${what} frames it did not ask for`);
+export const RAW_FRAMES: FrameForm<RawImage> = { out: 'raw', fromRaw: (f) => f, fromRgba: refuse('RGBA'), fromTexture: refuse('texture') };
+export const RGBA_FRAMES: FrameForm<RgbaImage> = { out: 'rgba', fromRaw: rawToRgba, fromRgba: (f) => f, fromTexture: refuse('texture') };
 
 export interface VideoDecodeOptions {
   /** Output size relative to a full decode: 1 (default), 1/2, 1/4, 1/8 (base decoders; super decoders only 1). */
@@ -158,7 +174,7 @@ export class VideoSession<S = Float32Array, F = RawImage> {
     const rule = frameRule(this.weights.model.frameRule, this.graph.timeUpscale, this.latentFrames);
     const { output, upscale } = this.graph;
     const H = h * upscale, W = w * upscale;
-    this.selector = new FrameSelector<F>(rule, () => this.form.fromRaw({ width: W, height: H, data: new Float32Array(output.channels * H * W) }));
+    this.selector = new FrameSelector<F>(rule, () => this.form.fromRaw({ width: W, height: H, data: new Float32Array(output.channels * H * W) }), this.form.drop);
   }
 
   /**
@@ -174,11 +190,12 @@ export class VideoSession<S = Float32Array, F = RawImage> {
     if ('runChunk' in runner) {
       // The backend keeps the chunk on its device from latent to raw frames (or RGBA).
       const input = buffer ? { buffer, frames: latent.frames, t0 } : latent.read(t0, t1);
-      const r = await runner.runChunk(this.stages, runs, input, [t1 - t0, c, h, w], this.states!, form.rgba);
+      const r = await runner.runChunk(this.stages, runs, input, [t1 - t0, c, h, w], this.states!, form.out);
       this.states = r.states;
       const { data } = r;
       for (let k = 0; k < r.dims[0]!; k++) {
-        if (data instanceof Uint8ClampedArray) out.push(form.fromRgba({ width: W, height: H, data: data.subarray(k * 4 * H * W, (k + 1) * 4 * H * W) }));
+        if (Array.isArray(data)) out.push(form.fromTexture({ width: W, height: H, texture: data[k]! }));
+        else if (data instanceof Uint8ClampedArray) out.push(form.fromRgba({ width: W, height: H, data: data.subarray(k * 4 * H * W, (k + 1) * 4 * H * W) }));
         else out.push(form.fromRaw({ width: W, height: H, data: data.subarray(k * per, (k + 1) * per) }));
       }
       return out;

@@ -1,7 +1,8 @@
 // A browser without WebGPU (navigator.gpu hidden before the page loads): 'webgpu' fails with a
-// typed NO_WEBGPU error, and 'auto' decodes on WASM and says why.
+// typed NO_WEBGPU error, and 'auto' decodes on WASM and says why; the demo's Video section takes WASM.
 import { loadGolden, maxLevelDiff, toRgb8 } from '../support/golden.js';
-import { HAS_SHARED, NO_SHARED_REASON } from '../support/shared.js';
+import { golden, HAS_SHARED, NO_SHARED_REASON } from '../support/shared.js';
+import { openDemo } from './demoPage.js';
 import { expect, maxAbsDiff, test } from './fixtures.js';
 
 // The test page reads the weights and golden latents from ../shared through the dev server.
@@ -24,4 +25,17 @@ test("without navigator.gpu, 'webgpu' rejects with NO_WEBGPU and 'auto' falls ba
   const g = loadGolden('taef2_rand_8x8');
   expect(maxAbsDiff(r.raw, g.image.data)).toBeLessThan(2e-3);
   expect(maxLevelDiff(Uint8ClampedArray.from(r.rgba), toRgb8(g.image.data, r.width * r.height))).toBeLessThanOrEqual(1);
+});
+
+test('the demo\'s Video section picks WASM without navigator.gpu, says so, and decodes there', async ({ page }) => {
+  await openDemo(page);
+  await expect(page.locator('#video-backend')).toHaveValue('wasm');
+  await expect(page.locator('#video-backend option[value="webgpu"]')).toBeDisabled();
+  await page.fill('#video-weights-url', '/shared/models/test/taew2_1_randw.pth');
+  await page.dispatchEvent('#video-weights-url', 'change');
+  await page.setInputFiles('#video-files', golden('taew2_1_rand_t3'));
+  await page.click('#video-decode');
+  await expect(page.locator('#video-status')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  await expect(page.locator('#video-output')).toHaveText('9 frames, 48 × 32, taew2_1 on wasm');
+  await expect(page.locator('#video-drawn')).toContainText('from the CPU');
 });
