@@ -92,7 +92,7 @@ async function latentBytes(): Promise<Bytes> {
   return droppedLatent;
 }
 
-type Backend = 'webgpu' | 'wasm';
+type Backend = 'auto' | 'webgpu' | 'wasm';
 /** A decoder, and why it is not on the backend picked (empty when it is). */
 type Made = { readonly decoder: VideoDecoder; readonly note: string };
 
@@ -105,7 +105,8 @@ function decoderFor(model: VideoModelId, backend: Backend): Promise<Made> {
     void decoder?.made.then((m) => m.decoder.destroy(), () => {});
     const weights = droppedWeights?.bytes ?? url;
     const wasm = async (note: string) => ({ decoder: await createVideoDecoder({ weights, model, backend: 'wasm', wasm: ORT_WASM }), note });
-    const made = backend === 'wasm' ? wasm('') : createVideoDecoder({ weights, model, backend: 'webgpu' }).then(
+    // auto: the library's rule, WebGPU on a GPU and WASM on a CPU-emulated adapter (SwiftShader), where WASM is far faster.
+    const made = backend === 'wasm' ? wasm('') : createVideoDecoder({ weights, model, backend, wasm: ORT_WASM }).then(
       (d) => ({ decoder: d, note: '' }),
       (e: unknown) => {
         if (!isTaesdError(e, 'NO_WEBGPU')) throw e;
@@ -178,12 +179,11 @@ async function decodeVideo(signal: AbortSignal): Promise<void> {
 
 export function initVideoSection(): void {
   for (const id of VIDEO_MODEL_IDS) ui.model.add(new Option(id, id, id === 'taew2_1', id === 'taew2_1'));
-  // WebGPU where the browser has it; the option stays, disabled, to say why it is not picked.
+  // Auto by default; without WebGPU the option stays, disabled, to say why it is not picked.
   if (!('gpu' in navigator && navigator.gpu)) {
     const gpu = ui.backend.querySelector<HTMLOptionElement>('option[value="webgpu"]')!;
     gpu.disabled = true;
     gpu.textContent = 'WebGPU (absent)';
-    ui.backend.value = 'wasm';
   }
   describeSources();
   status('ready', 'pick a latent and weights, then Decode');

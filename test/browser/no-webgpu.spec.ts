@@ -29,7 +29,7 @@ test("without navigator.gpu, 'webgpu' rejects with NO_WEBGPU and 'auto' falls ba
 
 test('the demo\'s Video section picks WASM without navigator.gpu, says so, and decodes there', async ({ page }) => {
   await openDemo(page);
-  await expect(page.locator('#video-backend')).toHaveValue('wasm');
+  await expect(page.locator('#video-backend')).toHaveValue('auto');
   await expect(page.locator('#video-backend option[value="webgpu"]')).toBeDisabled();
   await page.fill('#video-weights-url', '/shared/models/test/taew2_1_randw.pth');
   await page.dispatchEvent('#video-weights-url', 'change');
