@@ -87,7 +87,7 @@ describe('conv kernel', () => {
   });
 });
 
-describe.each(['tiled-4x2-k4', 'tiled-4x2-k1', 'tiled-4x4-k2-wg32x4', 'tiled-2x4-k4-wg32x4', 'direct-8x4', 'direct-4x8'])('conv kernel variant %s against the reference', (id) => {
+describe.each(['tiled-4x2-k4', 'tiled-4x2-k1', 'tiled-4x4-k2-wg32x4', 'tiled-2x4-k4-wg32x4', 'tiled-4x1-k2-wg64x1', 'direct-8x4', 'direct-4x8'])('conv kernel variant %s against the reference', (id) => {
   const variant = convVariant(id);
   // The shapes that exercise the tiling: partial tiles in x and in output blocks, upsampling, 1x1, fusions.
   it.each([

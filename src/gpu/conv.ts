@@ -183,6 +183,8 @@ export const CONV_VARIANTS: readonly ConvVariant[] = [
   DEFAULT_CONV, directConv(8, 4), directConv(4, 8),
   // Warp-wide rows (32 or 16 invocations along x): 1.5-2x the 8x8 tiles on an H200 (bench/results/h200-recheck-conv-sweep.txt).
   tiledConv(4, 4, 2, false, 32, 4), tiledConv(2, 4, 4, false, 32, 4), tiledConv(4, 4, 2, false, 16, 8), tiledConv(8, 2, 2, false, 16, 8),
+  // One output block per workgroup: the final RGB conv (64 -> 3), which wider tiles mostly waste.
+  tiledConv(4, 1, 2, false, 64, 1),
   tiledConv(4, 2, 4), tiledConv(4, 4, 4), tiledConv(2, 2, 4), tiledConv(4, 2, 2), tiledConv(4, 2, 1),
   tiledConv(4, 2, 4, true), tiledConv(4, 4, 4, true), tiledConv(4, 4, 2, true, 32, 4),
 ];
