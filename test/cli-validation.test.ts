@@ -38,6 +38,8 @@ describe('options are checked before any work: exit 2, named as typed', () => {
     ['--every 0', ['progress', 'small.safetensors', '--model', 'taef2', '--job-id', 'j', '--every', '0'], /--every must be an integer 1\.\.100000, got "0"/],
     ['--total below the files given', ['progress', 'small.safetensors', 'small.safetensors', '--model', 'taef2', '--job-id', 'j', '--total', '1'], /--total 1 is less than the 2 files given/],
     ['--format safetensors for progress', ['progress', 'small.safetensors', '--model', 'taef2', '--job-id', 'j', '--format', 'safetensors'], /--format must be one of png, jpeg/],
+    ['an unknown --batch', ['progress', 'small.safetensors', '--model', 'taef2', '--job-id', 'j', '--batch', 'all'], /^taesd-web: --batch must be one of first, grid, each, got "all"\n/],
+    ['an unknown --format for decode', ['decode', 'small.safetensors', '--model', 'taef2', '--out-dir', 'od2', '--format', 'gif'], /^taesd-web: --format must be one of png, jpeg, safetensors, got "gif"\n/],
     ['an --out-dir that is a file', ['decode', 'small.safetensors', '--model', 'taef2', '--out-dir', 'small.safetensors'], /--out-dir small\.safetensors is a file, not a folder/],
     ['an empty --out-dir', ['decode', 'small.safetensors', '--model', 'taef2', '--out-dir='], /^taesd-web: --out-dir needs a value\n/],
     ['an unknown --model', ['decode', 'small.safetensors', '--model', 'sd15', '--out', 'q.png'], /--model must be one of taesd, taesdxl/],

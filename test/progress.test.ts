@@ -257,7 +257,7 @@ describe('failures', () => {
   test('bad options and bad steps throw BAD_OPTION', async () => {
     const sink = new MemorySink();
     const base = { sink, jobId: 'opts', totalSteps: 4 };
-    for (const o of [{ totalSteps: 0 }, { totalSteps: 1.5 }, { saveEveryN: 0 }, { startStep: -1 }, { startStep: 3, endStep: 2 }, { quality: 101 }, { format: 'gif' as 'png' }, { maxSide: 0 }, { pngLevel: 10 }])
+    for (const o of [{ totalSteps: 0 }, { totalSteps: 1.5 }, { saveEveryN: 0 }, { startStep: -1 }, { startStep: 3, endStep: 2 }, { quality: 101 }, { format: 'gif' as 'png' }, { batch: 'all' as 'grid' }, { maxSide: 0 }, { pngLevel: 10 }])
       expect(() => new ProgressWriter({ ...base, ...o }), JSON.stringify(o)).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
     const w = new ProgressWriter(base);
     expect(() => w.push(frames[0]!)).toThrow(expect.objectContaining({ code: 'BAD_OPTION' })); // before start

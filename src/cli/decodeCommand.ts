@@ -10,7 +10,7 @@ import { withSpinner } from './spinner.js';
 
 /** The output kind: --out's extension, or --format (default png) with --out-dir; --format that --out contradicts is refused. */
 function kindOf(v: CliValues): OutputKind {
-  const format = formatOption<OutputKind>(v.format, ['png', 'jpeg', 'safetensors']);
+  const format = formatOption(v.format, ['safetensors'] as const);
   if (v.out === undefined) return format ?? 'png';
   const kind = outputKind(v.out);
   if (format !== undefined && format !== kind) throw new UsageError(`--format ${v.format} does nothing with --out ${v.out}: its extension makes it ${kind}; drop --format or change the extension`);

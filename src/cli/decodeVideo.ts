@@ -32,7 +32,7 @@ type VideoOutput = { kind: 'apng'; path: string } | { kind: 'safetensors'; path:
 
 function outputOf(v: CliValues): VideoOutput {
   if ((v.out === undefined) === (v['out-dir'] === undefined)) throw new UsageError('give exactly one of --out <file.png|.safetensors> or --out-dir <dir>');
-  if (v['out-dir'] !== undefined) return { kind: 'frames', dir: v['out-dir'], format: formatOption<'png' | 'jpeg'>(v.format, ['png', 'jpeg']) ?? 'png' };
+  if (v['out-dir'] !== undefined) return { kind: 'frames', dir: v['out-dir'], format: formatOption(v.format) ?? 'png' };
   const ext = extname(v.out!).toLowerCase();
   if (v.format !== undefined) throw new UsageError(`--format is for --out-dir; --out ${v.out} goes by its extension`);
   if (ext === '.png') return { kind: 'apng', path: v.out! };

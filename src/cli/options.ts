@@ -2,9 +2,11 @@
 // and its help line; parsing checks every option against its command before any work.
 import { parseArgs } from 'node:util';
 import { BACKEND_KINDS } from '../backend/registry.js';
+import { IMAGE_FORMATS, isImageFormat, type ImageFormat } from '../image/encode.js';
 import { isScale } from '../model/latent.js';
 import { MODEL_IDS } from '../model/registry.js';
 import { VIDEO_MODEL_IDS } from '../model/videoRegistry.js';
+import { BATCH_MODES, isBatchMode, type BatchMode } from '../progress/options.js';
 
 /** A mistake in the command line: exit 2 with the message and a pointer to the command's --help. */
 export class UsageError extends Error {}
@@ -121,8 +123,13 @@ export function commandOf(argv: string[]): string | undefined {
 
 export function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
-  if (!allowed.includes(value as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+  if (!allowed.includes(value as T)) notOneOf(name, value, allowed);
   return value as T;
+}
+
+/** The one wording of a value outside its list, for oneOf and the options the library checks. */
+function notOneOf(name: string, value: string, allowed: readonly string[]): never {
+  throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${value}"`);
 }
 
 export function intOption(name: string, value: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
@@ -142,9 +149,18 @@ export function scaleOption(value: string | undefined, name = 'scale'): number |
   return scale;
 }
 
-/** `--format`, with `jpg` read as `jpeg`. */
-export function formatOption<T extends string>(value: string | undefined, allowed: readonly T[]): T | undefined {
-  return oneOf('format', value === 'jpg' ? 'jpeg' : value, allowed);
+/** `--format`, with `jpg` read as `jpeg`: an image format (the library's isImageFormat), or one of `extra` (decode's `safetensors`). */
+export function formatOption<T extends string = never>(value: string | undefined, extra: readonly T[] = []): ImageFormat | T | undefined {
+  if (value === undefined) return undefined;
+  const format = value === 'jpg' ? 'jpeg' : value;
+  if (isImageFormat(format) || (extra as readonly string[]).includes(format)) return format as ImageFormat | T;
+  notOneOf('format', format, [...IMAGE_FORMATS, ...extra]);
+}
+
+/** `--batch`: what a batch step saves, checked by the library's isBatchMode. */
+export function batchOption(value: string | undefined): BatchMode | undefined {
+  if (value === undefined || isBatchMode(value)) return value;
+  notOneOf('batch', value, BATCH_MODES);
 }
 
 /** `--quality` is JPEG's: refused when nothing written is a JPEG, since it would do nothing. */

@@ -1,11 +1,11 @@
 import { createDecoder } from '../decoder.js';
 import { isTaesdError } from '../errors.js';
 import { isVideoModelId } from '../model/videoRegistry.js';
-import { MAX_TOTAL_STEPS, resolveOptions, type BatchMode, type ProgressOptions } from '../progress/options.js';
+import { MAX_TOTAL_STEPS, resolveOptions, type ProgressOptions } from '../progress/options.js';
 import { announceBackend, decoderOptions, scaleArg } from './decoderArgs.js';
 import { runCliJob } from './jobRun.js';
 import { readLatentFile } from './latentFile.js';
-import { formatOption, intOption, oneOf, qualityOption, UsageError, type CliValues } from './options.js';
+import { batchOption, formatOption, intOption, qualityOption, UsageError, type CliValues } from './options.js';
 import { progressVideoCommand } from './progressVideo.js';
 import { withSpinner } from './spinner.js';
 
@@ -24,10 +24,10 @@ function jobOptions(inputs: string[], v: CliValues): Omit<ProgressOptions, 'jobI
   const start = intOption('start', v.start, 0, MAX_TOTAL_STEPS);
   const end = intOption('end', v.end);
   if (end !== undefined && end < (start ?? 0)) throw new UsageError(`--end ${end} is before --start ${start ?? 0}: no step would be saved`);
-  const format = formatOption(v.format, ['png', 'jpeg'] as const);
+  const format = formatOption(v.format);
   const quality = qualityOption(v.quality, format !== 'png', 'the steps are PNG (--format png)');
   const scale = scaleArg(v);
-  const batch = oneOf<BatchMode>('batch', v.batch, ['first', 'grid', 'each']);
+  const batch = batchOption(v.batch);
   const options = {
     jobId: v['job-id'],
     totalSteps: total,

@@ -21,9 +21,17 @@ export interface EncodeImageOptions {
   readonly level?: number;
 }
 
+/** The image formats, PNG first as the CLI's messages list them. */
+export const IMAGE_FORMATS: readonly ImageFormat[] = ['png', 'jpeg'];
+
+/** Whether `format` is an image format: the one test the library's options and the CLI's `--format` share. */
+export function isImageFormat(format: unknown): format is ImageFormat {
+  return format === 'jpeg' || format === 'png';
+}
+
 /** Checks an image format option. */
 export function checkFormat(format: string): ImageFormat {
-  if (format !== 'jpeg' && format !== 'png') fail('BAD_OPTION', `format must be "jpeg" or "png", got ${JSON.stringify(format)}`);
+  if (!isImageFormat(format)) fail('BAD_OPTION', `format must be "jpeg" or "png", got ${JSON.stringify(format)}`);
   return format;
 }
 

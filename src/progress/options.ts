@@ -61,6 +61,14 @@ export interface ProgressOptions {
 
 export type BatchMode = 'first' | 'grid' | 'each';
 
+/** The batch modes, in the order the CLI lists them. */
+export const BATCH_MODES: readonly BatchMode[] = ['first', 'grid', 'each'];
+
+/** Whether `batch` is a BatchMode: the one test resolveOptions and the CLI's `--batch` share. */
+export function isBatchMode(batch: unknown): batch is BatchMode {
+  return (BATCH_MODES as readonly unknown[]).includes(batch);
+}
+
 export interface ResolvedProgressOptions {
   readonly jobId: string;
   readonly totalSteps: number;
@@ -97,7 +105,7 @@ export function resolveOptions(o: ProgressOptions): ResolvedProgressOptions {
   const filenamePrefix = checkName('filenamePrefix', o.filenamePrefix ?? 'step');
   const format = checkFormat(o.format ?? 'jpeg');
   const batch = o.batch ?? 'first';
-  if (batch !== 'first' && batch !== 'grid' && batch !== 'each') fail('BAD_OPTION', `batch must be 'first', 'grid' or 'each', got ${String(batch)}`);
+  if (!isBatchMode(batch)) fail('BAD_OPTION', `batch must be 'first', 'grid' or 'each', got ${String(batch)}`);
   const scale = o.scale ?? 1;
   if (!isScale(scale)) fail('BAD_OPTION', `scale must be 1, 1/2, 1/4, 1/8, ..., got ${String(scale)}`);
   const lastStep = stepFileName({ filenamePrefix, format }, totalSteps - 1, batch === 'each' ? MAX_BATCH - 1 : 0);
