@@ -234,7 +234,10 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
       convsOf(op.conv, fused).forEach((c, k) => {
         const shape = convShape(c, precision, z, fused), v = gpu.variant(shape), params = v.params(shape);
         // Item t's rows land at frame t * grow + k of the output.
-        const dims: ConvDims = { inW: o.w, inRow0: 0, outW: o.w, outH: o.h, outRow0: 0, outRows: o.h, dstRow0: -k * o.h, skipRow0: 0, inRows: o.h, dstRows: fused.grow * o.h, skipRows: o.h, batch: o.frames };
+        const dimsAt = (w: number, h: number): ConvDims => ({ inW: w, inRow0: 0, outW: w, outH: h, outRow0: 0, outRows: h, dstRow0: -k * h, skipRow0: 0, inRows: h, dstRows: fused.grow * h, skipRows: h, batch: o.frames });
+        // A 1x1 conv reads no neighbours: a frame runs as one row of h*w pixels (no tile wasted on a short row's end).
+        const flat = dimsAt(o.w * o.h, 1);
+        const dims = c.k === 1 && v.workgroups(params, flat)[0] <= device.limits.maxComputeWorkgroupsPerDimension ? flat : dimsAt(o.w, o.h);
         run(convDispatch(device, `taesd video ${c.key}`, v, params, dims, { dims: uniform(convDimsData(dims)), src, weights: gpu.weights(c, () => v.pack(c, null)), skip, dst }));
       });
     } else if (op.kind === 'depthwise') {
