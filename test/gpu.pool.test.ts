@@ -1,7 +1,12 @@
 // The video runner's buffer pool: sizes reused, idle memory bounded by twice the peak in use.
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BufferPool } from '../src/gpu/bufferPool.js';
 import { requestGpuDevice } from '../src/gpu/device.js';
+import { createVideoDecoder } from '../src/videoDecoder.js';
+import { randomArray } from './support/random.js';
+import { maxAbsDiff } from './support/reference.js';
+import { HAS_SHARED, NO_SHARED_REASON, sharedPath } from './support/shared.js';
 
 const { device } = await requestGpuDevice();
 afterAll(() => device.destroy());
@@ -39,3 +44,21 @@ describe('BufferPool', () => {
     expect(pool.take('fresh', 256)).not.toBe(foreign);
   });
 });
+
+describe.skipIf(!HAS_SHARED)('TAEHV on WebGPU reuses its buffers', () => {
+  it('a second decode of the same latent makes only the zero states and per-run uniforms, and the same frames', async () => {
+    const labels: string[] = [];
+    const create = device.createBuffer.bind(device);
+    device.createBuffer = (d: GPUBufferDescriptor) => { labels.push(d.label ?? ''); return create(d); };
+    const decoder = await createVideoDecoder({ weights: readFileSync(sharedPath('models/test/taew2_1_randw.pth')), model: 'taew2_1', backend: 'webgpu', webgpu: { device, precision: 'f32', convKernel: 'tiled' } });
+    const latent = { data: randomArray(16 * 5 * 6 * 8, 3, 1.5), shape: [1, 16, 5, 6, 8] };
+    const first = await decoder.decodeVideoRaw(latent, { chunk: 2 });
+    labels.length = 0;
+    const again = await decoder.decodeVideoRaw(latent, { chunk: 2 });
+    device.createBuffer = create;
+    expect(new Set(labels)).toEqual(new Set(['taesd video state', 'taesd video dims']));
+    expect(again.map((f, i) => maxAbsDiff(f.data, first[i]!.data))).toEqual(again.map(() => 0));
+    decoder.destroy();
+  }, 120_000);
+});
+describe.skipIf(HAS_SHARED)('TAEHV on WebGPU reuses its buffers', () => it.skip(NO_SHARED_REASON, () => undefined));

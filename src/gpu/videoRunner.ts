@@ -83,6 +83,11 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
     return this.device.createBuffer({ label: 'taesd video state', size: Math.max(16, height * width * blocks(channels) * act4Bytes(this.precision)), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
   }
 
+  releaseStates(states: readonly GPUBuffer[]): void {
+    // Queued after the session's last chunk, whose readback has finished with them.
+    void this.tail.then(() => states.forEach((b) => this.pool.give(b)));
+  }
+
   /** Input frames one run may take at an h x w stage input: every buffer within maxStorageBufferBindingSize, every dispatch within maxComputeWorkgroupsPerDimension. */
   framesPerRun(stage: VideoStage, h: number, w: number): number {
     const { maxStorageBufferBindingSize: bind, maxComputeWorkgroupsPerDimension: groups, maxBufferSize } = this.device.limits;

@@ -13,6 +13,8 @@ import type { VideoWeights } from './videoWeights.js';
 interface VideoRunnerBase<S> {
   /** A carried frame of zeros (before a video's first frame) of `channels` x `height` x `width`. */
   zeroState(channels: number, height: number, width: number): S;
+  /** Takes back the carried frames of a video that ended (a GPU runner reuses their buffers). */
+  releaseStates?(states: readonly S[]): void;
 }
 
 /** A CPU backend's: one stage at a time on some of its frames, with that stage's carried states. */
@@ -163,6 +165,7 @@ export class VideoSession<S = Float32Array, F = RawImage> {
 
   /** Forgets the carried frames: the next push starts a new video. */
   reset(): void {
+    if (this.states) this.runner.releaseStates?.(this.states);
     this.states = null;
     this.size = null;
     this.selector = null;
