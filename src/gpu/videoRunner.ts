@@ -7,10 +7,10 @@ import type { VideoStage } from '../model/videoGraph.js';
 import type { ChunkOut, GpuLatentFrames, VideoChunkRunner } from '../model/videoSession.js';
 import type { DepthwiseWeights } from '../model/videoWeights.js';
 import type { ConvWeights } from '../model/weights.js';
+import { BufferPool } from './bufferPool.js';
 import { act4Bytes, convShapeKey, convVariant, CONV_VARIANTS, DEFAULT_CONV, type ConvShape, type ConvVariant, type Precision } from './conv.js';
 import { deviceAdapterInfo, isFallbackAdapter, requestGpuDevice } from './device.js';
 import { blocks } from './program.js';
-import { BufferPool } from './bufferPool.js';
 import { GpuSubmitter } from './submit.js';
 import { processStore, tuneConv, type TuningStore } from './tune.js';
 import { compileRgba, encodeRgba } from './videoRgba.js';
@@ -113,10 +113,10 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
     const run = this.tail.then(async () => {
       this.alive();
       for (const stage of stages) {
-        const size = `${dims[2]! << stage.input.level}x${dims[3]! << stage.input.level}`;
-        if (this.compiled.get(stage) === size) continue; // a session's later chunks: kernels chosen and compiled
-        await compileStage(this, stage, dims[2]! << stage.input.level, dims[3]! << stage.input.level);
-        this.compiled.set(stage, size);
+        const h = dims[2]! << stage.input.level, w = dims[3]! << stage.input.level;
+        if (this.compiled.get(stage) === `${h}x${w}`) continue; // a session's later chunks: kernels chosen and compiled
+        await compileStage(this, stage, h, w);
+        this.compiled.set(stage, `${h}x${w}`);
       }
       if (rgba) await compileRgba(this.device, target);
       if (!(input instanceof Float32Array)) await this.checkOwn(input.buffer);
