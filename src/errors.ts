@@ -46,17 +46,18 @@ export type TaesdErrorCode =
   | 'INTERNAL';
 
 /**
- * A finer reason under some codes (the file readers', a device limit), for callers and tests that
- * branch on it rather than on the message; the message still names the file and the problem.
+ * A finer reason under some codes (the file readers', a device limit, a few option checks), for
+ * callers and tests that branch on it rather than on the message; the message still names the
+ * file and the problem.
  */
 export type TaesdErrorReason =
   /** The file ends before what it declares, or is too short to hold its header. */
   | 'TRUNCATED'
-  /** A size, count or depth passes one of the readers' caps. */
+  /** A size, count or depth passes one of the readers' caps, or a name passes the length limit. */
   | 'TOO_LARGE'
   /** Not this format at all: no magic, a zip without data.pkl, a pickle that is not a state dict. */
   | 'WRONG_FORMAT'
-  /** Allowed by the format but not read here: a dtype, Fortran order, a legacy torch file, a pickle opcode, a zip feature. */
+  /** Allowed by the format but not read here: a dtype, Fortran order, a legacy torch file, a pickle opcode, a zip feature; or a backend this model has no data for (a linear preview without published factors). */
   | 'UNSUPPORTED'
   /** A header, pickle or record that breaks its format: bad JSON, a bad shape, byte order, memo or storage reference. */
   | 'MALFORMED'

@@ -42,8 +42,9 @@ describe('hostile files: typed within bounds', () => {
     expect(run.status, run.stderr).toBe(0);
     const r = JSON.parse(run.stdout) as LoaderOutcome;
     rows.push(`${f.name}: ${bytes.length} bytes -> ${r.outcome} ${r.detail}, ${r.ms.toFixed(0)} ms, ${r.maxRssMiB.toFixed(0)} MiB`);
-    expect(r.outcome === 'ok' ? 'ok' : r.detail, r.message).toBe(f.expect);
-    if (f.message) expect(r.message).toMatch(f.message);
+    if (f.expect === 'ok') expect(r.outcome, r.message).toBe('ok');
+    else expect({ code: r.detail, reason: r.reason }, r.message).toEqual({ code: f.expect, reason: f.reason });
+    if (f.named !== undefined) expect(r.message).toContain(f.named);
     expect(r.ms).toBeLessThan(MAX_MS);
     expect(r.maxRssMiB).toBeLessThan(MAX_RSS_MIB);
     if (!KEEP) rmSync(file);

@@ -54,7 +54,7 @@ export type LinearModel = Pick<ModelSpec, 'latent'> & { readonly id: string };
 
 /** The family's latent-to-RGB factors; BAD_OPTION for a family that has none published (Sana). */
 export function rgbFactors(model: LinearModel): readonly Rgb[] {
-  return model.latent.rgbFactors ?? fail('BAD_OPTION', `no linear preview for ${model.id}: no latent-to-RGB factors are published for the ${model.latent.id} latent space; use the webgpu or wasm backend`);
+  return model.latent.rgbFactors ?? fail('BAD_OPTION', `no linear preview for ${model.id}: no latent-to-RGB factors are published for the ${model.latent.id} latent space; use the webgpu or wasm backend`, { reason: 'UNSUPPORTED' });
 }
 
 /** The model's upstream layer list. */

@@ -18,7 +18,7 @@ const WINDOWS_DEVICE = /^(?:CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(?:\.|$)/i;
 export function checkName(what: string, value: unknown): string {
   if (typeof value !== 'string') fail('UNSAFE_PATH', `${what} must be a string, got ${typeof value}`);
   if (value.length === 0) fail('UNSAFE_PATH', `${what} is empty`);
-  if (value.length > MAX_NAME_LENGTH) fail('UNSAFE_PATH', `${what} is ${value.length} characters long; at most ${MAX_NAME_LENGTH}`);
+  if (value.length > MAX_NAME_LENGTH) fail('UNSAFE_PATH', `${what} is ${value.length} characters long; at most ${MAX_NAME_LENGTH}`, { reason: 'TOO_LARGE' });
   if (!SAFE_NAME.test(value))
     fail('UNSAFE_PATH', `${what} ${JSON.stringify(value)} is not a plain name (letters, digits, "_", ".", "-"; not starting with "." or "-")`);
   if (WINDOWS_DEVICE.test(value)) fail('UNSAFE_PATH', `${what} ${JSON.stringify(value)} is a Windows device name (CON, PRN, AUX, NUL, COM0-9, LPT0-9)`);

@@ -111,7 +111,7 @@ export function resolveOptions(o: ProgressOptions): ResolvedProgressOptions {
   const lastStep = stepFileName({ filenamePrefix, format }, totalSteps - 1, batch === 'each' ? MAX_BATCH - 1 : 0);
   const longest = [lastStep, finalFileName({ filenamePrefix, format })].sort((a, b) => b.length - a.length)[0]!;
   if (longest.length > MAX_NAME_LENGTH)
-    fail('UNSAFE_PATH', `filenamePrefix is ${filenamePrefix.length} characters long: file names such as ${longest} (${longest.length}) would pass the ${MAX_NAME_LENGTH}-character limit`);
+    fail('UNSAFE_PATH', `filenamePrefix is ${filenamePrefix.length} characters long: file names such as ${longest} (${longest.length}) would pass the ${MAX_NAME_LENGTH}-character limit`, { reason: 'TOO_LARGE' });
   return {
     jobId: checkName('jobId', o.jobId),
     totalSteps,

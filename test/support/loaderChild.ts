@@ -12,6 +12,8 @@ export interface LoaderOutcome {
   /** 'ok' with the tensor (or pixel) count, 'typed' with the TaesdError's code, or 'untyped' with the error's name. */
   readonly outcome: 'ok' | 'typed' | 'untyped';
   readonly detail: string;
+  /** The TaesdError's reason, when it gives one. */
+  readonly reason?: string;
   readonly message?: string;
   /** The parse alone, ms. */
   readonly ms: number;
@@ -27,7 +29,7 @@ let result: Omit<LoaderOutcome, 'ms' | 'maxRssMiB'>;
 try {
   result = { outcome: 'ok', detail: String(read(bytes)) };
 } catch (e) {
-  result = isTaesdError(e) ? { outcome: 'typed', detail: e.code, message: e.message } : { outcome: 'untyped', detail: (e as Error).name, message: String((e as Error).message) };
+  result = isTaesdError(e) ? { outcome: 'typed', detail: e.code, reason: e.reason, message: e.message } : { outcome: 'untyped', detail: (e as Error).name, message: String((e as Error).message) };
 }
 const ms = performance.now() - start;
 process.stdout.write(`${JSON.stringify({ ...result, ms, maxRssMiB: peakRssMiB() })}\n`);
