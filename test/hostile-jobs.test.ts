@@ -153,26 +153,30 @@ describe('item 11: names are checked against the longest file they make', () => 
 });
 
 describe('item 12: a heartbeat tells a dead writer from a slow step', () => {
-  class SlowDecoder extends LinearTestDecoder {
+  /** A decoder whose decode waits until the test releases it: the step stays in flight as long as the test needs. */
+  class GatedDecoder extends LinearTestDecoder {
+    release: () => void = () => undefined;
+    private readonly gate = new Promise<void>((r) => (this.release = r));
     override async decode(latent: LatentInput): Promise<RgbaImage> {
-      await sleep(900);
+      await this.gate;
       return super.decode(latent);
     }
   }
 
   test('timestamp moves on while a step decodes', async () => {
     const dir = join(root, 'progress', 'beat');
-    const writer = new ProgressWriter({ sink: new FileSink({ root }), decoder: new SlowDecoder(), jobId: 'beat', totalSteps: 2, heartbeatMs: 100 });
+    const decoder = new GatedDecoder();
+    const writer = new ProgressWriter({ sink: new FileSink({ root }), decoder, jobId: 'beat', totalSteps: 2, heartbeatMs: 100 });
     await writer.start();
     writer.push(syntheticLatent(2, 2, 0));
     const seen: ProgressRecord[] = [];
-    for (let i = 0; i < 6; i++) {
+    // The step cannot finish before release: read until the heartbeat has moved the timestamp on three times.
+    while (new Set(seen.map((r) => r.timestamp)).size < 4) {
       await sleep(130);
       seen.push(record(dir));
     }
     expect(seen.every((r) => r.status === 'generating' && r.current_step === 0 && r.latest_image === null)).toBe(true);
-    const times = new Set(seen.map((r) => r.timestamp));
-    expect(times.size).toBeGreaterThanOrEqual(4);
+    decoder.release();
     await writer.finish();
   });
 
