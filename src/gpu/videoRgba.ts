@@ -29,15 +29,14 @@ interface Encoded {
   readonly temps: GPUBuffer[];
 }
 
-/** Encodes `raw` `[m, 3, H, W]` -> RGBA in `target`. */
-export function encodeRgba(device: GPUDevice, encoder: GPUCommandEncoder, raw: GPUBuffer, [m, , H, W]: readonly [number, number, number, number], target: RgbaTarget = 'buffer'): Encoded {
+/** Encodes `raw` `[m, 3, H, W]` -> RGBA in `target`; `storage` gives its storage buffers (the runner's pool). */
+export function encodeRgba(device: GPUDevice, encoder: GPUCommandEncoder, raw: GPUBuffer, [m, , H, W]: readonly [number, number, number, number], target: RgbaTarget, storage: (label: string, bytes: number) => GPUBuffer): Encoded {
   const temps: GPUBuffer[] = [];
-  const buffer = (bytes: number, usage: number) => device.createBuffer({ label: 'taesd video rgba', size: Math.max(16, bytes), usage });
-  const temp = (bytes: number, usage: number) => { const b = buffer(bytes, usage); temps.push(b); return b; };
-  const uniform = (data: ArrayBuffer) => { const b = temp(data.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST); device.queue.writeBuffer(b, 0, data); return b; };
-  const layout = temp((1 + m * H * W) * 16, GPUBufferUsage.STORAGE);
+  const temp = (b: GPUBuffer) => { temps.push(b); return b; };
+  const uniform = (data: ArrayBuffer) => { const b = temp(device.createBuffer({ label: 'taesd video rgba dims', size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })); device.queue.writeBuffer(b, 0, data); return b; };
+  const layout = temp(storage('taesd video rgba layout', (1 + m * H * W) * 16));
   // The non-finite count the output kernels keep is not read: the video path turns NaN into 0 on every backend.
-  const nonFinite = temp(16, GPUBufferUsage.STORAGE);
+  const nonFinite = temp(storage('taesd video rgba non-finite', 16));
   const k = toLayout();
   const dispatches: Dispatch[] = [
     pipelineDispatch(device, compiledPipeline(device, k.name, k.params), [{ buffer: uniform(VIDEO_DIMS.write({ out_w: W, out_h: H, in_w: W, in_h: H })) }, { buffer: raw }, { buffer: layout }], [Math.ceil(W / k.wg), H, m]),
@@ -46,7 +45,7 @@ export function encodeRgba(device: GPUDevice, encoder: GPUCommandEncoder, raw: G
   let rgba: GPUBuffer | null = null;
   const textures: GPUTexture[] = [];
   if (target === 'buffer') {
-    rgba = buffer(m * H * W * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+    rgba = storage('taesd video rgba', m * H * W * 4);
     dispatches.push(pipelineDispatch(device, compiledPipeline(device, 'rgbaOut', RGBA_PARAMS), [{ buffer: uniform(IMAGE_DIMS.write({ w: W, h: H })) }, { buffer: layout }, { buffer: rgba }, { buffer: nonFinite }], [...groups, m]));
   } else {
     for (let item = 0; item < m; item++) {

@@ -142,7 +142,7 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
             if (src !== x) encoder.copyBufferToBuffer(x, a * frame, src, 0, k * frame);
             const r = encodeStageRun(this, encoder, stage, src, { n: k, ...size }, stage.states.map((s) => carried[s]!));
             [...r.temps, ...r.states, r.output].forEach((b) => made.add(b));
-            const colour = last && rgba ? encodeRgba(this.device, encoder, r.output, r.outputDims, target) : null;
+            const colour = last && rgba ? encodeRgba(this.device, encoder, r.output, r.outputDims, target, storage) : null;
             if (colour) [...colour.temps, ...(colour.rgba ? [colour.rgba] : [])].forEach((b) => made.add(b));
             textures.push(...(colour?.textures ?? []));
             return { r, src, out: colour ? { buffer: colour.rgba, temps: colour.temps } : null };
