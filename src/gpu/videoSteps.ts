@@ -1,7 +1,8 @@
 // One run of a TAEHV stage (model/videoGraph.ts) on WebGPU, encoded from the op list: convs through
-// the conv kernel seam (conv.ts), depthwise and the index maps (prevFrame + concat, TGrow's split,
-// pixel shuffle, upsample, ReLU, add, clamp) as small kernels over the shared layout. A stage's
-// frames are its batch items; buffers are pooled by size within the run as values die.
+// the conv kernel seam (conv.ts), reading through a nearest upsample before them and storing
+// TGrow's split; depthwise and the index maps (prevFrame + concat, pixel shuffle, ReLU, add, clamp)
+// as small kernels over the shared layout. A stage's frames are its batch items; buffers are
+// pooled by size within the run as values die.
 import { fail } from '../errors.js';
 import type { Value } from '../model/graph.js';
 import type { VideoOp, VideoStage } from '../model/videoGraph.js';
@@ -51,15 +52,16 @@ export function valueFrameBytes(stage: VideoStage, v: Value, precision: Precisio
 }
 
 const convShape = (c: ConvWeights, precision: Precision, zeroVec4s: number, fused: ConvFusion): ConvShape => ({
-  k: c.k, cinBlocks: blocks(c.cin), coutBlocks: blocks(c.cout), upsample: false, relu: fused.relu, residual: fused.residual !== null, normGroups: 0, precision, outputF32: false, zeroVec4s,
+  k: c.k, cinBlocks: blocks(c.cin), coutBlocks: blocks(c.cout), upsample: fused.upsample, relu: fused.relu, residual: fused.residual !== null, normGroups: 0, precision, outputF32: false, zeroVec4s,
 });
 
 /**
- * What a conv takes into its epilogue (as the image program does): the add after it and the ReLU
- * after that; or TGrow's split into frames (`grow` > 1): one conv per sub-frame writing frame
+ * What a conv takes in as it reads and stores (as the image program does): a nearest upsample
+ * before it (read through: `src` is the upsample's input); the add after it and the ReLU after
+ * that; or TGrow's split into frames (`grow` > 1): one conv per sub-frame writing frame
  * t * grow + k through its output rows, so the split is an index map and never a pass.
  */
-interface ConvFusion { readonly relu: boolean; readonly residual: Value | null; readonly out: Value; readonly grow: number }
+interface ConvFusion { readonly src: Value; readonly upsample: boolean; readonly relu: boolean; readonly residual: Value | null; readonly out: Value; readonly grow: number }
 
 const sliced = new WeakMap<ConvWeights, ConvWeights[]>();
 /** TGrow's conv as `stride` convs, sub-frame k's from weight rows [k * C, (k + 1) * C), each made once. */
@@ -87,11 +89,15 @@ export function fuseStage(stage: VideoStage): { convs: Map<number, ConvFusion>; 
   const convs = new Map<number, ConvFusion>(), absorbed = new Set<number>();
   stage.ops.forEach((op, i) => {
     if (op.kind !== 'conv') return;
+    const before = stage.ops[made.get(op.x.id) ?? -1];
+    const upsample = before?.kind === 'upsample' && only(op.x) === i;
+    if (upsample) absorbed.add(made.get(op.x.id)!);
+    const src = upsample ? before.x : op.x;
     let out = op.out, residual: Value | null = null, relu = false;
     const next = stage.ops[only(out)];
     if (next?.kind === 'toFrames') {
       absorbed.add(only(out));
-      convs.set(i, { relu, residual, out: next.out, grow: next.stride });
+      convs.set(i, { src, upsample, relu, residual, out: next.out, grow: next.stride });
       return;
     }
     if (next?.kind === 'add') {
@@ -101,7 +107,7 @@ export function fuseStage(stage: VideoStage): { convs: Map<number, ConvFusion>; 
     }
     const after = stage.ops[only(out)];
     if (after?.kind === 'relu') { relu = true; absorbed.add(only(out)); out = after.out; }
-    convs.set(i, { relu, residual, out, grow: 1 });
+    convs.set(i, { src, upsample, relu, residual, out, grow: 1 });
   });
   return { convs, absorbed };
 }
@@ -183,9 +189,11 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
     return b;
   };
   const get = (v: Value) => held.get(v.id) ?? fail('INTERNAL', `video run: value ${v.id} is read before it is made`);
-  const lastUse = new Map<number, number>();
-  stage.ops.forEach((op, i) => { for (const v of ['x', 'y'] as const) if (v in op) lastUse.set((op as Record<typeof v, Value>)[v].id, i); });
   const { convs, absorbed } = fuseStage(stage);
+  // What each op reads: a conv its fused source; an absorbed upsample nothing (its conv reads through it).
+  const reads = (op: VideoOp, i: number): Value[] => (op.kind === 'conv' ? [convs.get(i)!.src] : op.kind === 'upsample' && absorbed.has(i) ? [] : [op.x, ...('y' in op ? [op.y] : [])]);
+  const lastUse = new Map<number, number>();
+  stage.ops.forEach((op, i) => reads(op, i).forEach((v) => lastUse.set(v.id, i)));
   // Every dispatch's dims in one uniform buffer, a slot each, written once the run is encoded.
   const slot = device.limits.minUniformBufferOffsetAlignment;
   const slots = 2 + stage.ops.reduce((n, op, i) => n + (op.kind === 'conv' ? convsOf(op.conv, convs.get(i)!).length : 1), 0);
@@ -229,15 +237,15 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
       past.set(op.out.id, { x: op.x, state: stage.states.indexOf(op.state) });
       return;
     } else if (op.kind === 'conv') {
-      const fused = convs.get(i)!, o = valueSize(stage, op.out, size);
-      const src = get(op.x), skip = fused.residual ? get(fused.residual) : undefined, dst = alloc(fused.out);
+      const fused = convs.get(i)!, o = valueSize(stage, op.out, size), up = fused.upsample ? 2 : 1;
+      const src = get(fused.src), skip = fused.residual ? get(fused.residual) : undefined, dst = alloc(fused.out);
       convsOf(op.conv, fused).forEach((c, k) => {
         const shape = convShape(c, precision, z, fused), v = gpu.variant(shape), params = v.params(shape);
         // Item t's rows land at frame t * grow + k of the output.
-        const dimsAt = (w: number, h: number): ConvDims => ({ inW: w, inRow0: 0, outW: w, outH: h, outRow0: 0, outRows: h, dstRow0: -k * h, skipRow0: 0, inRows: h, dstRows: fused.grow * h, skipRows: h, batch: o.frames });
+        const dimsAt = (w: number, h: number): ConvDims => ({ inW: w / up, inRow0: 0, outW: w, outH: h, outRow0: 0, outRows: h, dstRow0: -k * h, skipRow0: 0, inRows: h / up, dstRows: fused.grow * h, skipRows: h, batch: o.frames });
         // A 1x1 conv reads no neighbours: a frame runs as one row of h*w pixels (no tile wasted on a short row's end).
         const flat = dimsAt(o.w * o.h, 1);
-        const dims = c.k === 1 && v.workgroups(params, flat)[0] <= device.limits.maxComputeWorkgroupsPerDimension ? flat : dimsAt(o.w, o.h);
+        const dims = c.k === 1 && !fused.upsample && v.workgroups(params, flat)[0] <= device.limits.maxComputeWorkgroupsPerDimension ? flat : dimsAt(o.w, o.h);
         run(convDispatch(device, `taesd video ${c.key}`, v, params, dims, { dims: uniform(convDimsData(dims)), src, weights: gpu.weights(c, () => v.pack(c, null)), skip, dst }));
       });
     } else if (op.kind === 'depthwise') {
@@ -257,7 +265,7 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
       mapDispatch(kernelOf(op, precision, z), op.out, op.x, [src, y, unused, alloc(op.out)]);
     }
     // Values read for the last time go back to the pool (dispatches in a pass are ordered).
-    for (const v of [op.x, ...('y' in op ? [op.y] : [])]) {
+    for (const v of reads(op, i)) {
       const b = held.get(v.id);
       if (b && lastUse.get(v.id) === i && v.id !== stage.output.id) { held.delete(v.id); const n = bytesOf(v); free.set(n, [...(free.get(n) ?? []), b]); }
     }

@@ -5,7 +5,7 @@
 import { fail } from '../errors.js';
 import { cutOps, type Op, type Value } from './graph.js';
 import type { VideoModelSpec } from './videoRegistry.js';
-import type { DepthwiseWeights, VideoWeights } from './videoWeights.js';
+import type { DepthwiseWeights, VideoLayerWeights, VideoWeights } from './videoWeights.js';
 import type { ConvWeights } from './weights.js';
 
 export type VideoOp =
@@ -101,7 +101,7 @@ export function lowerVideoDecoder(weights: VideoWeights, options: VideoLowerOpti
 
   const input = value(model.latentChannels, 0, 1);
   let x = input;
-  for (const layer of weights.layers) {
+  for (const layer of upsampleAfterTGrow(weights.layers)) {
     switch (layer.kind) {
       case 'clamp': case 'relu': x = unary(layer.kind, x); break;
       case 'conv': x = conv(x, layer.conv); break;
@@ -149,6 +149,20 @@ export function lowerVideoDecoder(weights: VideoWeights, options: VideoLowerOpti
   return { weights, input, output: x, ops, states, upscale: 2 ** x.level, timeUpscale: x.frames ?? 1 };
 }
 
+/**
+ * The layers with each nearest upsample moved after the TGrow that follows it: TGrow's 1x1 conv and
+ * split into frames are per pixel, so they commute with it exactly and run on a quarter of the
+ * pixels, and no full-resolution frame holds TGrow's doubled channels.
+ */
+function upsampleAfterTGrow(layers: readonly VideoLayerWeights[]): VideoLayerWeights[] {
+  const out = [...layers];
+  for (let i = 0; i + 1 < out.length; i++) {
+    const [a, b] = [out[i]!, out[i + 1]!];
+    if (a.kind === 'upsample' && b.kind === 'tgrow' && b.conv.k === 1) [out[i], out[i + 1]] = [b, a];
+  }
+  return out;
+}
+
 /** A run of ops between resolution steps: it can run on any number of its input frames, carrying its states. */
 export interface VideoStage {
   readonly input: Value;
@@ -160,9 +174,9 @@ export interface VideoStage {
 
 /**
  * The graph cut before each op that raises the resolution (upsample, pixel shuffle): what passes
- * between stages is the smaller map, and each stage's full-resolution work (TGrow's doubled
- * frames included) lives and dies inside one run of the backend. Every op but prevFrame is per
- * frame and prevFrame carries its state, so any cut gives the same frames.
+ * between stages is the smaller map, and each stage's full-resolution work lives and dies inside
+ * one run of the backend. Every op but prevFrame is per frame and prevFrame carries its state, so
+ * any cut gives the same frames.
  */
 export function videoStages(graph: VideoGraph): VideoStage[] {
   return cutOps(graph.ops, graph.input, graph.output, (op) => op.kind === 'upsample' || op.kind === 'pixelShuffle').map((run) => ({
