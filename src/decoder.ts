@@ -172,7 +172,7 @@ export class Decoder implements LatentDecoder {
 
   /** A GPU output the backend declares, or BAD_OPTION naming the backend that lacks it. */
   private gpuOutput<M extends 'decodeToTexture' | 'decodeToBuffer'>(d: BackendDecoder, method: M): NonNullable<GpuOutputs[M]> {
-    return d.capabilities.gpu?.[method] ?? fail('BAD_OPTION', `${method} needs the webgpu backend; this decoder runs on ${d.backend}`);
+    return d.capabilities.gpu?.[method] ?? fail('BAD_OPTION', `${method} needs the webgpu backend; this decoder runs on ${d.backend}`, { reason: 'UNSUPPORTED' });
   }
 
   /**

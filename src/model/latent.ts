@@ -38,7 +38,7 @@ export function expectSingle(latent: AnyLatentInput): void {
 
 /** Refuses a GPU-resident latent on a backend that reads latents on the CPU. */
 export function expectCpuLatent(latent: AnyLatentInput, backend: string): LatentInput {
-  if (isGpuLatent(latent)) fail('BAD_OPTION', `a latent in a GPUBuffer needs the webgpu backend; the ${backend} backend reads latents from the CPU`);
+  if (isGpuLatent(latent)) fail('BAD_OPTION', `a latent in a GPUBuffer needs the webgpu backend; the ${backend} backend reads latents from the CPU`, { reason: 'UNSUPPORTED' });
   return latent;
 }
 
