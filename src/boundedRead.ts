@@ -73,7 +73,7 @@ export async function readRegularFile(path: string, what: string, limits: FileLi
   }
   try {
     const st = await handle.stat();
-    if (!st.isFile()) fail('IO', `${what} ${path} is ${kindOf(st)}, not a regular file; refused before reading`);
+    if (!st.isFile()) fail('IO', `${what} ${path} is ${kindOf(st)}, not a regular file; refused before reading`, { reason: 'NOT_REGULAR_FILE' });
     limits.onStat?.(st);
     if (st.size > limits.maxBytes) limits.tooLarge(st.size);
     let got = 0;

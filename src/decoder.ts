@@ -7,7 +7,7 @@ import { Recovering, type BackendChange, type RecoveryPolicy } from './backend/r
 import { BACKENDS, BACKEND_KINDS, isBackendKind, type BackendOptions } from './backend/registry.js';
 import { fail } from './errors.js';
 import type { AnyLatentInput, BackendKind, DecodeOptions, BackendDecoder, GpuOutputs, LatentDecoder, LatentInput, LatentSpace, LayerKernel } from './model/decoderTypes.js';
-import { prepareLatent, type Latent } from './model/latent.js';
+import { markPrepared, prepareLatent, type Latent } from './model/latent.js';
 import { getModel, type ModelId, type ModelSpec } from './model/registry.js';
 import type { RawImage, RgbaImage } from './model/rgba.js';
 import { defaultWeights } from './model/shippedWeights.js';
@@ -172,16 +172,18 @@ export class Decoder implements LatentDecoder {
 
   /** A GPU output the backend declares, or BAD_OPTION naming the backend that lacks it. */
   private gpuOutput<M extends 'decodeToTexture' | 'decodeToBuffer'>(d: BackendDecoder, method: M): NonNullable<GpuOutputs[M]> {
-    return d.capabilities.gpu?.[method] ?? fail('BAD_OPTION', `${method} needs the webgpu backend; this decoder runs on ${d.backend}`);
+    return d.capabilities.gpu?.[method] ?? fail('BAD_OPTION', `${method} needs the webgpu backend; this decoder runs on ${d.backend}`, { reason: 'UNSUPPORTED' });
   }
 
   /**
    * Checks a latent and maps it into TAESD's input space as `decode` would, without decoding:
-   * for callers that validate a whole run before writing anything.
+   * for callers that validate a whole run before writing anything. The result has a `shape` too,
+   * so every decode method takes it, as it is (not checked or mapped again, whatever `latentSpace`
+   * says); prepare it again after changing its `data`.
    */
-  prepareLatent(latent: LatentInput, options?: DecodeOptions): Latent {
+  prepareLatent(latent: LatentInput, options?: DecodeOptions): Latent & LatentInput {
     this.checkSpace(options);
-    return prepareLatent(latent, this.model, options?.latentSpace ?? this.options.latentSpace ?? 'model');
+    return markPrepared(prepareLatent(latent, this.model, options?.latentSpace ?? this.options.latentSpace ?? 'model'), this.model.id);
   }
 
   /** Output size for a latent of h x w (TAESD: 8x, taesana 32x, times `scale`; the linear backend: its upscale). */

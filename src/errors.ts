@@ -46,7 +46,8 @@ export type TaesdErrorCode =
   | 'INTERNAL';
 
 /**
- * A finer reason under some codes (the file readers', a device limit, a few option checks), for
+ * A finer reason under some codes (the file readers', a device limit, a few option checks, a
+ * progress job's lock and liveness), for
  * callers and tests that branch on it rather than on the message; the message still names the
  * file and the problem.
  */
@@ -57,7 +58,7 @@ export type TaesdErrorReason =
   | 'TOO_LARGE'
   /** Not this format at all: no magic, a zip without data.pkl, a pickle that is not a state dict. */
   | 'WRONG_FORMAT'
-  /** Allowed by the format but not read here: a dtype, Fortran order, a legacy torch file, a pickle opcode, a zip feature; or a backend this model has no data for (a linear preview without published factors). */
+  /** Allowed by the format but not read here: a dtype, Fortran order, a legacy torch file, a pickle opcode, a zip feature; or a backend this model has no data for (a linear preview without published factors), or that lacks what was asked (a GPU-resident latent or GPU output off webgpu). */
   | 'UNSUPPORTED'
   /** A header, pickle or record that breaks its format: bad JSON, a bad shape, byte order, memo or storage reference. */
   | 'MALFORMED'
@@ -72,7 +73,13 @@ export type TaesdErrorReason =
   /** A name the format reserves (safetensors' __metadata__) or that readers would take for the prototype. */
   | 'RESERVED_NAME'
   /** Over a limit of this device (a WebGPU binding or buffer size). */
-  | 'DEVICE_LIMIT';
+  | 'DEVICE_LIMIT'
+  /** A directory, device, FIFO or socket where a file is read: refused before any read. */
+  | 'NOT_REGULAR_FILE'
+  /** A progress job whose lock a live writer holds (or that other writers keep taking). */
+  | 'LOCKED'
+  /** A polled job whose record stopped changing while it was still running: its writer seems to have died. */
+  | 'STALE';
 
 /** What a TaesdError carries besides its code and message. */
 export interface TaesdErrorDetail {

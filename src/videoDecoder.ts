@@ -205,7 +205,7 @@ export class VideoDecoder {
 
 const ortBackend = (runtime: OrtRuntime): VideoBackend => {
   const runner = new OrtVideoRunner(runtime);
-  return { name: runtime.backend as 'native' | 'wasm', runner, budget: DEFAULT_CHUNK_BYTES[runtime.backend as 'native' | 'wasm'], device: null, release: () => runner.release() };
+  return { name: runtime.backend, runner, budget: DEFAULT_CHUNK_BYTES[runtime.backend], device: null, release: () => runner.release() };
 };
 
 async function videoBackend(options: CreateVideoDecoderOptions): Promise<VideoBackend> {

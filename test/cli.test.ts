@@ -199,6 +199,18 @@ describe('taesd-web progress', () => {
   });
 
   it.each([
+    ['a NaN', 'LATENT_NON_FINITE', { dtype: 'F32' as const, shape: [32, 4, 4], data: new Float32Array(512).fill(NaN, 100, 101) }],
+    ['16 channels', 'LATENT_CHANNELS', { dtype: 'F32' as const, shape: [16, 4, 4], data: new Float32Array(256) }],
+  ])('refuses a step holding %s before the job folder is touched', (what, code, latent) => {
+    writeFileSync(join(tmp, 'good_step.safetensors'), encodeSafetensors({ latent: { dtype: 'F32', shape: [32, 4, 4], data: new Float32Array(512) } }));
+    writeFileSync(join(tmp, 'bad_step.safetensors'), encodeSafetensors({ latent }));
+    const r = cli('progress', 'good_step.safetensors', 'bad_step.safetensors', '--model', 'taef2', '--backend', 'linear', '--job-id', 'bad', '--root', 'jobs5');
+    expect(r.status, what).toBe(1);
+    expect(r.stderr).toContain(code);
+    expect(existsSync(join(tmp, 'jobs5'))).toBe(false);
+  });
+
+  it.each([
     ['a job id that escapes the root', ['--job-id', '../escape'], /UNSAFE_PATH/],
     ['an output folder given as an absolute path', ['--job-id', 'ok', '--output-folder', '/tmp'], /UNSAFE_PATH/],
     ['no job id', [], /--job-id/],

@@ -3,9 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { firstItem, isPrepared } from '../src/model/latent.js';
 import { getModel } from '../src/model/registry.js';
 import { encodeSafetensors } from '../src/weights/safetensors.js';
-import { randomStateDict } from './support/random.js';
+import { randomArray, randomStateDict } from './support/random.js';
 import { probeBackends } from '../src/backend/choose.js';
 import { memoryStore } from '../src/gpu/tune.js';
 import { createDecoder, type BackendChange } from '../src/decoder.js';
@@ -114,6 +115,40 @@ describe('model detection', () => {
     const named = await createDecoder({ weights: path, backend: 'linear' });
     expect(named.model.id).toBe('taesdxl');
     expect(named.modelReason).toMatch(/file name/);
+  });
+});
+
+describe('a latent from prepareLatent is decoded as it is (issue #20 item 3)', () => {
+  // SD 1.5's VAE space (scale 0.18215): mapping it twice would change every pixel.
+  const weights = randomStateDict(getModel('taesd'), 4);
+  const raw = { data: randomArray(4 * 5 * 7, 9, 5), shape: [4, 5, 7] };
+
+  it.each(['linear', 'wasm', 'webgpu'] as const)('%s: mapped from VAE space once, and not scanned again', async (backend) => {
+    const d = await createDecoder({ weights, model: 'taesd', backend });
+    const vae = await d.decode(raw, { latentSpace: 'vae' });
+    const prepared = d.prepareLatent(raw, { latentSpace: 'vae' });
+    expect(isPrepared(prepared, d.model)).toBe(true);
+    expect(await d.decode(prepared)).toEqual(vae);
+    expect(await d.decode(prepared, { latentSpace: 'vae' })).toEqual(vae);
+    // A NaN written after preparing is not refused as LATENT_NON_FINITE: the decode did not scan again. (The
+    // output check catches it where the NaN reaches the output; a GPU's max() in ReLU may drop it.)
+    const mine = d.prepareLatent({ data: raw.data.slice(), shape: raw.shape });
+    mine.data[0] = NaN;
+    const outcome = await d.decode(mine).then(() => 'decoded', (e: { code?: string }) => e.code);
+    expect(['decoded', 'OUTPUT_NON_FINITE']).toContain(outcome);
+    d.destroy();
+  });
+
+  it("a batch's first item stays prepared; a latent prepared for another model is checked again", async () => {
+    const d = await createDecoder({ model: 'taef2', backend: 'linear' });
+    const pair = d.prepareLatent({ data: new Float32Array(2 * 32 * 4 * 4), shape: [2, 32, 4, 4] });
+    expect(pair.shape).toEqual([2, 32, 4, 4]);
+    const first = firstItem(pair);
+    expect([isPrepared(first, d.model), first.shape]).toEqual([true, [1, 32, 4, 4]]);
+    const taesd = await createDecoder({ model: 'taesd', backend: 'linear' });
+    await expect(taesd.decode(first)).rejects.toThrow(expect.objectContaining({ code: 'LATENT_CHANNELS' }));
+    d.destroy();
+    taesd.destroy();
   });
 });
 

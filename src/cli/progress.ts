@@ -65,14 +65,14 @@ export async function progressCommand(inputs: string[], v: CliValues): Promise<n
   if (videoOnly) throw new UsageError(`--${videoOnly} is for the video models (TAEHV); --model ${v.model ?? '(none)'} decodes images`);
   const options = await decoderOptions(v, inputs);
   return runCliJob(inputs, job, v.root ?? '.', async (cleanup) => {
-    // Each step is mapped into model space below, so the writer's decodes must not map it again.
+    // Each step is prepared once, below (checked and mapped into model space, in the file's own
+    // space), before the job folder is touched; the writer's decodes take it as it is.
     const decoder = await withSpinner('loading the decoder', createDecoder({ ...options, latentSpace: 'model' }));
     cleanup.push(() => decoder.destroy());
     const steps = [];
     for (const file of inputs) {
       const { latent, space } = await readLatentFile(file);
-      const prepared = decoder.prepareLatent(latent, { latentSpace: options.latentSpace ?? space ?? 'model' });
-      steps.push({ data: prepared.data, shape: [prepared.batch, prepared.channels, prepared.height, prepared.width] });
+      steps.push(decoder.prepareLatent(latent, { latentSpace: options.latentSpace ?? space ?? 'model' }));
     }
     return { steps, writer: { decoder }, announce: () => announceBackend(decoder, v) };
   });

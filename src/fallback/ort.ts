@@ -19,7 +19,7 @@ export type OrtModule = Pick<typeof Ort, 'InferenceSession' | 'Tensor'>;
 /** What an OrtDecoder runs on: the module, its session options, and names for messages. */
 export interface OrtRuntime {
   readonly ort: OrtModule;
-  readonly backend: BackendKind;
+  readonly backend: 'native' | 'wasm';
   /** `onnxruntime-web` or `onnxruntime-node`. */
   readonly library: string;
   readonly executionProvider: string;

@@ -4,7 +4,7 @@
 import { fail } from '../errors.js';
 import { isGpuLatent, type AnyLatentInput, type DecodeOptions, type DecoderCapabilities, type GpuLatentInput, type LatentSpace, type LayerKernel } from '../model/decoderTypes.js';
 import { skipForScale } from '../model/graph.js';
-import { checkLatentShape, expectSingle, prepareLatent, type Latent } from '../model/latent.js';
+import { checkLatentShape, expectSingle, isPrepared, prepareLatent, type Latent } from '../model/latent.js';
 import type { ModelSpec } from '../model/registry.js';
 import { type RawImage } from '../model/rgba.js';
 import { DecoderSurface, type CheckedRgba } from '../model/surface.js';
@@ -155,8 +155,10 @@ export class WebGpuDecoder extends DecoderSurface<GpuInput> {
     const skip = skipForScale(this.weights, options?.scale);
     const space = options?.latentSpace ?? this.latentSpace;
     if (space !== 'model' && space !== 'vae') fail('BAD_OPTION', `latentSpace must be 'model' or 'vae', got ${String(space)}`);
-    // A CPU latent is checked and unpacked here but mapped from VAE space by the input kernel, as a GPU latent is.
-    return { skip, space, latent: isGpuLatent(latent) ? this.gpuLatent(latent) : prepareLatent(latent, this.model, 'model') };
+    // A CPU latent is checked and unpacked here but mapped from VAE space by the input kernel, as a
+    // GPU latent is; a prepared one (Decoder.prepareLatent) is in model space already.
+    if (isGpuLatent(latent)) return { skip, space, latent: this.gpuLatent(latent) };
+    return { skip, space: isPrepared(latent, this.model) ? 'model' : space, latent: prepareLatent(latent, this.model, 'model') };
   }
 
   protected async rawBatch(input: GpuInput): Promise<RawImage[]> {

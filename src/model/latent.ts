@@ -38,14 +38,41 @@ export function expectSingle(latent: AnyLatentInput): void {
 
 /** Refuses a GPU-resident latent on a backend that reads latents on the CPU. */
 export function expectCpuLatent(latent: AnyLatentInput, backend: string): LatentInput {
-  if (isGpuLatent(latent)) fail('BAD_OPTION', `a latent in a GPUBuffer needs the webgpu backend; the ${backend} backend reads latents from the CPU`);
+  if (isGpuLatent(latent)) fail('BAD_OPTION', `a latent in a GPUBuffer needs the webgpu backend; the ${backend} backend reads latents from the CPU`, { reason: 'UNSUPPORTED' });
   return latent;
 }
 
 /** Item `i` of a batch, as a batch of one (a view: no copy). */
 export function latentItem(latent: Latent, i: number): Latent {
-  const n = latent.channels * latent.height * latent.width;
-  return { ...latent, batch: 1, data: latent.data.subarray(i * n, (i + 1) * n) };
+  const { channels, height, width } = latent, n = channels * height * width;
+  return { batch: 1, channels, height, width, data: latent.data.subarray(i * n, (i + 1) * n) };
+}
+
+/** A Latent that is also a LatentInput (`shape` is `[batch, channels, height, width]`): what Decoder.prepareLatent returns. */
+export type PreparedLatent = Latent & LatentInput;
+
+/** Latents already prepared, and the id of the model they were checked against. */
+const PREPARED = new WeakMap<object, string>();
+
+/** `latent` as an input that decoders of model `modelId` take as it is: checked, in model space, not scanned again. */
+export function markPrepared(latent: Latent, modelId: string): PreparedLatent {
+  const out = Object.freeze({ ...latent, shape: Object.freeze([latent.batch, latent.channels, latent.height, latent.width]) });
+  PREPARED.set(out, modelId);
+  return out;
+}
+
+/** Whether `latent` was prepared for `model` (then it is in model space, whatever `latentSpace` says). */
+export function isPrepared(latent: AnyLatentInput, model: ModelSpec): latent is PreparedLatent {
+  return PREPARED.get(latent) === model.id;
+}
+
+/** Item 0 of a batch `[N,C,h,w]` as `[1,C,h,w]` (a view); an item of a prepared latent stays prepared. */
+export function firstItem(input: LatentInput): LatentInput {
+  const n = batchOf(input);
+  if (n === 1) return input;
+  const modelId = PREPARED.get(input);
+  if (modelId !== undefined) return markPrepared(latentItem(input as PreparedLatent, 0), modelId);
+  return { data: input.data.subarray(0, input.data.length / n), shape: [1, ...input.shape.slice(1)] };
 }
 
 /**
@@ -134,9 +161,11 @@ export function checkLatentShape(given: unknown, model: ModelSpec): LatentShape 
  * Checks a sampler's latent(s) against the model and returns them in TAESD's input space:
  * `[C,h,w]`, or a batch `[N,C,h,w]` (FLUX.2's packed 128 channels unpacked item by item).
  * Non-finite values are rejected (LATENT_NON_FINITE): a NaN step means the run is broken, and
- * an error says so where a sanitised image would hide it.
+ * an error says so where a sanitised image would hide it. A latent already prepared for this model
+ * (markPrepared) is returned as it is.
  */
 export function prepareLatent(input: LatentInput, model: ModelSpec, space: LatentSpace = 'model'): Latent {
+  if (isPrepared(input, model)) return input;
   const given = checkData(input);
   const { batch: n, channels: c, height: h, width: w, packed, values, shown } = checkLatentShape(input.shape, model);
   if (given.length !== values) fail('LATENT_SHAPE', `latent data has ${given.length} values, shape ${shown} needs ${values}`);

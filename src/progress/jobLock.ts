@@ -80,7 +80,7 @@ export class JobLock {
       const holder = parseHolder(found.text);
       if (isLive(path, holder, Date.now() - found.mtimeMs)) {
         const who = holder ? `process ${holder.pid} on ${holder.host} (since ${holder.since})` : 'another writer';
-        fail('IO', `job ${what} is being written by ${who}; a second writer would mix two runs. If that writer is gone, delete ${LOCK_FILE} in the job folder`);
+        fail('IO', `job ${what} is being written by ${who}; a second writer would mix two runs. If that writer is gone, delete ${LOCK_FILE} in the job folder`, { reason: 'LOCKED' });
       }
       // A dead writer's lock: move it aside, and discard it only if it is still the one judged dead.
       const aside = join(dir, `${LOCK_FILE}.${randomBytes(6).toString('hex')}.tmp`);
@@ -93,7 +93,7 @@ export class JobLock {
       if ((await readFile(aside, 'utf8').catch(() => '')) !== found.text) await rename(aside, path);
       else await unlink(aside);
     }
-    fail('IO', `job ${what}: could not take its lock (${LOCK_FILE}), other writers keep taking it`);
+    fail('IO', `job ${what}: could not take its lock (${LOCK_FILE}), other writers keep taking it`, { reason: 'LOCKED' });
   }
 
   /** Marks the holder alive (the lock's mtime); failures are ignored, the next refresh may do. */
@@ -118,7 +118,7 @@ async function readLock(path: string): Promise<{ text: string; mtimeMs: number }
   try {
     const bytes = await readRegularFile(path, 'job lock', {
       maxBytes: MAX_LOCK_BYTES,
-      tooLarge: (size) => fail('IO', `job lock ${LOCK_FILE} is ${size} bytes, not a lock taesd-web wrote; delete it if no writer is running`),
+      tooLarge: (size) => fail('IO', `job lock ${LOCK_FILE} is ${size} bytes, not a lock taesd-web wrote; delete it if no writer is running`, { reason: 'TOO_LARGE' }),
       onStat: (st) => (mtimeMs = st.mtimeMs),
     });
     return { text: new TextDecoder().decode(bytes), mtimeMs };

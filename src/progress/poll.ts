@@ -305,7 +305,7 @@ export async function pollProgress(url: string | URL, options: PollOptions = {})
         fail('IO', `${jsonUrl.href} was malformed ${malformed} times without a valid record in between; last: ${String((got.error as Error)?.message ?? got.error)}`, { cause: got.error });
     }
     if (seen !== null && performance.now() - changedAt > staleAfter)
-      fail('IO', `${jsonUrl.href} has not changed for ${Math.round(performance.now() - changedAt)} ms while the job is ${seen.status}: its writer seems to have died`);
+      fail('IO', `${jsonUrl.href} has not changed for ${Math.round(performance.now() - changedAt)} ms while the job is ${seen.status}: its writer seems to have died`, { reason: 'STALE' });
     const wait = failures === 0 ? interval : Math.min(maxBackoff, interval * 2 ** failures);
     await sleep(wait, signal);
   }

@@ -29,7 +29,7 @@ const MAX_RECORD_BYTES = 64 << 20;
 async function stepVideos(dir: string): Promise<Map<number, VideoLayout>> {
   const out = new Map<number, VideoLayout>();
   try {
-    const bytes = await readRegularFile(join(dir, 'progress.json'), 'progress.json', { maxBytes: MAX_RECORD_BYTES, tooLarge: () => fail('IO', 'progress.json is too large') });
+    const bytes = await readRegularFile(join(dir, 'progress.json'), 'progress.json', { maxBytes: MAX_RECORD_BYTES, tooLarge: () => fail('IO', 'progress.json is too large', { reason: 'TOO_LARGE' }) });
     const record = JSON.parse(new TextDecoder().decode(bytes)) as { step_videos?: unknown };
     if (!Array.isArray(record.step_videos)) return out;
     for (const v of record.step_videos as { step?: unknown }[]) {
@@ -61,7 +61,7 @@ export async function readJobSteps(job: JobFolder): Promise<StepFile[]> {
       if (step === null) continue;
       const bytes = await readRegularFile(join(dir, name), 'step file', {
         maxBytes: Math.min(MAX_STEP_FILE_BYTES, MAX_JOB_BYTES - total),
-        tooLarge: (size) => fail('IO', `step file ${name} in ${dir}: ${size} bytes is over the ${MAX_STEP_FILE_BYTES}-byte limit per step or the ${MAX_JOB_BYTES}-byte limit per job`),
+        tooLarge: (size) => fail('IO', `step file ${name} in ${dir}: ${size} bytes is over the ${MAX_STEP_FILE_BYTES}-byte limit per step or the ${MAX_JOB_BYTES}-byte limit per job`, { reason: 'TOO_LARGE' }),
       });
       total += bytes.byteLength;
       const video = videos.get(step);

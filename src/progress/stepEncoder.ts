@@ -6,7 +6,7 @@ import { downscale } from '../image/downscale.js';
 import { encodeImage } from '../image/encode.js';
 import { checkImage } from '../image/image.js';
 import type { LatentDecoder, LatentInput } from '../model/decoderTypes.js';
-import { batchOf } from '../model/latent.js';
+import { batchOf, firstItem } from '../model/latent.js';
 import type { RgbaImage } from '../model/rgba.js';
 import type { ResolvedProgressOptions } from './options.js';
 import type { VideoLayout } from './record.js';
@@ -41,16 +41,11 @@ export function checkStep(input: StepInput, step: number, d: StepDecoders): void
   } else checkImage(input, what);
 }
 
-/** Item 0 of a batch `[N,C,h,w]` as `[1,C,h,w]` (a view). */
-function firstItem(input: LatentInput, n: number): LatentInput {
-  return n === 1 ? input : { data: input.data.subarray(0, input.data.length / n), shape: [1, ...input.shape.slice(1)] };
-}
-
 /** A latent step as the `batch` option says: its first item, a grid of all, or each item. */
 async function decodeLatent(input: LatentInput, decoder: LatentDecoder, o: ResolvedProgressOptions): Promise<RgbaImage[]> {
   const { scale, batch } = o;
   const n = batchOf(input);
-  if (n === 1 || batch === 'first') return [await decoder.decode(firstItem(input, n), { scale })];
+  if (n === 1 || batch === 'first') return [await decoder.decode(firstItem(input), { scale })];
   const images = await decoder.decodeBatch(input, { scale });
   if (batch === 'each') return images;
   const side = Math.max(images[0]!.width, images[0]!.height);
