@@ -18,8 +18,10 @@ export class OrtVideoRunner implements VideoStageRunner {
     let session = this.sessions.get(id);
     if (!session) {
       const { ort, library, executionProvider, sessionOptions } = this.runtime;
-      // No arena: each stage's session would keep its own peak for good (4 stages, ~GiBs at 480p).
-      session = ort.InferenceSession.create(buildVideoStageGraph(graph, stage), { ...sessionOptions, enableCpuMemArena: false, enableMemPattern: false }).catch((e: unknown) => {
+      // Each session with an arena keeps its peak for good, so only native's output stage has one:
+      // its runs allocate the largest maps, which without it fault in fresh pages every run.
+      const arena = this.runtime.backend === 'native' && stage.output.id === graph.output.id;
+      session = ort.InferenceSession.create(buildVideoStageGraph(graph, stage), { ...sessionOptions, enableCpuMemArena: arena, enableMemPattern: arena }).catch((e: unknown) => {
         this.sessions.delete(id);
         return fail('IO', `${library} could not start a ${executionProvider} session for ${graph.weights.model.id}: ${errorMessage(e)}${this.runtime.hint(errorMessage(e))}`, { cause: e });
       });
