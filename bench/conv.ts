@@ -35,7 +35,7 @@ for (const id of ids) {
   const v = variant(id);
   const precision = id.endsWith('-f16') || process.env.PRECISION === 'f16' ? 'f16' : 'f32';
   if (precision === 'f16' && !device.features.has('shader-f16')) continue;
-  const shape: ConvShape = { k: 3, cinBlocks: cb, coutBlocks: ob, upsample: false, relu: true, residual: false, normGroups: 0, precision, outputF32: false, zeroVec4s: cb };
+  const shape: ConvShape = { k: 3, cinBlocks: cb, coutBlocks: ob, upsample: false, relu: true, residual: false, normGroups: 0, precision, outputF32: false, zeroVec4s: cb, prevConcat: false };
   const why = v.refuses(shape);
   if (why) { console.log(`${id}: refused (${why})`); continue; }
   const packed = v.pack(conv, null);

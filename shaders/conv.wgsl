@@ -40,12 +40,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         let ux = i32(x0 + p) + kx - K / 2;
         let ok = row_ok && ux >= 0 && ux < i32(dims.out_w);
         let sx = select(ux, ux >> 1u, UPSAMPLE);
-        at[p] = select(0u, act_at(item_row(item, u32(sy), dims.in_rows), u32(sx), dims.in_w, CIN_BLOCKS), ok);
+        at[p] = select(0u, act_at(item_row(item, u32(sy), dims.in_rows), u32(sx), dims.in_w, IN_BLOCKS), ok);
       }
       let tap = u32(ky * K + kx);
       for (var cb = 0u; cb < CIN_BLOCKS; cb++) {
         var v: array<vec4<f32>, PIX>;
-        for (var p = 0u; p < PIX; p++) { v[p] = vec4<f32>(src[at[p] + cb]); }
+        for (var p = 0u; p < PIX; p++) { v[p] = load_in(at[p], cb, item); }
         if (NORM_INPUT) {
           // Padding taps (at 0) stay zero: the reference pads after the norm.
           for (var p = 0u; p < PIX; p++) { v[p] = select(vec4<f32>(0.0), norm_input(v[p], item, cb), at[p] != 0u); }

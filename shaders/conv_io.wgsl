@@ -1,9 +1,10 @@
 // What every conv kernel binds (src/gpu/conv.ts: convLayouts; the Dims struct is generated from
 // CONV_DIMS in src/gpu/uniforms.ts): sizes, input, packed weights, residual, GroupNorm statistics,
-// output. Rows are absolute (row 0 = the image's top); each buffer says which row it starts at and
-// how many rows it holds per batch item, so a decode runs in row bands and a batch in one dispatch.
-// The steps every conv variant shares are here as functions (tfjs' hook style): the
-// normalise-on-read of the input and the bias-residual-ReLU-store epilogue.
+// output, and the carried frame of a MemBlock's concat (PREV_CONCAT). Rows are absolute (row 0 =
+// the image's top); each buffer says which row it starts at and how many rows it holds per batch
+// item, so a decode runs in row bands and a batch in one dispatch.
+// The steps every conv variant shares are here as functions (tfjs' hook style): the input load,
+// its normalise-on-read and the bias-residual-ReLU-store epilogue.
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> src: array<act4>;
@@ -11,6 +12,18 @@
 @group(0) @binding(3) var<storage, read> skip: array<act4>;
 @group(0) @binding(4) var<storage, read> stats: array<vec2<f32>>;
 @group(0) @binding(5) var<storage, read_write> dst: array<out4>;
+@group(0) @binding(6) var<storage, read> prev: array<act4>;
+
+// Input block `cb` of the pixel at `at` (act_at of item `item` in `src`, IN_BLOCKS a pixel; 0 for
+// padding). With PREV_CONCAT the input is a MemBlock's concat of x (its IN_BLOCKS blocks) and x's
+// previous frame, read from two bindings rather than a copy: blocks from IN_BLOCKS on are the
+// item before's, or for item 0 the carried frame in `prev` (one frame, no zero region).
+fn load_in(at: u32, cb: u32, item: u32) -> vec4<f32> {
+  if (!PREV_CONCAT || cb < IN_BLOCKS) { return vec4<f32>(src[at + cb]); }
+  if (at == 0u) { return vec4<f32>(0.0); }
+  if (item == 0u) { return vec4<f32>(prev[at - ZERO_VEC4S + cb - IN_BLOCKS]); }
+  return vec4<f32>(src[at - dims.in_rows * dims.in_w * IN_BLOCKS + cb - IN_BLOCKS]);
+}
 
 // GroupNorm + ReLU of input block `cb` of batch item `item`, as the conv reads it (NORM_INPUT):
 // statistics from `stats`, gamma at NORM_AT + cb and beta at NORM_AT + CIN_BLOCKS + cb.

@@ -49,7 +49,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         var v = vec4<f32>(0.0);
         if (row_ok && ux >= 0 && ux < i32(dims.out_w)) {
           let sx = u32(select(ux, ux >> 1u, UPSAMPLE));
-          v = vec4<f32>(src[act_at(item_row(item, sy, dims.in_rows), sx, dims.in_w, CIN_BLOCKS) + cb]);
+          v = load_in(act_at(item_row(item, sy, dims.in_rows), sx, dims.in_w, IN_BLOCKS), cb, item);
           if (NORM_INPUT) { v = norm_input(v, item, cb); }
         }
         tile_in[i] = vec4<MATH>(v);

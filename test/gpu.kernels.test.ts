@@ -81,7 +81,7 @@ describe('conv kernel', () => {
   });
 
   it('refuses, typed, a plan whose 3x3 input is wider than the zero region', () => {
-    const shape = { k: 3, cinBlocks: 128, coutBlocks: 2, upsample: false, relu: false, residual: false, normGroups: 0, precision: 'f32' as const, outputF32: true, zeroVec4s: 64 };
+    const shape = { k: 3, cinBlocks: 128, coutBlocks: 2, upsample: false, relu: false, residual: false, normGroups: 0, precision: 'f32' as const, outputF32: true, zeroVec4s: 64, prevConcat: false };
     // Only k differs between the two: the refusal is the 3x3 padding taps reading past the zero region.
     expect(() => checkConv(DEFAULT_CONV, shape, 'too wide')).toThrow(expect.objectContaining({ code: 'INTERNAL', message: expect.stringContaining(DEFAULT_CONV.id) }));
     expect(() => checkConv(DEFAULT_CONV, { ...shape, k: 1 }, 'a 1x1 conv reads no padding')).not.toThrow();

@@ -22,7 +22,7 @@ function countingStore(): TuningStore & { entries: Map<string, string>; writes: 
   return store;
 }
 
-const shape: ConvShape = { k: 3, cinBlocks: 4, coutBlocks: 4, upsample: false, relu: true, residual: false, normGroups: 0, precision: 'f32', outputF32: false, zeroVec4s: 4 };
+const shape: ConvShape = { k: 3, cinBlocks: 4, coutBlocks: 4, upsample: false, relu: true, residual: false, normGroups: 0, precision: 'f32', outputF32: false, zeroVec4s: 4, prevConcat: false };
 
 describe('conv tuning', () => {
   it('times every variant that accepts the shape, keeps the fastest, and answers from the store next time', async () => {

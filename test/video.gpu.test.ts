@@ -205,7 +205,7 @@ describe.skipIf(!HAS_SHARED)('TAEHV backend choice', () => {
       const err = Math.max(...frames.map((f, i) => maxAbsDiff(clamp01(f), g.image.data.subarray(i * per, (i + 1) * per))));
       console.log(`webgpu tiled f32 ${name}: max abs ${err.toExponential(2)}`);
       const { WebGpuVideoRunner } = await import('../src/gpu/videoRunner.js');
-      const shape = { k: 3, cinBlocks: 64, coutBlocks: 64, upsample: false, relu: true, residual: false, normGroups: 0, precision: 'f32', outputF32: false, zeroVec4s: 128 } as const;
+      const shape = { k: 3, cinBlocks: 64, coutBlocks: 64, upsample: false, relu: true, residual: false, normGroups: 0, precision: 'f32', outputF32: false, zeroVec4s: 128, prevConcat: false } as const;
       expect(new WebGpuVideoRunner(device, 'f32', 'tiled').variant(shape).kernel).toBe('convTiled');
       expect(err).toBeLessThan(2e-3);
       decoder.destroy();
@@ -216,7 +216,7 @@ describe.skipIf(!HAS_SHARED)('TAEHV backend choice', () => {
     const { WebGpuVideoRunner } = await import('../src/gpu/videoRunner.js');
     const store = { getItem: () => JSON.stringify({ variant: 'tiled-2x4-k4-wg32x4', timings: {} }), setItem: () => undefined };
     const runner = new WebGpuVideoRunner(device, 'f32', 'tune', store);
-    const shape = { k: 3, cinBlocks: 64, coutBlocks: 64, upsample: false, relu: true, residual: false, normGroups: 0, precision: 'f32', outputF32: false, zeroVec4s: 128 } as const;
+    const shape = { k: 3, cinBlocks: 64, coutBlocks: 64, upsample: false, relu: true, residual: false, normGroups: 0, precision: 'f32', outputF32: false, zeroVec4s: 128, prevConcat: false } as const;
     await runner.chooseVariant(shape, 64, 16);
     expect(runner.variant(shape).id).toBe('tiled-2x4-k4-wg32x4');
     const odd = { ...shape, cinBlocks: 6 }; // 6 input blocks do not split into chunks of 4

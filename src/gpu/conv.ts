@@ -1,6 +1,6 @@
 // The conv kernel seam: a variant owns its weight packing, its parameters and its dispatch size,
 // so faster kernels and a tuner add variants without touching the decoder. Every variant reads
-// and writes the shared activation layout (shaders/layout.wgsl) and binds the same six buffers.
+// and writes the shared activation layout (shaders/layout.wgsl) and binds the same seven buffers.
 import { fail } from '../errors.js';
 import type { ConvWeights } from '../model/weights.js';
 import { compiledPipeline, kernelPipeline, type Dispatch, type KernelName, type KernelParams } from './kernels.js';
@@ -27,11 +27,13 @@ export interface ConvShape {
   readonly outputF32: boolean;
   /** The layout's zero region, in vec4s: a 3x3 conv's padding taps read `cinBlocks` of them. */
   readonly zeroVec4s: number;
+  /** The input is a MemBlock's concat of x and x's previous frame, read from x and the carried frame (ConvBindings.prev) rather than a copy. */
+  readonly prevConcat: boolean;
 }
 
 /** The one key of a ConvShape, for every cache that holds something per shape (tuner, kernel choices). */
 export function convShapeKey(s: ConvShape): string {
-  return JSON.stringify([s.k, s.cinBlocks, s.coutBlocks, s.upsample, s.relu, s.residual, s.normGroups, s.precision, s.outputF32, s.zeroVec4s]);
+  return JSON.stringify([s.k, s.cinBlocks, s.coutBlocks, s.upsample, s.relu, s.residual, s.normGroups, s.precision, s.outputF32, s.zeroVec4s, s.prevConcat]);
 }
 
 /**
@@ -116,6 +118,7 @@ function shapeParams(s: ConvShape): KernelParams {
     UPSAMPLE: s.upsample, RELU: s.relu, RESIDUAL: s.residual, NORM_INPUT: s.normGroups > 0,
     GROUP_BLOCKS: s.normGroups ? s.cinBlocks / s.normGroups : 1, BIAS_AT: biasAt, NORM_AT: s.normGroups ? normAt : 0,
     ZERO_VEC4S: s.zeroVec4s,
+    PREV_CONCAT: s.prevConcat, IN_BLOCKS: s.prevConcat ? s.cinBlocks / 2 : s.cinBlocks,
     act4: act4Type(s.precision),
     out4: act4Type(s.outputF32 ? 'f32' : s.precision),
   };
@@ -205,13 +208,13 @@ export function convDimsData(d: ConvDims): ArrayBuffer {
 interface ConvLayouts { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout; unused: GPUBuffer }
 const layouts = new WeakMap<GPUDevice, ConvLayouts>();
 
-/** One bind-group layout for every conv variant, so unused skip/stats slots can take a placeholder. */
+/** One bind-group layout for every conv variant, so unused skip/stats/prev slots can take a placeholder. */
 function convLayouts(device: GPUDevice): ConvLayouts {
   let l = layouts.get(device);
   if (!l) {
     const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } });
     const ro = 'read-only-storage';
-    const group = device.createBindGroupLayout({ label: 'taesd conv', entries: [entry(0, 'uniform'), entry(1, ro), entry(2, ro), entry(3, ro), entry(4, ro), entry(5, 'storage')] });
+    const group = device.createBindGroupLayout({ label: 'taesd conv', entries: [entry(0, 'uniform'), entry(1, ro), entry(2, ro), entry(3, ro), entry(4, ro), entry(5, 'storage'), entry(6, ro)] });
     const pipeline = device.createPipelineLayout({ label: 'taesd conv', bindGroupLayouts: [group] });
     const unused = device.createBuffer({ label: 'taesd unused binding', size: 256, usage: GPUBufferUsage.STORAGE });
     layouts.set(device, (l = { group, pipeline, unused }));
@@ -226,6 +229,8 @@ export interface ConvBindings {
   readonly skip?: GPUBuffer | undefined;
   readonly stats?: GPUBuffer | undefined;
   readonly dst: GPUBuffer;
+  /** The carried frame (PREV_CONCAT). */
+  readonly prev?: GPUBuffer | undefined;
 }
 
 /** Checks that `variant` runs `shape`: a plan that would compute garbage fails before any GPU work. */
@@ -248,7 +253,7 @@ export function convDispatch(device: GPUDevice, label: string, variant: ConvVari
     bindGroup: device.createBindGroup({
       label,
       layout: l.group,
-      entries: [{ binding: 0, resource: b.dims }, buffer(1, b.src), buffer(2, b.weights), buffer(3, b.skip ?? l.unused), buffer(4, b.stats ?? l.unused), buffer(5, b.dst)],
+      entries: [{ binding: 0, resource: b.dims }, buffer(1, b.src), buffer(2, b.weights), buffer(3, b.skip ?? l.unused), buffer(4, b.stats ?? l.unused), buffer(5, b.dst), buffer(6, b.prev ?? l.unused)],
     }),
     workgroups: variant.workgroups(params, dims),
   };

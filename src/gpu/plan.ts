@@ -83,7 +83,7 @@ export function latentParams(program: Program, source: LatentSource, precision: 
 export function convShape(program: Program, step: ConvStep, precision: Precision): ConvShape {
   return {
     k: step.conv.k, cinBlocks: step.src.channelBlocks, coutBlocks: step.dst.channelBlocks,
-    upsample: step.upsample, relu: step.relu, residual: step.residual !== null, normGroups: step.norm?.groups ?? 0,
+    upsample: step.upsample, relu: step.relu, residual: step.residual !== null, normGroups: step.norm?.groups ?? 0, prevConcat: false,
     precision: precision, outputF32: step.dst === program.output, zeroVec4s: program.zeroVec4s,
   };
 }

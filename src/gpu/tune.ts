@@ -125,7 +125,7 @@ async function timeVariant(gpu: GpuSubmitter, variant: ConvVariant, shape: ConvS
   const params = variant.params(shape);
   await convPipeline(device, variant, params);
   const dispatch = convDispatch(device, `taesd tuning ${variant.id}`, variant, params, s.dims, {
-    dims: { buffer: s.uniform }, src: s.src, weights: s.weights, skip: s.skip, stats: s.stats, dst: s.dst,
+    dims: { buffer: s.uniform }, src: s.src, weights: s.weights, skip: s.skip, stats: s.stats, dst: s.dst, prev: s.src,
   });
   const run = async (n: number) => {
     // Inside the decoder's error scopes: a variant this adapter rejects fails here and is skipped.

@@ -53,15 +53,18 @@ export function valueFrameBytes(stage: VideoStage, v: Value, precision: Precisio
 
 const convShape = (c: ConvWeights, precision: Precision, zeroVec4s: number, fused: ConvFusion): ConvShape => ({
   k: c.k, cinBlocks: blocks(c.cin), coutBlocks: blocks(c.cout), upsample: fused.upsample, relu: fused.relu, residual: fused.residual !== null, normGroups: 0, precision, outputF32: false, zeroVec4s,
+  prevConcat: fused.prevState !== null,
 });
 
 /**
  * What a conv takes in as it reads and stores (as the image program does): a nearest upsample
- * before it (read through: `src` is the upsample's input); the add after it and the ReLU after
- * that; or TGrow's split into frames (`grow` > 1): one conv per sub-frame writing frame
- * t * grow + k through its output rows, so the split is an index map and never a pass.
+ * before it (read through: `src` is the upsample's input), or a MemBlock's concat of x with its
+ * previous frame (read from x and carried state `prevState`: two bindings, no copy); the add
+ * after it and the ReLU after that; or TGrow's split into frames (`grow` > 1): one conv per
+ * sub-frame writing frame t * grow + k through its output rows, so the split is an index map and
+ * never a pass.
  */
-interface ConvFusion { readonly src: Value; readonly upsample: boolean; readonly relu: boolean; readonly residual: Value | null; readonly out: Value; readonly grow: number }
+interface ConvFusion { readonly src: Value; readonly upsample: boolean; readonly prevState: number | null; readonly relu: boolean; readonly residual: Value | null; readonly out: Value; readonly grow: number }
 
 const sliced = new WeakMap<ConvWeights, ConvWeights[]>();
 /** TGrow's conv as `stride` convs, sub-frame k's from weight rows [k * C, (k + 1) * C), each made once. */
@@ -91,13 +94,16 @@ export function fuseStage(stage: VideoStage): { convs: Map<number, ConvFusion>; 
     if (op.kind !== 'conv') return;
     const before = stage.ops[made.get(op.x.id) ?? -1];
     const upsample = before?.kind === 'upsample' && only(op.x) === i;
-    if (upsample) absorbed.add(made.get(op.x.id)!);
-    const src = upsample ? before.x : op.x;
+    const past = before?.kind === 'concat' ? stage.ops[made.get(before.y.id) ?? -1] : undefined;
+    // Channels in whole blocks, so the concat's blocks are x's then the past frame's.
+    const prevState = before?.kind === 'concat' && past?.kind === 'prevFrame' && past.x.id === before.x.id && before.x.channels % 4 === 0 && only(op.x) === i ? stage.states.indexOf(past.state) : null;
+    if (upsample || prevState !== null) absorbed.add(made.get(op.x.id)!);
+    const src = upsample || prevState !== null ? (before as { x: Value }).x : op.x;
     let out = op.out, residual: Value | null = null, relu = false;
     const next = stage.ops[only(out)];
     if (next?.kind === 'toFrames') {
       absorbed.add(only(out));
-      convs.set(i, { src, upsample, relu, residual, out: next.out, grow: next.stride });
+      convs.set(i, { src, upsample, prevState, relu, residual, out: next.out, grow: next.stride });
       return;
     }
     if (next?.kind === 'add') {
@@ -107,7 +113,7 @@ export function fuseStage(stage: VideoStage): { convs: Map<number, ConvFusion>; 
     }
     const after = stage.ops[only(out)];
     if (after?.kind === 'relu') { relu = true; absorbed.add(only(out)); out = after.out; }
-    convs.set(i, { src, upsample, relu, residual, out, grow: 1 });
+    convs.set(i, { src, upsample, prevState, relu, residual, out, grow: 1 });
   });
   return { convs, absorbed };
 }
@@ -190,8 +196,8 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
   };
   const get = (v: Value) => held.get(v.id) ?? fail('INTERNAL', `video run: value ${v.id} is read before it is made`);
   const { convs, absorbed } = fuseStage(stage);
-  // What each op reads: a conv its fused source; an absorbed upsample nothing (its conv reads through it).
-  const reads = (op: VideoOp, i: number): Value[] => (op.kind === 'conv' ? [convs.get(i)!.src] : op.kind === 'upsample' && absorbed.has(i) ? [] : [op.x, ...('y' in op ? [op.y] : [])]);
+  // What each op reads: a conv its fused source; an absorbed upsample or concat nothing (its conv reads through it).
+  const reads = (op: VideoOp, i: number): Value[] => (op.kind === 'conv' ? [convs.get(i)!.src] : (op.kind === 'upsample' || op.kind === 'concat') && absorbed.has(i) ? [] : [op.x, ...('y' in op ? [op.y] : [])]);
   const lastUse = new Map<number, number>();
   stage.ops.forEach((op, i) => reads(op, i).forEach((v) => lastUse.set(v.id, i)));
   // Every dispatch's dims in one uniform buffer, a slot each, written once the run is encoded.
@@ -246,7 +252,8 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
         // A 1x1 conv reads no neighbours: a frame runs as one row of h*w pixels (no tile wasted on a short row's end).
         const flat = dimsAt(o.w * o.h, 1);
         const dims = c.k === 1 && !fused.upsample && v.workgroups(params, flat)[0] <= device.limits.maxComputeWorkgroupsPerDimension ? flat : dimsAt(o.w, o.h);
-        run(convDispatch(device, `taesd video ${c.key}`, v, params, dims, { dims: uniform(convDimsData(dims)), src, weights: gpu.weights(c, () => v.pack(c, null)), skip, dst }));
+        const prev = fused.prevState === null ? undefined : states[fused.prevState]!;
+        run(convDispatch(device, `taesd video ${c.key}`, v, params, dims, { dims: uniform(convDimsData(dims)), src, weights: gpu.weights(c, () => v.pack(c, null)), skip, dst, prev }));
       });
     } else if (op.kind === 'depthwise') {
       const src = get(op.x), dst = alloc(op.out);

@@ -81,7 +81,7 @@ export async function gpuConv(device: GPUDevice, conv: ConvWeights, x: Map3, o: 
   const zero = Math.max(1, blocks(conv.cin));
   const shape: ConvShape = {
     k: conv.k, cinBlocks: blocks(conv.cin), coutBlocks: blocks(conv.cout), upsample: !!o.upsample, relu: !!o.relu,
-    residual: !!o.skip, normGroups: o.norm?.groups ?? 0, precision: 'f32', outputF32: true, zeroVec4s: zero,
+    residual: !!o.skip, normGroups: o.norm?.groups ?? 0, precision: 'f32', outputF32: true, zeroVec4s: zero, prevConcat: false,
   };
   checkConv(variant, shape, 'test conv');
   const dims = { inW: x.w, inRow0: 0, outW: W, outH: H, outRow0: 0, outRows: H, dstRow0: 0, skipRow0: 0, inRows: x.h, dstRows: H, skipRows: H, batch: 1 };
