@@ -74,6 +74,8 @@ export type TaesdErrorReason =
   | 'RESERVED_NAME'
   /** Over a limit of this device (a WebGPU binding or buffer size). */
   | 'DEVICE_LIMIT'
+  /** An option that needs the model family (`latentSpace: 'vae'`'s scale and shift) where the model was only guessed from the weights' shapes. */
+  | 'MODEL_GUESSED'
   /** A directory, device, FIFO or socket where a file is read: refused before any read. */
   | 'NOT_REGULAR_FILE'
   /** A progress job whose lock a live writer holds (or that other writers keep taking). */
