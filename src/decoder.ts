@@ -44,7 +44,7 @@ async function loadWeights(options: CreateDecoderOptions): Promise<DecoderWeight
 
 /** VAE-space latents need the model family's scale and shift, which guessed weights cannot give. */
 function checkLatentSpace(weights: DecoderWeights | null, space: LatentSpace): void {
-  if (space === 'vae' && weights?.modelGuessed) fail('BAD_OPTION', `latentSpace 'vae' needs the model family's scale and shift, but ${weights.modelReason}`);
+  if (space === 'vae' && weights?.modelGuessed) fail('BAD_OPTION', `latentSpace 'vae' needs the model family's scale and shift, but ${weights.modelReason}`, { reason: 'MODEL_GUESSED' });
 }
 
 /**

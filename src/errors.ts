@@ -47,7 +47,7 @@ export type TaesdErrorCode =
 
 /**
  * A finer reason under some codes (the file readers', a device limit, a few option checks, a
- * progress job's lock and liveness), for
+ * progress job's lock and liveness, what a poll reports), for
  * callers and tests that branch on it rather than on the message; the message still names the
  * file and the problem.
  */
@@ -74,12 +74,22 @@ export type TaesdErrorReason =
   | 'RESERVED_NAME'
   /** Over a limit of this device (a WebGPU binding or buffer size). */
   | 'DEVICE_LIMIT'
+  /** An option that needs the model family (`latentSpace: 'vae'`'s scale and shift) where the model was only guessed from the weights' shapes. */
+  | 'MODEL_GUESSED'
   /** A directory, device, FIFO or socket where a file is read: refused before any read. */
   | 'NOT_REGULAR_FILE'
   /** A progress job whose lock a live writer holds (or that other writers keep taking). */
   | 'LOCKED'
   /** A polled job whose record stopped changing while it was still running: its writer seems to have died. */
-  | 'STALE';
+  | 'STALE'
+  /** A request that did not answer within its time limit (a poll's `requestTimeoutMs`). */
+  | 'TIMEOUT'
+  /** A polled record redirected to another origin: its images are not followed there. */
+  | 'CROSS_ORIGIN'
+  /** An image name in a polled record that is not a plain .jpeg/.jpg/.png file name in the record's folder: skipped. */
+  | 'UNSAFE_NAME'
+  /** A polled job that went back to an earlier step for several polls: followed from then on as a restarted job. */
+  | 'RESTARTED';
 
 /** What a TaesdError carries besides its code and message. */
 export interface TaesdErrorDetail {

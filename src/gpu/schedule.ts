@@ -46,7 +46,7 @@ export function scheduleDecode(program: Program, batch: number, h: number, w: nu
   const output = outputBytes(program, batch, h, w);
   const latents = batch > 1 ? `${batch} latents` : 'latent';
   if (output > maxBytes) {
-    fail('LATENT_SHAPE', `${latents} ${h}x${w} too large for this device: the ${w * u}x${H} float output needs ${output} bytes, over the ${maxBytes}-byte buffer limit`);
+    fail('LATENT_SHAPE', `${latents} ${h}x${w} too large for this device: the ${w * u}x${H} float output needs ${output} bytes, over the ${maxBytes}-byte buffer limit`, { reason: 'DEVICE_LIMIT' });
   }
   let fitting: ReturnType<typeof bandSchedule> | null = null;
   fewestBands(H, u, (bandHeight) => {
@@ -55,7 +55,7 @@ export function scheduleDecode(program: Program, batch: number, h: number, w: nu
     fitting = schedule;
     return true;
   });
-  if (!fitting) fail('LATENT_SHAPE', `${latents} ${h}x${w} too large for this device: a ${w * u}-pixel-wide image needs buffers over ${maxBytes} bytes`);
+  if (!fitting) fail('LATENT_SHAPE', `${latents} ${h}x${w} too large for this device: a ${w * u}-pixel-wide image needs buffers over ${maxBytes} bytes`, { reason: 'DEVICE_LIMIT' });
   return assignSlots(program, fitting);
 }
 

@@ -39,7 +39,8 @@ export interface PollOptions {
   /**
    * What went wrong, for logging: network errors and timeouts, HTTP errors, unparsable or
    * malformed records (the node writes non-atomically), and skipped values (an image name that
-   * is not a plain file name, bad base64).
+   * is not a plain file name, bad base64). Ours are TaesdErrors with code IO and, but for HTTP
+   * errors, a `reason` (TIMEOUT, MALFORMED, TOO_LARGE, UNSAFE_NAME, CROSS_ORIGIN, RESTARTED).
    */
   readonly onError?: (error: unknown) => void;
   /** The fetch to use (default: global fetch), e.g. one adding credentials. */
@@ -119,7 +120,7 @@ type Fetched =
 function imageBase(asked: URL, answeredFrom: string): URL | TaesdError {
   const base = new URL(answeredFrom || asked.href);
   if (base.origin === asked.origin) return base;
-  return new TaesdError('IO', `${asked.href} was redirected to another origin (${base.origin}); its images are not followed there: poll the new URL itself`);
+  return new TaesdError('IO', `${asked.href} was redirected to another origin (${base.origin}); its images are not followed there: poll the new URL itself`, { reason: 'CROSS_ORIGIN' });
 }
 
 /** A body's text as a record, or why it is not one: every failure here is typed and `malformed`. */
@@ -127,10 +128,10 @@ function parseRecord(bytes: Uint8Array, url: URL): ProgressRecord | TaesdError {
   try {
     const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes));
     const wrong = problem(parsed);
-    return wrong ? new TaesdError('IO', `${url.href} ${wrong}`) : (parsed as ProgressRecord);
+    return wrong ? new TaesdError('IO', `${url.href} ${wrong}`, { reason: 'MALFORMED' }) : (parsed as ProgressRecord);
   } catch (e) {
     // JSON.parse's SyntaxError, or a RangeError from a value nested past the stack.
-    return new TaesdError('IO', `${url.href} is not a JSON record: ${e instanceof Error ? `${e.name}: ${e.message.slice(0, 200)}` : String(e)}`, { cause: e });
+    return new TaesdError('IO', `${url.href} is not a JSON record: ${e instanceof Error ? `${e.name}: ${e.message.slice(0, 200)}` : String(e)}`, { cause: e, reason: 'MALFORMED' });
   }
 }
 
@@ -142,7 +143,7 @@ function parseRecord(bytes: Uint8Array, url: URL): ProgressRecord | TaesdError {
  */
 async function fetchRecord(doFetch: typeof globalThis.fetch, url: URL, signal: AbortSignal | undefined, timeoutMs: number, maxBytes: number): Promise<Fetched> {
   const request = new AbortController();
-  const timer = setTimeout(() => request.abort(new TaesdError('IO', `${url.href} did not answer within ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(() => request.abort(new TaesdError('IO', `${url.href} did not answer within ${timeoutMs} ms`, { reason: 'TIMEOUT' })), timeoutMs);
   const onAbort = () => request.abort(signal!.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -153,7 +154,7 @@ async function fetchRecord(doFetch: typeof globalThis.fetch, url: URL, signal: A
     }
     let bytes: Uint8Array;
     try {
-      bytes = await readCappedBody(res, maxBytes, (n) => fail('IO', `${url.href} is over the ${maxBytes}-byte limit (maxBodyBytes) at ${n} bytes; not read further`));
+      bytes = await readCappedBody(res, maxBytes, (n) => fail('IO', `${url.href} is over the ${maxBytes}-byte limit (maxBodyBytes) at ${n} bytes; not read further`, { reason: 'TOO_LARGE' }));
     } catch (e) {
       if (e instanceof TaesdError) return { error: e, kind: 'malformed' };
       throw e;
@@ -206,16 +207,16 @@ function polledImage(record: ProgressRecord, name: string, base: URL | TaesdErro
   try {
     return checkedImage(record, name, base);
   } catch (e) {
-    return new TaesdError('IO', `latest_image ${JSON.stringify(name.slice(0, 100))} could not be resolved (${e instanceof Error ? e.message.slice(0, 200) : String(e)}); skipped`, { cause: e });
+    return new TaesdError('IO', `latest_image ${JSON.stringify(name.slice(0, 100))} could not be resolved (${e instanceof Error ? e.message.slice(0, 200) : String(e)}); skipped`, { cause: e, reason: 'UNSAFE_NAME' });
   }
 }
 
 function checkedImage(record: ProgressRecord, name: string, base: URL | TaesdError): PolledImage | TaesdError {
   const ext = IMAGE_NAME.exec(name)?.[1]?.toLowerCase();
-  if (ext === undefined) return new TaesdError('IO', `latest_image ${JSON.stringify(name.slice(0, 100))} is not a plain .jpeg/.jpg/.png file name; skipped`);
+  if (ext === undefined) return new TaesdError('IO', `latest_image ${JSON.stringify(name.slice(0, 100))} is not a plain .jpeg/.jpg/.png file name; skipped`, { reason: 'UNSAFE_NAME' });
   if (base instanceof TaesdError) return base;
   const step = imageStep(record, name);
-  if (step > record.total_steps) return new TaesdError('IO', `latest_image ${name} claims step ${step} of ${record.total_steps}; skipped`);
+  if (step > record.total_steps) return new TaesdError('IO', `latest_image ${name} claims step ${step} of ${record.total_steps}; skipped`, { reason: 'MALFORMED' });
   const url = new URL(name, base);
   // The URL parser trims and drops characters; the name must survive as the folder's last segment.
   let last: string | null;
@@ -224,7 +225,7 @@ function checkedImage(record: ProgressRecord, name: string, base: URL | TaesdErr
   } catch {
     last = null;
   }
-  if (last !== name || url.search !== '' || url.hash !== '') return new TaesdError('IO', `latest_image ${JSON.stringify(name.slice(0, 100))} does not resolve to itself in the job's folder; skipped`);
+  if (last !== name || url.search !== '' || url.hash !== '') return new TaesdError('IO', `latest_image ${JSON.stringify(name.slice(0, 100))} does not resolve to itself in the job's folder; skipped`, { reason: 'UNSAFE_NAME' });
   const b64 = record.image_base64;
   const valid = typeof b64 === 'string' && b64 !== '' && isBase64(b64);
   return { url: url.href, name, step, dataUrl: valid ? `data:${MIME.get(ext)};base64,${b64}` : null, video: videoLayout(record.video) };
@@ -275,7 +276,7 @@ export async function pollProgress(url: string | URL, options: PollOptions = {})
       const older = seen !== null && !terminal && (record.current_step < seen.step || (record.current_step === seen.step && time < seen.time));
       olderInARow = older ? olderInARow + 1 : 0;
       if (older && olderInARow >= RESTART_POLLS) {
-        options.onError?.(new TaesdError('IO', `${jsonUrl.href} went back to step ${record.current_step} for ${RESTART_POLLS} polls: following it as a restarted job`));
+        options.onError?.(new TaesdError('IO', `${jsonUrl.href} went back to step ${record.current_step} for ${RESTART_POLLS} polls: following it as a restarted job`, { reason: 'RESTARTED' }));
         seen = null;
         olderInARow = 0;
         imageStepShown = -1;
@@ -291,8 +292,8 @@ export async function pollProgress(url: string | URL, options: PollOptions = {})
         else if (image && (image.step > imageStepShown || (image.step === imageStepShown && name !== imageNameShown && terminal))) {
           imageStepShown = image.step;
           imageNameShown = name;
-          if (record.image_base64 && image.dataUrl === null) options.onError?.(new TaesdError('IO', `image_base64 of ${name} is not valid base64; not used`));
-          if (record.video !== undefined && image.video === null) options.onError?.(new TaesdError('IO', `the video layout of ${name} is malformed; the image is shown whole`));
+          if (record.image_base64 && image.dataUrl === null) options.onError?.(new TaesdError('IO', `image_base64 of ${name} is not valid base64; not used`, { reason: 'MALFORMED' }));
+          if (record.video !== undefined && image.video === null) options.onError?.(new TaesdError('IO', `the video layout of ${name} is malformed; the image is shown whole`, { reason: 'MALFORMED' }));
           options.onImage?.(image);
         }
         if (fresh) options.onProgress?.(record);
@@ -302,7 +303,7 @@ export async function pollProgress(url: string | URL, options: PollOptions = {})
       options.onError?.(got.error);
       if (got.kind === 'failed') failures++;
       if (got.kind === 'malformed' && ++malformed >= maxMalformed)
-        fail('IO', `${jsonUrl.href} was malformed ${malformed} times without a valid record in between; last: ${String((got.error as Error)?.message ?? got.error)}`, { cause: got.error });
+        fail('IO', `${jsonUrl.href} was malformed ${malformed} times without a valid record in between; last: ${String((got.error as Error)?.message ?? got.error)}`, { cause: got.error, reason: 'MALFORMED' });
     }
     if (seen !== null && performance.now() - changedAt > staleAfter)
       fail('IO', `${jsonUrl.href} has not changed for ${Math.round(performance.now() - changedAt)} ms while the job is ${seen.status}: its writer seems to have died`, { reason: 'STALE' });
