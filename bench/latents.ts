@@ -33,6 +33,17 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
+/** `n` seeded values (mulberry32, uniform in [-2, 2]: sampler-like magnitudes), the same on every run. */
+export function seededLatent(n: number): Float32Array {
+  let s = 7;
+  return Float32Array.from({ length: n }, () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 4 - 2;
+  });
+}
+
 /** The q-quantile (0..1) of the values, nearest rank; NaN for none. */
 export function quantile(values: readonly number[], q: number): number {
   if (values.length === 0) return NaN;

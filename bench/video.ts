@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { PACKAGE_ROOT } from '../src/cli/packageRoot.js';
 import { createVideoDecoder } from '../src/videoDecoder.js';
 import { describeMachine } from './machine.js';
-import { median } from './latents.js';
+import { median, seededLatent } from './latents.js';
 import { samplePeakMemory } from './procs.js';
 import { runBareVideo } from './videoBare.js';
 import { videoMarkdown, videoSvg, type VideoResults, type VideoRow } from './videoReport.js';
@@ -44,23 +44,13 @@ const { values: o, positionals } = parseArgs({
 /** The latent's height and width (--hw; 30,52 by default: 240x416 frames; 60,104 is Wan's 480x832). */
 const [H, W] = o.hw!.split(',').map(Number) as [number, number];
 
-/** A seeded latent [1,16,T,30,52] (mulberry32, uniform in [-2,2]: sampler-like magnitudes). */
-function latent(frames: number): Float32Array {
-  let s = 7;
-  return Float32Array.from({ length: CHANNELS * frames * H * W }, () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 4 - 2;
-  });
-}
 
 /** A child stops timing once its timed decodes have taken this long (at least one is timed). */
 const CHILD_BUDGET_MS = 30_000;
 
 /** Child: one configuration, one size and setting; one untimed decode, then up to `runs` timed ones (CHILD_BUDGET_MS). */
 async function child(config: string, frames: number, setting: Setting, runs: number): Promise<void> {
-  const data = latent(frames), shape = [1, CHANNELS, frames, H, W];
+  const data = seededLatent(CHANNELS * frames * H * W), shape = [1, CHANNELS, frames, H, W];
   const weights = readFileSync(o.weights!);
   const times: number[] = [];
   const more = (i: number) => i <= runs && (i < 2 || times.reduce((a, b) => a + b, 0) < CHILD_BUDGET_MS);
