@@ -70,6 +70,11 @@ describe.skipIf(!HAS_SHARED)('TAEHV on WebGPU: f16, chunks, limits, device loss'
       expect(worst(frames, whole)).toBeLessThan(1e-5);
       expect(calls.length).toBeGreaterThanOrEqual(chunk === 1 ? 3 : 2);
     }
+    // The super decoder's depthwise convs read their concat's past half from the carried frame too.
+    const s = loadVideoGolden('taew2_2_super_rand_t2');
+    const superDecoder = await decoderFor(s, 'f32');
+    const superWhole = await superDecoder.decodeVideoRaw(latentOf(s));
+    expect(worst(await superDecoder.decodeVideoRaw(latentOf(s), { chunk: 1 }), superWhole)).toBeLessThan(1e-5);
   });
 
   it('decodeVideo makes RGBA on the GPU: the CPU conversion of the raw frames to 1 level (rounding), chunked or whole, H3 trim included', async () => {

@@ -81,22 +81,34 @@ function growSlices(c: ConvWeights, stride: number): ConvWeights[] {
 /** The convs one op-list conv runs as (TGrow's: one per sub-frame). */
 const convsOf = (c: ConvWeights, fused: ConvFusion): ConvWeights[] => (fused.grow > 1 ? growSlices(c, fused.grow) : [c]);
 
-/** The fused epilogue of each conv (by op index) and the ops it absorbs. */
-export function fuseStage(stage: VideoStage): { convs: Map<number, ConvFusion>; absorbed: Set<number> } {
+/**
+ * The fused epilogue of each conv (by op index), the carried state each depthwise conv reads its
+ * concat's second half from (by op index: two bindings, as convs do), and the ops they absorb.
+ */
+export function fuseStage(stage: VideoStage): { convs: Map<number, ConvFusion>; depthwisePrev: Map<number, number>; absorbed: Set<number> } {
   const made = new Map<number, number>(), users = new Map<number, number[]>();
   stage.ops.forEach((op, i) => {
     made.set(op.out.id, i);
     for (const k of ['x', 'y'] as const) if (k in op) { const id = (op as Record<typeof k, Value>)[k].id; users.set(id, [...(users.get(id) ?? []), i]); }
   });
   const only = (v: Value) => { const u = users.get(v.id); return u?.length === 1 && v.id !== stage.output.id ? u[0]! : -1; };
-  const convs = new Map<number, ConvFusion>(), absorbed = new Set<number>();
+  const convs = new Map<number, ConvFusion>(), depthwisePrev = new Map<number, number>(), absorbed = new Set<number>();
+  /** The state index when op `i` is the only reader of a concat of x with its previous frame. */
+  const prevConcat = (x: Value, i: number): number | null => {
+    const before = stage.ops[made.get(x.id) ?? -1];
+    const past = before?.kind === 'concat' ? stage.ops[made.get(before.y.id) ?? -1] : undefined;
+    // Channels in whole blocks, so the concat's blocks are x's then the past frame's.
+    return before?.kind === 'concat' && past?.kind === 'prevFrame' && past.x.id === before.x.id && before.x.channels % 4 === 0 && only(x) === i ? stage.states.indexOf(past.state) : null;
+  };
   stage.ops.forEach((op, i) => {
+    if (op.kind === 'depthwise') {
+      const state = prevConcat(op.x, i);
+      if (state !== null) { depthwisePrev.set(i, state); absorbed.add(made.get(op.x.id)!); }
+    }
     if (op.kind !== 'conv') return;
     const before = stage.ops[made.get(op.x.id) ?? -1];
     const upsample = before?.kind === 'upsample' && only(op.x) === i;
-    const past = before?.kind === 'concat' ? stage.ops[made.get(before.y.id) ?? -1] : undefined;
-    // Channels in whole blocks, so the concat's blocks are x's then the past frame's.
-    const prevState = before?.kind === 'concat' && past?.kind === 'prevFrame' && past.x.id === before.x.id && before.x.channels % 4 === 0 && only(op.x) === i ? stage.states.indexOf(past.state) : null;
+    const prevState = prevConcat(op.x, i);
     if (upsample || prevState !== null) absorbed.add(made.get(op.x.id)!);
     const src = upsample || prevState !== null ? (before as { x: Value }).x : op.x;
     let out = op.out, residual: Value | null = null, relu = false;
@@ -115,7 +127,7 @@ export function fuseStage(stage: VideoStage): { convs: Map<number, ConvFusion>; 
     if (after?.kind === 'relu') { relu = true; absorbed.add(only(out)); out = after.out; }
     convs.set(i, { src, upsample, prevState, relu, residual, out, grow: 1 });
   });
-  return { convs, absorbed };
+  return { convs, depthwisePrev, absorbed };
 }
 
 function depthwisePack(d: DepthwiseWeights): Float32Array {
@@ -129,11 +141,11 @@ export function planarKernel(channels: number, toLayout: boolean, precision: Pre
   return { name: 'videoPlanar', params: { WG, ZERO_VEC4S: zeroVec4s, act4: act4Type(precision), CB: blocks(channels), CHANNELS: channels, TO_LAYOUT: toLayout }, wg: WG };
 }
 
-/** The kernel and parameters of a non-conv op (the map modes, depthwise), or of the planar in/out. */
-function kernelOf(op: VideoOp | { kind: 'planar'; x: Value; toLayout: boolean }, precision: Precision, zeroVec4s: number): { name: KernelName; params: KernelParams } {
+/** The kernel and parameters of a non-conv op (the map modes, depthwise: `prevConcat` when it reads its concat from two bindings), or of the planar in/out. */
+function kernelOf(op: VideoOp | { kind: 'planar'; x: Value; toLayout: boolean }, precision: Precision, zeroVec4s: number, prevConcat = false): { name: KernelName; params: KernelParams } {
   const base = { WG, ZERO_VEC4S: zeroVec4s, act4: act4Type(precision) };
   if (op.kind === 'planar') return planarKernel(op.x.channels, op.toLayout, precision, zeroVec4s);
-  if (op.kind === 'depthwise') return { name: 'videoDepthwise', params: { ...base, CB: blocks(op.out.channels), K: op.weights.k } };
+  if (op.kind === 'depthwise') return { name: 'videoDepthwise', params: { ...base, CB: blocks(op.out.channels), K: op.weights.k, PREV_CONCAT: prevConcat } };
   if (op.kind === 'conv' || op.kind === 'prevFrame' || op.kind === 'groupNorm') fail('INTERNAL', `video kernels: no map kernel for ${op.kind}`);
   const stride = op.kind === 'toFrames' ? op.stride : op.kind === 'pixelShuffle' ? op.factor : 1;
   return { name: 'videoMap', params: { ...base, MODE: MODES[op.kind], CB: blocks(op.out.channels), XCB: blocks(op.x.channels), YCB: op.kind === 'concat' ? blocks(op.y.channels) : 1, STRIDE: stride, CHANNELS: op.out.channels, PREV: false } };
@@ -146,7 +158,7 @@ export async function compileStage(gpu: VideoGpu, stage: VideoStage, h: number, 
     const k = kernelOf({ kind: 'planar', x, toLayout }, precision, z);
     return kernelPipeline(device, k.name, k.params);
   }));
-  const { convs, absorbed } = fuseStage(stage);
+  const { convs, depthwisePrev, absorbed } = fuseStage(stage);
   for (const [i, op] of stage.ops.entries()) {
     if (op.kind === 'conv') {
       const shape = convShape(convsOf(op.conv, convs.get(i)!)[0]!, precision, z, convs.get(i)!), out = valueSize(stage, op.out, { n: 1, h, w });
@@ -155,7 +167,7 @@ export async function compileStage(gpu: VideoGpu, stage: VideoStage, h: number, 
       waits.push(convPipeline(device, v, v.params(shape)));
     } else if (op.kind !== 'prevFrame' && !absorbed.has(i)) {
       for (const prev of [false, true]) {
-        const k = kernelOf(op, precision, z);
+        const k = kernelOf(op, precision, z, depthwisePrev.has(i));
         waits.push(kernelPipeline(device, k.name, op.kind === 'concat' ? { ...k.params, PREV: prev } : k.params));
       }
     }
@@ -195,9 +207,15 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
     return b;
   };
   const get = (v: Value) => held.get(v.id) ?? fail('INTERNAL', `video run: value ${v.id} is read before it is made`);
-  const { convs, absorbed } = fuseStage(stage);
+  const { convs, depthwisePrev, absorbed } = fuseStage(stage);
   // What each op reads: a conv its fused source; an absorbed upsample or concat nothing (its conv reads through it).
-  const reads = (op: VideoOp, i: number): Value[] => (op.kind === 'conv' ? [convs.get(i)!.src] : (op.kind === 'upsample' || op.kind === 'concat') && absorbed.has(i) ? [] : [op.x, ...('y' in op ? [op.y] : [])]);
+  const reads = (op: VideoOp, i: number): Value[] => {
+    if (op.kind === 'conv') return [convs.get(i)!.src];
+    if ((op.kind === 'upsample' || op.kind === 'concat') && absorbed.has(i)) return [];
+    // A depthwise conv that reads its concat from two bindings reads the concat's x.
+    const x = op.kind === 'depthwise' && depthwisePrev.has(i) ? (stage.ops.find((c) => c.out.id === op.x.id) as { x: Value }).x : op.x;
+    return [x, ...('y' in op ? [op.y] : [])];
+  };
   const lastUse = new Map<number, number>();
   stage.ops.forEach((op, i) => reads(op, i).forEach((v) => lastUse.set(v.id, i)));
   // Every dispatch's dims in one uniform buffer, a slot each, written once the run is encoded.
@@ -256,8 +274,9 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
         run(convDispatch(device, `taesd video ${c.key}`, v, params, dims, { dims: uniform(convDimsData(dims)), src, weights: gpu.weights(c, () => v.pack(c, null)), skip, dst, prev }));
       });
     } else if (op.kind === 'depthwise') {
-      const src = get(op.x), dst = alloc(op.out);
-      mapDispatch(kernelOf(op, precision, z), op.out, op.x, [src, gpu.weights(op.weights, () => depthwisePack(op.weights)), dst]);
+      const state = depthwisePrev.get(i), [x] = reads(op, i) as [Value];
+      const src = get(x), dst = alloc(op.out), prev = state === undefined ? unused : states[state]!;
+      mapDispatch(kernelOf(op, precision, z, state !== undefined), op.out, op.x, [src, gpu.weights(op.weights, () => depthwisePack(op.weights)), dst, prev]);
     } else if (op.kind === 'concat') {
       const prev = past.get(op.y.id);
       const k = kernelOf(op, precision, z);
