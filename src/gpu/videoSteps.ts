@@ -81,41 +81,51 @@ function growSlices(c: ConvWeights, stride: number): ConvWeights[] {
 /** The convs one op-list conv runs as (TGrow's: one per sub-frame). */
 const convsOf = (c: ConvWeights, fused: ConvFusion): ConvWeights[] => (fused.grow > 1 ? growSlices(c, fused.grow) : [c]);
 
-/**
- * The fused epilogue of each conv (by op index), the carried state each depthwise conv reads its
- * concat's second half from (by op index: two bindings, as convs do), and the ops they absorb.
- */
-export function fuseStage(stage: VideoStage): { convs: Map<number, ConvFusion>; depthwisePrev: Map<number, number>; absorbed: Set<number> } {
+/** A stage's fusions: the fused epilogue of each conv, what each depthwise conv reading its concat from two bindings (as convs do) reads (by op index), and the ops they absorb. */
+interface StageFusion { readonly convs: Map<number, ConvFusion>; readonly depthwisePrev: Map<number, { src: Value; state: number }>; readonly absorbed: Set<number> }
+
+const fusions = new WeakMap<VideoStage, StageFusion>();
+
+/** The stage's fusions, worked out once per stage (every run of it reads them). */
+function fuseStage(stage: VideoStage): StageFusion {
+  let f = fusions.get(stage);
+  if (!f) fusions.set(stage, (f = findFusions(stage)));
+  return f;
+}
+
+function findFusions(stage: VideoStage): StageFusion {
   const made = new Map<number, number>(), users = new Map<number, number[]>();
   stage.ops.forEach((op, i) => {
     made.set(op.out.id, i);
     for (const k of ['x', 'y'] as const) if (k in op) { const id = (op as Record<typeof k, Value>)[k].id; users.set(id, [...(users.get(id) ?? []), i]); }
   });
   const only = (v: Value) => { const u = users.get(v.id); return u?.length === 1 && v.id !== stage.output.id ? u[0]! : -1; };
-  const convs = new Map<number, ConvFusion>(), depthwisePrev = new Map<number, number>(), absorbed = new Set<number>();
-  /** The state index when op `i` is the only reader of a concat of x with its previous frame. */
-  const prevConcat = (x: Value, i: number): number | null => {
+  const convs = new Map<number, ConvFusion>(), depthwisePrev = new Map<number, { src: Value; state: number }>(), absorbed = new Set<number>();
+  /** The concat's x and the state index when op `i` is the only reader of a concat of x with its previous frame (the concat is then absorbed). */
+  const prevConcat = (x: Value, i: number): { src: Value; state: number } | null => {
     const before = stage.ops[made.get(x.id) ?? -1];
     const past = before?.kind === 'concat' ? stage.ops[made.get(before.y.id) ?? -1] : undefined;
     // Channels in whole blocks, so the concat's blocks are x's then the past frame's.
-    return before?.kind === 'concat' && past?.kind === 'prevFrame' && past.x.id === before.x.id && before.x.channels % 4 === 0 && only(x) === i ? stage.states.indexOf(past.state) : null;
+    if (before?.kind !== 'concat' || past?.kind !== 'prevFrame' || past.x.id !== before.x.id || before.x.channels % 4 !== 0 || only(x) !== i) return null;
+    absorbed.add(made.get(x.id)!);
+    return { src: before.x, state: stage.states.indexOf(past.state) };
   };
   stage.ops.forEach((op, i) => {
     if (op.kind === 'depthwise') {
-      const state = prevConcat(op.x, i);
-      if (state !== null) { depthwisePrev.set(i, state); absorbed.add(made.get(op.x.id)!); }
+      const read = prevConcat(op.x, i);
+      if (read) depthwisePrev.set(i, read);
     }
     if (op.kind !== 'conv') return;
     const before = stage.ops[made.get(op.x.id) ?? -1];
-    const upsample = before?.kind === 'upsample' && only(op.x) === i;
-    const prevState = prevConcat(op.x, i);
-    if (upsample || prevState !== null) absorbed.add(made.get(op.x.id)!);
-    const src = upsample || prevState !== null ? (before as { x: Value }).x : op.x;
+    const upsample = before?.kind === 'upsample' && only(op.x) === i ? before : null;
+    if (upsample) absorbed.add(made.get(op.x.id)!);
+    const concat = upsample ? null : prevConcat(op.x, i);
+    const src = upsample?.x ?? concat?.src ?? op.x, prevState = concat?.state ?? null;
     let out = op.out, residual: Value | null = null, relu = false;
     const next = stage.ops[only(out)];
     if (next?.kind === 'toFrames') {
       absorbed.add(only(out));
-      convs.set(i, { src, upsample, prevState, relu, residual, out: next.out, grow: next.stride });
+      convs.set(i, { src, upsample: !!upsample, prevState, relu, residual, out: next.out, grow: next.stride });
       return;
     }
     if (next?.kind === 'add') {
@@ -125,7 +135,7 @@ export function fuseStage(stage: VideoStage): { convs: Map<number, ConvFusion>; 
     }
     const after = stage.ops[only(out)];
     if (after?.kind === 'relu') { relu = true; absorbed.add(only(out)); out = after.out; }
-    convs.set(i, { src, upsample, prevState, relu, residual, out, grow: 1 });
+    convs.set(i, { src, upsample: !!upsample, prevState, relu, residual, out, grow: 1 });
   });
   return { convs, depthwisePrev, absorbed };
 }
@@ -212,9 +222,7 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
   const reads = (op: VideoOp, i: number): Value[] => {
     if (op.kind === 'conv') return [convs.get(i)!.src];
     if ((op.kind === 'upsample' || op.kind === 'concat') && absorbed.has(i)) return [];
-    // A depthwise conv that reads its concat from two bindings reads the concat's x.
-    const x = op.kind === 'depthwise' && depthwisePrev.has(i) ? (stage.ops.find((c) => c.out.id === op.x.id) as { x: Value }).x : op.x;
-    return [x, ...('y' in op ? [op.y] : [])];
+    return [(op.kind === 'depthwise' && depthwisePrev.get(i)?.src) || op.x, ...('y' in op ? [op.y] : [])];
   };
   const lastUse = new Map<number, number>();
   stage.ops.forEach((op, i) => reads(op, i).forEach((v) => lastUse.set(v.id, i)));
@@ -274,9 +282,9 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
         run(convDispatch(device, `taesd video ${c.key}`, v, params, dims, { dims: uniform(convDimsData(dims)), src, weights: gpu.weights(c, () => v.pack(c, null)), skip, dst, prev }));
       });
     } else if (op.kind === 'depthwise') {
-      const state = depthwisePrev.get(i), [x] = reads(op, i) as [Value];
-      const src = get(x), dst = alloc(op.out), prev = state === undefined ? unused : states[state]!;
-      mapDispatch(kernelOf(op, precision, z, state !== undefined), op.out, op.x, [src, gpu.weights(op.weights, () => depthwisePack(op.weights)), dst, prev]);
+      const read = depthwisePrev.get(i);
+      const src = get(read?.src ?? op.x), dst = alloc(op.out), prev = read ? states[read.state]! : unused;
+      mapDispatch(kernelOf(op, precision, z, !!read), op.out, op.x, [src, gpu.weights(op.weights, () => depthwisePack(op.weights)), dst, prev]);
     } else if (op.kind === 'concat') {
       const prev = past.get(op.y.id);
       const k = kernelOf(op, precision, z);
