@@ -3,6 +3,7 @@
 // only: it wraps the device's command encoders, so the times include one pass per dispatch.
 //   node dist/bench/gpuProfile.js video WEIGHTS FRAMES H,W [full|preview]     (taew2_1, NCTHW latent)
 //   node dist/bench/gpuProfile.js image WEIGHTS SIZE                          (taef2, 32-channel latent)
+// PRECISION=f16 in the environment profiles f16 storage (the adapter needs 'shader-f16').
 import { readFileSync } from 'node:fs';
 import { createDecoder } from '../src/decoder.js';
 import { getGpu } from '../src/gpu/device.js';
@@ -14,11 +15,13 @@ const QUERIES = 4096;
 const gpu = await getGpu();
 const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
 if (!adapter?.features.has('timestamp-query')) throw new Error('this adapter has no timestamp-query');
+const precision = process.env.PRECISION === 'f16' ? 'f16' : 'f32';
+if (precision === 'f16' && !adapter.features.has('shader-f16')) throw new Error('PRECISION=f16: this adapter has no shader-f16');
 const device = await adapter.requestDevice({
-  requiredFeatures: ['timestamp-query'],
+  requiredFeatures: precision === 'f16' ? ['timestamp-query', 'shader-f16'] : ['timestamp-query'],
   requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
 });
-console.log(`adapter: ${adapter.info.vendor} ${adapter.info.description}`);
+console.log(`adapter: ${adapter.info.vendor} ${adapter.info.description}, ${precision}`);
 
 /** Nanoseconds and dispatches per kernel, filled as the readbacks of each encoder's queries land. */
 const totals = new Map<string, { ns: number; n: number }>();
@@ -101,13 +104,13 @@ function seeded(n: number): Float32Array {
 let run: () => Promise<unknown>;
 if (what === 'video') {
   const [frames, [h, w]] = [Number(a), b!.split(',').map(Number) as [number, number]];
-  const decoder = await createVideoDecoder({ weights: readFileSync(weightsFile), model: 'taew2_1', backend: 'webgpu', webgpu: { device, precision: 'f32' } });
+  const decoder = await createVideoDecoder({ weights: readFileSync(weightsFile), model: 'taew2_1', backend: 'webgpu', webgpu: { device, precision } });
   const latent = { data: seeded(16 * frames * h * w), shape: [1, 16, frames, h, w] };
   const opts = setting === 'preview' ? { timeScale: 0.25, scale: 0.5 } : {};
   run = () => decoder.decodeVideo(latent, opts);
 } else {
   const size = Number(a);
-  const decoder = await createDecoder({ weights: readFileSync(weightsFile), model: 'taef2', backend: 'webgpu', device });
+  const decoder = await createDecoder({ weights: readFileSync(weightsFile), model: 'taef2', backend: 'webgpu', device, precision });
   const latent = { data: seeded(32 * size * size), shape: [32, size, size] };
   run = () => decoder.decode(latent);
 }

@@ -80,7 +80,7 @@ describe.skipIf(!HAS_SHARED)('taesd-web progress with a video model', () => {
     expect(cli('progress', latent, '--model', 'taesd', '--job-id', 'x', '--fps', '5').stderr).toMatch(/--fps is for the video models/);
     const r = cli('progress', latent, '--model', 'taew2_1', '--job-id', 'y', '--scale', '0.5');
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/--scale, --batch and --precision are for image models/);
+    expect(r.stderr).toMatch(/--scale and --batch are for image models/);
     expect(cli('progress', latent, '--model', 'taecvx', '--backend', 'linear', '--job-id', 'z').stderr).toMatch(/no linear preview/);
   });
 });

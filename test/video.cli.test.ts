@@ -44,6 +44,22 @@ describe.skipIf(!HAS_SHARED)('taesd-web decode, video models', () => {
     }
   });
 
+  it('--backend webgpu --precision f32 | f16: equal to upstream (f32 2e-3; f16 within 3 levels); --precision with native is refused', () => {
+    const name = 'taew2_2_rand_t2', g = loadVideoGolden(name);
+    for (const [precision, tolerance] of [['f32', 2e-3], ['f16', 3 / 255]] as const) {
+      const out = join(tmp, `${name}.${precision}.safetensors`);
+      const r = cli('decode', latentFile(name), '--model', 'taew2_2', '--weights', weights(name), '--backend', 'webgpu', '--precision', precision, '--out', out);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/taew2_2 on webgpu/);
+      const image = parseSafetensors(readFileSync(out)).tensors.get('image')!;
+      expect(image.shape).toEqual(g.image.shape);
+      expect(maxAbsDiff(image.data, g.image.data)).toBeLessThan(tolerance);
+    }
+    const r = cli('decode', latentFile(name), '--model', 'taew2_2', '--weights', weights(name), '--backend', 'native', '--precision', 'f16', '--out', join(tmp, 'no.safetensors'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--precision sets WebGPU's arithmetic; --backend native does not use it/);
+  });
+
   it('--out .png: an animated PNG of every frame (one frame: a plain PNG); --out-dir: one file per frame', () => {
     const apng = join(tmp, 'preview.png');
     expect(cli('decode', latentFile('taeh3_rand_t6'), '--model', 'taeh3', '--weights', weights('taeh3_rand_t6'), '--fps', '24', '--out', apng).status).toBe(0);

@@ -7,6 +7,7 @@ import { getVideoModel, type VideoModelId } from '../model/videoRegistry.js';
 import type { ProgressOptions } from '../progress/options.js';
 import { createVideoDecoder, type VideoBackendChoice } from '../videoDecoder.js';
 import { cheapFirstPreviewer } from '../videoPreview.js';
+import { precisionArg } from './decoderArgs.js';
 import { defaultWeights } from './files.js';
 import { readLatentFile } from './latentFile.js';
 import { runCliJob } from './jobRun.js';
@@ -17,9 +18,10 @@ export async function progressVideoCommand(inputs: string[], v: CliValues, job: 
   const model = v.model as VideoModelId;
   const budgetMs = intOption('budget-ms', v['budget-ms'], 1, 3_600_000) ?? Infinity;
   const fps = intOption('fps', v.fps, 1, 240);
-  const backend = oneOf<VideoBackendChoice | 'linear'>('backend', v.backend, ['auto', 'native', 'wasm', 'linear']) ?? 'auto';
+  const backend = oneOf<VideoBackendChoice | 'linear'>('backend', v.backend, ['auto', 'native', 'wasm', 'webgpu', 'linear']) ?? 'auto';
+  const precision = precisionArg(v, backend);
   const space = oneOf('latent-space', v['latent-space'], ['model', 'vae'] as const);
-  if (v.scale !== undefined || v.batch !== undefined || v.precision !== undefined) throw new UsageError('--scale, --batch and --precision are for image models; a video job picks its scale per step within --budget-ms');
+  if (v.scale !== undefined || v.batch !== undefined) throw new UsageError('--scale and --batch are for image models; a video job picks its scale per step within --budget-ms');
   const family = VIDEO_MODEL_FAMILY[model] === null ? null : videoFamily(model);
   if (backend === 'linear' && !family?.rgbFactors) throw new UsageError(`--backend linear: ComfyUI publishes no latent-to-RGB factors for ${model}, so it has no linear preview`);
   // Every file read and checked (as model-space latents) before the job folder is touched.
@@ -34,7 +36,7 @@ export async function progressVideoCommand(inputs: string[], v: CliValues, job: 
   const linear: LinearVideoDecoder | null = family?.rgbFactors ? createLinearVideoDecoder({ model }) : null;
   return runCliJob(inputs, { ...job, ...(fps !== undefined && { fps }) }, v.root ?? '.', async (cleanup) => {
     if (linear) cleanup.push(() => linear.destroy());
-    const decoder = backend === 'linear' ? null : await withSpinner('loading the decoder', createVideoDecoder({ weights: v.weights ?? defaultWeights(model), model, backend }));
+    const decoder = backend === 'linear' ? null : await withSpinner('loading the decoder', createVideoDecoder({ weights: v.weights ?? defaultWeights(model), model, backend, ...(precision !== undefined && { webgpu: { precision } }) }));
     if (decoder) cleanup.push(() => decoder.destroy());
     if (decoder?.latentSpace === 'vae') throw new UsageError(`${v.weights ?? model}: these weights decode VAE-space latents; a progress job's previews take the sampler's (model-space) ones`);
     const previewer = cheapFirstPreviewer({ budgetMs, linear, decoder });

@@ -14,6 +14,13 @@ let nodeGpu: Promise<GPU> | undefined;
 const BROWSER_HINT = 'use a browser with WebGPU (Chrome/Edge 113+, Safari 26+, Firefox 141+ on Windows), or enable it (chrome://flags/#enable-unsafe-webgpu, Firefox dom.webgpu.enabled); WebGPU needs a secure context (https or localhost)';
 const LINUX_HINT = 'on Linux without a GPU, install Mesa lavapipe: mesa-vulkan-drivers';
 
+/**
+ * Dawn hides `shader-f16` on NVIDIA's Vulkan driver by policy (crbug.com/42251215: CTS failures under
+ * investigation), though the driver has it; this adapter toggle lifts that. Our f16 kernels are checked
+ * against f32 and the reference wherever they run, and `precision: 'f32'` turns f16 off.
+ */
+const DAWN_FLAGS = ['enable-dawn-features=vulkan_enable_f16_on_nvidia'];
+
 async function loadDawn(): Promise<GPU> {
   let dawn: DawnModule;
   try {
@@ -22,7 +29,7 @@ async function loadDawn(): Promise<GPU> {
     fail('NO_WEBGPU', 'WebGPU in Node needs the optional peer package "webgpu" (Dawn, about 130 MB): npm install webgpu@~0.6.2', { cause: e });
   }
   Object.assign(globalThis, dawn.globals);
-  return dawn.create([]);
+  return dawn.create(DAWN_FLAGS);
 }
 
 /** navigator.gpu in browsers; in Node, the `webgpu` package (Dawn), loaded once (a failed load is retried on the next call). */

@@ -1,0 +1,14 @@
+# GPU run prepared in the fourth session of 2026-12-04 (no GPU then): WGSL f16 on NVIDIA, which Dawn
+# now exposes (src/gpu/device.ts turns on vulkan_enable_f16_on_nvidia), checked against upstream and
+# timed beside f32 and PyTorch CUDA fp16, with the per-kernel profile in f16.
+# Run from the project root: bash bench/gpu/f16.sh (keep examples/astronaut.safetensors in the tree)
+source bench/gpu/prelude.sh
+$NODE --input-type=module -e "const { getGpu } = await import('./dist/src/gpu/device.js'); const a = await (await getGpu()).requestAdapter(); console.log('adapter features:', [...a.features].sort().join(' '))" 2>&1 | grep -v '^Warning'
+echo "== f16 check"
+timeout 90 python3 bench/gpu/f16check.py "$NODE bin/taesd-web.js" .gl/taehv.py /tmp/taew2_1_randw.pth
+echo "== video bench"
+timeout 170 $NODE dist/bench/video.js --machine h200-wan480-f16 --out "$OUT" --weights /tmp/taew2_1_randw.pth --taehv-py .gl/taehv.py --python python3 --runs 3 --hw 60,104 --frames 21 --settings full,preview --only webgpu-f16,webgpu-f32,torch:cuda-fp16 2>&1 | grep -v '^Warning'
+echo "== gpu profile, f16"
+PRECISION=f16 timeout 60 $NODE dist/bench/gpuProfile.js video /tmp/taew2_1_randw.pth 21 60,104 2>&1 | grep -v '^Warning' | head -16
+echo "== image bench"
+timeout 120 $NODE dist/bench/run.js --machine h200-f16 --out "$OUT" --sizes 64,128 --rounds 1 --only wgsl-f16,wgsl-f32,auto,torch:cuda-fp16 2>&1 | tail -14
