@@ -31,17 +31,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
 
   for (var ky = 0; ky < K; ky++) {
-    let uy = y + ky - K / 2;
-    let row_ok = uy >= 0 && uy < dims.out_h;
-    let sy = select(uy, uy >> 1u, UPSAMPLE) - dims.in_row0;
     for (var kx = 0; kx < K; kx++) {
       var at: array<u32, PIX>;
-      for (var p = 0u; p < PIX; p++) {
-        let ux = i32(x0 + p) + kx - K / 2;
-        let ok = row_ok && ux >= 0 && ux < i32(dims.out_w);
-        let sx = select(ux, ux >> 1u, UPSAMPLE);
-        at[p] = select(0u, act_at(item_row(item, u32(sy), dims.in_rows), u32(sx), dims.in_w, IN_BLOCKS), ok);
-      }
+      for (var p = 0u; p < PIX; p++) { at[p] = tap_at(item, y, i32(x0 + p), ky, kx); }
       let tap = u32(ky * K + kx);
       for (var cb = 0u; cb < CIN_BLOCKS; cb++) {
         var v: array<vec4<f32>, PIX>;

@@ -25,6 +25,17 @@ fn load_in(at: u32, cb: u32, item: u32) -> vec4<f32> {
   return vec4<f32>(src[at - dims.in_rows * dims.in_w * IN_BLOCKS + cb - IN_BLOCKS]);
 }
 
+// Where tap (ky, kx) of output pixel (x, y) of item `item` reads its input blocks: through the
+// nearest upsample (UPSAMPLE), or 0 (the zero region) for a padding tap outside the image.
+fn tap_at(item: u32, y: i32, x: i32, ky: i32, kx: i32) -> u32 {
+  let uy = y + ky - K / 2;
+  let ux = x + kx - K / 2;
+  let ok = uy >= 0 && uy < dims.out_h && ux >= 0 && ux < i32(dims.out_w);
+  let sy = select(uy, uy >> 1u, UPSAMPLE) - dims.in_row0;
+  let sx = select(ux, ux >> 1u, UPSAMPLE);
+  return select(0u, act_at(item_row(item, u32(sy), dims.in_rows), u32(sx), dims.in_w, IN_BLOCKS), ok);
+}
+
 // GroupNorm + ReLU of input block `cb` of batch item `item`, as the conv reads it (NORM_INPUT):
 // statistics from `stats`, gamma at NORM_AT + cb and beta at NORM_AT + CIN_BLOCKS + cb.
 fn norm_input(v: vec4<f32>, item: u32, cb: u32) -> vec4<f32> {

@@ -134,3 +134,38 @@ describe('group norm statistics kernel', () => {
     }
   });
 });
+
+describe.each(['split-2-wg16x16', 'split-2-wg8x32', 'split-2-wg4x64'])('conv kernel variant %s (few output blocks) against the reference', (id) => {
+  const variant = convVariant(id);
+  // Partial tiles in x (a tile is 32 to 128 pixels), one and two output blocks, 1x1.
+  it.each([
+    ['3x3 64->3 at 4x9', 64, 3, 3, 4, 9],
+    ['3x3 64->3 at 3x70', 64, 3, 3, 3, 70],
+    ['3x3 80->8 at 5x6 (lanes share 20 input blocks unevenly)', 80, 8, 3, 5, 6],
+    ['1x1 64->4 at 2x131', 64, 4, 1, 2, 131],
+  ] as const)('%s', async (_name, cin, cout, k, h, w) => {
+    const p = weights(cin, cout, k, true);
+    const x = map(cin, h, w);
+    expect(maxAbsDiff((await gpuConv(device, p, x, { variant })).data, conv(x, p).data)).toBeLessThan(1e-4);
+  });
+
+  it('with upsampling, residual and ReLU fused; GroupNorm + ReLU on its input', async () => {
+    const p = weights(64, 3, 3, true);
+    const x = map(64, 3, 5), skip = map(3, 6, 10);
+    const got = await gpuConv(device, p, x, { upsample: true, relu: true, skip, variant });
+    expect(maxAbsDiff(got.data, relu(add(conv(upsample(x), p), skip)).data)).toBeLessThan(1e-4);
+    const q = weights(256, 4, 1, false);
+    const y = map(256, 4, 3, 2);
+    const gamma = randomArray(256, seed++, 1), beta = randomArray(256, seed++, 0.5);
+    const stats = await gpuGroupStats(device, y, 4, 1e-5);
+    const normed = await gpuConv(device, q, y, { norm: { gamma, beta, groups: 4, stats }, variant });
+    expect(maxAbsDiff(normed.data, conv(relu(groupNorm(y, gamma, beta, 4, 1e-5)), q).data)).toBeLessThan(1e-4);
+  });
+
+  it('refuses more than two output blocks, and lanes past the input blocks', () => {
+    const shape = { k: 3, cinBlocks: 16, coutBlocks: 3, upsample: false, relu: false, residual: false, normGroups: 0, precision: 'f32' as const, outputF32: false, zeroVec4s: 16, prevConcat: false };
+    expect(variant.refuses(shape)).toMatch(/at most 2/);
+    expect(variant.refuses({ ...shape, coutBlocks: 1 })).toBeNull();
+    expect(variant.refuses({ ...shape, coutBlocks: 1, cinBlocks: 2, zeroVec4s: 2 })).toMatch(/idle/);
+  });
+});

@@ -178,6 +178,33 @@ export function tiledConv(pixels: number, outBlocks: number, chunk: number, f16 
   };
 }
 
+/** The most output blocks a split conv takes: its invocations hold every output's partial sums. */
+const SPLIT_MAX_COUT_BLOCKS = 2;
+
+/**
+ * Split reduction (shaders/conv_split.wgsl), for convs with few output channels (the final RGB
+ * conv): `lanes` invocations share each pixel's input blocks, `pixelLanes` x `pixels` pixels of a
+ * row per workgroup, partial sums added in workgroup memory.
+ */
+export function splitConv(pixels: number, lanes: number, pixelLanes: number): ConvVariant {
+  return {
+    id: `split-${pixels}-wg${lanes}x${pixelLanes}`,
+    kernel: 'convSplit',
+    refuses: (s) => {
+      if (s.coutBlocks > SPLIT_MAX_COUT_BLOCKS) return `${s.coutBlocks} output blocks: split convs take at most ${SPLIT_MAX_COUT_BLOCKS}`;
+      if (s.cinBlocks < lanes) return `${s.cinBlocks} input blocks leave lanes of ${lanes} idle`;
+      if (s.k > 1 && s.cinBlocks > s.zeroVec4s) return `a ${s.k}x${s.k} conv over ${s.cinBlocks} channel blocks reads past the ${s.zeroVec4s}-vec4 zero region`;
+      const bytes = pixelLanes * pixels * s.coutBlocks * lanes * 16;
+      if (bytes > WORKGROUP_BYTES) return `its partial sums need ${bytes} bytes of workgroup memory, over WebGPU's default ${WORKGROUP_BYTES}`;
+      return refusesGroups(s);
+    },
+    pack: packBlocks,
+    packedLength: blocksLength,
+    params: (s) => ({ ...shapeParams(s), PIX: pixels, WG_X: lanes, WG_Y: pixelLanes }),
+    workgroups: (p, d) => [Math.ceil(d.outW / ((p.WG_Y as number) * (p.PIX as number))), d.outRows, d.batch],
+  };
+}
+
 /** The variant used when nothing better was measured: 8 pixels x 2 output blocks (best of an A/B on lavapipe). */
 export const DEFAULT_CONV = directConv(8, 2);
 
@@ -186,8 +213,9 @@ export const CONV_VARIANTS: readonly ConvVariant[] = [
   DEFAULT_CONV, directConv(8, 4), directConv(4, 8),
   // Warp-wide rows (32 or 16 invocations along x): 1.5-2x the 8x8 tiles on an H200 (bench/results/h200-recheck-conv-sweep.txt).
   tiledConv(4, 4, 2, false, 32, 4), tiledConv(2, 4, 4, false, 32, 4), tiledConv(4, 4, 2, false, 16, 8), tiledConv(8, 2, 2, false, 16, 8),
-  // One output block per workgroup: the final RGB conv (64 -> 3), which wider tiles mostly waste.
-  tiledConv(4, 1, 2, false, 64, 1),
+  // One output block per workgroup: the final RGB conv (64 -> 3), which wider tiles mostly waste;
+  // or its reduction split across invocations (its direct kernel took 13% of an H200's 480p video decode).
+  tiledConv(4, 1, 2, false, 64, 1), splitConv(2, 16, 16), splitConv(2, 8, 32), splitConv(2, 4, 64),
   tiledConv(4, 2, 4), tiledConv(4, 4, 4), tiledConv(2, 2, 4), tiledConv(4, 2, 2), tiledConv(4, 2, 1),
   tiledConv(4, 2, 4, true), tiledConv(4, 4, 4, true), tiledConv(4, 4, 2, true, 32, 4),
 ];

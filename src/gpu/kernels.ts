@@ -5,7 +5,7 @@ import { CONV_DIMS, IMAGE_DIMS, LATENT_DIMS, LINEAR_PARAMS, STATS_DIMS, VIDEO_DI
 /** Values injected into a kernel as WGSL `const`s (numbers, booleans) or `alias`es (type names). */
 export type KernelParams = Readonly<Record<string, number | boolean | { readonly type: string }>>;
 
-export type KernelName = 'conv' | 'convTiled' | 'groupNormStats' | 'latentIn' | 'latentRgb' | 'rgbaOut' | 'rgbaTexture' | 'videoMap' | 'videoDepthwise' | 'videoPlanar';
+export type KernelName = 'conv' | 'convTiled' | 'convSplit' | 'groupNormStats' | 'latentIn' | 'latentRgb' | 'rgbaOut' | 'rgbaTexture' | 'videoMap' | 'videoDepthwise' | 'videoPlanar';
 
 /**
  * Each kernel's source: its uniform struct (declared once, src/gpu/uniforms.ts), then for those
@@ -14,6 +14,7 @@ export type KernelName = 'conv' | 'convTiled' | 'groupNormStats' | 'latentIn' | 
 const SOURCES: Record<KernelName, string> = {
   conv: CONV_DIMS.wgsl + shaders.layoutWgsl + shaders.convIoWgsl + shaders.convWgsl,
   convTiled: CONV_DIMS.wgsl + shaders.layoutWgsl + shaders.convIoWgsl + shaders.convTiledWgsl,
+  convSplit: CONV_DIMS.wgsl + shaders.layoutWgsl + shaders.convIoWgsl + shaders.convSplitWgsl,
   groupNormStats: STATS_DIMS.wgsl + shaders.layoutWgsl + shaders.groupNormStatsWgsl,
   latentIn: LATENT_DIMS.wgsl + shaders.layoutWgsl + shaders.latentInWgsl,
   latentRgb: LINEAR_PARAMS.wgsl + shaders.latentRgbWgsl,
