@@ -1,6 +1,6 @@
 // Each WGSL kernel against the plain CPU reference, on small random inputs with odd sizes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkConv, convVariant, DEFAULT_CONV } from '../src/gpu/conv.js';
+import { checkConv, convVariant, CONV_VARIANTS, DEFAULT_CONV, type ConvVariant, type Precision } from '../src/gpu/conv.js';
 import { requestGpuDevice } from '../src/gpu/device.js';
 import type { ConvWeights } from '../src/model/weights.js';
 import { gpuConv, gpuGroupStats } from './support/gpu.js';
@@ -9,6 +9,8 @@ import { add, conv, groupNorm, maxAbsDiff, relu, upsample, type Map3 } from './s
 
 let device: GPUDevice;
 beforeAll(async () => { ({ device } = await requestGpuDevice()); });
+// Asked of the adapter before the tests are collected: f16 variants are skipped (said so) without it.
+const hasF16 = await requestGpuDevice().then(({ device: d }) => { const f = d.features.has('shader-f16'); d.destroy(); return f; });
 afterAll(() => device?.destroy());
 
 let seed = 100;
@@ -18,6 +20,15 @@ const weights = (cin: number, cout: number, k: number, bias: boolean): ConvWeigh
   weight: randomArray(cout * cin * k * k, seed++, Math.sqrt(2 / (cin * k * k))),
   bias: bias ? randomArray(cout, seed++, 0.1) : null,
 });
+
+type ConvCase = readonly [name: string, cin: number, cout: number, k: number, h: number, w: number];
+/** One test per case: `variant` against the CPU reference, its input stored at `precision`. */
+const matchesReference = (variant: ConvVariant, cases: readonly ConvCase[], precision: Precision = 'f32', tolerance = 1e-4) =>
+  it.each(cases)('%s', async (_name, cin, cout, k, h, w) => {
+    const p = weights(cin, cout, k, true);
+    const x = map(cin, h, w);
+    expect(maxAbsDiff((await gpuConv(device, p, x, { variant, precision })).data, conv(x, p).data)).toBeLessThan(tolerance);
+  });
 
 describe('conv kernel', () => {
   const cases: [string, number, number, number, number, number, boolean][] = [
@@ -91,16 +102,12 @@ describe('conv kernel', () => {
 describe.each(['tiled-4x2-k4', 'tiled-4x2-k1', 'tiled-4x4-k2-wg32x4', 'tiled-2x4-k4-wg32x4', 'tiled-4x1-k2-wg64x1', 'direct-8x4', 'direct-4x8'])('conv kernel variant %s against the reference', (id) => {
   const variant = convVariant(id);
   // The shapes that exercise the tiling: partial tiles in x and in output blocks, upsampling, 1x1, fusions.
-  it.each([
+  matchesReference(variant, [
     ['3x3 64->64 at 5x7', 64, 64, 3, 5, 7],
     ['3x3 16->8 at 3x11', 16, 8, 3, 3, 11],
     ['3x3 64->3 at 4x9', 64, 3, 3, 4, 9],
     ['1x1 64->256 at 5x3', 64, 256, 1, 5, 3],
-  ] as const)('%s', async (_name, cin, cout, k, h, w) => {
-    const p = weights(cin, cout, k, true);
-    const x = map(cin, h, w);
-    expect(maxAbsDiff((await gpuConv(device, p, x, { variant })).data, conv(x, p).data)).toBeLessThan(1e-4);
-  });
+  ]);
 
   it('with upsampling, residual and ReLU fused', async () => {
     const p = weights(64, 64, 3, false);
@@ -138,16 +145,12 @@ describe('group norm statistics kernel', () => {
 describe.each(['split-2-wg16x16', 'split-2-wg8x32', 'split-2-wg4x64'])('conv kernel variant %s (few output blocks) against the reference', (id) => {
   const variant = convVariant(id);
   // Partial tiles in x (a tile is 32 to 128 pixels), one and two output blocks, 1x1.
-  it.each([
+  matchesReference(variant, [
     ['3x3 64->3 at 4x9', 64, 3, 3, 4, 9],
     ['3x3 64->3 at 3x70', 64, 3, 3, 3, 70],
     ['3x3 80->8 at 5x6 (lanes share 20 input blocks unevenly)', 80, 8, 3, 5, 6],
     ['1x1 64->4 at 2x131', 64, 4, 1, 2, 131],
-  ] as const)('%s', async (_name, cin, cout, k, h, w) => {
-    const p = weights(cin, cout, k, true);
-    const x = map(cin, h, w);
-    expect(maxAbsDiff((await gpuConv(device, p, x, { variant })).data, conv(x, p).data)).toBeLessThan(1e-4);
-  });
+  ]);
 
   it('with upsampling, residual and ReLU fused; GroupNorm + ReLU on its input', async () => {
     const p = weights(64, 3, 3, true);
@@ -168,4 +171,14 @@ describe.each(['split-2-wg16x16', 'split-2-wg8x32', 'split-2-wg4x64'])('conv ker
     expect(variant.refuses({ ...shape, coutBlocks: 1 })).toBeNull();
     expect(variant.refuses({ ...shape, coutBlocks: 1, cinBlocks: 2, zeroVec4s: 2 })).toMatch(/idle/);
   });
+});
+
+describe.skipIf(!hasF16).each(CONV_VARIANTS.filter((v) => v.id.includes('-f16')).map((v) => v.id))('conv kernel variant %s (f16 products, f16 storage) against the reference', (id) => {
+  const variant = convVariant(id);
+  // f16 rounds the stored inputs and each product's terms: about 1e-3 relative, on values of order 1.
+  matchesReference(variant, [
+    ['3x3 64->64 at 5x7', 64, 64, 3, 5, 7],
+    ['3x3 128->64 at 3x9', 128, 64, 3, 3, 9],
+    ['1x1 64->256 at 5x3', 64, 256, 1, 5, 3],
+  ], 'f16', 2e-2);
 });

@@ -8,6 +8,8 @@ echo "== f16 check"
 timeout 90 python3 bench/gpu/f16check.py "$NODE bin/taesd-web.js" .gl/taehv.py /tmp/taew2_1_randw.pth
 echo "== conv 64->3 (the final RGB conv: 13% of the last f32 profile), split reductions beside the direct and tiled kernels"
 VARIANTS=direct-8x2,direct-8x4,direct-4x8,tiled-4x1-k2-wg64x1,split-2-wg16x16,split-2-wg8x32,split-2-wg4x64 timeout 40 $NODE dist/bench/conv.js 512 20 64 3 2>&1 | grep -v '^Warning'
+echo "== conv 64->64 at 512x512 in f16 storage: f32 and f16 products"
+PRECISION=f16 VARIANTS=direct-8x4,direct-4x8,tiled-4x4-k2-wg32x4,tiled-2x4-k4-wg32x4,tiled-8x2-k2-wg16x8,tiled-4x4-k4-f16,tiled-4x4-k2-f16-wg32x4,tiled-2x4-k4-f16-wg32x4,tiled-8x2-k2-f16-wg16x8 timeout 60 $NODE dist/bench/conv.js 512 20 64 64 2>&1 | grep -v '^Warning'
 echo "== video bench"
 timeout 170 $NODE dist/bench/video.js --machine h200-wan480-f16 --out "$OUT" --weights /tmp/taew2_1_randw.pth --taehv-py .gl/taehv.py --python python3 --runs 3 --hw 60,104 --frames 21 --settings full,preview --only webgpu-f16,webgpu-f32,torch:cuda-fp16 2>&1 | grep -v '^Warning'
 echo "== gpu profile, f16"

@@ -1,11 +1,12 @@
 // Runs single kernels on a real WebGPU device (Dawn on lavapipe in Node), for kernel tests. Every
 // run sits in validation and out-of-memory error scopes, so a kernel WebGPU refuses fails the test
 // with WebGPU's message instead of returning garbage.
-import { checkConv, convDimsData, convDispatch, convPipeline, DEFAULT_CONV, type ConvShape, type ConvVariant } from '../../src/gpu/conv.js';
+import { checkConv, convDimsData, convDispatch, convPipeline, DEFAULT_CONV, type ConvShape, type ConvVariant, type Precision } from '../../src/gpu/conv.js';
 import { encodeDispatches, kernelPipeline, pipelineDispatch, type Dispatch } from '../../src/gpu/kernels.js';
 import { blocks } from '../../src/gpu/program.js';
 import { STATS_DIMS } from '../../src/gpu/uniforms.js';
 import type { ConvWeights } from '../../src/model/weights.js';
+import { floatsToHalves } from '../../src/weights/half.js';
 import type { Map3 } from './reference.js';
 
 const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -72,28 +73,31 @@ export interface ConvRun {
   skip?: Map3;
   norm?: { gamma: Float32Array; beta: Float32Array; groups: number; stats: Float32Array };
   variant?: ConvVariant;
+  /** Storage of the input and residual (the output is f32 either way); f16 needs shader-f16. */
+  precision?: Precision;
 }
 
-/** One conv dispatch on the GPU (f32), whole image, through the kernel seam. */
+/** One conv dispatch on the GPU, whole image, through the kernel seam. */
 export async function gpuConv(device: GPUDevice, conv: ConvWeights, x: Map3, o: ConvRun = {}): Promise<Map3> {
   const variant = o.variant ?? DEFAULT_CONV;
   const H = o.upsample ? 2 * x.h : x.h, W = o.upsample ? 2 * x.w : x.w;
   const zero = Math.max(1, blocks(conv.cin));
   const shape: ConvShape = {
     k: conv.k, cinBlocks: blocks(conv.cin), coutBlocks: blocks(conv.cout), upsample: !!o.upsample, relu: !!o.relu,
-    residual: !!o.skip, normGroups: o.norm?.groups ?? 0, precision: 'f32', outputF32: true, zeroVec4s: zero, prevConcat: false,
+    residual: !!o.skip, normGroups: o.norm?.groups ?? 0, precision: o.precision ?? 'f32', outputF32: true, zeroVec4s: zero, prevConcat: false,
   };
   checkConv(variant, shape, 'test conv');
   const dims = { inW: x.w, inRow0: 0, outW: W, outH: H, outRow0: 0, outRows: H, dstRow0: 0, skipRow0: 0, inRows: x.h, dstRows: H, skipRows: H, batch: 1 };
   const dstBytes = (zero + H * W * shape.coutBlocks) * 16;
+  const stored = (m: Map3) => (shape.precision === 'f16' ? floatsToHalves(toLayout(m, zero)) : toLayout(m, zero));
   return scoped(device, async () => {
     const dst = device.createBuffer({ size: dstBytes, usage: STORAGE() });
     const params = variant.params(shape);
     await convPipeline(device, variant, params);
     const d = convDispatch(device, 'test conv', variant, params, dims, {
       dims: { buffer: buffer(device, new Uint8Array(convDimsData(dims)), GPUBufferUsage.UNIFORM) },
-      src: buffer(device, toLayout(x, zero)), weights: buffer(device, variant.pack(conv, o.norm ?? null)), dst,
-      skip: o.skip ? buffer(device, toLayout(o.skip, zero)) : undefined,
+      src: buffer(device, stored(x)), weights: buffer(device, variant.pack(conv, o.norm ?? null)), dst,
+      skip: o.skip ? buffer(device, stored(o.skip)) : undefined,
       stats: o.norm ? buffer(device, o.norm.stats) : undefined,
     });
     await dispatch(device, d);
