@@ -1,6 +1,7 @@
 // Planar f32 frames [n, C, h, w] (what a video stage takes and gives) to the shared layout
-// (TO_LAYOUT) or back, 4 channels per invocation: gid.x = pixel x channel block, gid.y = row,
-// gid.z = frame. Dims from VIDEO_DIMS (out_* = in_* here).
+// (TO_LAYOUT) or back (optionally through the output's pixel shuffle), 4 channels per invocation:
+// gid.x = pixel x channel block, gid.y = row, gid.z = frame. Dims from VIDEO_DIMS (out_* = in_*
+// here: the layout's size).
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read_write> planar: array<f32>;
@@ -21,9 +22,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     act[a] = act4(v);
   } else {
+    // Written through a pixel shuffle by SHUFFLE (1: none): channel c of (row, col) is channel
+    // c / SHUFFLE² of pixel (row * SHUFFLE + (c / SHUFFLE) % SHUFFLE, col * SHUFFLE + c % SHUFFLE).
     let v = vec4<f32>(act[a]);
+    let out_w = dims.out_w * SHUFFLE;
     for (var j = 0u; j < 4u; j++) {
-      if (4u * b + j < CHANNELS) { planar[(gid.z * CHANNELS + 4u * b + j) * plane + p] = v[j]; }
+      let c = 4u * b + j;
+      if (c < CHANNELS) {
+        let plane_at = (gid.z * (CHANNELS / (SHUFFLE * SHUFFLE)) + c / (SHUFFLE * SHUFFLE)) * plane * SHUFFLE * SHUFFLE;
+        planar[plane_at + (gid.y * SHUFFLE + (c / SHUFFLE) % SHUFFLE) * out_w + col * SHUFFLE + c % SHUFFLE] = v[j];
+      }
     }
   }
 }

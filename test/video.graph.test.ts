@@ -2,6 +2,7 @@
 // reference, the frame rules, and chunked decodes equal to whole ones.
 import { describe, expect, it } from 'vitest';
 import { frameRule, FrameSelector, outputFrameCount } from '../src/model/videoFrames.js';
+import { videoStages } from '../src/model/videoGraph.js';
 import { VIDEO_MODELS } from '../src/model/videoRegistry.js';
 import { maxAbsDiff, type Map3 } from './support/reference.js';
 import { HAS_SHARED, NO_SHARED_REASON } from './support/shared.js';
@@ -55,6 +56,17 @@ describe.skipIf(!HAS_SHARED)('TAEHV goldens through the CPU reference', () => {
     }
     expect(chunked.length).toBe(whole.length);
     expect(Math.max(...chunked.map((f, i) => maxAbsDiff(f.data, whole[i]!.data)))).toBeLessThan(1e-5);
+  });
+
+  it('stages: cut before every upsample and inner pixel shuffle; the output pixel shuffle ends the last stage', () => {
+    for (const name of ['taew2_2_rand_t2', 'taew2_2_super_rand_t2', 'taeltx_2_rand_t2']) {
+      const graph = goldenGraph(loadVideoGolden(name));
+      const stages = videoStages(graph);
+      const last = stages.at(-1)!;
+      expect(last.ops.at(-1)).toMatchObject({ kind: 'pixelShuffle', out: graph.output });
+      expect(last.ops.length).toBeGreaterThan(1);
+      for (const s of stages.slice(1)) expect(['upsample', 'pixelShuffle']).toContain(s.ops[0]!.kind);
+    }
   });
 });
 describe.skipIf(HAS_SHARED)('TAEHV goldens', () => it.skip(NO_SHARED_REASON, () => undefined));

@@ -81,8 +81,14 @@ function growSlices(c: ConvWeights, stride: number): ConvWeights[] {
 /** The convs one op-list conv runs as (TGrow's: one per sub-frame). */
 const convsOf = (c: ConvWeights, fused: ConvFusion): ConvWeights[] => (fused.grow > 1 ? growSlices(c, fused.grow) : [c]);
 
-/** A stage's fusions: the fused epilogue of each conv, what each depthwise conv reading its concat from two bindings (as convs do) reads (by op index), and the ops they absorb. */
-interface StageFusion { readonly convs: Map<number, ConvFusion>; readonly depthwisePrev: Map<number, { src: Value; state: number }>; readonly absorbed: Set<number> }
+/** A stage's fusions: the fused epilogue of each conv, what each depthwise conv reading its concat from two bindings (as convs do) reads (by op index), the output's pixel shuffle, and the ops they absorb. */
+interface StageFusion {
+  readonly convs: Map<number, ConvFusion>;
+  readonly depthwisePrev: Map<number, { src: Value; state: number }>;
+  /** The pixel shuffle that makes the stage's output, written through by the planar output kernel. */
+  readonly outShuffle: { x: Value; factor: number } | null;
+  readonly absorbed: Set<number>;
+}
 
 const fusions = new WeakMap<VideoStage, StageFusion>();
 
@@ -137,7 +143,10 @@ function findFusions(stage: VideoStage): StageFusion {
     if (after?.kind === 'relu') { relu = true; absorbed.add(only(out)); out = after.out; }
     convs.set(i, { src, upsample: !!upsample, prevState, relu, residual, out, grow: 1 });
   });
-  return { convs, depthwisePrev, absorbed };
+  const last = stage.ops.length - 1, lastOp = stage.ops[last];
+  const outShuffle = lastOp?.kind === 'pixelShuffle' && lastOp.out.id === stage.output.id && only(lastOp.x) === last ? { x: lastOp.x, factor: lastOp.factor } : null;
+  if (outShuffle) absorbed.add(last);
+  return { convs, depthwisePrev, outShuffle, absorbed };
 }
 
 function depthwisePack(d: DepthwiseWeights): Float32Array {
@@ -147,14 +156,19 @@ function depthwisePack(d: DepthwiseWeights): Float32Array {
 }
 
 /** The kernel between planar f32 frames of `channels` and the layout, and its workgroup width. */
-export function planarKernel(channels: number, toLayout: boolean, precision: Precision, zeroVec4s: number): { name: KernelName; params: KernelParams; wg: number } {
-  return { name: 'videoPlanar', params: { WG, ZERO_VEC4S: zeroVec4s, act4: act4Type(precision), CB: blocks(channels), CHANNELS: channels, TO_LAYOUT: toLayout }, wg: WG };
+export function planarKernel(channels: number, toLayout: boolean, precision: Precision, zeroVec4s: number, shuffle = 1): { name: KernelName; params: KernelParams; wg: number } {
+  return { name: 'videoPlanar', params: { WG, ZERO_VEC4S: zeroVec4s, act4: act4Type(precision), CB: blocks(channels), CHANNELS: channels, TO_LAYOUT: toLayout, SHUFFLE: shuffle }, wg: WG };
+}
+
+/** The stage's output as its planar kernel writes it: through the pixel shuffle that makes it, where fused (`factor` > 1). */
+function planarOut(stage: VideoStage, fusion: StageFusion): { x: Value; factor: number } {
+  return fusion.outShuffle ?? { x: stage.output, factor: 1 };
 }
 
 /** The kernel and parameters of a non-conv op (the map modes, depthwise: `prevConcat` when it reads its concat from two bindings), or of the planar in/out. */
-function kernelOf(op: VideoOp | { kind: 'planar'; x: Value; toLayout: boolean }, precision: Precision, zeroVec4s: number, prevConcat = false): { name: KernelName; params: KernelParams } {
+function kernelOf(op: VideoOp | { kind: 'planar'; x: Value; toLayout: boolean; shuffle?: number }, precision: Precision, zeroVec4s: number, prevConcat = false): { name: KernelName; params: KernelParams } {
   const base = { WG, ZERO_VEC4S: zeroVec4s, act4: act4Type(precision) };
-  if (op.kind === 'planar') return planarKernel(op.x.channels, op.toLayout, precision, zeroVec4s);
+  if (op.kind === 'planar') return planarKernel(op.x.channels, op.toLayout, precision, zeroVec4s, op.shuffle);
   if (op.kind === 'depthwise') return { name: 'videoDepthwise', params: { ...base, CB: blocks(op.out.channels), K: op.weights.k, PREV_CONCAT: prevConcat } };
   if (op.kind === 'conv' || op.kind === 'prevFrame' || op.kind === 'groupNorm') fail('INTERNAL', `video kernels: no map kernel for ${op.kind}`);
   const stride = op.kind === 'toFrames' ? op.stride : op.kind === 'pixelShuffle' ? op.factor : 1;
@@ -164,11 +178,11 @@ function kernelOf(op: VideoOp | { kind: 'planar'; x: Value; toLayout: boolean },
 /** Chooses the conv kernels and compiles every pipeline a stage needs at an `h` x `w` input (once per device); the run is then built synchronously. */
 export async function compileStage(gpu: VideoGpu, stage: VideoStage, h: number, w: number): Promise<void> {
   const z = stageZeroVec4s(stage), { device, precision } = gpu;
-  const waits: Promise<unknown>[] = [stage.input, stage.output].flatMap((x) => [true, false].map((toLayout) => {
-    const k = kernelOf({ kind: 'planar', x, toLayout }, precision, z);
-    return kernelPipeline(device, k.name, k.params);
-  }));
-  const { convs, depthwisePrev, absorbed } = fuseStage(stage);
+  const fusion = fuseStage(stage), { convs, depthwisePrev, absorbed } = fusion, out = planarOut(stage, fusion);
+  const waits: Promise<unknown>[] = [
+    { kind: 'planar', x: stage.input, toLayout: true } as const,
+    { kind: 'planar', x: out.x, toLayout: false, shuffle: out.factor } as const,
+  ].map((op) => { const k = kernelOf(op, precision, z); return kernelPipeline(device, k.name, k.params); });
   for (const [i, op] of stage.ops.entries()) {
     if (op.kind === 'conv') {
       const shape = convShape(convsOf(op.conv, convs.get(i)!)[0]!, precision, z, convs.get(i)!), out = valueSize(stage, op.out, { n: 1, h, w });
@@ -217,11 +231,11 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
     return b;
   };
   const get = (v: Value) => held.get(v.id) ?? fail('INTERNAL', `video run: value ${v.id} is read before it is made`);
-  const { convs, depthwisePrev, absorbed } = fuseStage(stage);
-  // What each op reads: a conv its fused source; an absorbed upsample or concat nothing (its conv reads through it).
+  const fusion = fuseStage(stage), { convs, depthwisePrev, absorbed } = fusion, out = planarOut(stage, fusion);
+  // What each op reads: a conv its fused source; an absorbed upsample, concat or pixel shuffle nothing (a conv or the output reads through it).
   const reads = (op: VideoOp, i: number): Value[] => {
     if (op.kind === 'conv') return [convs.get(i)!.src];
-    if ((op.kind === 'upsample' || op.kind === 'concat') && absorbed.has(i)) return [];
+    if ((op.kind === 'upsample' || op.kind === 'concat' || op.kind === 'pixelShuffle') && absorbed.has(i)) return [];
     return [(op.kind === 'depthwise' && depthwisePrev.get(i)?.src) || op.x, ...('y' in op ? [op.y] : [])];
   };
   const lastUse = new Map<number, number>();
@@ -250,7 +264,7 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
     const grid: [number, number, number] = [Math.ceil((o.w * blocks(out.channels)) / WG), o.h, o.frames];
     run(pipelineDispatch(device, compiledPipeline(device, k.name, k.params), [binding, ...bindings.map((b) => ({ buffer: b }))], grid));
   };
-  const planar = (x: Value, toLayout: boolean, planarBuffer: GPUBuffer, act: GPUBuffer) => mapDispatch(kernelOf({ kind: 'planar', x, toLayout }, precision, z), x, x, [planarBuffer, act]);
+  const planar = (x: Value, toLayout: boolean, planarBuffer: GPUBuffer, act: GPUBuffer, shuffle = 1) => mapDispatch(kernelOf({ kind: 'planar', x, toLayout, shuffle }, precision, z), x, x, [planarBuffer, act]);
 
   planar(stage.input, true, input, alloc(stage.input));
   const past = new Map<number, { x: Value; state: number }>();
@@ -306,7 +320,7 @@ export function encodeStageRun(gpu: VideoGpu, encoder: GPUCommandEncoder, stage:
   });
   const o = valueSize(stage, stage.output, size);
   const output = make('taesd video output', o.frames * stage.output.channels * o.h * o.w * 4);
-  planar(stage.output, false, output, get(stage.output));
+  planar(out.x, false, output, get(out.x), out.factor);
   pass.end();
   device.queue.writeBuffer(dimsBuffer, 0, dimsData, 0, slotsUsed * slot);
   return { output, outputDims: [o.frames, stage.output.channels, o.h, o.w], states: newStates, temps };

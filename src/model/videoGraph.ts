@@ -175,11 +175,13 @@ export interface VideoStage {
 /**
  * The graph cut before each op that raises the resolution (upsample, pixel shuffle): what passes
  * between stages is the smaller map, and each stage's full-resolution work lives and dies inside
- * one run of the backend. Every op but prevFrame is per frame and prevFrame carries its state, so
- * any cut gives the same frames.
+ * one run of the backend. The output's pixel shuffle (patch > 1) is no cut: no work follows it,
+ * so it stays in the last stage, where a backend can write its output through it. Every op but
+ * prevFrame is per frame and prevFrame carries its state, so any cut gives the same frames.
  */
 export function videoStages(graph: VideoGraph): VideoStage[] {
-  return cutOps(graph.ops, graph.input, graph.output, (op) => op.kind === 'upsample' || op.kind === 'pixelShuffle').map((run) => ({
+  const cut = (op: VideoOp) => op.kind === 'upsample' || (op.kind === 'pixelShuffle' && op.out.id !== graph.output.id);
+  return cutOps(graph.ops, graph.input, graph.output, cut).map((run) => ({
     ...run,
     states: run.ops.flatMap((op) => (op.kind === 'prevFrame' ? [op.state] : [])),
   }));
