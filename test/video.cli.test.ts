@@ -44,6 +44,17 @@ describe.skipIf(!HAS_SHARED)('taesd-web decode, video models', () => {
     }
   });
 
+  it('--precision f32|f16 sets WebGPU\'s storage precision (f32 matches upstream to 1e-4; f16 storage is off by ~1e-3); refused with a CPU backend', () => {
+    const name = 'taew2_1_rand_t3';
+    const out = join(tmp, 'gpu32.safetensors');
+    const r = cli('decode', latentFile(name), '--model', 'taew2_1', '--weights', weights(name), '--backend', 'webgpu', '--precision', 'f32', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(maxAbsDiff(parseSafetensors(readFileSync(out)).tensors.get('image')!.data, loadVideoGolden(name).image.data)).toBeLessThan(1e-4);
+    const cpu = cli('decode', latentFile(name), '--model', 'taew2_1', '--weights', weights(name), '--backend', 'native', '--precision', 'f16', '--out', out);
+    expect(cpu.status).toBe(2);
+    expect(cpu.stderr).toContain('--backend native does not use it');
+  });
+
   it('--out .png: an animated PNG of every frame (one frame: a plain PNG); --out-dir: one file per frame', () => {
     const apng = join(tmp, 'preview.png');
     expect(cli('decode', latentFile('taeh3_rand_t6'), '--model', 'taeh3', '--weights', weights('taeh3_rand_t6'), '--fps', '24', '--out', apng).status).toBe(0);

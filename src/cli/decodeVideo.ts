@@ -58,15 +58,17 @@ export async function decodeVideoCommand(inputs: string[], v: CliValues): Promis
   const chunk = intOption('chunk', v.chunk, 1);
   const fps = intOption('fps', v.fps, 1, 1000) ?? 16;
   const givenSpace = oneOf<LatentSpace>('latent-space', v['latent-space'], ['model', 'vae']);
-  if (v.precision !== undefined) throw new UsageError('--precision is WebGPU\'s; the video models run on native or wasm');
   const backend = oneOf<VideoBackendChoice>('backend', v.backend, ['auto', 'native', 'wasm', 'webgpu']) ?? 'auto';
+  const precision = oneOf('precision', v.precision, ['auto', 'f32', 'f16'] as const);
+  if (precision !== undefined && backend !== 'auto' && backend !== 'webgpu') throw new UsageError(`--precision sets WebGPU's storage precision; --backend ${backend} does not use it`);
   const input = inputs[0]!;
   if (output.kind !== 'frames') await refuseInputs([output.path], inputs, '--out'); // frames are images: never a latent file's name
   const { latent: read, space: fileSpace } = await readLatentFile(input);
   const space = givenSpace ?? fileSpace;
-  const decoder = await withSpinner('loading the decoder', createVideoDecoder({ weights: v.weights ?? defaultWeights(model), model, backend }));
+  const decoder = await withSpinner('loading the decoder', createVideoDecoder({ weights: v.weights ?? defaultWeights(model), model, backend, ...(precision !== undefined && { webgpu: { precision } }) }));
   try {
     process.stderr.write(`taesd-web: ${decoder.model.id} on ${decoder.backend}\n`);
+    if (precision !== undefined && decoder.backend !== 'webgpu') process.stderr.write(`taesd-web: note: --precision ${precision} is ignored: it applies to webgpu only\n`);
     // VAE-space latents (a ComfyUI .latent, --latent-space vae) are mapped with the model's ComfyUI format for model-space weights.
     const mapped = space === 'vae' && decoder.latentSpace === 'model';
     const latent = mapped ? videoVaeToModel(read as VideoLatentInput, videoFamily(model)) : read;
