@@ -55,6 +55,23 @@ describe.skipIf(!HAS_SHARED)('taesd-web decode, video models', () => {
     expect(cpu.stderr).toContain('--backend native does not use it');
   });
 
+  it('without --model, weights named as upstream publishes them (taecvx.pth) pick the video model and its frame rule; other TAEHV weights say so', () => {
+    const named = join(tmp, 'taecvx.pth');
+    copyFileSync(weights('taecvx_rand_t2'), named);
+    const out = join(tmp, 'byname.safetensors');
+    const r = cli('decode', latentFile('taecvx_rand_t2'), '--weights', named, '--backend', 'native', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('taecvx on native');
+    const image = parseSafetensors(readFileSync(out)).tensors.get('image')!;
+    expect(image.shape).toEqual(loadVideoGolden('taecvx_rand_t2').image.shape);
+    expect(maxAbsDiff(image.data, loadVideoGolden('taecvx_rand_t2').image.data)).toBeLessThan(2e-3);
+    const unnamed = join(tmp, 'mystery.pth');
+    copyFileSync(weights('taecvx_rand_t2'), unnamed);
+    const other = cli('decode', latentFile('taecvx_rand_t2'), '--weights', unnamed, '--out', join(tmp, 'mystery.safetensors'));
+    expect(other.status).toBe(1);
+    expect(other.stderr).toContain('TAEHV video decoder weights: give a video model id');
+  });
+
   it('--out .png: an animated PNG of every frame (one frame: a plain PNG); --out-dir: one file per frame', () => {
     const apng = join(tmp, 'preview.png');
     expect(cli('decode', latentFile('taeh3_rand_t6'), '--model', 'taeh3', '--weights', weights('taeh3_rand_t6'), '--fps', '24', '--out', apng).status).toBe(0);
