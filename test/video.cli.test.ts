@@ -115,6 +115,11 @@ describe.skipIf(!HAS_SHARED)('taesd-web decode, video models', () => {
     const wrong = cli('decode', latentFile('taew2_2_rand_t2'), '--model', 'taew2_1', '--weights', weights('taew2_1_rand_t3'), '--out', join(tmp, 'y.png'));
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toContain('[LATENT_CHANNELS]');
+    const ntchw = join(tmp, 'ntchw.safetensors');
+    writeFileSync(ntchw, encodeSafetensors({ latent: { dtype: 'F32', shape: [1, 3, 16, 2, 2], data: new Float32Array(192) } }));
+    const upstreamOrder = cli('decode', ntchw, '--model', 'taew2_1', '--weights', weights('taew2_1_rand_t3'), '--out', join(tmp, 'z.safetensors'));
+    expect(upstreamOrder.status).toBe(1);
+    expect(upstreamOrder.stderr).toContain("upstream taehv's NTCHW order");
   });
 });
 describe.skipIf(HAS_SHARED)('taesd-web decode, video models', () => it.skip(NO_SHARED_REASON, () => undefined));
