@@ -60,6 +60,23 @@ describe.skipIf(!HAS_SHARED)('taesd-web decode, video models', () => {
     expect(r.stderr).toMatch(/--precision sets WebGPU's arithmetic; --backend native does not use it/);
   });
 
+  it('without --model, weights named as upstream publishes them (taecvx.pth) pick the video model and its frame rule; other TAEHV weights say so', () => {
+    const named = join(tmp, 'taecvx.pth');
+    copyFileSync(weights('taecvx_rand_t2'), named);
+    const out = join(tmp, 'byname.safetensors');
+    const r = cli('decode', latentFile('taecvx_rand_t2'), '--weights', named, '--backend', 'native', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('taecvx on native');
+    const image = parseSafetensors(readFileSync(out)).tensors.get('image')!;
+    expect(image.shape).toEqual(loadVideoGolden('taecvx_rand_t2').image.shape);
+    expect(maxAbsDiff(image.data, loadVideoGolden('taecvx_rand_t2').image.data)).toBeLessThan(2e-3);
+    const unnamed = join(tmp, 'mystery.pth');
+    copyFileSync(weights('taecvx_rand_t2'), unnamed);
+    const other = cli('decode', latentFile('taecvx_rand_t2'), '--weights', unnamed, '--out', join(tmp, 'mystery.safetensors'));
+    expect(other.status).toBe(1);
+    expect(other.stderr).toContain('TAEHV video decoder weights: give a video model id');
+  });
+
   it('--out .png: an animated PNG of every frame (one frame: a plain PNG); --out-dir: one file per frame', () => {
     const apng = join(tmp, 'preview.png');
     expect(cli('decode', latentFile('taeh3_rand_t6'), '--model', 'taeh3', '--weights', weights('taeh3_rand_t6'), '--fps', '24', '--out', apng).status).toBe(0);
@@ -103,6 +120,11 @@ describe.skipIf(!HAS_SHARED)('taesd-web decode, video models', () => {
     const wrong = cli('decode', latentFile('taew2_2_rand_t2'), '--model', 'taew2_1', '--weights', weights('taew2_1_rand_t3'), '--out', join(tmp, 'y.png'));
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toContain('[LATENT_CHANNELS]');
+    const ntchw = join(tmp, 'ntchw.safetensors');
+    writeFileSync(ntchw, encodeSafetensors({ latent: { dtype: 'F32', shape: [1, 3, 16, 2, 2], data: new Float32Array(192) } }));
+    const upstreamOrder = cli('decode', ntchw, '--model', 'taew2_1', '--weights', weights('taew2_1_rand_t3'), '--out', join(tmp, 'z.safetensors'));
+    expect(upstreamOrder.status).toBe(1);
+    expect(upstreamOrder.stderr).toContain("upstream taehv's NTCHW order");
   });
 });
 describe.skipIf(HAS_SHARED)('taesd-web decode, video models', () => it.skip(NO_SHARED_REASON, () => undefined));

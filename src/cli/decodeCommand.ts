@@ -1,5 +1,6 @@
 import { createDecoder } from '../decoder.js';
 import { isVideoModelId } from '../model/videoRegistry.js';
+import { namesVideoModel } from '../model/videoWeights.js';
 import { decodeFiles } from './decode.js';
 import { decodeVideoCommand, refuseVideoOptions } from './decodeVideo.js';
 import { announceBackend, decoderOptions, scaleArg } from './decoderArgs.js';
@@ -25,6 +26,8 @@ function kindOf(v: CliValues): OutputKind {
 export async function decodeCommand(inputs: string[], v: CliValues): Promise<number> {
   const video = v.model === undefined ? await videoModelFromLatents(inputs) : undefined; // a ComfyUI video step message
   if (isVideoModelId(v.model) || video) return decodeVideoCommand(inputs, video ? { ...v, model: video } : v);
+  // No --model: weights named for a TAEHV model (taew2_1.pth, as upstream publishes them) are a video decoder's, detected from their shapes and name.
+  if (v.model === undefined && v.weights !== undefined && namesVideoModel(v.weights)) return decodeVideoCommand(inputs, v);
   refuseVideoOptions(v);
   if (inputs.length === 0) throw new UsageError('decode needs at least one latent file (or --example)');
   if ((v.out === undefined) === (v['out-dir'] === undefined)) throw new UsageError('give exactly one of --out <file> or --out-dir <dir>');

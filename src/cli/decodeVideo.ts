@@ -51,7 +51,8 @@ function clampedFrames(frames: readonly RawImage[]): Float32Array {
 
 export async function decodeVideoCommand(inputs: string[], v: CliValues): Promise<number> {
   if (inputs.length !== 1) throw new UsageError(`a video model decodes one latent file at a time, got ${inputs.length}`);
-  const model = v.model as VideoModelId;
+  // Undefined: detected from --weights (their shapes and file name).
+  const model = v.model as VideoModelId | undefined;
   const output = outputOf(v);
   const quality = qualityOption(v.quality, output.kind === 'frames' && output.format === 'jpeg', 'the output is PNG or raw float32 safetensors');
   const scale = scaleOption(v.scale);
@@ -65,13 +66,13 @@ export async function decodeVideoCommand(inputs: string[], v: CliValues): Promis
   if (output.kind !== 'frames') await refuseInputs([output.path], inputs, '--out'); // frames are images: never a latent file's name
   const { latent: read, space: fileSpace } = await readLatentFile(input);
   const space = givenSpace ?? fileSpace;
-  const decoder = await withSpinner('loading the decoder', createVideoDecoder({ weights: v.weights ?? defaultWeights(model), model, backend, ...(precision !== undefined && { webgpu: { precision } }) }));
+  const decoder = await withSpinner('loading the decoder', createVideoDecoder({ weights: v.weights ?? defaultWeights(model!), ...(model !== undefined && { model }), backend, ...(precision !== undefined && { webgpu: { precision } }) }));
   try {
     process.stderr.write(`taesd-web: ${decoder.model.id} on ${decoder.backend}\n`);
     notePrecisionIgnored(decoder.backend, v);
     // VAE-space latents (a ComfyUI .latent, --latent-space vae) are mapped with the model's ComfyUI format for model-space weights.
     const mapped = space === 'vae' && decoder.latentSpace === 'model';
-    const latent = mapped ? videoVaeToModel(read as VideoLatentInput, videoFamily(model)) : read;
+    const latent = mapped ? videoVaeToModel(read as VideoLatentInput, videoFamily(decoder.model.id)) : read;
     if (space !== null && space !== decoder.latentSpace && !mapped) process.stderr.write(`taesd-web: note: ${input} holds ${space}-space latents; these ${decoder.model.id} weights expect ${decoder.latentSpace}-space ones (decoded as given)\n`);
     const name = basename(input, extname(input));
     const started = performance.now();

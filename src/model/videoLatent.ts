@@ -103,7 +103,9 @@ function videoShape(input: { readonly shape: readonly number[] }, model: VideoMo
   const [c, t, h, w] = shape as [number, number, number, number];
   if (![c, t, h, w].every((d) => Number.isSafeInteger(d) && d >= 0)) fail('LATENT_SHAPE', `latent shape ${shown} has an invalid dimension`);
   if (t === 0) fail('LATENT_SHAPE', `latent ${shown} has no frames (T = 0)`);
-  if (c !== C) fail('LATENT_CHANNELS', `latent has ${c} channels; video model ${model.id} takes ${C}`);
+  // Upstream's taehv.py holds videos as NTCHW: say so when the channels sit where T should be.
+  const ntchw = t === C && c !== C ? `; if it is [1,T,C,h,w] (upstream taehv's NTCHW order), permute it to [1,C,T,h,w]` : '';
+  if (c !== C) fail('LATENT_CHANNELS', `latent has ${c} channels; video model ${model.id} takes ${C}${ntchw}`);
   if (h === 0 || w === 0 || h > MAX_LATENT_SIDE || w > MAX_LATENT_SIDE) fail('LATENT_SHAPE', `latent ${h}x${w} must be 1..${MAX_LATENT_SIDE} per side`);
   if (t > MAX_LATENT_FRAMES) fail('LATENT_SHAPE', `latent has ${t} frames, over ${MAX_LATENT_FRAMES}; stream it in parts`);
   const values = c * t * h * w;

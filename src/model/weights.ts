@@ -108,7 +108,9 @@ function chooseModel(dict: StateDict, options: ResolveOptions): { model: ModelSp
   }
   if (candidates.length === 0) {
     if (!first) fail('WEIGHTS_MISSING_TENSOR', `weights${source} have no decoder tensor 1.weight: not a TAESD decoder`);
-    fail('MODEL_MISMATCH', `weights${source} match no TAESD decoder: found ${found}`);
+    // A TGrow's bare 1x1 conv (`N.conv.weight`) is TAEHV's alone.
+    const video = [...dict.keys()].some((k) => /^\d+\.conv\.weight$/.test(k)) ? ' (TAEHV video decoder weights: give a video model id)' : '';
+    fail('MODEL_MISMATCH', `weights${source} match no TAESD decoder: found ${found}${video}`);
   }
   if (candidates.length === 1) return { model: candidates[0]!, reason: `detected from ${found}` };
   const name = (options.sourceName ?? '').toLowerCase().split(/[\\/]/).pop() ?? '';
