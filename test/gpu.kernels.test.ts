@@ -30,6 +30,25 @@ const matchesReference = (variant: ConvVariant, cases: readonly ConvCase[], prec
     expect(maxAbsDiff((await gpuConv(device, p, x, { variant, precision })).data, conv(x, p).data)).toBeLessThan(tolerance);
   });
 
+/** `variant` with the fusions convs use against the reference, at `cout` output channels: upsample + residual + ReLU, and GroupNorm + ReLU on the input. */
+function fusionsMatchReference(variant: ConvVariant, cout: number): void {
+  it('with upsampling, residual and ReLU fused', async () => {
+    const p = weights(64, cout, 3, false);
+    const x = map(64, 3, 5), skip = map(cout, 6, 10);
+    const got = await gpuConv(device, p, x, { upsample: true, relu: true, skip, variant });
+    expect(maxAbsDiff(got.data, relu(add(conv(upsample(x), p), skip)).data)).toBeLessThan(1e-4);
+  });
+
+  it('with GroupNorm + ReLU on its input', async () => {
+    const p = weights(256, cout, 1, false);
+    const x = map(256, 4, 3, 2);
+    const gamma = randomArray(256, seed++, 1), beta = randomArray(256, seed++, 0.5);
+    const stats = await gpuGroupStats(device, x, 4, 1e-5);
+    const got = await gpuConv(device, p, x, { norm: { gamma, beta, groups: 4, stats }, variant });
+    expect(maxAbsDiff(got.data, conv(relu(groupNorm(x, gamma, beta, 4, 1e-5)), p).data)).toBeLessThan(1e-4);
+  });
+}
+
 describe('conv kernel', () => {
   const cases: [string, number, number, number, number, number, boolean][] = [
     // name, cin, cout, k, h, w, bias
@@ -109,21 +128,7 @@ describe.each(['tiled-4x2-k4', 'tiled-4x2-k1', 'tiled-4x4-k2-wg32x4', 'tiled-2x4
     ['1x1 64->256 at 5x3', 64, 256, 1, 5, 3],
   ]);
 
-  it('with upsampling, residual and ReLU fused', async () => {
-    const p = weights(64, 64, 3, false);
-    const x = map(64, 3, 5), skip = map(64, 6, 10);
-    const got = await gpuConv(device, p, x, { upsample: true, relu: true, skip, variant });
-    expect(maxAbsDiff(got.data, relu(add(conv(upsample(x), p), skip)).data)).toBeLessThan(1e-4);
-  });
-
-  it('with GroupNorm + ReLU on its input', async () => {
-    const p = weights(256, 64, 1, false);
-    const x = map(256, 4, 3, 2);
-    const gamma = randomArray(256, seed++, 1), beta = randomArray(256, seed++, 0.5);
-    const stats = await gpuGroupStats(device, x, 4, 1e-5);
-    const got = await gpuConv(device, p, x, { norm: { gamma, beta, groups: 4, stats }, variant });
-    expect(maxAbsDiff(got.data, conv(relu(groupNorm(x, gamma, beta, 4, 1e-5)), p).data)).toBeLessThan(1e-4);
-  });
+  fusionsMatchReference(variant, 64);
 });
 
 describe('group norm statistics kernel', () => {
@@ -152,18 +157,7 @@ describe.each(['split-2-wg16x16', 'split-2-wg8x32', 'split-2-wg4x64'])('conv ker
     ['1x1 64->4 at 2x131', 64, 4, 1, 2, 131],
   ]);
 
-  it('with upsampling, residual and ReLU fused; GroupNorm + ReLU on its input', async () => {
-    const p = weights(64, 3, 3, true);
-    const x = map(64, 3, 5), skip = map(3, 6, 10);
-    const got = await gpuConv(device, p, x, { upsample: true, relu: true, skip, variant });
-    expect(maxAbsDiff(got.data, relu(add(conv(upsample(x), p), skip)).data)).toBeLessThan(1e-4);
-    const q = weights(256, 4, 1, false);
-    const y = map(256, 4, 3, 2);
-    const gamma = randomArray(256, seed++, 1), beta = randomArray(256, seed++, 0.5);
-    const stats = await gpuGroupStats(device, y, 4, 1e-5);
-    const normed = await gpuConv(device, q, y, { norm: { gamma, beta, groups: 4, stats }, variant });
-    expect(maxAbsDiff(normed.data, conv(relu(groupNorm(y, gamma, beta, 4, 1e-5)), q).data)).toBeLessThan(1e-4);
-  });
+  fusionsMatchReference(variant, 3);
 
   it('refuses more than two output blocks, and lanes past the input blocks', () => {
     const shape = { k: 3, cinBlocks: 16, coutBlocks: 3, upsample: false, relu: false, residual: false, normGroups: 0, precision: 'f32' as const, outputF32: false, zeroVec4s: 16, prevConcat: false };
