@@ -117,15 +117,16 @@ export class VideoSession<S = Float32Array, F = RawImage> {
     if (chunk !== undefined && !(Number.isInteger(chunk) && chunk >= 1)) fail('BAD_OPTION', `chunk must be an integer >= 1 (latent frames), got ${String(chunk)}`);
   }
 
-  /** Frames each stage may run at once at an h x w latent; BAD_OPTION when one frame of a stage (or the chunk asked for) cannot fit. */
-  private runFrames(h: number, w: number): number[] {
+  /** Frames each stage may run at once at an h x w latent; BAD_OPTION when one frame of a stage (or the chunk asked for, up to the `frames` decoded) cannot fit. */
+  private runFrames(h: number, w: number, frames = Infinity): number[] {
     const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
     return this.stages.map((stage, i) => {
       const per = stageFrameBytes(stage, h, w);
       const n = Math.floor(this.maxChunkBytes / per);
       if (n < 1) fail('BAD_OPTION', `a ${h}x${w} latent cannot fit: one frame of stage ${i} needs about ${mib(per)}, over the ${mib(this.maxChunkBytes)} memory budget; raise maxChunkBytes or decode at scale 1/2`);
-      if (i === 0 && this.options.chunk !== undefined && this.options.chunk > n) {
-        fail('BAD_OPTION', `chunk ${this.options.chunk} cannot fit: ${this.options.chunk} latent frames of ${h}x${w} need about ${mib(per * this.options.chunk)}, over the ${mib(this.maxChunkBytes)} memory budget (at most ${n})`);
+      const chunk = Math.min(this.options.chunk ?? 0, frames);
+      if (i === 0 && chunk > n) {
+        fail('BAD_OPTION', `chunk ${this.options.chunk} cannot fit: ${chunk} latent frames of ${h}x${w} need about ${mib(per * chunk)}, over the ${mib(this.maxChunkBytes)} memory budget (at most ${n})`);
       }
       return Math.min(Math.max(1, Math.min(MAX_RUN_FRAMES, Math.floor(MAX_RUN_BYTES / per))), n);
     });
@@ -140,7 +141,7 @@ export class VideoSession<S = Float32Array, F = RawImage> {
   async push(latent: VideoLatent, t0 = 0, t1 = latent.frames): Promise<F[]> {
     const { height: h, width: w } = latent;
     if (this.size && (this.size.h !== h || this.size.w !== w)) fail('LATENT_SHAPE', `latent frames are ${h}x${w}, but this stream started at ${this.size.h}x${this.size.w}; reset() to start another`);
-    const runs = this.runFrames(h, w);
+    const runs = this.runFrames(h, w, t1 - t0);
     if (!this.size) this.start(h, w);
     const chunk = this.options.chunk ?? runs[0]!;
     const out: F[] = [];
