@@ -5,7 +5,7 @@ import { fail } from '../errors.js';
 import type { StateDict } from '../weights/tensor.js';
 import type { LatentSpace } from './decoderTypes.js';
 import { VIDEO_MODELS, VIDEO_MODEL_IDS, getVideoModel, type VideoArch, type VideoModelSpec } from './videoRegistry.js';
-import { tensor, type ConvWeights } from './weights.js';
+import { sourceBaseName, tensor, type ConvWeights } from './weights.js';
 
 /** A 7x7 (k x k) depthwise conv without bias, `[channels, 1, k, k]`. */
 export interface DepthwiseWeights {
@@ -106,11 +106,9 @@ function shapeFacts(dict: StateDict, source: string): { arch: VideoArch; channel
 /** lightx2v's file names (ComfyUI `models/vae_approx`) for the models they share a layout with. */
 const LIGHTX2V: Readonly<Record<string, VideoModelSpec>> = { lighttaew2_1: VIDEO_MODELS.taew2_1, lighttaew2_2: VIDEO_MODELS.taew2_2, lighttaehy1_5: VIDEO_MODELS.taehv1_5 };
 
-const baseName = (sourceName: string | undefined) => (sourceName ?? '').toLowerCase().split(/[\\/]/).pop() ?? '';
-
 /** Whether a weights file's name names a TAEHV model (upstream's ids, lightx2v's names): upstream picks its per-model rules by that name. */
 export function namesVideoModel(sourceName: string): boolean {
-  const name = baseName(sourceName);
+  const name = sourceBaseName(sourceName);
   return VIDEO_MODEL_IDS.some((id) => name.includes(id)) || Object.keys(LIGHTX2V).some((n) => name.includes(n));
 }
 
@@ -118,7 +116,7 @@ function chooseModel(dict: StateDict, options: VideoResolveOptions): { model: Vi
   const source = options.sourceName ? ` ${options.sourceName}` : '';
   const { arch, channels, patch, found } = shapeFacts(dict, source);
   const fits = VIDEO_MODEL_IDS.map((id) => VIDEO_MODELS[id]).filter((m) => m.arch === arch && m.latentChannels === channels && m.patch === patch);
-  const name = baseName(options.sourceName);
+  const name = sourceBaseName(options.sourceName);
   const light = Object.keys(LIGHTX2V).find((n) => name.includes(n));
   // ComfyUI's rule: taehv's 16-channel files are float16 only, so other dtypes are lighttaew2_1.
   const lightByDtype = channels === 16 && arch === 'base' && dict.get('1.weight')!.dtype !== 'F16';

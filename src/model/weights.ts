@@ -91,6 +91,9 @@ function describe(models: readonly ModelSpec[]): string {
   return models.length ? models.map((m) => m.id).join(' or ') : 'no known model';
 }
 
+/** A weights source's file name, lower-cased, without its folders: what upstream's name rules read. */
+export const sourceBaseName = (sourceName: string | undefined): string => (sourceName ?? '').toLowerCase().split(/[\\/]/).pop() ?? '';
+
 function chooseModel(dict: StateDict, options: ResolveOptions): { model: ModelSpec; reason: string; guessed?: boolean } {
   const candidates = matchingModels(dict);
   const first = dict.get('1.weight');
@@ -113,7 +116,7 @@ function chooseModel(dict: StateDict, options: ResolveOptions): { model: ModelSp
     fail('MODEL_MISMATCH', `weights${source} match no TAESD decoder: found ${found}${video}`);
   }
   if (candidates.length === 1) return { model: candidates[0]!, reason: `detected from ${found}` };
-  const name = (options.sourceName ?? '').toLowerCase().split(/[\\/]/).pop() ?? '';
+  const name = sourceBaseName(options.sourceName);
   // Longest id first, so "taesdxl_decoder.pth" is not read as "taesd".
   const named = [...candidates].sort((a, b) => b.id.length - a.id.length).find((m) => name.includes(m.id));
   if (named) return { model: named, reason: `detected from ${found} and file name` };
