@@ -58,12 +58,17 @@ export interface VideoCallOptions<F> extends VideoDecodeOptions {
 
 const DEFAULT_CHUNK_BYTES = { native: 512 << 20, wasm: 512 << 20, webgpu: 512 << 20 } as const;
 
-/** A stream of latent frames decoded as they arrive (upstream's StreamingTAEHV); owns the carried MemBlock frames. */
+/**
+ * A stream of latent frames decoded as they arrive (upstream's StreamingTAEHV); owns the carried
+ * MemBlock frames. A video's first push sets its frames' form until flush or reset: `push` gives
+ * RGBA (made on the GPU with WebGPU), `pushRaw` raw floats.
+ */
 export interface VideoStream {
   /** Output frames per latent frame at this stream's settings. */
   readonly timeUpscale: number;
   /** Feeds latent frames `[1,C,t,h,w]` or `[C,t,h,w]` (the same h x w each time); returns the raw frames now final. */
   pushRaw(latent: VideoLatentInput): Promise<RawImage[]>;
+  /** As pushRaw, RGBA frames (clamped to [0,1], x255, rounded). */
   push(latent: VideoLatentInput): Promise<RgbaImage[]>;
   /** The end of the stream: the frames still held (H3: its padded last window, less the tail). The stream then starts a new video. */
   flushRaw(): RawImage[];
@@ -72,32 +77,43 @@ export interface VideoStream {
   reset(): void;
 }
 
+type StreamFrame = RawImage | RgbaImage;
+
 class SessionStream implements VideoStream {
-  constructor(private readonly session: VideoSession<unknown, RawImage>, private readonly gone: () => void) {}
+  constructor(private readonly session: VideoSession<unknown, StreamFrame>, private readonly gone: () => void) {}
 
   get timeUpscale(): number {
     return this.session.graph.timeUpscale;
   }
 
-  async pushRaw(latent: VideoLatentInput): Promise<RawImage[]> {
-    this.gone();
-    return this.session.push(prepareVideoLatent(latent, this.session.weights.model));
+  pushRaw(latent: VideoLatentInput): Promise<RawImage[]> {
+    return this.pushAs(RAW_FRAMES, 'pushRaw', latent) as Promise<RawImage[]>;
   }
 
-  async push(latent: VideoLatentInput): Promise<RgbaImage[]> {
-    return (await this.pushRaw(latent)).map(rawToRgba);
+  push(latent: VideoLatentInput): Promise<RgbaImage[]> {
+    return this.pushAs(RGBA_FRAMES, 'push', latent) as Promise<RgbaImage[]>;
   }
 
   flushRaw(): RawImage[] {
-    return this.session.flush();
+    if (this.session.form === RGBA_FRAMES && this.session.started) fail('BAD_OPTION', 'this video was pushed with push(), so its held frames are RGBA: end it with flush()');
+    return this.session.flush() as RawImage[];
   }
 
   flush(): RgbaImage[] {
-    return this.flushRaw().map(rawToRgba);
+    const raw = this.session.form === RAW_FRAMES;
+    return this.session.flush().map((f) => (raw ? rawToRgba(f as RawImage) : (f as RgbaImage)));
   }
 
   reset(): void {
     this.session.reset();
+  }
+
+  private async pushAs(form: FrameForm<StreamFrame>, call: 'push' | 'pushRaw', latent: VideoLatentInput): Promise<StreamFrame[]> {
+    this.gone();
+    const { session } = this;
+    if (session.started && session.form !== form) fail('BAD_OPTION', `this video was started with ${call === 'push' ? 'pushRaw()' : 'push()'}; a video's frames keep one form: flush() or reset() before ${call}()`);
+    session.form = form;
+    return session.push(prepareVideoLatent(latent, session.weights.model));
   }
 }
 
@@ -189,7 +205,7 @@ export class VideoDecoder {
   /** A stream: push latent frames as they arrive, flush at the end (CogVideoX is never trimmed, as upstream's StreamingTAEHV). */
   stream(options: Omit<VideoDecodeOptions, 'chunk'> & { readonly chunk?: number } = {}): VideoStream {
     this.alive();
-    return new SessionStream(new VideoSession(this.runner.runner, this.weights, options, this.maxChunkBytes, null, RAW_FRAMES), () => this.alive());
+    return new SessionStream(new VideoSession<unknown, StreamFrame>(this.runner.runner, this.weights, options, this.maxChunkBytes, null, RAW_FRAMES), () => this.alive());
   }
 
   destroy(): void {

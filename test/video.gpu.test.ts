@@ -7,7 +7,7 @@ import type { RawImage } from '../src/model/rgba.js';
 import { createVideoDecoder, type VideoDecoder } from '../src/videoDecoder.js';
 import { maxAbsDiff } from './support/reference.js';
 import { HAS_SHARED, NO_SHARED_REASON } from './support/shared.js';
-import { loadVideoGolden, type VideoGolden } from './support/videoGolden.js';
+import { goldenLatentFrame, loadVideoGolden, type VideoGolden } from './support/videoGolden.js';
 
 const { device } = await requestGpuDevice();
 const f16 = device.features.has('shader-f16');
@@ -89,6 +89,37 @@ describe.skipIf(!HAS_SHARED)('TAEHV on WebGPU: f16, chunks, limits, device loss'
       console.log(`webgpu rgba ${name}: max ${err} levels from the CPU conversion`);
       expect(err).toBeLessThanOrEqual(1);
       expect([rgba[0]!.width, rgba[0]!.height, rgba[0]!.data.length]).toEqual([raw[0]!.width, raw[0]!.height, raw[0]!.width * raw[0]!.height * 4]);
+    }
+  });
+
+  it("a stream's push makes RGBA on the GPU: pushRaw's frames converted on the CPU to 1 level, one latent frame a push, H3's held window included", async () => {
+    const { rawToRgba } = await import('../src/model/rgba.js');
+    for (const name of ['taew2_1_rand_t3', 'taeh3_rand_t6'] as const) {
+      const g = loadVideoGolden(name);
+      const decoder = await decoderFor(g, 'f32');
+      const t = g.latent.shape[2]!, frame = (f: number) => goldenLatentFrame(g, f);
+      const raws = decoder.stream(options(g)), rgbas = decoder.stream(options(g));
+      const raw: RawImage[] = [], rgba: { data: Uint8ClampedArray }[] = [];
+      // The runner is asked for RGBA: no raw frame comes back to the CPU.
+      const runner = (decoder as unknown as { runner: { runner: { runChunk: (...a: unknown[]) => unknown } } }).runner.runner;
+      const asked: unknown[] = [], runChunk = runner.runChunk;
+      runner.runChunk = (...a: unknown[]) => { asked.push(a[5]); return runChunk.apply(runner, a); };
+      try {
+        for (let f = 0; f < t; f++) {
+          raw.push(...(await raws.pushRaw(frame(f))));
+          rgba.push(...(await rgbas.push(frame(f))));
+        }
+      } finally {
+        runner.runChunk = runChunk;
+      }
+      raw.push(...raws.flushRaw());
+      rgba.push(...rgbas.flush());
+      expect(asked.filter((form) => form === 'rgba').length).toBe(t);
+      expect(rgba.length).toBe(raw.length);
+      expect(rgba.length).toBe((await decoder.decodeVideoRaw(latentOf(g), options(g))).length);
+      const err = Math.max(...rgba.map((f, i) => maxLevels(new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.length), new Uint8Array(rawToRgba(raw[i]!).data.buffer))));
+      console.log(`webgpu stream rgba ${name}: ${rgba.length} frames, max ${err} levels from pushRaw + the CPU conversion`);
+      expect(err).toBeLessThanOrEqual(1);
     }
   });
 

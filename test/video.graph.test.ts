@@ -6,17 +6,13 @@ import { videoStages } from '../src/model/videoGraph.js';
 import { VIDEO_MODELS } from '../src/model/videoRegistry.js';
 import { maxAbsDiff, type Map3 } from './support/reference.js';
 import { HAS_SHARED, NO_SHARED_REASON } from './support/shared.js';
-import { goldenGraph, loadVideoGolden, VIDEO_GOLDENS } from './support/videoGolden.js';
+import { goldenGraph, goldenLatentFrame, loadVideoGolden, VIDEO_GOLDENS, type VideoGolden } from './support/videoGolden.js';
 import { referenceVideoDecode } from './support/videoReference.js';
 
-/** Latent `[1,C,T,h,w]` -> frames `[C,h,w]`. */
-function latentFrames(data: Float32Array, shape: readonly number[]): Map3[] {
-  const [, c, t, h, w] = shape as [number, number, number, number, number];
-  return Array.from({ length: t }, (_, f) => {
-    const out = new Float32Array(c * h * w);
-    for (let ch = 0; ch < c; ch++) out.set(data.subarray((ch * t + f) * h * w, (ch * t + f + 1) * h * w), ch * h * w);
-    return { c, h, w, data: out };
-  });
+/** A golden's latent -> frames `[C,h,w]`. */
+function latentFrames(g: VideoGolden): Map3[] {
+  const [, c, t, h, w] = g.latent.shape as [number, number, number, number, number];
+  return Array.from({ length: t }, (_, f) => ({ c, h, w, data: goldenLatentFrame(g, f).data }));
 }
 
 const clamp01 = (f: Map3) => f.data.map((v) => Math.min(1, Math.max(0, v)));
@@ -26,7 +22,7 @@ describe.skipIf(!HAS_SHARED)('TAEHV goldens through the CPU reference', () => {
     it(name, () => {
       const g = loadVideoGolden(name);
       const graph = goldenGraph(g);
-      const latents = latentFrames(g.latent.data, g.latent.shape);
+      const latents = latentFrames(g);
       const { frames } = referenceVideoDecode(graph, latents);
       const spec = VIDEO_MODELS[g.model];
       const rule = frameRule(spec.frameRule, graph.timeUpscale, latents.length);
@@ -45,7 +41,7 @@ describe.skipIf(!HAS_SHARED)('TAEHV goldens through the CPU reference', () => {
   it('chunked (1 and 2 latent frames, states carried) equals whole', () => {
     const g = loadVideoGolden('taew2_2_super_rand_t2');
     const graph = goldenGraph(g);
-    const latents = latentFrames(g.latent.data, g.latent.shape);
+    const latents = latentFrames(g);
     const whole = referenceVideoDecode(graph, latents).frames;
     let states: Map3[] = [];
     const chunked: Map3[] = [];

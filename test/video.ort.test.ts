@@ -11,7 +11,7 @@ import { floatsToHalves, halvesToFloats } from '../src/weights/half.js';
 import { parseWeights } from '../src/weights/load.js';
 import { maxAbsDiff } from './support/reference.js';
 import { HAS_SHARED, NO_SHARED_REASON, sharedPath } from './support/shared.js';
-import { goldenWeights, loadVideoGolden, VIDEO_GOLDENS, type VideoGolden } from './support/videoGolden.js';
+import { goldenLatentFrame, goldenWeights, loadVideoGolden, VIDEO_GOLDENS, type VideoGolden } from './support/videoGolden.js';
 import { referenceVideoDecode } from './support/videoReference.js';
 
 const decoders = new Map<string, Promise<VideoDecoder>>();
@@ -62,17 +62,34 @@ describe.skipIf(!HAS_SHARED)('TAEHV on onnxruntime', () => {
     const g = loadVideoGolden('taew2_2_super_rand_t2');
     const decoder = await decoderFor(g, 'native');
     const whole = await decoder.decodeVideoRaw(latentOf(g));
-    const [, c, t, h, w] = g.latent.shape as [number, number, number, number, number];
     const stream = decoder.stream();
     const got: RawImage[] = [];
-    for (let f = 0; f < t; f++) {
-      const data = new Float32Array(c * h * w);
-      for (let ch = 0; ch < c; ch++) data.set(g.latent.data.subarray((ch * t + f) * h * w, (ch * t + f + 1) * h * w), ch * h * w);
-      got.push(...(await stream.pushRaw({ data, shape: [1, c, 1, h, w] })));
-    }
+    for (let f = 0; f < g.latent.shape[2]!; f++) got.push(...(await stream.pushRaw(goldenLatentFrame(g, f))));
     got.push(...stream.flushRaw());
     expect(got.length).toBe(whole.length);
     expect(worst(got, whole)).toBeLessThan(1e-5);
+  });
+
+  it("a stream's video keeps the form of its first push: the other push or flushRaw after push is BAD_OPTION and loses nothing; flush or reset starts over", async () => {
+    const g = loadVideoGolden('taew2_1_rand_t3');
+    const decoder = await decoderFor(g, 'native');
+    const whole = await decoder.decodeVideo(latentOf(g));
+    const t = g.latent.shape[2]!, frame = (f: number) => goldenLatentFrame(g, f);
+    const code = (p: () => unknown) => Promise.resolve().then(p).then(() => 'ok', (e: { code?: string }) => e.code);
+    const stream = decoder.stream();
+    const got = await stream.push(frame(0));
+    expect(await code(() => stream.pushRaw(frame(1)))).toBe('BAD_OPTION');
+    expect(await code(() => stream.flushRaw())).toBe('BAD_OPTION');
+    for (let f = 1; f < t; f++) got.push(...(await stream.push(frame(f))));
+    got.push(...stream.flush());
+    expect(got.length).toBe(whole.length);
+    // Chunked equals whole to float rounding: a level may flip where a value sits on a rounding edge.
+    expect(got.every((f, i) => f.data.every((v, k) => Math.abs(v - whole[i]!.data[k]!) <= 1))).toBe(true);
+    // After flush (or reset) the next video may take the other form; flush() converts raw frames.
+    expect((await stream.pushRaw(frame(0))).length).toBeGreaterThan(0);
+    stream.reset();
+    expect((await stream.push(frame(0))).length).toBeGreaterThan(0);
+    expect(stream.flush().every((f) => f.data instanceof Uint8ClampedArray)).toBe(true);
   });
 
   it('float16 and bfloat16 latents (Uint16Array bits) decode as their float32 values', async () => {
@@ -143,11 +160,7 @@ describe.skipIf(!HAS_SHARED)('TAEHV on onnxruntime', () => {
     const g = loadVideoGolden('taeltx_2_rand_t2');
     const decoder = await decoderFor(g, 'native');
     const [, c, t, h, w] = g.latent.shape as [number, number, number, number, number];
-    const latents = Array.from({ length: t }, (_, f) => {
-      const data = new Float32Array(c * h * w);
-      for (let ch = 0; ch < c; ch++) data.set(g.latent.data.subarray((ch * t + f) * h * w, (ch * t + f + 1) * h * w), ch * h * w);
-      return { c, h, w, data };
-    });
+    const latents = Array.from({ length: t }, (_, f) => ({ c, h, w, data: goldenLatentFrame(g, f).data }));
     for (const [timeScale, frames] of [[1 / 2, 5], [1 / 8, 2]] as const) {
       const graph = lowerVideoDecoder(goldenWeights(g), videoSkips(VIDEO_MODELS.taeltx_2, 1 / 2, timeScale));
       const ref = referenceVideoDecode(graph, latents).frames.slice(graph.timeUpscale - 1);

@@ -62,7 +62,7 @@ export interface FrameForm<F> {
   /** A frame from a texture a chunk runner left on the device. */
   fromTexture(frame: GpuVideoFrame): F;
   /** Frees a decoded frame the video does not keep (trimmed, or in the dropped tail). */
-  readonly drop?: (frame: F) => void;
+  drop?(frame: F): void;
 }
 
 const refuse = (what: string) => (): never => fail('INTERNAL', `a video decode got ${what} frames it did not ask for`);
@@ -107,7 +107,7 @@ export class VideoSession<S = Float32Array, F = RawImage> {
     /** Largest bytes one stage run may hold (about). */
     private readonly maxChunkBytes: number,
     private readonly latentFrames: number | null,
-    private readonly form: FrameForm<F>,
+    private frameForm: FrameForm<F>,
   ) {
     const skips = videoSkips(weights.model, options.scale, options.timeScale);
     this.graph = lowerVideoDecoder(weights, skips);
@@ -130,6 +130,21 @@ export class VideoSession<S = Float32Array, F = RawImage> {
       }
       return Math.min(Math.max(1, Math.min(MAX_RUN_FRAMES, Math.floor(MAX_RUN_BYTES / per))), n);
     });
+  }
+
+  /** How frames come out: raw, RGBA or textures. A stream sets it before each video (push: RGBA, pushRaw: raw). */
+  get form(): FrameForm<F> {
+    return this.frameForm;
+  }
+
+  set form(form: FrameForm<F>) {
+    if (this.started && form !== this.frameForm) fail('INTERNAL', 'a video session changed its frame form mid-video');
+    this.frameForm = form;
+  }
+
+  /** Whether a video is under way: frames pushed since the last flush or reset. */
+  get started(): boolean {
+    return this.size !== null;
   }
 
   /** The latent frames per chunk a whole decode of `latent` uses. */

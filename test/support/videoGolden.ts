@@ -49,3 +49,11 @@ export function goldenWeights(g: VideoGolden): VideoWeights {
 }
 
 export const goldenGraph = (g: VideoGolden): VideoGraph => lowerVideoDecoder(goldenWeights(g), { skipUpsamples: g.skipUpsamples, skipTimeUpsamples: g.skipTimeUpsamples });
+
+/** Latent frame `f` of a golden as a one-frame latent `[1,C,1,h,w]`, as a stream is pushed. */
+export function goldenLatentFrame(g: VideoGolden, f: number): { data: Float32Array; shape: number[] } {
+  const [, c, t, h, w] = g.latent.shape as [number, number, number, number, number];
+  const data = new Float32Array(c * h * w);
+  for (let ch = 0; ch < c; ch++) data.set(g.latent.data.subarray((ch * t + f) * h * w, (ch * t + f + 1) * h * w), ch * h * w);
+  return { data, shape: [1, c, 1, h, w] };
+}
