@@ -191,13 +191,12 @@ export class VideoDecoder {
     const video = prepareVideoLatent(latent, this.model);
     if (video.buffer && this.backend !== 'webgpu') fail('BAD_OPTION', `a GPU-resident video latent decodes on the WebGPU backend only; this decoder runs on ${this.backend}`);
     const session = new VideoSession(this.runner.runner, this.weights, options, this.maxChunkBytes, video.frames, form);
-    const chunk = session.chunkFor(video);
     const frames: F[] = [];
     const emit = async (got: F[]) => {
       if (got.length && options.onFrames) await options.onFrames(got, frames.length);
       frames.push(...got);
     };
-    for (let t = 0; t < video.frames; t += chunk) await emit(await session.push(video, t, Math.min(video.frames, t + chunk)));
+    await session.push(video, 0, video.frames, emit);
     await emit(session.flush());
     return frames;
   }

@@ -77,6 +77,34 @@ describe.skipIf(!HAS_SHARED)('TAEHV on WebGPU: f16, chunks, limits, device loss'
     expect(worst(await superDecoder.decodeVideoRaw(latentOf(s), { chunk: 1 }), superWhole)).toBeLessThan(1e-5);
   });
 
+  it("a chunk's readback overlaps the next chunk: chunk 2 is submitted before chunk 1's frames are read, and the frames are the same", async () => {
+    const g = loadVideoGolden('taew2_1_rand_t3');
+    const decoder = await decoderFor(g, 'f32');
+    const whole = await decoder.decodeVideoRaw(latentOf(g));
+    type Submitted = { data: Promise<unknown> };
+    const runner = (decoder as unknown as { runner: { runner: { runChunk: (...a: unknown[]) => Promise<Submitted> } } }).runner.runner;
+    const runChunk = runner.runChunk;
+    // Chunk 1's frames are held back until chunk 2 is asked for: a decode that waited for them first would never end.
+    let calls = 0, open!: () => void;
+    const gate = new Promise<void>((resolve) => { open = resolve; });
+    runner.runChunk = async (...a: unknown[]) => {
+      const k = calls++;
+      if (k === 1) open();
+      const r = await runChunk.apply(runner, a);
+      return k === 0 ? { ...r, data: gate.then(() => r.data) } : r;
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('the decode waited for chunk 1 before submitting chunk 2')), 60_000); });
+      const frames = await Promise.race([decoder.decodeVideoRaw(latentOf(g), { chunk: 1 }), timeout]);
+      expect(calls).toBe(3);
+      expect(worst(frames, whole)).toBeLessThan(1e-5);
+    } finally {
+      clearTimeout(timer);
+      runner.runChunk = runChunk;
+    }
+  });
+
   it('decodeVideo makes RGBA on the GPU: the CPU conversion of the raw frames to 1 level (rounding), chunked or whole, H3 trim included', async () => {
     const { rawToRgba } = await import('../src/model/rgba.js');
     for (const [name, chunk] of [['taew2_1_rand_t3', 1], ['taeh3_rand_t6', undefined]] as const) {

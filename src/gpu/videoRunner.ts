@@ -4,7 +4,7 @@
 // video's first frame). Runs are cut to WebGPU's limits.
 import { fail } from '../errors.js';
 import type { VideoStage } from '../model/videoGraph.js';
-import type { ChunkOut, GpuLatentFrames, VideoChunkRunner } from '../model/videoSession.js';
+import type { ChunkOut, GpuLatentFrames, SubmittedChunk, VideoChunkRunner } from '../model/videoSession.js';
 import type { DepthwiseWeights } from '../model/videoWeights.js';
 import type { ConvWeights } from '../model/weights.js';
 import { BufferPool } from './bufferPool.js';
@@ -16,8 +16,6 @@ import { processStore, tuneConv, type TuningStore } from './tune.js';
 import { compileRgba, encodeRgba } from './videoRgba.js';
 import { compileStage, encodeStageRun, stageZeroVec4s, valueFrameBytes, valueSize, type VideoGpu } from './videoSteps.js';
 
-type ChunkResult = { data: Float32Array | Uint8ClampedArray | GPUTexture[]; dims: readonly number[]; states: GPUBuffer[] };
-
 export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu {
   private readonly submitter: GpuSubmitter;
   private readonly pool: BufferPool;
@@ -25,6 +23,8 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
   private readonly packed = new WeakMap<ConvWeights | DepthwiseWeights, GPUBuffer>();
   private readonly owned: GPUBuffer[] = [];
   private tail: Promise<unknown> = Promise.resolve();
+  /** Chunks submitted whose frames are still being read back (release waits for them). */
+  private readonly reading = new Set<Promise<unknown>>();
 
   private readonly choices = new Map<string, Promise<ConvVariant>>();
   private readonly chosen = new Map<string, ConvVariant>();
@@ -105,10 +105,11 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
 
   /**
    * A chunk from latent to raw frames (or RGBA) on the GPU: each run's output feeds the next
-   * stage's runs (slices copied on the GPU), the last stage's outputs are read back together,
-   * or with `textures` left on the GPU (resolves once the GPU has made them).
+   * stage's runs (slices copied on the GPU), the last stage's outputs are copied for readback
+   * together, or with `textures` left on the GPU (`data` resolves once the GPU has made them).
+   * Resolves once all that is submitted; the next chunk's work queues behind it.
    */
-  runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array | GpuLatentFrames, dims: readonly number[], states: readonly GPUBuffer[], form: ChunkOut): Promise<ChunkResult> {
+  runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array | GpuLatentFrames, dims: readonly number[], states: readonly GPUBuffer[], form: ChunkOut): Promise<SubmittedChunk<GPUBuffer>> {
     const rgba = form !== 'raw', target = form === 'textures' ? 'textures' : 'buffer';
     const run = this.tail.then(async () => {
       this.alive();
@@ -172,14 +173,19 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
         }
         await through(0, latent, n);
         drop(latent);
-        let data: ChunkResult['data'];
+        let data: SubmittedChunk<GPUBuffer>['data'];
         if (form === 'textures') {
-          await this.submitter.submitAndWait(this.device.createCommandEncoder({ label: 'taesd video frames' }));
-          data = textures;
+          data = this.submitter.submitAndWait(this.device.createCommandEncoder({ label: 'taesd video frames' })).then(() => textures, (e: unknown) => {
+            textures.forEach((t) => t.destroy());
+            throw e;
+          });
         } else {
-          const bytes = await this.readOut(outs.flatMap((o) => (o.buffer ? [{ buffer: o.buffer, bytes: o.bytes }] : [])));
-          data = rgba ? new Uint8ClampedArray(bytes) : new Float32Array(bytes);
+          const bytes = this.readOut(outs.flatMap((o) => (o.buffer ? [{ buffer: o.buffer, bytes: o.bytes }] : [])));
+          data = bytes.then((b) => (rgba ? new Uint8ClampedArray(b) : new Float32Array(b)));
         }
+        const settled = data.catch(() => undefined);
+        this.reading.add(settled);
+        void settled.then(() => this.reading.delete(settled));
         states.forEach((b) => this.pool.give(b));
         carried.forEach((b) => made.delete(b));
         const [, c, H, W] = outs[0]!.dims;
@@ -207,29 +213,29 @@ export class WebGpuVideoRunner implements VideoChunkRunner<GPUBuffer>, VideoGpu 
     if (error) fail('BAD_OPTION', `the GPU video latent cannot be read on this decoder's WebGPU device (it must be a live buffer of that same device, with COPY_SRC): ${error.message}`);
   }
 
-  /** The bytes of `outs`, in order: one readback where they fit in one buffer (maxBufferSize), else one per buffer's worth. */
-  private async readOut(outs: readonly { buffer: GPUBuffer; bytes: number }[]): Promise<ArrayBuffer> {
+  /**
+   * The bytes of `outs`, in order: one readback where they fit in one buffer (maxBufferSize), else
+   * one per buffer's worth. Every copy is submitted before this returns, so `outs` may be reused.
+   */
+  private readOut(outs: readonly { buffer: GPUBuffer; bytes: number }[]): Promise<ArrayBuffer> {
     const total = outs.reduce((t, o) => t + o.bytes, 0), max = this.device.limits.maxBufferSize;
     const data = new Uint8Array(total);
-    let at = 0;
-    for (let a = 0; a < outs.length;) {
+    const reads: Promise<unknown>[] = [];
+    for (let a = 0, at = 0; a < outs.length;) {
       let b = a, bytes = 0;
       while (b < outs.length && (b === a || bytes + outs[b]!.bytes <= max)) bytes += outs[b++]!.bytes;
       const staging = this.stagingPool.take('taesd video readback', bytes);
-      try {
-        await this.submitter.readback(this.device.createCommandEncoder({ label: 'taesd video readback' }), staging, outs.slice(a, b).map((o) => ({ src: o.buffer, offset: 0, bytes: o.bytes })), data.subarray(at, at + bytes));
-      } finally {
-        this.stagingPool.give(staging);
-      }
+      const parts = outs.slice(a, b).map((o) => ({ src: o.buffer, offset: 0, bytes: o.bytes }));
+      reads.push(this.submitter.readback(this.device.createCommandEncoder({ label: 'taesd video readback' }), staging, parts, data.subarray(at, at + bytes)).finally(() => this.stagingPool.give(staging)));
       at += bytes;
       a = b;
     }
-    return data.buffer;
+    return Promise.all(reads).then(() => data.buffer);
   }
 
   /** Frees the weights; the device stays the caller's. */
   release(): Promise<void> {
-    const done = this.tail.then(() => { this.owned.splice(0).forEach((b) => b.destroy()); this.pool.clear(); this.stagingPool.clear(); });
+    const done = this.tail.then(() => Promise.all(this.reading)).then(() => { this.owned.splice(0).forEach((b) => b.destroy()); this.pool.clear(); this.stagingPool.clear(); });
     this.tail = done.catch(() => undefined);
     return done;
   }

@@ -26,14 +26,23 @@ export interface VideoStageRunner<S = Float32Array> extends VideoRunnerBase<S> {
   runStage(graph: VideoGraph, key: string, index: number, stage: VideoStage, input: Float32Array, dims: readonly number[], states: readonly S[]): Promise<{ data: Float32Array; dims: readonly number[]; states: S[] }>;
 }
 
+/** A chunk a GPU backend has submitted: its dims and states now, its frames once they are back. */
+export interface SubmittedChunk<S> {
+  readonly dims: readonly number[];
+  /** The carried frames after the chunk: the next chunk may be submitted with them at once. */
+  readonly states: S[];
+  readonly data: Promise<Float32Array | Uint8ClampedArray | GPUTexture[]>;
+}
+
 /** A GPU backend's: a whole chunk on the device, from latent to raw frames, read back once. */
 export interface VideoChunkRunner<S> extends VideoRunnerBase<S> {
   /**
-   * Runs chunk `[n, C, h, w]` through every stage, stage `i` in runs of at most `runs[i]` frames.
-   * `states`: all the graph's carried frames (graph order). Returns the raw frames `[m, 3, H, W]`
-   * (`rgba`: RGBA8 `[m, H, W, 4]`; `textures`: a texture per frame, left on the GPU) and the states after.
+   * Submits chunk `[n, C, h, w]` through every stage, stage `i` in runs of at most `runs[i]` frames.
+   * `states`: all the graph's carried frames (graph order). Resolves once the work is submitted;
+   * `data` then gives the raw frames `[m, 3, H, W]` (`rgba`: RGBA8 `[m, H, W, 4]`; `textures`: a
+   * texture per frame, left on the GPU), so that the next chunk runs while this one is read back.
    */
-  runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array | GpuLatentFrames, dims: readonly number[], states: readonly S[], out: ChunkOut): Promise<{ data: Float32Array | Uint8ClampedArray | GPUTexture[]; dims: readonly number[]; states: S[] }>;
+  runChunk(stages: readonly VideoStage[], runs: readonly number[], input: Float32Array | GpuLatentFrames, dims: readonly number[], states: readonly S[], out: ChunkOut): Promise<SubmittedChunk<S>>;
 }
 
 /** Latent frames [t0, t0 + n) of a GPU-resident NCTHW float32 latent of `frames` frames. */
@@ -147,30 +156,37 @@ export class VideoSession<S = Float32Array, F = RawImage> {
     return this.size !== null;
   }
 
-  /** The latent frames per chunk a whole decode of `latent` uses. */
-  chunkFor(latent: VideoLatent): number {
-    return Math.min(latent.frames, this.options.chunk ?? this.runFrames(latent.height, latent.width)[0]!);
-  }
-
-  /** Decodes latent frames [t0, t1) of `latent` (after those pushed before); returns the frames now final. */
-  async push(latent: VideoLatent, t0 = 0, t1 = latent.frames): Promise<F[]> {
+  /**
+   * Decodes latent frames [t0, t1) of `latent` (after those pushed before); returns the frames now
+   * final, handing each chunk's to `each` as they come. A GPU runner's next chunk is submitted
+   * before this one's frames are read back, so the GPU does not wait on the readback.
+   */
+  async push(latent: VideoLatent, t0 = 0, t1 = latent.frames, each?: (frames: F[]) => void | Promise<void>): Promise<F[]> {
     const { height: h, width: w } = latent;
     if (this.size && (this.size.h !== h || this.size.w !== w)) fail('LATENT_SHAPE', `latent frames are ${h}x${w}, but this stream started at ${this.size.h}x${this.size.w}; reset() to start another`);
     const runs = this.runFrames(h, w, t1 - t0);
     if (!this.size) this.start(h, w);
     const chunk = this.options.chunk ?? runs[0]!;
     const out: F[] = [];
-    for (let a = t0; a < t1; a += chunk) {
-      const b = Math.min(t1, a + chunk);
-      let raw: F[];
-      try {
-        raw = await this.runChunk(latent, a, b, runs);
-      } catch (e) {
-        // The carried frames died with the device (or are half-updated): the next push starts a new video.
-        if (isTaesdError(e, 'DEVICE_LOST')) this.reset();
-        throw e;
+    let pending: Promise<F[]> | null = null;
+    const settle = async (frames: Promise<F[]>) => {
+      const kept = this.selector!.push(await frames);
+      out.push(...kept);
+      if (each && kept.length) await each(kept);
+    };
+    try {
+      for (let a = t0; a < t1; a += chunk) {
+        const { frames } = await this.runChunk(latent, a, Math.min(t1, a + chunk), runs);
+        if (pending) await settle(pending);
+        pending = frames;
       }
-      out.push(...this.selector!.push(raw));
+      if (pending) await settle(pending);
+    } catch (e) {
+      // A chunk submitted but never settled: its frames (GPU textures) are freed, its error dropped.
+      if (pending) void pending.then((frames) => frames.forEach((f) => this.form.drop?.(f)), () => undefined);
+      // The carried frames died with the device (or are half-updated): the next push starts a new video.
+      if (isTaesdError(e, 'DEVICE_LOST')) this.reset();
+      throw e;
     }
     return out;
   }
@@ -201,27 +217,28 @@ export class VideoSession<S = Float32Array, F = RawImage> {
 
   /**
    * Runs every stage over one chunk, depth first: each run's output goes on through the later
-   * stages before the next run starts, so no stage's whole-chunk output is ever held. Returns the
-   * chunk's raw frames in order.
+   * stages before the next run starts, so no stage's whole-chunk output is ever held. Resolves
+   * once the chunk's states are known (a GPU runner's: once it is submitted), with its raw frames
+   * in order to come.
    */
-  private async runChunk(latent: VideoLatent, t0: number, t1: number, runs: readonly number[]): Promise<F[]> {
+  private async runChunk(latent: VideoLatent, t0: number, t1: number, runs: readonly number[]): Promise<{ frames: Promise<F[]> }> {
     const { height: h, width: w, channels: c, buffer } = latent;
     const H = h * this.graph.upscale, W = w * this.graph.upscale, per = 3 * H * W;
-    const out: F[] = [];
     const { runner, form } = this;
     if ('runChunk' in runner) {
       // The backend keeps the chunk on its device from latent to raw frames (or RGBA).
       const input = buffer ? { buffer, frames: latent.frames, t0 } : latent.read(t0, t1);
       const r = await runner.runChunk(this.stages, runs, input, [t1 - t0, c, h, w], this.states!, form.out);
       this.states = r.states;
-      const { data } = r;
-      for (let k = 0; k < r.dims[0]!; k++) {
-        if (Array.isArray(data)) out.push(form.fromTexture({ width: W, height: H, texture: data[k]! }));
-        else if (data instanceof Uint8ClampedArray) out.push(form.fromRgba({ width: W, height: H, data: data.subarray(k * 4 * H * W, (k + 1) * 4 * H * W) }));
-        else out.push(form.fromRaw({ width: W, height: H, data: data.subarray(k * per, (k + 1) * per) }));
-      }
-      return out;
+      const frames = r.data.then((data) => Array.from({ length: r.dims[0]! }, (_, k) => {
+        if (Array.isArray(data)) return form.fromTexture({ width: W, height: H, texture: data[k]! });
+        if (data instanceof Uint8ClampedArray) return form.fromRgba({ width: W, height: H, data: data.subarray(k * 4 * H * W, (k + 1) * 4 * H * W) });
+        return form.fromRaw({ width: W, height: H, data: data.subarray(k * per, (k + 1) * per) });
+      }));
+      frames.catch(() => undefined); // awaited by push, unless an earlier chunk failed first
+      return { frames };
     }
+    const out: F[] = [];
     const through = async (i: number, x: Frames): Promise<void> => {
       const stage = this.stages[i];
       if (!stage) {
@@ -239,6 +256,6 @@ export class VideoSession<S = Float32Array, F = RawImage> {
       }
     };
     await through(0, { data: latent.read(t0, t1), n: t1 - t0 });
-    return out;
+    return { frames: Promise.resolve(out) };
   }
 }
