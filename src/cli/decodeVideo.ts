@@ -66,7 +66,9 @@ export async function decodeVideoCommand(inputs: string[], v: CliValues): Promis
   if (output.kind !== 'frames') await refuseInputs([output.path], inputs, '--out'); // frames are images: never a latent file's name
   const { latent: read, space: fileSpace } = await readLatentFile(input);
   const space = givenSpace ?? fileSpace;
-  const decoder = await withSpinner('loading the decoder', createVideoDecoder({ weights: v.weights ?? defaultWeights(model!), ...(model !== undefined && { model }), backend, ...(precision !== undefined && { webgpu: { precision } }) }));
+  const weights = v.weights ?? (model && defaultWeights(model));
+  if (!weights) throw new UsageError('a video decode needs --model <id> or --weights <file>');
+  const decoder = await withSpinner('loading the decoder', createVideoDecoder({ weights, ...(model !== undefined && { model }), backend, ...(precision !== undefined && { webgpu: { precision } }) }));
   try {
     process.stderr.write(`taesd-web: ${decoder.model.id} on ${decoder.backend}\n`);
     notePrecisionIgnored(decoder.backend, v);
