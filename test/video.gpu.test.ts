@@ -105,6 +105,24 @@ describe.skipIf(!HAS_SHARED)('TAEHV on WebGPU: f16, chunks, limits, device loss'
     }
   });
 
+  it('a chunk that fails after the one before was submitted: that one still reaches onFrames, then the error', async () => {
+    const g = loadVideoGolden('taew2_1_rand_t3');
+    const decoder = await decoderFor(g, 'f32');
+    const runner = (decoder as unknown as { runner: { runner: { runChunk: (...a: unknown[]) => Promise<unknown> } } }).runner.runner;
+    const runChunk = runner.runChunk;
+    let calls = 0;
+    runner.runChunk = (...a: unknown[]) => (calls++ === 1 ? Promise.reject(Object.assign(new Error('chunk 2 refused'), { code: 'GPU_OUT_OF_MEMORY' })) : runChunk.apply(runner, a));
+    const seen: number[] = [];
+    try {
+      const code = await decoder.decodeVideoRaw(latentOf(g), { chunk: 1, onFrames: (f) => { seen.push(f.length); } }).then(() => 'ok', (e: { code?: string }) => e.code);
+      expect(code).toBe('GPU_OUT_OF_MEMORY');
+    } finally {
+      runner.runChunk = runChunk;
+    }
+    // Wan's first latent frame keeps 1 of its 4 frames.
+    expect(seen).toEqual([1]);
+  });
+
   it('decodeVideo makes RGBA on the GPU: the CPU conversion of the raw frames to 1 level (rounding), chunked or whole, H3 trim included', async () => {
     const { rawToRgba } = await import('../src/model/rgba.js');
     for (const [name, chunk] of [['taew2_1_rand_t3', 1], ['taeh3_rand_t6', undefined]] as const) {

@@ -176,11 +176,23 @@ export class VideoSession<S = Float32Array, F = RawImage> {
     };
     try {
       for (let a = t0; a < t1; a += chunk) {
-        const { frames } = await this.runChunk(latent, a, Math.min(t1, a + chunk), runs);
-        if (pending) await settle(pending);
-        pending = frames;
+        let next: Promise<F[]>;
+        try {
+          ({ frames: next } = await this.runChunk(latent, a, Math.min(t1, a + chunk), runs));
+        } catch (e) {
+          // The chunk before still comes out (to `each` too), as it would have unpipelined.
+          const before = pending;
+          pending = null;
+          if (before) await settle(before).catch(() => undefined);
+          throw e;
+        }
+        const before = pending;
+        pending = next;
+        if (before) await settle(before);
       }
-      if (pending) await settle(pending);
+      const last = pending;
+      pending = null;
+      if (last) await settle(last);
     } catch (e) {
       // A chunk submitted but never settled: its frames (GPU textures) are freed, its error dropped.
       if (pending) void pending.then((frames) => frames.forEach((f) => this.form.drop?.(f)), () => undefined);
