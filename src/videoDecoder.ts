@@ -9,7 +9,7 @@ import { wasmRuntime, type WasmDecoderOptions } from './fallback/wasm.js';
 import type { LatentSpace } from './model/decoderTypes.js';
 import type { RawImage, RgbaImage } from './model/rgba.js';
 import { frameRule, outputFrameCount } from './model/videoFrames.js';
-import { lowerVideoDecoder, videoSkips } from './model/videoGraph.js';
+import { lowerVideoDecoder, videoDecodeFlops, videoSkips } from './model/videoGraph.js';
 import { prepareVideoLatent, type AnyVideoLatentInput, type VideoLatentInput } from './model/videoLatent.js';
 import type { VideoModelId, VideoModelSpec } from './model/videoRegistry.js';
 import { RAW_FRAMES, RGBA_FRAMES, VideoSession, type FrameForm, type GpuVideoFrame, type VideoDecodeOptions } from './model/videoSession.js';
@@ -155,6 +155,14 @@ export class VideoDecoder {
   outputFrames(latentFrames: number, options: VideoDecodeOptions = {}): number {
     const { timeUpscale } = lowerVideoDecoder(this.weights, videoSkips(this.model, options.scale, options.timeScale));
     return outputFrameCount(frameRule(this.model.frameRule, timeUpscale, latentFrames), latentFrames, timeUpscale);
+  }
+
+  /**
+   * Multiply-adds x 2 of decoding `latentFrames` latent frames of `height` x `width` at `options`'
+   * settings, counted on the op list: what a cheaper scale or timeScale saves (less than its pixels).
+   */
+  flops(latentFrames: number, height: number, width: number, options: VideoDecodeOptions = {}): number {
+    return videoDecodeFlops(this.weights, latentFrames, height, width, options.scale, options.timeScale);
   }
 
   /** A whole video `[1,C,T,h,w]` or `[C,T,h,w]` -> raw frames `[3,H,W]` (unclamped), decoded chunk by chunk. */

@@ -21,9 +21,6 @@ export const TAEHV_LADDER: readonly TaehvRung[] = [
   { scale: 1 / 2, timeScale: 1 / 2 }, { scale: 1, timeScale: 1 / 2 }, { scale: 1, timeScale: 1 },
 ];
 
-/** Relative cost of a rung: output pixels x frames. */
-const cost = (r: TaehvRung) => r.scale * r.scale * r.timeScale;
-
 /**
  * After the cheapest rung ran over, linear steps before it is tried again: 4, then twice as many
  * after each miss in a row, up to 64 (a first decode that compiled or warmed up is not final, and
@@ -50,7 +47,7 @@ export interface CheapFirstOptions {
 /**
  * A VideoPreviewer that fits a time budget per step. The first preview is linear (when there is
  * one); then TAEHV at the cheapest rung; after each decode the measured time, scaled by the
- * rungs' relative cost, picks the most expensive rung estimated to fit (up, when there is room;
+ * rungs' relative cost (their multiply-adds, VideoDecoder.flops), picks the most expensive rung estimated to fit (up, when there is room;
  * down, when the last one ran over). When even the cheapest rung ran over, the previews go
  * linear and TAEHV is tried again (see RETRY_AFTER). Each preview says what made it (`madeWith`),
  * which ProgressWriter puts in progress.json.
@@ -70,6 +67,8 @@ export class CheapFirstPreviewer implements VideoPreviewer {
   private wait: number = RETRY_AFTER.first;
   private lastCallAt: number | null = null;
   private stepMs = Infinity;
+  /** Each rung's multiply-adds (any latent size: they scale alike), from the decoder's op list. */
+  private readonly costs: readonly number[];
 
   constructor(private readonly options: CheapFirstOptions) {
     const { budgetMs, linear = null, decoder = null } = options;
@@ -80,12 +79,13 @@ export class CheapFirstPreviewer implements VideoPreviewer {
     if (!(this.headroom >= 0.1 && this.headroom <= 1)) fail('BAD_OPTION', `headroom must be 0.1..1, got ${String(options.headroom)}`);
     this.budgetMs = budgetMs;
     this.rungs = decoder ? TAEHV_LADDER.filter((r) => fits(decoder, r)) : [];
+    this.costs = this.rungs.map((r) => decoder!.flops(1, 1, 1, r));
     this.next = linear ? -1 : 0;
   }
 
   async preview(latent: VideoLatentInput): Promise<VideoFrames> {
     const { linear, decoder } = this.options;
-    const rung = this.next >= 0 ? this.rungs[this.next]! : null;
+    const at = this.next, rung = at >= 0 ? this.rungs[at]! : null;
     const started = performance.now();
     if (this.lastCallAt !== null) this.stepMs = started - this.lastCallAt;
     this.lastCallAt = started;
@@ -104,7 +104,7 @@ export class CheapFirstPreviewer implements VideoPreviewer {
     const ms = performance.now() - started;
     const made = { ...madeWith, decode_ms: Math.round(ms * 1000) / 1000 };
     this.history.push(made);
-    this.choose(rung, ms);
+    this.choose(at, ms);
     return { frames, timeStride, madeWith: made };
   }
 
@@ -113,28 +113,29 @@ export class CheapFirstPreviewer implements VideoPreviewer {
     return Math.min(this.budgetMs, (this.options.stepShare ?? Infinity) * this.stepMs);
   }
 
-  /** The next step's rung, from this one's measured time. */
-  private choose(rung: TaehvRung | null, ms: number): void {
+  /** The next step's rung, from this one's (rung `at`, -1 linear) measured time. */
+  private choose(at: number, ms: number): void {
     if (this.rungs.length === 0) return;
-    if (!rung) {
+    if (at < 0) {
       // After a linear preview: the cheapest TAEHV rung, unless it ran over and its retry is not due.
       this.linearLeft--;
       const due = this.missedMs === null || this.linearLeft <= 0 || this.missedMs <= this.currentBudgetMs * this.headroom;
       this.next = due ? 0 : -1;
       return;
     }
-    const estimate = (r: TaehvRung) => (ms * cost(r)) / cost(rung);
+    const cost = this.costs[at]!;
+    const estimate = (i: number) => (ms * this.costs[i]!) / cost;
     const budget = this.currentBudgetMs;
     let best = -1;
-    this.rungs.forEach((r, i) => {
-      const limit = cost(r) > cost(rung) ? budget * this.headroom : budget;
-      if (estimate(r) <= limit) best = i;
+    this.costs.forEach((c, i) => {
+      const limit = c > cost ? budget * this.headroom : budget;
+      if (estimate(i) <= limit) best = i;
     });
     if (best >= 0) {
       this.missedMs = null;
       this.wait = RETRY_AFTER.first;
     } else if (this.options.linear) {
-      this.missedMs = estimate(this.rungs[0]!);
+      this.missedMs = estimate(0);
       this.linearLeft = this.wait;
       this.wait = Math.min(2 * this.wait, RETRY_AFTER.most);
     }

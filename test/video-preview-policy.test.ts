@@ -12,6 +12,9 @@ import { cheapFirstPreviewer } from '../src/videoPreview.js';
 import { HAS_SHARED, NO_SHARED_REASON } from './support/shared.js';
 import { loadVideoGolden, type VideoGolden } from './support/videoGolden.js';
 
+/** Wan 2.1's multiply-adds at each ladder setting ("scale:timeScale"), as a share of its full decode's (bench/videoFlops). */
+const WAN_SHARES = new Map([['0.125:0.25', 0.2326], ['0.25:0.25', 0.4201], ['0.5:0.25', 0.5789], ['0.5:0.5', 0.7922], ['1:0.5', 0.8799], ['1:1', 1]]);
+
 describe.skipIf(!HAS_SHARED)('cheap-first video previews', () => {
   let g: VideoGolden;
   let decoder: VideoDecoder;
@@ -82,24 +85,40 @@ describe.skipIf(!HAS_SHARED)('cheap-first video previews', () => {
     expect(p.currentBudgetMs).toBeLessThan(0.01);
   });
 
+  it("a setting's cost is its multiply-adds from the op list: Wan 2.1's ladder, as the stand-ins below take it", () => {
+    const full = decoder.flops(1, 60, 104);
+    expect(full).toBeCloseTo(11.07e12 / 21, -10);
+    for (const [key, share] of WAN_SHARES) {
+      const [scale, timeScale] = key.split(':').map(Number) as [number, number];
+      expect(decoder.flops(1, 60, 104, { scale, timeScale }) / full).toBeCloseTo(share, 2);
+      expect(decoder.flops(3, 60, 104, { scale, timeScale })).toBeCloseTo(3 * decoder.flops(1, 60, 104, { scale, timeScale }), -6);
+    }
+  });
+
   it('refuses a budget that is not positive, or no decoder at all', () => {
     expect(() => cheapFirstPreviewer({ budgetMs: 0, linear: linear() })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
     expect(() => cheapFirstPreviewer({ budgetMs: 5 })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
     expect(() => cheapFirstPreviewer({ budgetMs: 5, stepShare: 1.5, linear: linear() })).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
   });
 });
-/** Stand-ins on a fake clock: a TAEHV decode takes `msAtFull()` x the setting's share of a full decode, a linear one 0.01 ms. */
+/**
+ * Stand-ins on a fake clock: a TAEHV decode takes `msAtFull()` x the setting's share of a full
+ * decode (its pixels, or Wan 2.1's multiply-adds), a linear one 0.01 ms.
+ */
 describe('cheap-first retries TAEHV after giving up on it', () => {
   let now = 0;
   afterEach(() => vi.restoreAllMocks());
   const frame = { width: 1, height: 1, data: new Uint8ClampedArray(4) };
-  function previewer(msAtFull: () => number, options: { budgetMs: number; stepShare?: number }) {
+  type Setting = { scale: number; timeScale: number };
+  const pixelShare = (o: Setting) => o.scale * o.scale * o.timeScale;
+  function previewer(msAtFull: () => number, options: { budgetMs: number; stepShare?: number }, share = pixelShare) {
     now = 0;
     vi.spyOn(performance, 'now').mockImplementation(() => now);
     const decoder = {
       model: { id: 'taew2_1' },
       outputFrames: () => 1,
-      decodeVideo: async (_: unknown, o: { scale: number; timeScale: number }) => { now += msAtFull() * o.scale * o.scale * o.timeScale; return [frame]; },
+      flops: (_f: number, _h: number, _w: number, o: Setting) => share(o),
+      decodeVideo: async (_: unknown, o: Setting) => { now += msAtFull() * share(o); return [frame]; },
     };
     const linear = { timeStride: 4, decodeVideo: async () => { now += 0.01; return [frame]; } };
     return cheapFirstPreviewer({ ...options, decoder: decoder as unknown as VideoDecoder, linear: linear as unknown as LinearVideoDecoder });
@@ -129,6 +148,13 @@ describe('cheap-first retries TAEHV after giving up on it', () => {
     // Too slow again, even the cheapest by estimate: linear, and retried after 4 steps (the wait started over).
     full = 1e6;
     expect((await run(p, 7)).slice(9)).toEqual(['1/1', ...L(4), '1/8', 'L']);
+  });
+
+  it("estimates follow the decoder's multiply-adds, not its pixels: from the cheapest setting it climbs straight to the one that fits", async () => {
+    // A 10 ms full decode: scale 1/8 takes 2.3 ms, 1/4 4.2 ms, 1/2 (timeScale 1/4) 5.8 ms, which fits 80 % of 7.5 ms.
+    const p = previewer(() => 10, { budgetMs: 7.5 }, (o) => WAN_SHARES.get(`${o.scale}:${o.timeScale}`)!);
+    expect(await run(p, 4)).toEqual(['L', '1/8', '1/2', '1/2']);
+    expect(p.history.slice(2).map((m) => m.time_scale)).toEqual([1 / 4, 1 / 4]);
   });
 
   it('retried as soon as the budget has grown to fit its last time (stepShare of slower steps)', async () => {

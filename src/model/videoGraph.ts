@@ -204,3 +204,8 @@ export function videoGraphFlops(graph: VideoGraph, h: number, w: number): number
   }
   return flops;
 }
+
+/** Multiply-adds x 2 of decoding `frames` latent frames of h x w at `scale` and `timeScale` (what a cheaper setting saves). */
+export function videoDecodeFlops(weights: VideoWeights, frames: number, h: number, w: number, scale = 1, timeScale = 1): number {
+  return frames * videoGraphFlops(lowerVideoDecoder(weights, videoSkips(weights.model, scale, timeScale)), h, w);
+}
